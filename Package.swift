@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// CPU vector units are enabled on the build command, not here: `unsafeFlags` in a library target
+// would make the package unusable as a versioned dependency. See README.md ("Release build").
+let package = Package(
+    name: "Sparrow",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Tokenizer", targets: ["Tokenizer"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "Sampling", targets: ["Sampling"]),
+        .library(name: "GenerateAPI", targets: ["GenerateAPI"]),
+        .executable(name: "sparrow", targets: ["sparrow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The library's only native dependency.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Tokenizer"),
+        .target(name: "Transformer", dependencies: ["Tensor"]),
+        .target(name: "Sampling"),
+        .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling"]),
+        .executableTarget(
+            name: "sparrow",
+            dependencies: [
+                "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
+        .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+/// Logit processors and samplers with vLLM's semantics (issue 5).
+public enum SamplingModule {}

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An error opening or mapping a file.
+public enum FileError: Error, Sendable, Equatable, CustomStringConvertible {
+    case cannotOpen(path: String, errno: Int32)
+    case cannotStat(path: String, errno: Int32)
+    case notARegularFile(path: String)
+    case cannotMap(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, e): return "cannot open \(path): \(String(cString: strerror(e)))"
+        case let .cannotStat(path, e): return "cannot stat \(path): \(String(cString: strerror(e)))"
+        case let .notARegularFile(path): return "\(path) is not a regular file"
+        case let .cannotMap(path, e): return "cannot memory-map \(path): \(String(cString: strerror(e)))"
+        }
+    }
+}
+
+/// A whole file mapped read-only into memory. The mapping lives as long as this object, and every
+/// tensor view into it keeps it alive. Nothing is read until a page is touched.
+public final class MappedFile: @unchecked Sendable {
+    // @unchecked: the mapping is read-only (PROT_READ) and never changes after init.
+    public let path: String
+    /// The first byte of the file (`nil` for an empty file, which is not mapped).
+    public let baseAddress: UnsafeRawPointer?
+    /// The file's size in bytes.
+    public let count: Int
+
+    public init(path: String) throws(FileError) {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw .cannotOpen(path: path, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .cannotStat(path: path, errno: errno) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .notARegularFile(path: path) }
+        let size = Int(st.st_size)
+        count = size
+        if size == 0 {
+            baseAddress = nil
+            return
+        }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw .cannotMap(path: path, errno: errno)
+        }
+        baseAddress = UnsafeRawPointer(p)
+    }
+
+    deinit {
+        if let baseAddress, count > 0 {
+            munmap(UnsafeMutableRawPointer(mutating: baseAddress), count)
+        }
+    }
+
+    /// The file's bytes. Empty for an empty file.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: baseAddress, count: count) }
+}
