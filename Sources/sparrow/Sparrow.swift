@@ -1,7 +1,8 @@
 import ArgumentParser
+import Foundation
 
 @main
-struct Sparrow: AsyncParsableCommand {
+struct Sparrow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "A pure-Swift LLM inference engine.",
