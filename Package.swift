@@ -37,7 +37,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
