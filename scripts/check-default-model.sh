@@ -28,3 +28,14 @@ for _ in 1 2 3 4 5; do
 done
 echo "open time (best of 5): $best ms"
 python3 -c "import sys; sys.exit(0 if $best < 100 else 1)" || { echo "opening took $best ms (limit 100 ms)"; exit 1; }
+
+# Errors: a message on stderr, nothing on stdout, a non-zero exit status.
+for bad in /nonexistent/model.gguf README.md; do
+  if "$bin" inspect "$bad" >/tmp/sparrow-inspect.out 2>/tmp/sparrow-inspect.err; then
+    echo "inspect $bad should have failed"; exit 1
+  fi
+  [ -s /tmp/sparrow-inspect.err ] && [ ! -s /tmp/sparrow-inspect.out ] || { echo "inspect $bad: expected stderr only"; exit 1; }
+done
+# safetensors (single and sharded) through the same command.
+"$bin" inspect --json Fixtures/safetensors/sharded | python3 -c "import json,sys; d=json.load(sys.stdin); assert len(d['tensors'])==4, d"
+echo "inspect errors and safetensors: ok"

@@ -23,7 +23,26 @@ struct ModelFileSummary {
             if head == Data("GGUF".utf8) { return try gguf(GGUFFile(path: path)) }
         }
         if path.hasSuffix(".gguf") { return try gguf(GGUFFile(path: path)) }
-        throw CommandError("\(path): not a GGUF file (safetensors support arrives with the safetensors reader)")
+        return try safetensors(SafetensorsCheckpoint(path: path))
+    }
+
+    static func safetensors(_ c: SafetensorsCheckpoint) -> ModelFileSummary {
+        var meta: [(String, JSON)] = []
+        var text: [(String, String)] = []
+        func add(_ k: String, _ v: String) {
+            meta.append((k, .string(v)))
+            text.append((k, preview(.string(v))))
+        }
+        for (k, v) in c.indexMetadata.sorted(by: { $0.key < $1.key }) { add(k, v) }
+        for shard in c.shards {
+            for (k, v) in shard.metadata.sorted(by: { $0.key < $1.key }) where c.indexMetadata[k] == nil { add(k, v) }
+        }
+        let rows = c.tensorNames.compactMap { name -> TensorRow? in
+            guard let info = c.info(name) else { return nil }
+            return TensorRow(name: name, type: info.dtype.rawValue, shape: info.shape.dims,
+                             bytes: info.byteCount, offset: info.fileRange.lowerBound)
+        }
+        return ModelFileSummary(format: "safetensors", metadata: meta, metadataText: text, tensors: rows)
     }
 
     static func gguf(_ f: GGUFFile) -> ModelFileSummary {
