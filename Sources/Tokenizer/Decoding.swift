@@ -1,0 +1,63 @@
+extension Tokenizer {
+    /// Turns ids back into text like llama.cpp's `llama_detokenize` (with `remove_special = false`).
+    ///
+    /// - Parameters:
+    ///   - skipSpecial: render control and unknown tokens (`<s>`, `<|eot_id|>`) as nothing; when
+    ///     false they appear as their text. User-defined tokens always appear as their text.
+    /// - Returns: the text. SentencePiece: "▁" becomes a space, `<0xNN>` tokens become their bytes,
+    ///   and when the vocabulary adds a dummy prefix the first token loses one leading space (so
+    ///   `decode(encode(t)) == t` for texts encoded without BOS). Bytes that are not valid UTF-8 as a
+    ///   whole become U+FFFD, one per maximal invalid subsequence (the Unicode-recommended practice,
+    ///   as Python's `errors="replace"`).
+    /// - Throws: `TokenizerError.idOutOfRange` for an id outside the vocabulary.
+    public func decode(_ ids: [Int], skipSpecial: Bool = true) throws(TokenizerError) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(ids.count * 4)
+        var first = true
+        for id in ids {
+            try appendPiece(id, skipSpecial: skipSpecial, stripLeadingSpace: first, to: &bytes)
+            first = false
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The bytes of one token as `decode` renders it (`token_to_piece`), which need not be valid
+    /// UTF-8 on their own (a `<0xE2>` byte token, half a character of byte-level BPE).
+    public func pieceBytes(_ id: Int, skipSpecial: Bool = true) throws(TokenizerError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        try appendPiece(id, skipSpecial: skipSpecial, stripLeadingSpace: false, to: &bytes)
+        return bytes
+    }
+
+    /// llama.cpp's `token_to_piece` for one token. `stripLeadingSpace` is its `lstrip` argument:
+    /// `llama_detokenize` passes 1 for the first token when the vocabulary adds a space prefix, and
+    /// 0 afterwards, even when the first token renders as nothing (a skipped `<s>`).
+    func appendPiece(_ id: Int, skipSpecial: Bool, stripLeadingSpace: Bool, to bytes: inout [UInt8]) throws(TokenizerError) {
+        guard id >= 0, id < texts.count else { throw .idOutOfRange(id: id, vocabularySize: texts.count) }
+        let start = bytes.count
+        switch types[id] {
+        case .control, .unknown:
+            if !skipSpecial { bytes.append(contentsOf: texts[id].utf8) }
+        case .userDefined:
+            // Rendered from the stored text: no "▁" unescaping, no byte-level mapping (llama.cpp).
+            bytes.append(contentsOf: texts[id].utf8)
+        case .normal:
+            model.appendBytes(of: id, to: &bytes)
+        case .byte:
+            // Only SentencePiece has byte tokens; llama.cpp renders a byte-level BPE "byte" token
+            // as nothing, like any type it does not support.
+            if kind == .sentencePiece { model.appendBytes(of: id, to: &bytes) }
+        case .unused, .undefined:
+            break
+        }
+        if stripLeadingSpace, addsSpacePrefix, bytes.count > start, bytes[start] == 0x20 {
+            bytes.remove(at: start)
+        }
+    }
+
+    /// A decoder for streaming: feed ids as they are generated and get back text that never ends in
+    /// the middle of a UTF-8 sequence.
+    public func makeStreamingDecoder(skipSpecial: Bool = true) -> StreamingDecoder {
+        StreamingDecoder(tokenizer: self, skipSpecial: skipSpecial)
+    }
+}

@@ -1,0 +1,130 @@
+/// A validated tokenizer: text to token ids and back, with llama.cpp's semantics.
+///
+/// Build one from GGUF metadata (`init(gguf:)`), from a Hugging Face directory
+/// (`init(huggingFaceDirectory:)`) or from a `Vocabulary` (`init(vocabulary:)`). All three validate
+/// the data and throw a `TokenizerError` instead of crashing on malformed input. A `Tokenizer` is an
+/// immutable value and can be shared across tasks.
+public struct Tokenizer: Sendable {
+    /// The tokenizer algorithm.
+    public let kind: TokenizerKind
+    /// Token texts, the index being the id.
+    let texts: [String]
+    /// Token types after llama.cpp's load-time adjustments (end-of-generation texts become control).
+    let types: [TokenType]
+    /// The algorithm-specific half (SentencePiece or byte-level BPE).
+    let model: any TokenizerModel
+    /// Special and user-defined tokens that `encode` splits out of the text.
+    let specials: SpecialTokenTable
+
+    /// The beginning-of-sequence id, if the vocabulary has one.
+    public let bosID: Int?
+    /// The end-of-sequence id, if the vocabulary has one.
+    public let eosID: Int?
+    /// Every id that ends generation: EOS, end-of-turn ids the vocabulary names, and the tokens
+    /// llama.cpp recognises by text (`<|eot_id|>`, `<|im_end|>`, `<|end|>`, ...). Sorted ascending.
+    public let endOfGenerationIDs: [Int]
+    /// The unknown-token id, if any.
+    public let unknownID: Int?
+    /// The padding id, if any.
+    public let paddingID: Int?
+    /// Whether `encode(_:addSpecial: true)` prepends BOS.
+    public let addsBOS: Bool
+    /// Whether `encode(_:addSpecial: true)` appends EOS.
+    public let addsEOS: Bool
+    /// SentencePiece's dummy prefix: a space before the text and after each special token.
+    public let addsSpacePrefix: Bool
+
+    /// Validates `vocabulary` and builds the matching model.
+    ///
+    /// - Parameter modelName: the model's name (GGUF `general.name`); llama.cpp gives Phi-3's special
+    ///   tokens the "strip whitespace to the right" attribute by this name, so it changes `encode`.
+    /// - Throws: `TokenizerError` for arrays of different lengths, ids out of range, unusable token
+    ///   texts or merges, unsupported pre-tokenizers.
+    public init(vocabulary: Vocabulary, modelName: String? = nil) throws(TokenizerError) {
+        let checked = try CheckedVocabulary(vocabulary, modelName: modelName)
+        kind = vocabulary.kind
+        texts = vocabulary.tokens
+        types = checked.types
+        bosID = checked.bosID
+        eosID = checked.eosID
+        unknownID = checked.unknownID
+        paddingID = checked.paddingID
+        endOfGenerationIDs = checked.endOfGenerationIDs
+        addsBOS = vocabulary.addBOS
+        addsEOS = vocabulary.addEOS
+        addsSpacePrefix = vocabulary.kind == .sentencePiece && vocabulary.addSpacePrefix
+        specials = SpecialTokenTable(texts: vocabulary.tokens, types: checked.types, rstrip: checked.rstrip)
+        var adjusted = vocabulary
+        adjusted.tokenTypes = checked.types
+        adjusted.bosID = checked.bosID
+        adjusted.eosID = checked.eosID
+        adjusted.unknownID = checked.unknownID
+        switch vocabulary.kind {
+        case .sentencePiece: model = try SentencePieceModel(vocabulary: adjusted)
+        case .byteLevelBPE: model = try ByteLevelBPEModel(vocabulary: adjusted)
+        }
+    }
+
+    /// Reads `tokenizer.ggml.*` from GGUF-style metadata (llama.cpp's keys and defaults) and validates it.
+    public init(gguf metadata: some TokenizerMetadataSource) throws(TokenizerError) {
+        var vocabulary = try Vocabulary(metadata: metadata)
+        // llama.cpp's default special ids when the keys are absent (SentencePiece: <unk> 0, <s> 1,
+        // </s> 2). Applied only when they exist, so a tiny vocabulary does not fail on a default.
+        if vocabulary.kind == .sentencePiece {
+            let n = vocabulary.tokens.count
+            if vocabulary.unknownID == nil, !metadata.contains("tokenizer.ggml.unknown_token_id"), n > 0 { vocabulary.unknownID = 0 }
+            if vocabulary.bosID == nil, !metadata.contains("tokenizer.ggml.bos_token_id"), n > 1 { vocabulary.bosID = 1 }
+            if vocabulary.eosID == nil, !metadata.contains("tokenizer.ggml.eos_token_id"), n > 2 { vocabulary.eosID = 2 }
+        }
+        let name = metadata.contains("general.name") ? metadata.string("general.name") : nil
+        try self.init(vocabulary: vocabulary, modelName: name)
+    }
+
+    /// The number of tokens (ids are `0 ..< vocabularySize`).
+    public var vocabularySize: Int { texts.count }
+
+    /// The stored text of token `id` (SentencePiece keeps "▁" for spaces, byte-level BPE its mapped
+    /// characters), or nil when `id` is out of range.
+    public func tokenText(_ id: Int) -> String? {
+        texts.indices.contains(id) ? texts[id] : nil
+    }
+
+    /// The type of token `id` (after llama.cpp's load-time adjustments), or nil when out of range.
+    public func tokenType(_ id: Int) -> TokenType? {
+        types.indices.contains(id) ? types[id] : nil
+    }
+
+    /// Whether `id` ends generation (see `endOfGenerationIDs`).
+    public func isEndOfGeneration(_ id: Int) -> Bool {
+        endOfGenerationIDs.contains(id)
+    }
+
+    /// Tokenizes `text` the way llama.cpp's `llama_tokenize` does.
+    ///
+    /// - Parameters:
+    ///   - addSpecial: prepend BOS / append EOS when the vocabulary asks for them (`addsBOS`, `addsEOS`).
+    ///   - parseSpecial: match control tokens such as `<|eot_id|>` or `<s>` in the text as their single
+    ///     id. User-defined tokens are matched either way; without this flag control tokens are
+    ///     ordinary text.
+    /// - Returns: the ids; an empty text gives no ids (only BOS/EOS when `addSpecial`).
+    public func encode(_ text: String, addSpecial: Bool = false, parseSpecial: Bool = false) -> [Int] {
+        var ids: [Int] = []
+        ids.reserveCapacity(text.utf8.count / 3 + 2)
+        if addSpecial, addsBOS, let bos = bosID { ids.append(bos) }
+        // `followsSpecial` starts true: SentencePiece's dummy prefix goes at the start of the text,
+        // and again after every special token (llama.cpp's `is_prev_special`).
+        var followsSpecial = true
+        for fragment in specials.partition(text, parseSpecial: parseSpecial) {
+            switch fragment {
+            case let .text(range):
+                model.encode(fragment: text[range], followsSpecial: followsSpecial, into: &ids)
+                followsSpecial = false
+            case let .token(id):
+                ids.append(id)
+                followsSpecial = true
+            }
+        }
+        if addSpecial, addsEOS, let eos = eosID { ids.append(eos) }
+        return ids
+    }
+}
