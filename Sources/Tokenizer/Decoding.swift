@@ -44,9 +44,8 @@ extension Tokenizer {
         case .normal:
             model.appendBytes(of: id, to: &bytes)
         case .byte:
-            // Only SentencePiece has byte tokens; llama.cpp renders a byte-level BPE "byte" token
-            // as nothing, like any type it does not support.
-            if kind == .sentencePiece { model.appendBytes(of: id, to: &bytes) }
+            // `<0xNN>`, checked when the tokenizer was built.
+            if let b = byteValues[id] { bytes.append(b) }
         case .unused, .undefined:
             break
         }

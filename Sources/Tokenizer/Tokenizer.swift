@@ -15,6 +15,8 @@ public struct Tokenizer: Sendable {
     let model: any TokenizerModel
     /// Special and user-defined tokens that `encode` splits out of the text.
     let specials: SpecialTokenTable
+    /// The byte of each `.byte` token (`<0xNN>`).
+    let byteValues: [Int: UInt8]
 
     /// The beginning-of-sequence id, if the vocabulary has one.
     public let bosID: Int?
@@ -31,8 +33,13 @@ public struct Tokenizer: Sendable {
     public let addsBOS: Bool
     /// Whether `encode(_:addSpecial: true)` appends EOS.
     public let addsEOS: Bool
-    /// SentencePiece's dummy prefix: a space before the text and after each special token.
+    /// SentencePiece's dummy prefix: a space before the text and after each special token when
+    /// encoding; when decoding, one leading space of the first token is dropped.
     public let addsSpacePrefix: Bool
+    /// Whether llama.cpp's `llama_detokenize` tidies spaces for this vocabulary (byte-level BPE
+    /// except the pre-tokenizers where llama.cpp turns it off, such as qwen2, smollm, deepseek-llm).
+    /// `decode(_:skipSpecial:cleanUpSpaces:)` does it only when asked.
+    public let cleansUpSpacesByDefault: Bool
 
     /// Validates `vocabulary` and builds the matching model.
     ///
@@ -43,8 +50,10 @@ public struct Tokenizer: Sendable {
     public init(vocabulary: Vocabulary, modelName: String? = nil) throws(TokenizerError) {
         let checked = try CheckedVocabulary(vocabulary, modelName: modelName)
         kind = vocabulary.kind
-        texts = vocabulary.tokens
+        texts = checked.texts
         types = checked.types
+        byteValues = checked.byteValues
+        cleansUpSpacesByDefault = checked.cleansSpaces
         bosID = checked.bosID
         eosID = checked.eosID
         unknownID = checked.unknownID
@@ -52,9 +61,10 @@ public struct Tokenizer: Sendable {
         endOfGenerationIDs = checked.endOfGenerationIDs
         addsBOS = vocabulary.addBOS
         addsEOS = vocabulary.addEOS
-        addsSpacePrefix = vocabulary.kind == .sentencePiece && vocabulary.addSpacePrefix
-        specials = SpecialTokenTable(texts: vocabulary.tokens, types: checked.types, rstrip: checked.rstrip)
+        addsSpacePrefix = vocabulary.addSpacePrefix
+        specials = SpecialTokenTable(texts: checked.texts, types: checked.types, rstrip: checked.rstrip)
         var adjusted = vocabulary
+        adjusted.tokens = checked.texts
         adjusted.tokenTypes = checked.types
         adjusted.bosID = checked.bosID
         adjusted.eosID = checked.eosID
