@@ -1,0 +1,28 @@
+/// A Q4_1 block: 32 weights in 20 bytes, a scale, a minimum and 4-bit quants.
+///
+/// | offset | bytes | field |
+/// |---|---|---|
+/// | 0 | 2 | `d`, f16 scale |
+/// | 2 | 2 | `m`, f16 minimum |
+/// | 4 | 16 | `qs`: byte `j` holds weight `j` in its low nibble and weight `j + 16` in its high nibble |
+///
+/// Weight = `(d * Float(q)) + m` in Float32: the product is rounded before the add (no fused
+/// multiply-add), as in the `gguf` reference.
+/// When both the product and `m` are NaN the product's NaN is kept, as x86 and numpy do.
+public struct Q4_1Block {
+    /// Weights per block.
+    public static let weightCount = 32
+    /// Bytes per block.
+    public static let byteCount = 20
+
+    /// Decodes the block at `block` into `weightCount` floats at `destination`.
+    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+        let d = loadF16(block, 0)
+        let m = loadF16(block, 2)
+        for j in 0..<16 {
+            let byte = loadByte(block, 4 + j)
+            destination[j] = addMin(d * Float(byte & 0x0F), m)
+            destination[j + 16] = addMin(d * Float(byte >> 4), m)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// A Q5_1 block: 32 weights in 24 bytes, a scale, a minimum and 5-bit quants.
+///
+/// | offset | bytes | field |
+/// |---|---|---|
+/// | 0 | 2 | `d`, f16 scale |
+/// | 2 | 2 | `m`, f16 minimum |
+/// | 4 | 4 | `qh`, little-endian u32: bit `i` is the fifth (high) bit of weight `i` |
+/// | 8 | 16 | `qs`: byte `j` holds the low 4 bits of weight `j` (low nibble) and of weight `j + 16` (high nibble) |
+///
+/// Weight = `(d * Float(q)) + m` in Float32, the product rounded before the add (no fused
+/// multiply-add), as in the `gguf` reference.
+/// When both the product and `m` are NaN the product's NaN is kept, as x86 and numpy do.
+public struct Q5_1Block {
+    /// Weights per block.
+    public static let weightCount = 32
+    /// Bytes per block.
+    public static let byteCount = 24
+
+    /// Decodes the block at `block` into `weightCount` floats at `destination`.
+    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+        let d = loadF16(block, 0)
+        let m = loadF16(block, 2)
+        let qh = loadU32(block, 4)
+        for j in 0..<16 {
+            let byte = loadByte(block, 8 + j)
+            let low = UInt32(byte & 0x0F) | ((qh &>> UInt32(j)) & 1) << 4
+            let high = UInt32(byte >> 4) | ((qh &>> UInt32(j + 16)) & 1) << 4
+            destination[j] = addMin(d * Float(low), m)
+            destination[j + 16] = addMin(d * Float(high), m)
+        }
+    }
+}
