@@ -7,7 +7,9 @@ import COpenBLAS
 public enum BLAS {
     /// Whether a stored operand is used as is or transposed.
     public enum Transpose: Sendable, Hashable {
+        /// The operand is used as stored.
         case none
+        /// The operand's transpose is used (its stored rows are the product's columns).
         case transposed
 
         var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }

@@ -32,11 +32,13 @@ public struct RotaryEmbedding: Sendable, Hashable {
         case halfSplit
     }
 
+    /// Values per head.
     public let headDim: Int
     /// The number of leading values of each head that rotate (even, 2...headDim).
     public let ropeDims: Int
     /// θ, the frequency base (10000 for Llama 2, 500000 for Llama 3).
     public let base: Float
+    /// Which values pair up; must match how the checkpoint's Q and K rows are ordered.
     public let convention: Convention
     /// The ropeDims/2 angular frequencies, in Float as Hugging Face computes them.
     public let inverseFrequencies: [Float]
