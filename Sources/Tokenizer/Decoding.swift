@@ -3,14 +3,25 @@ extension Tokenizer {
     ///
     /// - Parameters:
     ///   - skipSpecial: render control and unknown tokens (`<s>`, `<|eot_id|>`) as nothing; when
-    ///     false they appear as their text. User-defined tokens always appear as their text.
-    /// - Returns: the text. SentencePiece: "▁" becomes a space, `<0xNN>` tokens become their bytes,
-    ///   and when the vocabulary adds a dummy prefix the first token loses one leading space (so
-    ///   `decode(encode(t)) == t` for texts encoded without BOS). Bytes that are not valid UTF-8 as a
-    ///   whole become U+FFFD, one per maximal invalid subsequence (the Unicode-recommended practice,
-    ///   as Python's `errors="replace"`).
+    ///     false they appear as their text (llama.cpp's `unparse_special`). User-defined tokens always
+    ///     appear as their text.
+    ///   - cleanUpSpaces: apply llama.cpp's space clean-up (" ?" → "?", " 's" → "'s", ...), which
+    ///     `llama_detokenize` does when `cleansUpSpacesByDefault` is true. Off by default: it loses
+    ///     information, and llama.cpp's streaming output (one `token_to_piece` per token) skips it too.
+    /// - Returns: the text. SentencePiece: "▁" becomes a space and `<0xNN>` tokens become their bytes.
+    ///   The leading-space rule: when the vocabulary adds a dummy prefix (`addsSpacePrefix`), the
+    ///   first token loses one leading space, and only the first token, even if it renders as nothing
+    ///   (so `decode(encode(t)) == t` for text encoded without BOS, while after a BOS the space stays,
+    ///   as in llama.cpp). Bytes that are not valid UTF-8 become U+FFFD, one per maximal invalid
+    ///   subsequence (the Unicode-recommended practice, as Python's `errors="replace"`).
     /// - Throws: `TokenizerError.idOutOfRange` for an id outside the vocabulary.
-    public func decode(_ ids: [Int], skipSpecial: Bool = true) throws(TokenizerError) -> String {
+    public func decode(_ ids: [Int], skipSpecial: Bool = true, cleanUpSpaces: Bool = false) throws(TokenizerError) -> String {
+        String(decoding: try decodeBytes(ids, skipSpecial: skipSpecial, cleanUpSpaces: cleanUpSpaces), as: UTF8.self)
+    }
+
+    /// The bytes `decode` would turn into text, before any UTF-8 repair: exactly what llama.cpp's
+    /// `llama_detokenize` writes to its buffer.
+    public func decodeBytes(_ ids: [Int], skipSpecial: Bool = true, cleanUpSpaces: Bool = false) throws(TokenizerError) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ids.count * 4)
         var first = true
@@ -18,7 +29,7 @@ extension Tokenizer {
             try appendPiece(id, skipSpecial: skipSpecial, stripLeadingSpace: first, to: &bytes)
             first = false
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return cleanUpSpaces ? SpaceCleanup.apply(bytes) : bytes
     }
 
     /// The bytes of one token as `decode` renders it (`token_to_piece`), which need not be valid

@@ -13,8 +13,10 @@ struct SentencePieceModel: TokenizerModel {
     private let scores: [Float]
     private let texts: [String]
     /// The token for each byte value when a symbol has no token: `<0xNN>`, else the one-byte text,
-    /// else the unknown token, else -1 (the byte is dropped; no id could stand for it).
+    /// else -1.
     private let byteFallback: [Int]
+    /// For a character with neither a token nor byte tokens; without one the character is dropped.
+    private let unknownID: Int?
     private let addSpacePrefix: Bool
 
     init(vocabulary v: Vocabulary) throws(TokenizerError) {
@@ -32,10 +34,9 @@ struct SentencePieceModel: TokenizerModel {
                 // llama.cpp's `byte_to_token` tries the byte itself next; bytes >= 0x80 alone are
                 // not valid UTF-8, so no token text can be one.
                 fallback[b] = id
-            } else if let unk = v.unknownID {
-                fallback[b] = unk
             }
         }
+        unknownID = v.unknownID
         byteFallback = fallback
     }
 
@@ -118,8 +119,12 @@ struct SentencePieceModel: TokenizerModel {
             let range = Int(s.start) ..< Int(s.start + s.length)
             if let id = table.id(of: UnsafeBufferPointer(rebasing: text[range])) {
                 ids.append(id)
-            } else {
-                for b in text[range] where byteFallback[Int(b)] >= 0 { ids.append(byteFallback[Int(b)]) }
+            } else if text[range].allSatisfy({ byteFallback[Int($0)] >= 0 }) {
+                for b in text[range] { ids.append(byteFallback[Int(b)]) }
+            } else if let unk = unknownID {
+                // No byte tokens to spell it: one <unk> for the character, as SentencePiece does
+                // (llama.cpp would throw here).
+                ids.append(unk)
             }
             i = s.next
         }

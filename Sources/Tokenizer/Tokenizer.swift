@@ -75,20 +75,41 @@ public struct Tokenizer: Sendable {
         }
     }
 
-    /// Reads `tokenizer.ggml.*` from GGUF-style metadata (llama.cpp's keys and defaults) and validates it.
+    /// Reads `tokenizer.ggml.*` from GGUF-style metadata and validates it, with llama.cpp's
+    /// defaults for absent keys: SentencePiece `<unk>` 0, `<s>` 1, `</s>` 2; byte-level BPE BOS and
+    /// EOS 11 (GPT-2's historical default), and BOS added for the Llama-3-style pre-tokenizers.
+    /// `general.name` selects llama.cpp's per-model token attributes (Phi-3).
     public init(gguf metadata: some TokenizerMetadataSource) throws(TokenizerError) {
         var vocabulary = try Vocabulary(metadata: metadata)
-        // llama.cpp's default special ids when the keys are absent (SentencePiece: <unk> 0, <s> 1,
-        // </s> 2). Applied only when they exist, so a tiny vocabulary does not fail on a default.
-        if vocabulary.kind == .sentencePiece {
-            let n = vocabulary.tokens.count
-            if vocabulary.unknownID == nil, !metadata.contains("tokenizer.ggml.unknown_token_id"), n > 0 { vocabulary.unknownID = 0 }
-            if vocabulary.bosID == nil, !metadata.contains("tokenizer.ggml.bos_token_id"), n > 1 { vocabulary.bosID = 1 }
-            if vocabulary.eosID == nil, !metadata.contains("tokenizer.ggml.eos_token_id"), n > 2 { vocabulary.eosID = 2 }
+        let n = vocabulary.tokens.count
+        // A default that falls outside the vocabulary is dropped, as llama.cpp does.
+        func fallback(_ key: String, _ current: Int?, _ id: Int?) -> Int? {
+            guard current == nil, !metadata.contains("tokenizer.ggml.\(key)"), let id, id < n else { return current }
+            return id
+        }
+        switch vocabulary.kind {
+        case .sentencePiece:
+            vocabulary.unknownID = fallback("unknown_token_id", vocabulary.unknownID, 0)
+            vocabulary.bosID = fallback("bos_token_id", vocabulary.bosID, 1)
+            vocabulary.eosID = fallback("eos_token_id", vocabulary.eosID, 2)
+        case .byteLevelBPE:
+            let pre = vocabulary.preTokenizer
+            let noBOS = pre == "glm4" || pre == "chatglm-bpe"
+            vocabulary.bosID = fallback("bos_token_id", vocabulary.bosID, noBOS ? nil : 11)
+            vocabulary.eosID = fallback("eos_token_id", vocabulary.eosID, 11)
+            if !metadata.contains("tokenizer.ggml.add_bos_token"), Self.preTokenizersAddingBOS.contains(pre) {
+                vocabulary.addBOS = true
+            }
         }
         let name = metadata.contains("general.name") ? metadata.string("general.name") : nil
         try self.init(vocabulary: vocabulary, modelName: name)
     }
+
+    /// Byte-level pre-tokenizers for which llama.cpp adds BOS unless the file says otherwise.
+    static let preTokenizersAddingBOS: Set<String> = [
+        "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+        "jina-v5-nano", "tekken", "chameleon",
+    ]
 
     /// The number of tokens (ids are `0 ..< vocabularySize`).
     public var vocabularySize: Int { texts.count }
