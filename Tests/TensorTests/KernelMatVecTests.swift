@@ -13,12 +13,8 @@ struct KernelMatVecTests {
         let fixture = set == "matvec" ? file.matvec : file.wide
         let reference = try #require(fixture.types[type.name])
         let w = try KernelFixtures.matrix(set, type, rows: fixture.rows, cols: fixture.cols)
-        // F16 and BF16 are decoded by the kernel itself; only the block types need the dequantizer.
-        let check = {
-            let y = try MatVec.multiply(w, fixture.x)
-            expectClose(y, reference.y, scale: reference.absdot, tolerance: 1e-5, "\(set) \(type) y")
-        }
-        if type.isQuantized { try whenDequantizerReady(type, check) } else { try check() }
+        let y = try MatVec.multiply(w, fixture.x)
+        expectClose(y, reference.y, scale: reference.absdot, tolerance: 1e-5, "\(set) \(type) y")
     }
 
     /// Against Sparrow's own `toFloats()` followed by a dot product in Double.
@@ -26,17 +22,15 @@ struct KernelMatVecTests {
     func matchesDequantizeThenDot(type: ElementType) throws {
         let fixture = try Self.fixtures.get().matvec
         let w = try KernelFixtures.matrix("matvec", type, rows: fixture.rows, cols: fixture.cols)
-        try whenDequantizerReady(type) {
-            let dense = w.toFloats()
-            var expected: [Double] = [], scale: [Double] = []
-            for r in 0..<fixture.rows {
-                let row = dense[r * fixture.cols..<(r + 1) * fixture.cols]
-                expected.append(zip(row, fixture.x).reduce(0) { $0 + Double($1.0) * Double($1.1) })
-                scale.append(zip(row, fixture.x).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) })
-            }
-            let y = try MatVec.multiply(w, fixture.x)
-            expectClose(y, expected, scale: scale, tolerance: 1e-5, "\(type) vs toFloats")
+        let dense = w.toFloats()
+        var expected: [Double] = [], scale: [Double] = []
+        for r in 0..<fixture.rows {
+            let row = dense[r * fixture.cols..<(r + 1) * fixture.cols]
+            expected.append(zip(row, fixture.x).reduce(0) { $0 + Double($1.0) * Double($1.1) })
+            scale.append(zip(row, fixture.x).reduce(0) { $0 + abs(Double($1.0) * Double($1.1)) })
         }
+        let y = try MatVec.multiply(w, fixture.x)
+        expectClose(y, expected, scale: scale, tolerance: 1e-5, "\(type) vs toFloats")
     }
 
     /// Computing disjoint row ranges (as pool threads will) writes only those rows and adds up to

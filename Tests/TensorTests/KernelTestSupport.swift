@@ -45,33 +45,6 @@ enum KernelFixtures {
     }
 }
 
-/// Whether `ElementType.dequantize` for `type` is still the placeholder that fills with NaN.
-///
-/// The block decoders are being written alongside these kernels. Until they land, tests that
-/// depend on them record a known issue instead of failing; once they land the same tests run
-/// for real. An all-zero block decodes to zeros in every real format, never to all NaN.
-func dequantizerPending(_ type: ElementType) -> Bool {
-    let block = [UInt8](repeating: 0, count: type.blockBytes)
-    var out = [Float](repeating: 0, count: type.blockSize)
-    block.withUnsafeBytes { b in
-        out.withUnsafeMutableBufferPointer { o in
-            if let src = b.baseAddress, let dst = o.baseAddress {
-                type.dequantize(src, count: type.blockSize, into: dst)
-            }
-        }
-    }
-    return out.allSatisfy(\.isNaN)
-}
-
-/// Runs `body`, recording its failures as a known issue while `type`'s dequantizer is pending.
-func whenDequantizerReady(_ type: ElementType, _ body: () throws -> Void) rethrows {
-    try withKnownIssue("ElementType.dequantize(\(type)) is still a NaN placeholder") {
-        try body()
-    } when: {
-        dequantizerPending(type)
-    }
-}
-
 /// Expects |actual[i] − expected[i]| ≤ tolerance × scale[i] for every i (first failures only).
 func expectClose(
     _ actual: [Float], _ expected: [Double], scale: [Double], tolerance: Double, _ what: String,
