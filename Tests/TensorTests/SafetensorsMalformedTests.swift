@@ -59,7 +59,6 @@ import Tensor
         #"{"a":01}"#,                          // leading zero
         #"{"a":NaN}"#,                         // not a JSON number
         #"{"a":1} x"#,                         // trailing garbage
-        String(repeating: "[", count: 5000),  // nesting bomb
         "{\u{0}\"\u{0}}\u{0}",                // UTF-16 in disguise: JSONSerialization would decode it
     ])
     func invalidJSON(header: String) throws {
@@ -72,6 +71,11 @@ import Tensor
             }
             #expect(file == p)
         }
+    }
+
+    /// A nesting bomb: its own test so the 5000-character argument stays out of the test log.
+    @Test func deeplyNestedJSON() throws {
+        try invalidJSON(header: String(repeating: "[", count: 5000))
     }
 
     @Test(arguments: ["[1, 2]", "5", #""header""#, "null", "true"])
