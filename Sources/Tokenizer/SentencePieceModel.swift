@@ -18,12 +18,31 @@ struct SentencePieceModel: TokenizerModel {
     /// For a character with neither a token nor byte tokens; without one the character is dropped.
     private let unknownID: Int?
     private let addSpacePrefix: Bool
+    /// True when no token has a "▁" right after another character (SentencePiece's usual
+    /// split-by-whitespace vocabularies: "▁" only leads a piece, or pieces are all "▁"). Then no
+    /// pair across such a position can ever form a token, so the text can be processed in chunks
+    /// cut there with exactly the same result: the merge order inside a chunk does not depend on
+    /// other chunks.
+    private let splitsAtWords: Bool
 
-    init(vocabulary v: Vocabulary) throws(TokenizerError) {
+    /// - Parameter chunking: allow the word-chunked processing when the vocabulary permits it (tests
+    ///   turn it off to check that both give the same ids).
+    init(vocabulary v: Vocabulary, chunking: Bool = true) throws(TokenizerError) {
         table = TokenTextTable(texts: v.tokens)
         scores = v.scores.isEmpty ? Array(repeating: 0, count: v.tokens.count) : v.scores
         texts = v.tokens
         addSpacePrefix = v.addSpacePrefix
+        splitsAtWords = chunking && !v.tokens.contains { token in
+            var afterOther = false
+            for scalar in token.unicodeScalars {
+                if scalar == "\u{2581}" {
+                    if afterOther { return true }
+                } else {
+                    afterOther = true
+                }
+            }
+            return false
+        }
         let hex = Array("0123456789ABCDEF".utf8)
         var fallback = [Int](repeating: -1, count: 256)
         for b in 0 ..< 256 {
@@ -69,13 +88,49 @@ struct SentencePieceModel: TokenizerModel {
             if b == 0x20 { text.append(contentsOf: [0xE2, 0x96, 0x81]) } else { text.append(b) }
         }
         guard !text.isEmpty else { return }
-        text.withUnsafeBufferPointer { encodeEscaped($0, into: &ids) }
+        var symbols: [Symbol] = []
+        var heap: [Bigram] = []
+        text.withUnsafeBufferPointer { buf in
+            guard splitsAtWords else {
+                encodeEscaped(buf, symbols: &symbols, heap: &heap, into: &ids)
+                return
+            }
+            // Independent chunks, each starting at a "▁" that follows something else (see
+            // `splitsAtWords`): same ids, but small working sets instead of one heap for 1 MB.
+            var start = 0
+            var i = 3
+            while i + 3 <= buf.count {
+                if buf[i] == 0xE2, buf[i + 1] == 0x96, buf[i + 2] == 0x81,
+                    !(buf[i - 3] == 0xE2 && buf[i - 2] == 0x96 && buf[i - 1] == 0x81) {
+                    encodeEscaped(UnsafeBufferPointer(rebasing: buf[start ..< i]), symbols: &symbols, heap: &heap, into: &ids)
+                    start = i
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
+            encodeEscaped(UnsafeBufferPointer(rebasing: buf[start...]), symbols: &symbols, heap: &heap, into: &ids)
+        }
     }
 
-    private func encodeEscaped(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int]) {
+    /// The merge loop on one piece of escaped text. `symbols` and `heap` are scratch space, reused
+    /// between calls.
+    private func encodeEscaped(
+        _ text: UnsafeBufferPointer<UInt8>, symbols: inout [Symbol], heap: inout [Bigram], into ids: inout [Int]
+    ) {
+        guard !text.isEmpty else { return }
+        // Symbol offsets are 32-bit. A single unbroken piece of 1 GiB or more is cut at a character
+        // boundary (the only case where the result may differ from llama.cpp's) rather than trap.
+        if text.count >= 1 << 30 {
+            var cut = 1 << 29
+            while cut < text.count, text[cut] & 0xC0 == 0x80 { cut += 1 }
+            encodeEscaped(UnsafeBufferPointer(rebasing: text[..<cut]), symbols: &symbols, heap: &heap, into: &ids)
+            encodeEscaped(UnsafeBufferPointer(rebasing: text[cut...]), symbols: &symbols, heap: &heap, into: &ids)
+            return
+        }
         // One symbol per UTF-8 character (lead byte decides the length, clamped at the end).
-        var symbols: [Symbol] = []
-        symbols.reserveCapacity(text.count)
+        symbols.removeAll(keepingCapacity: true)
+        heap.removeAll(keepingCapacity: true)
         var offset = 0
         while offset < text.count {
             let len = min(Self.utf8Length(text[offset]), text.count - offset)
@@ -86,8 +141,6 @@ struct SentencePieceModel: TokenizerModel {
                 next: offset == text.count ? -1 : index + 1))
         }
 
-        var heap: [Bigram] = []
-        heap.reserveCapacity(symbols.count)
         func tryAdd(_ left: Int32, _ right: Int32) {
             guard left >= 0, right >= 0 else { return }
             let start = Int(symbols[Int(left)].start)

@@ -1,14 +1,21 @@
+import Foundation
+
 /// Token text to id, looked up by raw UTF-8 bytes without building a `String`.
 ///
-/// The SentencePiece merge loop asks "is this byte range a token?" for every candidate pair; hashing
-/// the bytes in place (open addressing over one flat byte buffer) keeps that cheap.
-struct TokenTextTable: Sendable {
+/// The SentencePiece merge loop asks "is this byte range a token?" for every candidate pair, so this
+/// is the hot path of encoding: open addressing over one flat byte buffer, with each slot's hash kept
+/// beside its id so that most probes are settled without touching the token bytes. The storage is
+/// allocated once and never mutated after `init`, which is why sharing it across threads is safe.
+final class TokenTextTable: @unchecked Sendable {
     /// All token texts back to back; `offsets[id] ..< offsets[id + 1]` is token `id`.
-    private let bytes: [UInt8]
-    private let offsets: [Int]
-    /// Open-addressed slots holding ids (-1 = empty); the count is a power of two.
-    private let slots: [Int32]
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    private let offsets: UnsafeMutableBufferPointer<Int>
+    /// Open-addressed slots (a power of two of them): the id, or -1 when empty, and its hash.
+    private let slotIDs: UnsafeMutableBufferPointer<Int32>
+    private let slotHashes: UnsafeMutableBufferPointer<UInt32>
     private let mask: Int
+    /// The longest text in bytes: longer keys are rejected without hashing.
+    private let maxLength: Int
     /// The first id whose text repeats an earlier token's text, if any.
     let firstDuplicate: Int?
 
@@ -17,59 +24,77 @@ struct TokenTextTable: Sendable {
     /// distinct tokens. When two tokens have the same bytes the later id wins (llama.cpp's
     /// `token_to_id` before duplicates were rejected); `Tokenizer` rejects duplicates anyway.
     init(texts: [String]) {
-        var bytes: [UInt8] = []
-        var offsets: [Int] = [0]
-        offsets.reserveCapacity(texts.count + 1)
+        var total = 0
+        var longest = 0
         for t in texts {
-            bytes.append(contentsOf: t.utf8)
-            offsets.append(bytes.count)
+            total += t.utf8.count
+            longest = max(longest, t.utf8.count)
         }
+        maxLength = longest
+        bytes = .allocate(capacity: max(total, 1))
+        offsets = .allocate(capacity: texts.count + 1)
         var capacity = 16
         while capacity < texts.count * 2 { capacity <<= 1 }
-        var slots = [Int32](repeating: -1, count: capacity)
-        let mask = capacity - 1
-        var duplicate: Int? = nil
-        bytes.withUnsafeBufferPointer { buf in
-            for id in texts.indices {
-                let start = offsets[id], end = offsets[id + 1]
-                var slot = Self.hash(UnsafeBufferPointer(rebasing: buf[start ..< end])) & mask
-                while slots[slot] >= 0 {
-                    let other = Int(slots[slot])
-                    if buf[offsets[other] ..< offsets[other + 1]].elementsEqual(buf[start ..< end]) {
-                        if duplicate == nil { duplicate = id }
-                        break
-                    }
-                    slot = (slot + 1) & mask
-                }
-                slots[slot] = Int32(id)
+        slotIDs = .allocate(capacity: capacity)
+        slotIDs.initialize(repeating: -1)
+        slotHashes = .allocate(capacity: capacity)
+        slotHashes.initialize(repeating: 0)
+        mask = capacity - 1
+
+        var at = 0
+        offsets[0] = 0
+        for (id, t) in texts.enumerated() {
+            for b in t.utf8 {
+                bytes[at] = b
+                at += 1
             }
+            offsets[id + 1] = at
         }
-        self.bytes = bytes
-        self.offsets = offsets
-        self.slots = slots
-        self.mask = mask
-        self.firstDuplicate = duplicate
+        var duplicate: Int? = nil
+        for id in texts.indices {
+            let key = UnsafeBufferPointer(rebasing: bytes[offsets[id] ..< offsets[id + 1]])
+            let h = Self.hash(key)
+            var slot = Int(h) & mask
+            while slotIDs[slot] >= 0 {
+                let other = Int(slotIDs[slot])
+                if slotHashes[slot] == h, offsets[other + 1] - offsets[other] == key.count,
+                    bytes[offsets[other] ..< offsets[other + 1]].elementsEqual(key) {
+                    if duplicate == nil { duplicate = id }
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+            slotIDs[slot] = Int32(truncatingIfNeeded: id)
+            slotHashes[slot] = h
+        }
+        firstDuplicate = duplicate
+    }
+
+    deinit {
+        bytes.deallocate()
+        offsets.deallocate()
+        slotIDs.deallocate()
+        slotHashes.deallocate()
+    }
+
+    @inline(__always)
+    private func equals(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = offsets[id], end = offsets[id + 1]
+        guard end - start == key.count else { return false }
+        guard let a = bytes.baseAddress, let b = key.baseAddress else { return key.isEmpty }
+        return memcmp(a + start, b, key.count) == 0
     }
 
     /// The id whose text is exactly `key`, or nil.
     func id(of key: UnsafeBufferPointer<UInt8>) -> Int? {
-        var slot = Self.hash(key) & mask
-        return bytes.withUnsafeBufferPointer { buf -> Int? in
-            while true {
-                let id = Int(slots[slot])
-                if id < 0 { return nil }
-                let start = offsets[id], end = offsets[id + 1]
-                if end - start == key.count {
-                    var equal = true
-                    var i = 0
-                    while i < key.count {
-                        if buf[start + i] != key[i] { equal = false; break }
-                        i += 1
-                    }
-                    if equal { return id }
-                }
-                slot = (slot + 1) & mask
-            }
+        guard key.count <= maxLength else { return nil }
+        let h = Self.hash(key)
+        var slot = Int(h) & mask
+        while true {
+            let id = Int(slotIDs[slot])
+            if id < 0 { return nil }
+            if slotHashes[slot] == h, equals(id, key) { return id }
+            slot = (slot + 1) & mask
         }
     }
 
@@ -79,13 +104,14 @@ struct TokenTextTable: Sendable {
         return copy.withUTF8 { id(of: $0) }
     }
 
-    /// FNV-1a, folded: short keys, no need for anything stronger.
-    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+    /// FNV-1a, folded to 32 bits: short keys, no need for anything stronger.
+    @inline(__always)
+    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in key {
             h ^= UInt64(b)
             h = h &* 0x0000_0100_0000_01B3
         }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 }

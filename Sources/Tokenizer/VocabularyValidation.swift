@@ -36,6 +36,8 @@ struct CheckedVocabulary {
         "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>", "<|suffix|>", "<|fim_middle|>",
         "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>", "<|middle|>",
     ]
+    /// llama.cpp's gpt-oss workaround: these become user-defined (always rendered).
+    static let alwaysRenderedTexts: Set<String> = ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"]
     /// Byte-level pre-tokenizers for which llama.cpp turns the detokenizer's space clean-up off.
     static let preTokenizersWithoutCleanup: Set<String> = [
         "deepseek-llm", "deepseek-coder", "deepseek-v3", "spark2_5", "youtu", "sarvam-moe", "command-r",
@@ -93,6 +95,9 @@ struct CheckedVocabulary {
         var eog = Set(v.endOfTurnIDs)
         for i in 0 ..< n {
             let text = texts[i]
+            // Every listed text starts with "<", "[", "_" or "▁" (E2): skip the set lookups (which
+            // hash normalised strings) for the other 99% of a large vocabulary.
+            guard let first = text.utf8.first, first == 0x3C || first == 0x5B || first == 0x5F || first == 0xE2 else { continue }
             let ends = Self.endOfGenerationTexts.contains(text) || Self.fimEndTexts.contains(text)
             if ends { eog.insert(i) }
             if ends || Self.fimOtherTexts.contains(text) {
@@ -100,7 +105,7 @@ struct CheckedVocabulary {
                 types[i] = .control
             }
             // llama.cpp's gpt-oss workaround: these are always rendered.
-            if ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"].contains(text) { types[i] = .userDefined }
+            if Self.alwaysRenderedTexts.contains(text) { types[i] = .userDefined }
         }
         if let eosID { eog.insert(eosID) }
         for id in v.endOfTurnIDs { eog.insert(id) }
