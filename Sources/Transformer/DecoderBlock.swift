@@ -1,0 +1,78 @@
+import Tensor
+
+/// One transformer block of an architecture: it reads the residual stream `pass.x` and adds its
+/// attention and feed-forward outputs back into it.
+protocol DecoderBlock: Sendable {
+    func forward(_ pass: LayerPass) throws(TransformerError)
+}
+
+/// What one block works on: `rows` tokens at positions `start ..< start + rows`, the shared
+/// activation buffers, and this layer's slice of the KV cache. The helpers keep the
+/// architectures' forward passes down to one line per step of the math.
+struct LayerPass {
+    let rows: Int
+    let start: Int
+    let state: RunState
+    /// This layer's cached keys and values from position 0.
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+    let rotary: Rotary
+    let shape: AttentionShape
+    let hiddenSize: Int
+    let feedForwardSize: Int
+
+    var x: UnsafeMutablePointer<Float> { state.x.pointer }
+    var xb: UnsafeMutablePointer<Float> { state.xb.pointer }
+    var q: UnsafeMutablePointer<Float> { state.q.pointer }
+    var attention: UnsafeMutablePointer<Float> { state.attention.pointer }
+    var qkv: UnsafeMutablePointer<Float> { state.qkv.pointer }
+    var hidden: UnsafeMutablePointer<Float> { state.hidden.pointer }
+    var hidden2: UnsafeMutablePointer<Float> { state.hidden2.pointer }
+    /// Where this batch's keys and values go: cache rows start..<start+rows.
+    var newKeys: UnsafeMutablePointer<Float> { keys + start * shape.kvWidth }
+    var newValues: UnsafeMutablePointer<Float> { values + start * shape.kvWidth }
+
+    /// output = input·Wᵀ for every row.
+    func linear(_ w: Linear, _ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>)
+        throws(TransformerError)
+    {
+        try w.apply(input, rows: rows, into: output, scratch: state.weightScratch.buffer)
+    }
+
+    /// Rotates the queries (rows of `queryStride`) and keys (rows of `keyStride`) by each
+    /// row's position.
+    func rotate(
+        queries: UnsafeMutablePointer<Float>, queryStride: Int? = nil,
+        keys: UnsafeMutablePointer<Float>, keyStride: Int? = nil
+    ) throws(TransformerError) {
+        let cos = state.cos.pointer, sin = state.sin.pointer
+        try rotary.rotate(queries, rows: rows, heads: shape.heads, stride: queryStride ?? shape.queryWidth,
+                          cos: cos, sin: sin)
+        try rotary.rotate(keys, rows: rows, heads: shape.kvHeads, stride: keyStride ?? shape.kvWidth,
+                          cos: cos, sin: sin)
+    }
+
+    /// out = softmax(q·kᵀ/√d + mask)·v over the cache, per head.
+    func attend(queries: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        Attention.attend(queries: queries, rows: rows, start: start, keys: keys, values: values, shape: shape,
+                         scores: state.scores.pointer, into: out)
+    }
+
+    /// x += y over every row.
+    func addToResidual(_ y: UnsafeMutablePointer<Float>) {
+        let x = self.x
+        for i in 0..<rows * hiddenSize { x[i] += y[i] }
+    }
+
+    /// Copies `width` columns starting at `column` of each row of `source` (rows `sourceStride`
+    /// apart) into consecutive rows of `destination` (rows `width` apart): the split of a fused
+    /// projection.
+    func copyColumns(
+        _ source: UnsafeMutablePointer<Float>, sourceStride: Int, column: Int, width: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            (destination + r * width).update(from: source + r * sourceStride + column, count: width)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// A causal language model with one sequence's KV cache: what text generation drives.
+///
+/// The model holds the sequence's state (the cached keys and values of the tokens seen so far),
+/// so it is a class, and is not `Sendable`: use one from one task at a time. Branching a
+/// sequence — n > 1 samples, beam search — goes through ``fork()`` (a second model that shares
+/// the memory-mapped weights and starts with a copy of this one's cache) or through
+/// ``snapshot()`` / ``restore(_:)`` (a value copy of the cache to put back later).
+///
+/// ```swift
+/// let model = try loadModel(path: "SmolLM2-135M-Instruct.Q4_1.gguf")
+/// var logits = try model.prefill(tokens: promptIDs)
+/// for _ in 0..<32 {
+///     let next = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+///     logits = try model.decode(token: next)
+/// }
+/// ```
+public protocol LanguageModel: AnyObject {
+    /// The model's hyper-parameters.
+    var config: ModelConfig { get }
+    /// The number of logits per position.
+    var vocabularySize: Int { get }
+    /// The most tokens the KV cache holds (the model's context length, or a smaller limit chosen
+    /// at load).
+    var contextLength: Int { get }
+    /// The number of tokens in the KV cache: the position the next token will take.
+    var position: Int { get }
+
+    /// Appends `tokens` to the sequence in one batched pass and returns the logits after the
+    /// last of them.
+    /// - Throws: ``TransformerError/emptyInput``, ``TransformerError/tokenOutOfRange(token:vocabularySize:)``
+    ///   or ``TransformerError/contextFull(position:adding:contextLength:)``, before anything is
+    ///   computed.
+    func prefill(tokens: [Int]) throws(TransformerError) -> [Float]
+
+    /// Like ``prefill(tokens:)``, but returns the logits after every one of `tokens`: element i
+    /// predicts the token after `tokens[i]`.
+    func prefillAllPositions(tokens: [Int]) throws(TransformerError) -> [[Float]]
+
+    /// Appends one token and returns the logits that predict the next.
+    ///
+    /// Decoding allocates nothing: the returned array is the model's own logits buffer, which the
+    /// next call overwrites in place once the caller has let go of it (a caller that keeps it
+    /// gets a copy made then, by copy-on-write).
+    func decode(token: Int) throws(TransformerError) -> [Float]
+
+    /// Empties the KV cache: the next token is at position 0.
+    func reset()
+
+    /// Forgets every token from `position` on, keeping the first `position`.
+    /// - Throws: ``TransformerError/incompatibleState(_:)`` when `position` is outside 0...``position``.
+    func truncate(to position: Int) throws(TransformerError)
+
+    /// A value copy of the KV cache's filled positions.
+    func snapshot() -> KVSnapshot
+
+    /// Replaces the KV cache with `snapshot`, taken from this model or one of the same shape.
+    func restore(_ snapshot: KVSnapshot) throws(TransformerError)
+
+    /// A second, independent sequence that shares this model's weights and starts from a copy
+    /// of its KV cache: both continue identically until they are fed different tokens.
+    func fork() throws(TransformerError) -> Self
+}
+
+/// Choices made when a model is loaded.
+public struct ModelOptions: Sendable, Equatable {
+    /// Caps the KV cache below the model's context length (`nil`: the model's own). The cache's
+    /// memory is reserved for the whole length but only touched as positions fill.
+    public var maxContextLength: Int?
+    /// Tokens per batched pass in a prefill; longer prompts run in several passes. Bounds the
+    /// activation memory (batch × widths) and the attention scores (batch × context).
+    public var prefillBatchSize: Int
+
+    public init(maxContextLength: Int? = nil, prefillBatchSize: Int = 512) {
+        self.maxContextLength = maxContextLength
+        self.prefillBatchSize = prefillBatchSize
+    }
+}

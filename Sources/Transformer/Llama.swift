@@ -1,0 +1,78 @@
+import Tensor
+
+// Llama (1, 2, 3, 3.1), TinyLlama, SmolLM2 — and Mistral, which is the same network with an
+// optional sliding attention window (handled by the shared attention, from the configuration).
+//
+// One block, in the notation of the Llama paper and transformers' modeling_llama.py:
+//
+//     h   = x + W_o · Attention(RoPE(W_q·n), RoPE(W_k·n), W_v·n),   n = RMSNorm(x)
+//     out = h + W_down · (silu(W_gate·m) ⊙ W_up·m),                  m = RMSNorm(h)
+
+/// Self-attention with separate q, k and v projections.
+struct LlamaAttention: Sendable {
+    let wq: Linear, wk: Linear, wv: Linear, wo: Linear
+
+    /// Reads the normalised input from `p.xb` and leaves W_o·attention there.
+    func callAsFunction(_ p: LayerPass) throws(TransformerError) {
+        // q = W_q·n; this batch's k = W_k·n and v = W_v·n go straight into the KV cache.
+        try p.linear(wq, p.xb, into: p.q)
+        try p.linear(wk, p.xb, into: p.newKeys)
+        try p.linear(wv, p.xb, into: p.newValues)
+        // Rotate q and k by each token's position.
+        try p.rotate(queries: p.q, keys: p.newKeys)
+        // o = softmax(q·kᵀ/√d + causal mask)·v, each query head reading its kv head.
+        p.attend(queries: p.q, into: p.attention)
+        // Back to the residual width.
+        try p.linear(wo, p.attention, into: p.xb)
+    }
+}
+
+/// The SwiGLU feed-forward block with separate gate and up projections.
+struct LlamaMLP: Sendable {
+    let gate: Linear, up: Linear, down: Linear
+
+    /// Reads the normalised input from `p.xb` and leaves the block's output there.
+    func callAsFunction(_ p: LayerPass) throws(TransformerError) {
+        try p.linear(gate, p.xb, into: p.hidden)
+        try p.linear(up, p.xb, into: p.hidden2)
+        // silu(gate) ⊙ up, in place in the gate buffer.
+        SwiGLU.apply(gate: p.hidden, up: p.hidden2, into: p.hidden, count: p.rows * p.feedForwardSize)
+        try p.linear(down, p.hidden, into: p.xb)
+    }
+}
+
+/// One Llama block: pre-norm attention, then pre-norm feed-forward, each added to the residual.
+struct LlamaBlock: DecoderBlock {
+    let attentionNorm: RMSNorm
+    let attention: LlamaAttention
+    let mlpNorm: RMSNorm
+    let mlp: LlamaMLP
+
+    func forward(_ p: LayerPass) throws(TransformerError) {
+        // h = x + Attention(RMSNorm(x))
+        attentionNorm.apply(p.x, rows: p.rows, into: p.xb)
+        try attention(p)
+        p.addToResidual(p.xb)
+        // out = h + MLP(RMSNorm(h))
+        mlpNorm.apply(p.x, rows: p.rows, into: p.xb)
+        try mlp(p)
+        p.addToResidual(p.xb)
+    }
+
+    /// Layer `layer`'s weights, each checked against the configuration's shapes.
+    static func load(_ w: WeightLoader, layer l: Int, config c: ModelConfig) throws(TransformerError) -> LlamaBlock {
+        let d = c.hiddenSize, ffn = c.intermediateSize, eps = c.rmsNormEpsilon
+        return LlamaBlock(
+            attentionNorm: try w.norm(.attentionNorm, layer: l, width: d, epsilon: eps),
+            attention: LlamaAttention(
+                wq: try w.linear(.query, layer: l, outputs: c.queryWidth, inputs: d),
+                wk: try w.linear(.key, layer: l, outputs: c.kvWidth, inputs: d),
+                wv: try w.linear(.value, layer: l, outputs: c.kvWidth, inputs: d),
+                wo: try w.linear(.attentionOutput, layer: l, outputs: d, inputs: c.queryWidth)),
+            mlpNorm: try w.norm(.feedForwardNorm, layer: l, width: d, epsilon: eps),
+            mlp: LlamaMLP(
+                gate: try w.linear(.gate, layer: l, outputs: ffn, inputs: d),
+                up: try w.linear(.up, layer: l, outputs: ffn, inputs: d),
+                down: try w.linear(.down, layer: l, outputs: d, inputs: ffn)))
+    }
+}

@@ -1,0 +1,80 @@
+import Tensor
+
+/// The activations of one forward pass over `rows` tokens, kept apart from the weights (as
+/// llama2.c's `RunState`): each buffer is a row-major matrix [rows, width].
+///
+/// Buffers only grow. They start with room for one row, so decoding never allocates; a prefill
+/// grows them once to its batch size. The logits of the last position live in ``logits``, an
+/// array the model hands out by value: as long as the caller drops it before the next token,
+/// it stays uniquely referenced and is overwritten in place.
+final class RunState {
+    /// The residual stream x.
+    let x = ScratchBuffer()
+    /// x normalised, then each sub-block's output before it is added back into x.
+    let xb = ScratchBuffer()
+    /// Queries, [rows, heads × headDim].
+    let q = ScratchBuffer()
+    /// Attention output before the output projection, [rows, heads × headDim].
+    let attention = ScratchBuffer()
+    /// Fused q|k|v projections (Phi-3), [rows, (heads + 2 × kvHeads) × headDim].
+    let qkv = ScratchBuffer()
+    /// Feed-forward: the gate (Llama) or gate|up (Phi-3), [rows, ffn] or [rows, 2 × ffn].
+    let hidden = ScratchBuffer()
+    /// Feed-forward: the up projection (Llama) or the SwiGLU output (Phi-3), [rows, ffn].
+    let hidden2 = ScratchBuffer()
+    /// cos and sin of each row's rotary angles, [rows, ropeDims / 2].
+    let cos = ScratchBuffer()
+    let sin = ScratchBuffer()
+    /// Attention scores of one head, [rows, attended positions].
+    let scores = ScratchBuffer()
+    /// Decoded weight rows for matrix × vector and weight tiles for matrix × matrix.
+    let weightScratch = ScratchBuffer()
+    /// The last position's logits.
+    var logits: [Float]
+
+    private let widths: Widths
+    /// Rows every activation buffer can hold.
+    private(set) var rows = 0
+
+    struct Widths {
+        var hidden: Int, query: Int, fusedQKV: Int, feedForward: Int, feedForwardFused: Int, rope: Int
+    }
+
+    init(config: ModelConfig, weightScratch scratchCount: Int, contextLength: Int) throws(TransformerError) {
+        let ffn = config.intermediateSize
+        let fused = config.architecture == .phi3
+        widths = Widths(hidden: config.hiddenSize, query: config.queryWidth,
+                        fusedQKV: fused ? config.queryWidth + 2 * config.kvWidth : 0,
+                        feedForward: ffn, feedForwardFused: fused ? 2 * ffn : ffn,
+                        rope: config.ropeDimensions / 2)
+        logits = [Float](repeating: 0, count: config.vocabularySize)
+        try reserve(rows: 1, attended: contextLength)
+        do { try weightScratch.reserve(scratchCount) } catch { throw .kernel(error) }
+    }
+
+    /// Makes room for `rows` rows, each attending to at most `attended` positions.
+    func reserve(rows newRows: Int, attended: Int) throws(TransformerError) {
+        do {
+            if newRows > rows {
+                try x.reserve(newRows * widths.hidden)
+                try xb.reserve(newRows * widths.hidden)
+                try q.reserve(newRows * widths.query)
+                try attention.reserve(newRows * widths.query)
+                try qkv.reserve(newRows * widths.fusedQKV)
+                try hidden.reserve(newRows * widths.feedForwardFused)
+                try hidden2.reserve(newRows * widths.feedForward)
+                try cos.reserve(newRows * widths.rope)
+                try sin.reserve(newRows * widths.rope)
+                rows = newRows
+            }
+            try scores.reserve(newRows * attended)
+        } catch {
+            throw .kernel(error)
+        }
+    }
+}
+
+extension ScratchBuffer {
+    /// The first Float (the buffers are never empty once reserved).
+    var pointer: UnsafeMutablePointer<Float> { buffer.baseAddress.unsafelyUnwrapped }
+}

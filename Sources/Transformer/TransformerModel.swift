@@ -1,0 +1,218 @@
+import Tensor
+
+/// Every weight of a model, as views of the checkpoint (llama2.c's `TransformerWeights`):
+/// nothing is converted, so quantized matrices stay quantized and memory-mapped. Shared by
+/// every fork of a model.
+struct ModelWeights: Sendable {
+    let tokenEmbedding: Tensor
+    let blocks: [any DecoderBlock]
+    let finalNorm: RMSNorm
+    let output: Linear
+    /// Scratch Floats the largest matrix needs.
+    let scratchCount: Int
+
+    static func load(config c: ModelConfig, source: any TensorSource, naming: WeightNaming) throws(TransformerError)
+        -> ModelWeights
+    {
+        let w = WeightLoader(source: source, naming: naming)
+        try w.refuseBiases()
+        let embedding = try w.tensor(.tokenEmbedding, shape: [c.vocabularySize, c.hiddenSize])
+        var blocks: [any DecoderBlock] = []
+        var scratch = 0
+        for l in 0..<c.layerCount {
+            switch c.architecture {
+            case .llama, .mistral:
+                let b = try LlamaBlock.load(w, layer: l, config: c)
+                let a = b.attention, m = b.mlp
+                scratch = max(scratch, a.wq.scratchCount, a.wk.scratchCount, a.wv.scratchCount, a.wo.scratchCount,
+                              m.gate.scratchCount, m.up.scratchCount, m.down.scratchCount)
+                blocks.append(b)
+            case .phi3:
+                let b = try Phi3Block.load(w, layer: l, config: c)
+                scratch = max(scratch, b.attention.wqkv.scratchCount, b.attention.wo.scratchCount,
+                              b.mlp.gateUp.scratchCount, b.mlp.down.scratchCount)
+                blocks.append(b)
+            }
+        }
+        let output: Linear
+        // A tied model reads its output projection from the embedding; an untied one must have
+        // its own (GGUF configurations say "tied" exactly when output.weight is absent).
+        if c.tieWordEmbeddings {
+            output = Linear(weight: embedding, name: naming.name(.tokenEmbedding))
+        } else {
+            output = try w.linear(.output, layer: 0, outputs: c.vocabularySize, inputs: c.hiddenSize)
+        }
+        return ModelWeights(
+            tokenEmbedding: embedding, blocks: blocks,
+            finalNorm: try w.norm(.finalNorm, width: c.hiddenSize, epsilon: c.rmsNormEpsilon),
+            output: output, scratchCount: max(scratch, output.scratchCount))
+    }
+}
+
+/// A decoder-only transformer (Llama, Mistral or Phi-3) with one sequence's KV cache.
+///
+/// Weights (``ModelWeights``), activations (`RunState`) and the KV cache are kept apart, as in
+/// llama2.c: forks share the first and own the other two. The forward pass is the same for a
+/// batch of prompt tokens and for one generated token; only the matrix kernels differ
+/// (matrix × matrix for a batch, matrix × vector for one token).
+public final class TransformerModel: LanguageModel {
+    public let config: ModelConfig
+    public let options: ModelOptions
+    public let contextLength: Int
+    let weights: ModelWeights
+    let rotary: Rotary
+    let shape: AttentionShape
+    let state: RunState
+    let cache: KVCache
+
+    /// Loads the weights for `config` from `source`, named as `naming` says, checking every
+    /// tensor's presence and shape.
+    /// - Throws: ``TransformerError`` naming the first missing or misshapen tensor.
+    public convenience init(
+        config: ModelConfig, source: any TensorSource, naming: WeightNaming, options: ModelOptions = .init()
+    ) throws(TransformerError) {
+        try config.validate()
+        let weights = try ModelWeights.load(config: config, source: source, naming: naming)
+        try self.init(config: config, weights: weights, options: options)
+    }
+
+    init(config: ModelConfig, weights: ModelWeights, options: ModelOptions) throws(TransformerError) {
+        let length = min(config.contextLength, options.maxContextLength ?? config.contextLength)
+        guard length > 0 else {
+            throw .invalidConfig(key: "maxContextLength", value: "\(length)", reason: "must be positive")
+        }
+        guard options.prefillBatchSize > 0, options.prefillBatchSize <= ModelConfig.maxDimension else {
+            throw .invalidConfig(key: "prefillBatchSize", value: "\(options.prefillBatchSize)",
+                                 reason: "must be in 1...\(ModelConfig.maxDimension)")
+        }
+        self.config = config
+        self.options = options
+        self.weights = weights
+        contextLength = length
+        rotary = try Rotary(config: config)
+        shape = AttentionShape(heads: config.headCount, kvHeads: config.kvHeadCount,
+                               headDim: config.headDimension, window: config.slidingWindow)
+        cache = try KVCache(layers: config.layerCount, capacity: length, width: config.kvWidth)
+        state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length)
+    }
+
+    public var vocabularySize: Int { config.vocabularySize }
+    public var position: Int { cache.count }
+
+    // MARK: LanguageModel
+
+    public func prefill(tokens: [Int]) throws(TransformerError) -> [Float] {
+        try check(tokens)
+        var lastRow = 0
+        for chunk in chunks(of: tokens) {
+            try forward(chunk)
+            lastRow = chunk.count - 1
+        }
+        return try lastLogits(row: lastRow)
+    }
+
+    public func prefillAllPositions(tokens: [Int]) throws(TransformerError) -> [[Float]] {
+        try check(tokens)
+        let vocab = vocabularySize
+        var flat = [Float](repeating: 0, count: tokens.count * vocab)
+        var done = 0
+        for chunk in chunks(of: tokens) {
+            try forward(chunk)
+            try flat.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
+                guard let base = out.baseAddress else { return }
+                try logits(rows: chunk.count, into: base + done * vocab)
+            }
+            done += chunk.count
+        }
+        return (0..<tokens.count).map { Array(flat[$0 * vocab..<($0 + 1) * vocab]) }
+    }
+
+    public func decode(token: Int) throws(TransformerError) -> [Float] {
+        let one = CollectionOfOne(token)
+        try check(one)
+        try forward(one)
+        return try lastLogits(row: 0)
+    }
+
+    public func reset() { cache.count = 0 }
+
+    public func truncate(to position: Int) throws(TransformerError) {
+        guard position >= 0, position <= cache.count else {
+            throw .incompatibleState("cannot truncate to \(position): the cache holds \(cache.count) positions")
+        }
+        cache.count = position
+    }
+
+    public func snapshot() -> KVSnapshot { cache.snapshot() }
+
+    public func restore(_ snapshot: KVSnapshot) throws(TransformerError) { try cache.restore(snapshot) }
+
+    public func fork() throws(TransformerError) -> TransformerModel {
+        let copy = try TransformerModel(config: config, weights: weights, options: options)
+        try copy.cache.copyPrefix(from: cache)
+        return copy
+    }
+
+    // MARK: Forward pass
+
+    /// Runs every block over `tokens`, which take positions `position ..< position + count`,
+    /// leaving the final hidden states in `state.x` and their keys and values in the cache.
+    private func forward(_ tokens: some RandomAccessCollection<Int>) throws(TransformerError) {
+        let rows = tokens.count, start = cache.count, d = config.hiddenSize
+        try state.reserve(rows: rows, attended: start + rows - shape.firstAttended(start: start))
+        // x = the tokens' embedding rows, widened to Float.
+        let x = state.x.pointer
+        for (i, token) in tokens.enumerated() {
+            do {
+                try weights.tokenEmbedding.dequantizeRow(token, into: UnsafeMutableBufferPointer(start: x + i * d, count: d))
+            } catch {
+                throw .tokenOutOfRange(token: token, vocabularySize: weights.tokenEmbedding.rowCount)
+            }
+        }
+        // cos and sin of these positions' rotary angles, shared by every layer.
+        rotary.angles(start: start, rows: rows, cos: state.cos.pointer, sin: state.sin.pointer)
+        // Each block adds its attention and feed-forward outputs into x.
+        for (layer, block) in weights.blocks.enumerated() {
+            try block.forward(LayerPass(
+                rows: rows, start: start, state: state, keys: cache.keys(layer), values: cache.values(layer),
+                rotary: rotary, shape: shape, hiddenSize: d, feedForwardSize: config.intermediateSize))
+        }
+        cache.count = start + rows
+    }
+
+    /// logits = W_out · RMSNorm(x[row]), into the model's logits array, which is returned.
+    private func lastLogits(row: Int) throws(TransformerError) -> [Float] {
+        let xb = state.xb.pointer
+        weights.finalNorm.apply(state.x.pointer + row * config.hiddenSize, rows: 1, into: xb)
+        let output = weights.output, scratch = state.weightScratch.buffer
+        try state.logits.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
+            guard let base = out.baseAddress else { return }
+            try output.apply(xb, rows: 1, into: base, scratch: scratch)
+        }
+        return state.logits
+    }
+
+    /// logits = W_out · RMSNorm(x) for the first `rows` rows of x, as [rows, vocabulary].
+    private func logits(rows: Int, into out: UnsafeMutablePointer<Float>) throws(TransformerError) {
+        let xb = state.xb.pointer
+        weights.finalNorm.apply(state.x.pointer, rows: rows, into: xb)
+        try weights.output.apply(xb, rows: rows, into: out, scratch: state.weightScratch.buffer)
+    }
+
+    /// Refuses input that cannot run, before any of it changes the cache.
+    private func check(_ tokens: some Collection<Int>) throws(TransformerError) {
+        guard !tokens.isEmpty else { throw .emptyInput }
+        let vocab = weights.tokenEmbedding.rowCount
+        for t in tokens where t < 0 || t >= vocab { throw .tokenOutOfRange(token: t, vocabularySize: vocab) }
+        guard tokens.count <= contextLength - cache.count else {
+            throw .contextFull(position: cache.count, adding: tokens.count, contextLength: contextLength)
+        }
+    }
+
+    /// `tokens` in runs of at most `prefillBatchSize`.
+    private func chunks(of tokens: [Int]) -> [ArraySlice<Int>] {
+        stride(from: 0, to: tokens.count, by: options.prefillBatchSize).map {
+            tokens[$0..<min($0 + options.prefillBatchSize, tokens.count)]
+        }
+    }
+}
