@@ -68,6 +68,10 @@ enum HuggingFaceVocabulary {
             if try entry.bool("special") ?? false { special.insert(id) }
         }
         guard let maxID = byID.keys.max() else { throw .invalidField("model.vocab", reason: "empty") }
+        // Holes are padded, but a stray huge id must not make us allocate billions of tokens.
+        guard maxID < 2 * byID.count + 1024 else {
+            throw .invalidField("model.vocab", reason: "id \(maxID) is far beyond the \(byID.count) tokens given")
+        }
 
         // Special-token texts from tokenizer_config.json; their ids are control tokens too.
         let bosText = try config?.tokenContent("bos_token")

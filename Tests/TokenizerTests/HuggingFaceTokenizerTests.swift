@@ -136,6 +136,9 @@ struct HuggingFaceMalformedTests {
         try expectFailure(["tokenizer.json": Self.json(vocab: #"{"a": 0, "b": 0}"#, merges: "[]")]) { if case .invalidField = $0 { true } else { false } }
         try expectFailure(["tokenizer.json": Self.json(vocab: #"{"a": 0, "b": true}"#)]) { if case .invalidField = $0 { true } else { false } }
         try expectFailure(["tokenizer.json": Self.json(added: #"[{"id": 1, "content": "zz"}]"#)]) { if case .invalidField = $0 { true } else { false } }
+        try expectFailure(["tokenizer.json": Self.json(vocab: #"{"a": 0, "b": 1, "ab": 2000000000}"#)]) {
+            if case .invalidField = $0 { true } else { false }
+        }
     }
 
     @Test func specialTokenNotInVocabulary() throws {
