@@ -47,65 +47,97 @@ struct ByteLevelBPEModel: TokenizerModel {
         var key: [UInt8] = []
         for id in 0 ..< n {
             // llama.cpp renames empty tokens so that they stay unique and visible.
-            let text = v.tokens[id].isEmpty ? "[EMPTY_\(id)]" : v.tokens[id]
+            var text = v.tokens[id].isEmpty ? "[EMPTY_\(id)]" : v.tokens[id]
             key.removeAll(keepingCapacity: true)
-            let mapped = GPT2ByteMap.bytes(ofMapped: text.unicodeScalars, into: &key)
+            let mapped = text.withUTF8 { GPT2ByteMap.appendBytes(ofMappedUTF8: $0, to: &key) }
             if mapped {
                 if table.insert(key, id: id) != nil { throw .duplicateToken(id: id, text: text) }
             } else {
-                let utf8 = Array(text.utf8)
-                if unmapped.updateValue(id, forKey: utf8) != nil { throw .duplicateToken(id: id, text: text) }
+                if unmapped.updateValue(id, forKey: Array(text.utf8)) != nil { throw .duplicateToken(id: id, text: text) }
             }
             Self.appendDecoded(text: text, type: v.tokenTypes[id], mappedBytes: mapped ? key : nil, to: &decoded)
             offsets.append(decoded.count)
         }
 
-        var byteTokens = [Int32](repeating: -1, count: 256)
         // The key [b] belongs to the one token whose text is b's GPT-2 character.
+        var byteTokens = [Int32](repeating: -1, count: 256)
         for byte in 0 ..< 256 {
             if let id = table[[UInt8(byte)]] { byteTokens[byte] = Int32(id) }
         }
 
-        var mergeTable = MergeTable(expectedCount: v.merges.count)
-        var left: [UInt8] = [], right: [UInt8] = []
+        var rules: [MergeTable.Rule] = []
+        rules.reserveCapacity(v.merges.count)
+        var pair: [UInt8] = []
+        // Vocabularies list merged tokens in about the order of their rules, so the id after the
+        // previous merged one is checked first, which is cheaper than hashing.
+        var guess = 0
         for (rank, merge) in v.merges.enumerated() {
-            guard let parts = Self.splitMerge(merge) else { throw .invalidMerge(index: rank, merge: merge) }
-            let (l, r) = parts
-            left.removeAll(keepingCapacity: true)
-            right.removeAll(keepingCapacity: true)
-            let leftMapped = GPT2ByteMap.bytes(ofMapped: l.unicodeScalars, into: &left)
-            let rightMapped = GPT2ByteMap.bytes(ofMapped: r.unicodeScalars, into: &right)
-            guard leftMapped, rightMapped else {
-                // A rule about a token that is not byte-mapped text can never apply: keep it out,
-                // but a name that is no token at all is an error.
-                let known = (leftMapped ? table[left] : unmapped[Array(l.utf8)]) != nil
-                    && (rightMapped ? table[right] : unmapped[Array(r.utf8)]) != nil
-                if known { continue }
+            var line = merge
+            let rule = line.withUTF8 { utf8 in
+                Self.parseMerge(utf8, table: table, unmapped: unmapped, guess: guess, scratch: &pair)
+            }
+            switch rule {
+            case let .rule(leftID, rightID, mergedID):
+                rules.append(MergeTable.Rule(left: leftID, right: rightID, rank: rank, merged: mergedID))
+                guess = mergedID
+            case .neverApplies:
+                continue
+            case .invalid:
                 throw .invalidMerge(index: rank, merge: merge)
             }
-            guard let leftID = table[left], let rightID = table[right], let mergedID = table[left + right] else {
-                throw .invalidMerge(index: rank, merge: merge)
-            }
-            mergeTable.insert(left: leftID, right: rightID, rank: rank, merged: mergedID)
         }
 
         tokensByBytes = table
-        merges = mergeTable
+        merges = MergeTable(rules: rules)
         self.byteTokens = byteTokens
         self.decoded = decoded
         decodedOffsets = offsets
     }
 
-    /// A merge line split like llama.cpp's loader: at the first space from the second byte on.
-    /// Both sides must be non-empty.
-    private static func splitMerge(_ merge: String) -> (Substring, Substring)? {
-        let utf8 = merge.utf8
-        guard let first = utf8.indices.first, let space = utf8[utf8.index(after: first)...].firstIndex(of: 0x20)
-        else { return nil }
-        let afterSpace = utf8.index(after: space)
-        guard afterSpace < utf8.endIndex else { return nil }
-        // Cutting at an ASCII space keeps both sides whole characters.
-        return (Substring(utf8[..<space]), Substring(utf8[afterSpace...]))
+    private enum MergeLine {
+        case rule(left: Int, right: Int, merged: Int)
+        /// Names tokens that are not byte-mapped text: valid, but no piece can ever contain them.
+        case neverApplies
+        case invalid
+    }
+
+    /// Parses one merge line like llama.cpp's loader (split at the first space from the second byte
+    /// on) and looks its sides and their concatenation up. `scratch` receives left + right bytes.
+    private static func parseMerge(
+        _ utf8: UnsafeBufferPointer<UInt8>, table: ByteStringTable, unmapped: [[UInt8]: Int], guess: Int,
+        scratch: inout [UInt8]
+    ) -> MergeLine {
+        guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20), space + 1 < utf8.count else { return .invalid }
+        let leftUTF8 = UnsafeBufferPointer(rebasing: utf8[..<space])
+        let rightUTF8 = UnsafeBufferPointer(rebasing: utf8[(space + 1)...])
+        scratch.removeAll(keepingCapacity: true)
+        let leftMapped = GPT2ByteMap.appendBytes(ofMappedUTF8: leftUTF8, to: &scratch)
+        let split = scratch.count
+        let rightMapped = leftMapped && GPT2ByteMap.appendBytes(ofMappedUTF8: rightUTF8, to: &scratch)
+        guard leftMapped, rightMapped else {
+            // Known tokens that are not byte-mapped text make a rule that can never apply.
+            func known(_ side: UnsafeBufferPointer<UInt8>) -> Bool {
+                var bytes: [UInt8] = []
+                if GPT2ByteMap.appendBytes(ofMappedUTF8: side, to: &bytes) { return table[bytes] != nil }
+                return unmapped[Array(side)] != nil
+            }
+            return known(leftUTF8) && known(rightUTF8) ? .neverApplies : .invalid
+        }
+        return scratch.withUnsafeBufferPointer { bytes in
+            let merged: Int?
+            if table.hasKey(guess, bytes) {
+                merged = guess
+            } else if table.hasKey(guess + 1, bytes) {
+                merged = guess + 1
+            } else {
+                merged = table.lookup(bytes)
+            }
+            guard let m = merged,
+                  let l = table.lookup(UnsafeBufferPointer(rebasing: bytes[..<split])),
+                  let r = table.lookup(UnsafeBufferPointer(rebasing: bytes[split...]))
+            else { return .invalid }
+            return .rule(left: l, right: r, merged: m)
+        }
     }
 
     /// llama.cpp's `token_to_piece` for byte-level BPE: normal tokens map their characters back to

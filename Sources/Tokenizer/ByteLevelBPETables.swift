@@ -29,56 +29,96 @@ enum GPT2ByteMap {
         (0x21 ... 0x7E).contains(byte) || (0xA1 ... 0xAC).contains(byte) || (0xAE ... 0xFF).contains(byte)
     }
 
-    /// The bytes that a byte-mapped text stands for, or nil when it has a character outside the map
-    /// (special tokens such as DeepSeek's "<｜end▁of▁sentence｜>").
-    static func bytes<S: Sequence>(ofMapped scalars: S, into out: inout [UInt8]) -> Bool
-    where S.Element == Unicode.Scalar {
+    /// Appends the bytes that byte-mapped UTF-8 text stands for; false (with `out` partly written)
+    /// when a character is outside the map, such as DeepSeek's "<｜end▁of▁sentence｜>". Every mapped
+    /// character is below U+0144, so one or two UTF-8 bytes; a longer sequence is never mapped.
+    static func appendBytes(ofMappedUTF8 utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
         let inverse = byteOfScalar
-        for scalar in scalars {
-            let v = Int(scalar.value)
-            guard v < inverse.count, inverse[v] >= 0 else { return false }
-            out.append(UInt8(truncatingIfNeeded: inverse[v]))
+        var i = 0
+        let n = utf8.count
+        while i < n {
+            let b0 = utf8[i]
+            let scalar: Int
+            if b0 < 0x80 {
+                scalar = Int(b0)
+                i += 1
+            } else if b0 & 0xE0 == 0xC0, i + 1 < n {
+                scalar = Int(b0 & 0x1F) << 6 | Int(utf8[i + 1] & 0x3F)
+                i += 2
+            } else {
+                return false
+            }
+            guard scalar < inverse.count, inverse[scalar] >= 0 else { return false }
+            out.append(UInt8(truncatingIfNeeded: inverse[scalar]))
         }
         return true
     }
 }
 
-/// Byte string to token id: open addressing over one flat byte buffer, so looking up a piece needs
-/// neither a `String` nor Swift's Unicode-aware string hashing (which would also treat canonically
-/// equivalent texts as equal).
+/// Byte string to token id: open addressing with the bytes of short keys stored in the slot itself,
+/// so a lookup needs neither a `String` nor Swift's Unicode-aware string hashing (which would also
+/// treat canonically equivalent texts as equal), and usually touches one cache line.
+///
+/// Loading a large vocabulary does hundreds of thousands of lookups (one or more per merge rule), so
+/// memory latency, not arithmetic, is what costs: keys of up to 8 bytes (most merge sides) live in
+/// the slot; longer ones in a flat byte buffer.
 struct ByteStringTable: Sendable {
+    /// All keys back to back (short ones too, for `hasKey`).
     private var bytes: [UInt8] = []
-    /// Per id: where its key starts in `bytes` and its length; ids without a key have length -1.
-    private var starts: [UInt32]
-    private var lengths: [Int32]
-    private var slots: [Int32]
+    /// Per id: start in `bytes` << 32 | length; `UInt64.max` for ids without a key.
+    private var entries: [UInt64]
+    /// Slot i: word 2i is the key packed little-endian (length <= 8) or its start in `bytes`; word
+    /// 2i + 1 is tag << 48 | length << 32 | id, `UInt64.max` when the slot is empty.
+    private var cells: [UInt64]
     private let mask: Int
+    private let shift: UInt64
+    private static let empty = UInt64.max
 
     init(idCount: Int, expectedKeys: Int) {
-        starts = [UInt32](repeating: 0, count: idCount)
-        lengths = [Int32](repeating: -1, count: idCount)
+        entries = [UInt64](repeating: Self.empty, count: idCount)
         var capacity = 16
-        while capacity < expectedKeys * 2 { capacity <<= 1 }
-        slots = [Int32](repeating: -1, count: capacity)
+        var bits: UInt64 = 4
+        while capacity < expectedKeys * 2 { capacity <<= 1; bits += 1 }
+        cells = [UInt64](repeating: Self.empty, count: 2 * capacity)
         mask = capacity - 1
+        shift = 64 - bits
     }
 
+    /// A 64-bit hash of the bytes, eight at a time, with a final avalanche, and the key packed into a
+    /// word when it has at most 8 bytes. The slot comes from the top bits, the tag from the low 16.
     @inline(__always)
-    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> Int {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
-        for b in key { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    static func hash(_ key: UnsafeBufferPointer<UInt8>) -> (hash: UInt64, packed: UInt64) {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(key.count)
+        let raw = UnsafeRawBufferPointer(key)
+        var i = 0
+        var last: UInt64 = 0
+        while i + 8 <= key.count {
+            last = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            h = (h ^ last) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < key.count {
+            tail |= UInt64(key[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 32
+        h = h &* 0xD6E8_FEB8_6659_FD93
+        return (h ^ (h >> 29), key.count == 8 ? last : tail)
     }
 
     /// Adds `key` for `id`; returns the id that already has this key, if any (and then adds nothing).
     mutating func insert(_ key: [UInt8], id: Int) -> Int? {
-        if let existing = self[key] { return existing }
-        starts[id] = UInt32(bytes.count)
-        lengths[id] = Int32(key.count)
+        let (slot, existing, h, packed) = key.withUnsafeBufferPointer { find($0) }
+        if let existing { return existing }
+        entries[id] = UInt64(bytes.count) << 32 | UInt64(key.count)
+        cells[2 * slot] = key.count <= 8 ? packed : UInt64(bytes.count)
+        cells[2 * slot + 1] = (h & 0xFFFF) << 48 | UInt64(key.count & 0xFFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: id))
         bytes.append(contentsOf: key)
-        var slot = key.withUnsafeBufferPointer { Self.hash($0) } & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = Int32(id)
         return nil
     }
 
@@ -87,64 +127,112 @@ struct ByteStringTable: Sendable {
     }
 
     /// The id whose key is exactly `key`.
-    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        var slot = Self.hash(key) & mask
-        return bytes.withUnsafeBufferPointer { store in
-            while true {
-                let id = Int(slots[slot])
-                if id < 0 { return nil }
-                let length = Int(lengths[id])
-                if length == key.count {
-                    let start = Int(starts[id])
-                    if Self.equal(store, start, key) { return id }
+    @inline(__always)
+    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? { find(key).id }
+
+    /// Whether token `id`'s key is exactly `key` (a direct check, for guessed ids).
+    @inline(__always)
+    func hasKey(_ id: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard id >= 0, id < entries.count else { return false }
+        let entry = entries[id]
+        guard entry != Self.empty, Int(entry & 0xFFFF_FFFF) == key.count else { return false }
+        return bytes.withUnsafeBufferPointer { Self.equal($0, Int(entry >> 32), key) }
+    }
+
+    /// The slot holding `key` with its id, or the empty slot where it would go; and the key's hash
+    /// and packed form.
+    @inline(__always)
+    private func find(_ key: UnsafeBufferPointer<UInt8>) -> (slot: Int, id: Int?, hash: UInt64, packed: UInt64) {
+        let (h, packed) = Self.hash(key)
+        // Keys longer than 65535 bytes never match a stored length (no such token is stored).
+        let meta = (h & 0xFFFF) << 48 | UInt64(key.count & 0xFFFF) << 32
+        var slot = Int(truncatingIfNeeded: h >> shift)
+        while true {
+            let info = cells[2 * slot + 1]
+            if info == Self.empty { return (slot, nil, h, packed) }
+            if info & 0xFFFF_FFFF_0000_0000 == meta, key.count <= 0xFFFF {
+                let word = cells[2 * slot]
+                let id = Int(info & 0xFFFF_FFFF)
+                if key.count <= 8 {
+                    if word == packed { return (slot, id, h, packed) }
+                } else if bytes.withUnsafeBufferPointer({ Self.equal($0, Int(word), key) }) {
+                    return (slot, id, h, packed)
                 }
-                slot = (slot + 1) & mask
             }
+            slot = (slot + 1) & mask
         }
     }
 
     @inline(__always)
     private static func equal(_ store: UnsafeBufferPointer<UInt8>, _ start: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard start + key.count <= store.count else { return false }
         for i in 0 ..< key.count where store[start + i] != key[i] { return false }
         return true
     }
 }
 
-/// Merge rules by pair of token ids: (left, right) to (rank, merged id). Open addressing over
-/// `UInt64` keys; the BPE loop asks for every adjacent pair, so this is the hot lookup.
+/// Merge rules by pair of token ids: (left, right) to (rank, merged id). Open addressing with key and
+/// value side by side (one cache line per probe); the BPE loop asks for every adjacent pair, so this
+/// is the hot lookup.
 struct MergeTable: Sendable {
-    private var keys: [UInt64]
-    private var values: [UInt64]
-    private let mask: Int
+    /// A rule as the table stores it: key left << 32 | right, value rank << 32 | merged id.
+    struct Rule {
+        var key: UInt64
+        var value: UInt64
+
+        init(left: Int, right: Int, rank: Int, merged: Int) {
+            key = UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
+            value = UInt64(UInt32(truncatingIfNeeded: rank)) << 32 | UInt64(UInt32(truncatingIfNeeded: merged))
+        }
+    }
+
+    /// Slot i: key at 2i, value at 2i + 1.
+    private var cells: [UInt64]
     private let shift: UInt64
+    private let mask: Int
     private static let empty = UInt64.max
 
-    init(expectedCount: Int) {
+    /// Builds the table from rules in rank order. When a pair has several rules the first (lowest
+    /// rank) wins, as with llama.cpp's `bpe_ranks.emplace`.
+    ///
+    /// Inserting hundreds of thousands of rules at random slots of a table far larger than the CPU
+    /// caches costs a memory miss each; sorting the rules by slot first (a stable radix sort, which
+    /// keeps the rank order of a repeated pair) turns the inserts into a sequential sweep.
+    init(rules: [Rule]) {
         var capacity = 16
-        var bits: UInt64 = 4
-        while capacity < expectedCount * 2 { capacity <<= 1; bits += 1 }
-        keys = [UInt64](repeating: Self.empty, count: capacity)
-        values = [UInt64](repeating: 0, count: capacity)
+        var bits = 4
+        while capacity < rules.count * 3 / 2 + 1 { capacity <<= 1; bits += 1 }
+        shift = UInt64(64 - bits)
         mask = capacity - 1
-        shift = 64 - bits
+        cells = [UInt64](repeating: Self.empty, count: 2 * capacity)
+
+        var sorted = rules
+        var buffer = rules
+        let lowBits = bits / 2
+        for (digitShift, digitBits) in [(0, lowBits), (lowBits, bits - lowBits)] {
+            let digitMask = (1 << digitBits) - 1
+            var starts = [Int](repeating: 0, count: (1 << digitBits) + 1)
+            for rule in sorted { starts[((home(rule.key) >> digitShift) & digitMask) + 1] += 1 }
+            for d in 0 ..< (1 << digitBits) { starts[d + 1] += starts[d] }
+            for rule in sorted {
+                let d = (home(rule.key) >> digitShift) & digitMask
+                buffer[starts[d]] = rule
+                starts[d] += 1
+            }
+            swap(&sorted, &buffer)
+        }
+        for rule in sorted {
+            var s = home(rule.key)
+            while cells[2 * s] != Self.empty, cells[2 * s] != rule.key { s = (s + 1) & mask }
+            if cells[2 * s] == rule.key { continue }
+            cells[2 * s] = rule.key
+            cells[2 * s + 1] = rule.value
+        }
     }
 
     @inline(__always)
-    private func slot(_ key: UInt64) -> Int {
+    private func home(_ key: UInt64) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)  // Fibonacci hashing
-    }
-
-    /// Adds a rule unless the pair already has one: the first (lowest-ranked) rule for a pair wins,
-    /// as with llama.cpp's `bpe_ranks.emplace`.
-    mutating func insert(left: Int, right: Int, rank: Int, merged: Int) {
-        let key = UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
-        var s = slot(key)
-        while keys[s] != Self.empty {
-            if keys[s] == key { return }
-            s = (s + 1) & mask
-        }
-        keys[s] = key
-        values[s] = UInt64(UInt32(truncatingIfNeeded: rank)) << 32 | UInt64(UInt32(truncatingIfNeeded: merged))
     }
 
     /// The rule for (left, right) as rank << 32 | merged id, or nil. Ids below 0 have no rules.
@@ -152,10 +240,10 @@ struct MergeTable: Sendable {
     func rule(_ left: Int32, _ right: Int32) -> UInt64? {
         guard left >= 0, right >= 0 else { return nil }
         let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
-        var s = slot(key)
+        var s = home(key)
         while true {
-            let k = keys[s]
-            if k == key { return values[s] }
+            let k = cells[2 * s]
+            if k == key { return cells[2 * s + 1] }
             if k == Self.empty { return nil }
             s = (s + 1) & mask
         }
