@@ -19,6 +19,11 @@ struct AttentionShape: Sendable {
     let headDim: Int
     /// Positions a token attends to, itself included; `nil` for the whole prefix.
     let window: Int?
+    /// Round keys, values, queries and probabilities to Float16, as llama.cpp's F16 KV cache does.
+    let halfPrecision: Bool
+    /// Scale the queries by 1/√d before they are rounded, instead of the scores after (llama.cpp's
+    /// Phi-3 graph does; it only matters with ``halfPrecision``).
+    let scaleQueriesFirst: Bool
 
     var queryWidth: Int { heads * headDim }
     var kvWidth: Int { kvHeads * headDim }
@@ -50,8 +55,19 @@ enum Attention {
         let end = start + rows
         let columns = end - first
         // transformers multiplies q·kᵀ by head_dim ** -0.5, computed in double.
-        let scale = Float(1 / Double(d).squareRoot())
+        var scale = Float(1 / Double(d).squareRoot())
         let firstKey = keys + first * kvWidth, firstValue = values + first * kvWidth
+        if shape.halfPrecision {
+            // llama.cpp stores this batch's keys and values as halves, and converts the queries
+            // to halves for the product with them.
+            ActivationRounding.roundToHalf(keys + start * kvWidth, count: rows * kvWidth)
+            ActivationRounding.roundToHalf(values + start * kvWidth, count: rows * kvWidth)
+            if shape.scaleQueriesFirst {
+                for i in 0..<rows * qWidth { queries[i] *= scale }
+                scale = 1
+            }
+            ActivationRounding.roundToHalf(queries, count: rows * qWidth)
+        }
 
         for h in 0..<shape.heads {
             let g = h / group
@@ -68,6 +84,8 @@ enum Attention {
                 if lo > 0 { row.update(repeating: 0, count: lo) }
                 Normalization.unsafeSoftmax(row + lo, count: hi - lo + 1)
                 if hi + 1 < columns { (row + hi + 1).update(repeating: 0, count: columns - hi - 1) }
+                // llama.cpp converts the probabilities to halves for the product with V.
+                if shape.halfPrecision { ActivationRounding.roundToHalf(row + lo, count: hi - lo + 1) }
             }
             // O_h = S·V_g
             BLAS.unsafeSgemm(transposeA: .none, transposeB: .none, m: rows, n: d, k: columns, alpha: 1,

@@ -20,6 +20,8 @@ struct LayerPass {
     let shape: AttentionShape
     let hiddenSize: Int
     let feedForwardSize: Int
+    /// Round activations before each product as llama.cpp does (``Numerics/llamaCpp``).
+    let roundsActivations: Bool
 
     var x: UnsafeMutablePointer<Float> { state.x.pointer }
     var xb: UnsafeMutablePointer<Float> { state.xb.pointer }
@@ -36,7 +38,8 @@ struct LayerPass {
     func linear(_ w: Linear, _ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>)
         throws(TransformerError)
     {
-        try w.apply(input, rows: rows, into: output, scratch: state.weightScratch.buffer)
+        try w.apply(input, rows: rows, into: output, scratch: state.weightScratch.buffer,
+                    rounding: roundsActivations ? state.rounded.pointer : nil)
     }
 
     /// Rotates the queries (rows of `queryStride`) and keys (rows of `keyStride`) by each

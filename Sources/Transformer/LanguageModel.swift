@@ -69,9 +69,18 @@ public struct ModelOptions: Sendable, Equatable {
     /// Tokens per batched pass in a prefill; longer prompts run in several passes. Bounds the
     /// activation memory (batch × widths) and the attention scores (batch × context).
     public var prefillBatchSize: Int
+    /// Whose rounding to follow: transformers' (float32) or llama.cpp's. See ``Numerics``.
+    public var numerics: Numerics
+    /// Float keys and values, or Float16 ones as llama.cpp's default cache has.
+    public var kvCachePrecision: KVCachePrecision
 
-    public init(maxContextLength: Int? = nil, prefillBatchSize: Int = 512) {
+    public init(
+        maxContextLength: Int? = nil, prefillBatchSize: Int = 512, numerics: Numerics = .automatic,
+        kvCachePrecision: KVCachePrecision = .float32
+    ) {
         self.maxContextLength = maxContextLength
         self.prefillBatchSize = prefillBatchSize
+        self.numerics = numerics
+        self.kvCachePrecision = kvCachePrecision
     }
 }

@@ -19,10 +19,20 @@ struct Linear: Sendable {
     }
 
     /// Y[rows, outputs] = X[rows, inputs]·Wᵀ.
+    ///
+    /// - Parameter rounding: when given, room for rows × inputs Floats where X is first rounded
+    ///   as ggml rounds activations for this weight's type (``Numerics/llamaCpp``).
     func apply(
         _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutableBufferPointer<Float>
+        scratch: UnsafeMutableBufferPointer<Float>, rounding: UnsafeMutablePointer<Float>? = nil
     ) throws(TransformerError) {
+        var x = x
+        if let rounded = rounding, ActivationRounding.applies(to: weight.type) {
+            for r in 0..<rows {
+                ActivationRounding.round(x + r * inputs, count: inputs, for: weight.type, into: rounded + r * inputs)
+            }
+            x = rounded
+        }
         do {
             if rows == 1 {
                 try MatVec.multiply(weight, UnsafeBufferPointer(start: x, count: inputs),

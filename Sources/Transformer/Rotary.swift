@@ -11,16 +11,22 @@ import Tensor
 ///
 /// The angle of pair i at position p is p·ω_i. The ω_i are computed once, in Float, as
 /// transformers computes them (`1 / θ^(2i/d)`, then the scaling), so that float checkpoints match
-/// it to rounding; cos and sin are then computed per token, once for all layers.
+/// it to rounding; cos and sin are then computed per token, once for all layers. With llama.cpp's
+/// numerics the angles are computed its way instead: p·s^i by a running product with
+/// s = θ^(−2/d), divided by the frequency divisors, times the linear frequency scale.
 struct Rotary: Sendable {
     /// The kernel that rotates pairs in the checkpoint's convention.
     let kernel: RotaryEmbedding
     /// ω_i for i in 0..<ropeDimensions/2.
     let frequencies: [Float]
+    /// Compute angles as llama.cpp's `ggml_rope_cache_init` does.
+    let llamaCpp: Bool
+    /// llama.cpp's θ^(−2/d), frequency scale (1 / linear factor) and per-pair divisors.
+    let thetaScale: Float, frequencyScale: Float, divisors: [Float]
 
     var pairs: Int { frequencies.count }
 
-    init(config: ModelConfig) throws(TransformerError) {
+    init(config: ModelConfig, llamaCpp: Bool = false) throws(TransformerError) {
         let convention: RotaryEmbedding.Convention =
             config.ropeConvention == .adjacentPairs ? .adjacentPairs : .halfSplit
         do {
@@ -30,6 +36,19 @@ struct Rotary: Sendable {
             throw .kernel(error)
         }
         frequencies = Self.scaled(kernel.inverseFrequencies, by: config.ropeScaling)
+        self.llamaCpp = llamaCpp
+        thetaScale = powf(config.ropeTheta, -2 / Float(config.ropeDimensions))
+        switch config.ropeScaling {
+        case let .linear(factor):
+            (frequencyScale, divisors) = (1 / factor, [Float](repeating: 1, count: config.ropeDimensions / 2))
+        case let .frequencyDivisors(d):
+            (frequencyScale, divisors) = (1, d)
+        case .llama3:
+            // llama.cpp gets Llama 3.1's scaling as precomputed divisors (rope_freqs.weight).
+            (frequencyScale, divisors) = (1, zip(kernel.inverseFrequencies, frequencies).map { $0 / $1 })
+        case nil:
+            (frequencyScale, divisors) = (1, [Float](repeating: 1, count: config.ropeDimensions / 2))
+        }
     }
 
     /// The unscaled frequencies stretched by `scaling`, step by step in Float as transformers'
@@ -61,6 +80,18 @@ struct Rotary: Sendable {
     /// cos and sin of every pair's angle for positions start..<start+rows, as [rows, pairs].
     func angles(start: Int, rows: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
         let n = pairs
+        if llamaCpp {
+            for r in 0..<rows {
+                var theta = Float(start + r)
+                for i in 0..<n {
+                    let angle = frequencyScale * (theta / divisors[i])
+                    cos[r * n + i] = cosf(angle)
+                    sin[r * n + i] = sinf(angle)
+                    theta *= thetaScale
+                }
+            }
+            return
+        }
         frequencies.withUnsafeBufferPointer { omega in
             for r in 0..<rows {
                 // The position becomes a Float before the product, as in transformers.

@@ -27,6 +27,9 @@ final class RunState {
     let sin = ScratchBuffer()
     /// Attention scores of one head, [rows, attended positions].
     let scores = ScratchBuffer()
+    /// Activations rounded as llama.cpp rounds them before a product (``Numerics/llamaCpp``),
+    /// [rows, widest input].
+    let rounded = ScratchBuffer()
     /// Decoded weight rows for matrix × vector and weight tiles for matrix × matrix.
     let weightScratch = ScratchBuffer()
     /// The last position's logits.
@@ -38,15 +41,20 @@ final class RunState {
 
     struct Widths {
         var hidden: Int, query: Int, fusedQKV: Int, feedForward: Int, feedForwardFused: Int, rope: Int
+        /// The widest input of any weight matrix, for the rounded copy; 0 when not rounding.
+        var rounded: Int
     }
 
-    init(config: ModelConfig, weightScratch scratchCount: Int, contextLength: Int) throws(TransformerError) {
+    init(config: ModelConfig, weightScratch scratchCount: Int, contextLength: Int, rounding: Bool)
+        throws(TransformerError)
+    {
         let ffn = config.intermediateSize
         let fused = config.architecture == .phi3
         widths = Widths(hidden: config.hiddenSize, query: config.queryWidth,
                         fusedQKV: fused ? config.queryWidth + 2 * config.kvWidth : 0,
                         feedForward: ffn, feedForwardFused: fused ? 2 * ffn : ffn,
-                        rope: config.ropeDimensions / 2)
+                        rope: config.ropeDimensions / 2,
+                        rounded: rounding ? max(config.hiddenSize, config.queryWidth, ffn) : 0)
         logits = [Float](repeating: 0, count: config.vocabularySize)
         try reserve(rows: 1, attended: contextLength)
         do { try weightScratch.reserve(scratchCount) } catch { throw .kernel(error) }
@@ -65,6 +73,7 @@ final class RunState {
                 try hidden2.reserve(newRows * widths.feedForward)
                 try cos.reserve(newRows * widths.rope)
                 try sin.reserve(newRows * widths.rope)
+                try rounded.reserve(newRows * widths.rounded)
                 rows = newRows
             }
             try scores.reserve(newRows * attended)

@@ -10,6 +10,10 @@ struct ModelWeights: Sendable {
     let output: Linear
     /// Scratch Floats the largest matrix needs.
     let scratchCount: Int
+    /// How the checkpoint named its tensors (GGUF files are llama.cpp's).
+    let naming: WeightNaming
+    /// Whether some matrix is stored in another type than F32.
+    let hasNonFloat32Matrix: Bool
 
     static func load(config c: ModelConfig, source: any TensorSource, naming: WeightNaming) throws(TransformerError)
         -> ModelWeights
@@ -18,19 +22,17 @@ struct ModelWeights: Sendable {
         try w.refuseBiases()
         let embedding = try w.tensor(.tokenEmbedding, shape: [c.vocabularySize, c.hiddenSize])
         var blocks: [any DecoderBlock] = []
-        var scratch = 0
+        var matrices: [Linear] = []
         for l in 0..<c.layerCount {
             switch c.architecture {
             case .llama, .mistral:
                 let b = try LlamaBlock.load(w, layer: l, config: c)
                 let a = b.attention, m = b.mlp
-                scratch = max(scratch, a.wq.scratchCount, a.wk.scratchCount, a.wv.scratchCount, a.wo.scratchCount,
-                              m.gate.scratchCount, m.up.scratchCount, m.down.scratchCount)
+                matrices += [a.wq, a.wk, a.wv, a.wo, m.gate, m.up, m.down]
                 blocks.append(b)
             case .phi3:
                 let b = try Phi3Block.load(w, layer: l, config: c)
-                scratch = max(scratch, b.attention.wqkv.scratchCount, b.attention.wo.scratchCount,
-                              b.mlp.gateUp.scratchCount, b.mlp.down.scratchCount)
+                matrices += [b.attention.wqkv, b.attention.wo, b.mlp.gateUp, b.mlp.down]
                 blocks.append(b)
             }
         }
@@ -42,10 +44,12 @@ struct ModelWeights: Sendable {
         } else {
             output = try w.linear(.output, layer: 0, outputs: c.vocabularySize, inputs: c.hiddenSize)
         }
+        matrices.append(output)
         return ModelWeights(
             tokenEmbedding: embedding, blocks: blocks,
             finalNorm: try w.norm(.finalNorm, width: c.hiddenSize, epsilon: c.rmsNormEpsilon),
-            output: output, scratchCount: max(scratch, output.scratchCount))
+            output: output, scratchCount: matrices.map(\.scratchCount).max() ?? 0, naming: naming,
+            hasNonFloat32Matrix: matrices.contains { $0.weight.type != .f32 })
     }
 }
 
@@ -64,6 +68,8 @@ public final class TransformerModel: LanguageModel {
     let shape: AttentionShape
     let state: RunState
     let cache: KVCache
+    /// Whether the pass rounds as llama.cpp does (``Numerics/llamaCpp``, resolved).
+    public let usesLlamaCppNumerics: Bool
 
     /// Loads the weights for `config` from `source`, named as `naming` says, checking every
     /// tensor's presence and shape.
@@ -85,15 +91,25 @@ public final class TransformerModel: LanguageModel {
             throw .invalidConfig(key: "prefillBatchSize", value: "\(options.prefillBatchSize)",
                                  reason: "must be in 1...\(ModelConfig.maxDimension)")
         }
+        let llamaCpp: Bool
+        switch options.numerics {
+        case .exact: llamaCpp = false
+        case .llamaCpp: llamaCpp = true
+        case .automatic: llamaCpp = weights.naming == .gguf && weights.hasNonFloat32Matrix
+        }
         self.config = config
         self.options = options
         self.weights = weights
+        usesLlamaCppNumerics = llamaCpp
         contextLength = length
-        rotary = try Rotary(config: config)
+        rotary = try Rotary(config: config, llamaCpp: llamaCpp)
         shape = AttentionShape(heads: config.headCount, kvHeads: config.kvHeadCount,
-                               headDim: config.headDimension, window: config.slidingWindow)
+                               headDim: config.headDimension, window: config.slidingWindow,
+                               halfPrecision: options.kvCachePrecision == .float16,
+                               scaleQueriesFirst: llamaCpp && config.architecture == .phi3)
         cache = try KVCache(layers: config.layerCount, capacity: length, width: config.kvWidth)
-        state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length)
+        state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length,
+                             rounding: llamaCpp)
     }
 
     public var vocabularySize: Int { config.vocabularySize }
@@ -175,7 +191,8 @@ public final class TransformerModel: LanguageModel {
         for (layer, block) in weights.blocks.enumerated() {
             try block.forward(LayerPass(
                 rows: rows, start: start, state: state, keys: cache.keys(layer), values: cache.values(layer),
-                rotary: rotary, shape: shape, hiddenSize: d, feedForwardSize: config.intermediateSize))
+                rotary: rotary, shape: shape, hiddenSize: d, feedForwardSize: config.intermediateSize,
+                roundsActivations: usesLlamaCppNumerics))
         }
         cache.count = start + rows
     }
@@ -185,9 +202,10 @@ public final class TransformerModel: LanguageModel {
         let xb = state.xb.pointer
         weights.finalNorm.apply(state.x.pointer + row * config.hiddenSize, rows: 1, into: xb)
         let output = weights.output, scratch = state.weightScratch.buffer
+        let rounding = usesLlamaCppNumerics ? state.rounded.pointer : nil
         try state.logits.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
             guard let base = out.baseAddress else { return }
-            try output.apply(xb, rows: 1, into: base, scratch: scratch)
+            try output.apply(xb, rows: 1, into: base, scratch: scratch, rounding: rounding)
         }
         return state.logits
     }
@@ -196,7 +214,8 @@ public final class TransformerModel: LanguageModel {
     private func logits(rows: Int, into out: UnsafeMutablePointer<Float>) throws(TransformerError) {
         let xb = state.xb.pointer
         weights.finalNorm.apply(state.x.pointer, rows: rows, into: xb)
-        try weights.output.apply(xb, rows: rows, into: out, scratch: state.weightScratch.buffer)
+        try weights.output.apply(xb, rows: rows, into: out, scratch: state.weightScratch.buffer,
+                                 rounding: usesLlamaCppNumerics ? state.rounded.pointer : nil)
     }
 
     /// Refuses input that cannot run, before any of it changes the cache.

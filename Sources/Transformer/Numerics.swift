@@ -1,0 +1,104 @@
+import Tensor
+
+/// Which reference's arithmetic the forward pass follows where the references round differently.
+///
+/// transformers computes in float32 throughout. llama.cpp (ggml) rounds the activations before
+/// every product with a quantized or half-precision weight, converting them to the format that
+/// weight type is paired with (8-bit blocks for quantized weights: ggml's `vec_dot_type`), and it
+/// computes rotary angles with a running product of powers. On random-weight test models the
+/// activation rounding alone moves logits by about 1% of their range, so agreeing closely with
+/// either reference means choosing its rounding.
+public enum Numerics: Sendable, Hashable {
+    /// ``llamaCpp`` for GGUF files whose matrices are not all F32 (what llama.cpp would run),
+    /// ``exact`` otherwise (Hugging Face checkpoints and F32 GGUF files).
+    case automatic
+    /// Float32 everywhere, as transformers computes.
+    case exact
+    /// ggml's CPU roundings: 8-bit activations for quantized weights (Q8_0 blocks of 32 for the
+    /// Q4/Q5/Q8 types, Q8_K blocks of 256 for the K-quants), Float16 activations for F16 weights,
+    /// BFloat16 for BF16 weights; llama.cpp's RoPE angles.
+    case llamaCpp
+}
+
+/// The precision of the cached keys and values.
+public enum KVCachePrecision: Sendable, Hashable {
+    /// Float, as transformers keeps them.
+    case float32
+    /// Float16 values, as llama.cpp's default cache holds them: keys and values are rounded to
+    /// halves when cached, and so are the queries and attention probabilities multiplied with them
+    /// (ggml converts those to the cache's type for the products). Phi-3's queries are scaled by
+    /// 1/√d before that rounding, as in llama.cpp's Phi-3 graph. The cache still stores Floats for
+    /// now, so this changes results, not memory.
+    case float16
+}
+
+/// ggml's conversion of activations before a product with a weight of a given type, reproduced
+/// as quantize-then-dequantize: x' = d·q with ggml's d and q. A Float dot product of x' with the
+/// dequantized weight then equals ggml's integer dot product up to Float rounding of the sum.
+enum ActivationRounding {
+    /// Whether activations multiplied with weights of `type` are rounded (not for F32).
+    static func applies(to type: ElementType) -> Bool { type != .f32 }
+
+    /// Writes the rounded form of `count` values of `x` into `y`. `count` is a multiple of the
+    /// weight type's block size, as every weight row is.
+    static func round(
+        _ x: UnsafePointer<Float>, count: Int, for type: ElementType, into y: UnsafeMutablePointer<Float>
+    ) {
+        switch type {
+        case .f32:
+            y.update(from: x, count: count)
+        case .f16:
+            for i in 0..<count { y[i] = Float(Float16(x[i])) }
+        case .bf16:
+            for i in 0..<count { y[i] = bfloat16(x[i]) }
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0:
+            // Q8_0 for the scale-only types; Q8_1 (the same d and q plus a sum) for Q4_1 and Q5_1.
+            for b in stride(from: 0, to: count, by: 32) { q8_0Block(x + b, into: y + b) }
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
+            for b in stride(from: 0, to: count, by: 256) { q8_KBlock(x + b, into: y + b) }
+        }
+    }
+
+    /// ggml's x86 `quantize_row_q8_0`: d = max|x| / 127 stored as Float16, q = round(x · 127/max|x|)
+    /// to nearest even.
+    @inline(__always)
+    static func q8_0Block(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        var amax: Float = 0
+        for j in 0..<32 { amax = max(amax, abs(x[j])) }
+        let d = Float(Float16(amax / 127))
+        let inverse: Float = amax != 0 ? 127 / amax : 0
+        for j in 0..<32 { y[j] = d * (x[j] * inverse).rounded(.toNearestOrEven) }
+    }
+
+    /// ggml's `quantize_row_q8_K_ref`: the value of largest magnitude maps to −127, d = 1/iscale
+    /// kept in Float, q = min(127, round(iscale · x)).
+    @inline(__always)
+    static func q8_KBlock(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        var amax: Float = 0, extreme: Float = 0
+        for j in 0..<256 where abs(x[j]) > amax {
+            amax = abs(x[j])
+            extreme = x[j]
+        }
+        guard amax != 0 else {
+            y.update(repeating: 0, count: 256)
+            return
+        }
+        let iscale = -127 / extreme
+        let d = 1 / iscale
+        for j in 0..<256 { y[j] = d * min(127, (iscale * x[j]).rounded(.toNearestOrEven)) }
+    }
+
+    /// Float → bfloat16 → Float with round-to-nearest-even, NaN kept quiet (ggml's
+    /// `GGML_FP32_TO_BF16`).
+    static func bfloat16(_ x: Float) -> Float {
+        let bits = x.bitPattern
+        if x.isNaN { return Float(bitPattern: (bits | 0x0040_0000) & 0xFFFF_0000) }
+        let rounded = (bits &+ (0x7FFF &+ ((bits >> 16) & 1))) & 0xFFFF_0000
+        return Float(bitPattern: rounded)
+    }
+
+    /// Rounds `count` values to Float16 and back, in place.
+    static func roundToHalf(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = Float(Float16(x[i])) }
+    }
+}
