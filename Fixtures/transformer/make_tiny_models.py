@@ -66,6 +66,9 @@ ARCHS = {
     "phi3": dict(
         cls="Phi3ForCausalLM", vocab_size=512, intermediate_size=96, rope_theta=10000.0,
         tie_word_embeddings=True, rms_norm_eps=1e-5, max_position_embeddings=128, weight_std=0.1,
+        # llama.cpp's vocabulary loader needs "<|endoftext|>" in any model whose general.name contains "phi3";
+        # these are Phi-3's own added special tokens (Phi-3 has them at 32000+; here at 507..511).
+        added_tokens=("<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>"),
     ),
 }
 COMMON = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=16)
@@ -98,8 +101,11 @@ def corpus_lines() -> list[str]:
     return lines
 
 
-def make_tokenizer(out_dir: Path, vocab_size: int) -> None:
+def make_tokenizer(out_dir: Path, vocab_size: int, added: tuple[str, ...] = ()) -> list[int]:
+    """SentencePiece model of vocab_size - len(added) pieces, then `added` as special added tokens (ids at the
+    end, as in Phi-3).  Returns the ids of the added tokens."""
     import sentencepiece as spm
+    from tokenizers import AddedToken
     from transformers import LlamaTokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,25 +114,39 @@ def make_tokenizer(out_dir: Path, vocab_size: int) -> None:
         # Llama-2's SentencePiece settings: BPE, byte fallback, identity normalisation, dummy prefix,
         # digits split, <unk>=0 <s>=1 </s>=2, no pad.
         spm.SentencePieceTrainer.train(
-            input=str(corpus), model_prefix=str(Path(tmp) / "sp"), vocab_size=vocab_size, model_type="bpe",
+            input=str(corpus), model_prefix=str(Path(tmp) / "sp"), vocab_size=vocab_size - len(added), model_type="bpe",
             byte_fallback=True, character_coverage=1.0, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
             normalization_rule_name="identity", add_dummy_prefix=True, remove_extra_whitespaces=False,
             split_digits=True, allow_whitespace_only_pieces=True, num_threads=1, minloglevel=2)
         sp = spm.SentencePieceProcessor(model_file=str(Path(tmp) / "sp.model"))
-        assert sp.vocab_size() == vocab_size, (sp.vocab_size(), vocab_size)
-        shutil.copy(Path(tmp) / "sp.model", out_dir / "tokenizer.model")
+        assert sp.vocab_size() == vocab_size - len(added), (sp.vocab_size(), vocab_size)
+        # The model proto records the trainer's input path and model prefix: make them independent of tmp.
+        from sentencepiece import sentencepiece_model_pb2 as pb
+        m = pb.ModelProto()
+        m.ParseFromString((Path(tmp) / "sp.model").read_bytes())
+        del m.trainer_spec.input[:]
+        m.trainer_spec.input.append("corpus.txt")
+        m.trainer_spec.model_prefix = "sp"
+        (out_dir / "tokenizer.model").write_bytes(m.SerializeToString())
     # Hugging Face files (tokenizer.json + tokenizer_config.json), converted by transformers from tokenizer.model.
     tok = LlamaTokenizer.from_pretrained(str(out_dir), add_bos_token=True, add_eos_token=False)
+    if added:
+        tok.add_tokens([AddedToken(t, special=True, normalized=False, rstrip=True) for t in added],
+                       special_tokens=True)
+        tok.eos_token = added[0]
     assert len(tok) == vocab_size, (len(tok), vocab_size)
     tok.save_pretrained(str(out_dir))
     text = "Kato shee ly 123!"
     assert tok.encode(text) == [1] + sp.encode(text), (tok.encode(text), sp.encode(text))
+    ids = [tok.convert_tokens_to_ids(t) for t in added]
+    assert ids == list(range(vocab_size - len(added), vocab_size)), ids
+    return ids
 
 
 # ---------------------------------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------------------------------
-def build_model(arch: str, out_dir: Path):
+def build_model(arch: str, out_dir: Path, eos_token_id: int = 2):
     import torch
     import transformers
 
@@ -134,7 +154,7 @@ def build_model(arch: str, out_dir: Path):
     cfg_cls = getattr(transformers, spec["cls"].replace("ForCausalLM", "Config"))
     kw = dict(COMMON, vocab_size=spec["vocab_size"], intermediate_size=spec["intermediate_size"],
               rms_norm_eps=spec["rms_norm_eps"], max_position_embeddings=spec["max_position_embeddings"],
-              tie_word_embeddings=spec["tie_word_embeddings"], bos_token_id=1, eos_token_id=2, pad_token_id=None,
+              tie_word_embeddings=spec["tie_word_embeddings"], bos_token_id=1, eos_token_id=eos_token_id, pad_token_id=None,
               hidden_act="silu", attention_dropout=0.0, torch_dtype="float32")
     rope = {"rope_type": "default", "rope_theta": spec["rope_theta"]}
     if arch == "mistral":
@@ -491,8 +511,8 @@ def do_arch(arch: str, src: Path, llama_py: str, report: dict) -> None:
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     print(f"== {arch}", flush=True)
-    make_tokenizer(out_dir, spec["vocab_size"])
-    built = build_model(arch, out_dir)
+    added_ids = make_tokenizer(out_dir, spec["vocab_size"], spec.get("added_tokens", ()))
+    built = build_model(arch, out_dir, eos_token_id=added_ids[0] if added_ids else 2)
     model = load_model(out_dir)
     for (n1, p1), (n2, p2) in zip(sorted(built.state_dict().items()), sorted(model.state_dict().items())):
         assert n1 == n2 and bool((p1 == p2).all()), n1
@@ -503,8 +523,8 @@ def do_arch(arch: str, src: Path, llama_py: str, report: dict) -> None:
 
     V = spec["vocab_size"]
     prng = np.random.default_rng(SEED + V)
-    prompt_ids = [int(t) for t in prng.integers(len(SPECIAL_IDS), V, size=N_PROMPT)]
-    assert not set(prompt_ids) & set(SPECIAL_IDS)
+    prompt_ids = [int(t) for t in prng.integers(len(SPECIAL_IDS), V - len(added_ids), size=N_PROMPT)]
+    assert not set(prompt_ids) & (set(SPECIAL_IDS) | set(added_ids))
 
     prompt_logits, greedy, decode, full = run_transformers(model, prompt_ids)
     seq = prompt_ids + greedy
