@@ -15,8 +15,9 @@ For each architecture this script
      float64 numpy implementation of the architecture (which pins down the RoPE / sliding-window semantics);
   4. converts the directory to GGUF with llama.cpp's own converter (convert_hf_to_gguf.py) as
      <arch>-f32.gguf and <arch>-q8_0.gguf;
-  5. runs llama-cpp-python on <arch>-q8_0.gguf (logits_all=True) over prompt_ids + greedy_ids and stores
-     its 32 rows of logits;
+  5. runs llama-cpp-python on <arch>-q8_0.gguf (logits_all=True, F32 KV cache) over prompt_ids + greedy_ids and
+     stores its 32 rows of logits; cross-checks (report.json): llama.cpp on the F32 file vs transformers, a numpy
+     forward straight from each GGUF (with and without ggml's Q8_0 rounding of activations) vs llama.cpp;
   6. writes expected/<arch>.json.
 
 Usage (see README.md in this folder):
