@@ -16,9 +16,11 @@ struct ByteLevelBPEModel: TokenizerModel {
     private let merges: MergeTable
     /// The token of each byte's single GPT-2 character; -1 where the vocabulary has none.
     private let byteTokens: [Int32]
-    /// What each id decodes to (`token_to_piece`): `decoded[offsets[id] ..< offsets[id + 1]]`.
-    private let decoded: [UInt8]
-    private let decodedOffsets: [Int]
+    /// What each id decodes to (`token_to_piece`): its key for a normal byte-mapped token
+    /// (`fromKey`), else `start << 32 | length` in `decodedOther`.
+    private let decoding: [UInt64]
+    private let decodedOther: [UInt8]
+    private static let fromKey = UInt64.max
 
     /// A symbol absorbed into its left neighbour (-1 stays "a byte with no token").
     private static let absorbed = Int32.min
@@ -37,26 +39,17 @@ struct ByteLevelBPEModel: TokenizerModel {
         guard v.tokenTypes.count == n else {
             throw .lengthMismatch(field: "token_type", expected: n, actual: v.tokenTypes.count)
         }
-        var table = ByteStringTable(idCount: n, expectedKeys: n)
-        // Tokens with characters outside the byte map can never be a piece, but a merge may name them.
-        var unmapped: [[UInt8]: Int] = [:]
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(n * 8)
-        var offsets = [0]
-        offsets.reserveCapacity(n + 1)
-        var key: [UInt8] = []
-        for id in 0 ..< n {
-            // llama.cpp renames empty tokens so that they stay unique and visible.
-            var text = v.tokens[id].isEmpty ? "[EMPTY_\(id)]" : v.tokens[id]
-            key.removeAll(keepingCapacity: true)
-            let mapped = text.withUTF8 { GPT2ByteMap.appendBytes(ofMappedUTF8: $0, to: &key) }
-            if mapped {
-                if table.insert(key, id: id) != nil { throw .duplicateToken(id: id, text: text) }
-            } else {
-                if unmapped.updateValue(id, forKey: Array(text.utf8)) != nil { throw .duplicateToken(id: id, text: text) }
-            }
-            Self.appendDecoded(text: text, type: v.tokenTypes[id], mappedBytes: mapped ? key : nil, to: &decoded)
-            offsets.append(decoded.count)
+        let keys = TokenKeys(tokens: v.tokens)
+        let table = ByteStringTable(bytes: keys.bytes, entries: keys.entries)
+        if let (id, _) = table.firstDuplicate { throw .duplicateToken(id: id, text: v.tokens[id]) }
+        if let (id, _) = keys.firstUnmappedDuplicate { throw .duplicateToken(id: id, text: v.tokens[id]) }
+
+        var decoding = [UInt64](repeating: Self.fromKey, count: n)
+        var other: [UInt8] = []
+        for id in 0 ..< n where v.tokenTypes[id] != .normal || keys.entries[id] == ByteStringTable.empty {
+            let start = other.count
+            Self.appendDecoded(id: id, text: v.tokens[id], type: v.tokenTypes[id], to: &other)
+            decoding[id] = UInt64(start) << 32 | UInt64(other.count - start)
         }
 
         // The key [b] belongs to the one token whose text is b's GPT-2 character.
@@ -65,92 +58,23 @@ struct ByteLevelBPEModel: TokenizerModel {
             if let id = table[[UInt8(byte)]] { byteTokens[byte] = Int32(id) }
         }
 
-        var rules: [MergeTable.Rule] = []
-        rules.reserveCapacity(v.merges.count)
-        var pair: [UInt8] = []
-        // Vocabularies list merged tokens in about the order of their rules, so the id after the
-        // previous merged one is checked first, which is cheaper than hashing.
-        var guess = 0
-        for (rank, merge) in v.merges.enumerated() {
-            var line = merge
-            let rule = line.withUTF8 { utf8 in
-                Self.parseMerge(utf8, table: table, unmapped: unmapped, guess: guess, scratch: &pair)
-            }
-            switch rule {
-            case let .rule(leftID, rightID, mergedID):
-                rules.append(MergeTable.Rule(left: leftID, right: rightID, rank: rank, merged: mergedID))
-                guess = mergedID
-            case .neverApplies:
-                continue
-            case .invalid:
-                throw .invalidMerge(index: rank, merge: merge)
-            }
-        }
-
+        let rules = try Self.mergeRules(v.merges, table: table, unmapped: keys.unmapped)
         tokensByBytes = table
         merges = MergeTable(rules: rules)
         self.byteTokens = byteTokens
-        self.decoded = decoded
-        decodedOffsets = offsets
-    }
-
-    private enum MergeLine {
-        case rule(left: Int, right: Int, merged: Int)
-        /// Names tokens that are not byte-mapped text: valid, but no piece can ever contain them.
-        case neverApplies
-        case invalid
-    }
-
-    /// Parses one merge line like llama.cpp's loader (split at the first space from the second byte
-    /// on) and looks its sides and their concatenation up. `scratch` receives left + right bytes.
-    private static func parseMerge(
-        _ utf8: UnsafeBufferPointer<UInt8>, table: ByteStringTable, unmapped: [[UInt8]: Int], guess: Int,
-        scratch: inout [UInt8]
-    ) -> MergeLine {
-        guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20), space + 1 < utf8.count else { return .invalid }
-        let leftUTF8 = UnsafeBufferPointer(rebasing: utf8[..<space])
-        let rightUTF8 = UnsafeBufferPointer(rebasing: utf8[(space + 1)...])
-        scratch.removeAll(keepingCapacity: true)
-        let leftMapped = GPT2ByteMap.appendBytes(ofMappedUTF8: leftUTF8, to: &scratch)
-        let split = scratch.count
-        let rightMapped = leftMapped && GPT2ByteMap.appendBytes(ofMappedUTF8: rightUTF8, to: &scratch)
-        guard leftMapped, rightMapped else {
-            // Known tokens that are not byte-mapped text make a rule that can never apply.
-            func known(_ side: UnsafeBufferPointer<UInt8>) -> Bool {
-                var bytes: [UInt8] = []
-                if GPT2ByteMap.appendBytes(ofMappedUTF8: side, to: &bytes) { return table[bytes] != nil }
-                return unmapped[Array(side)] != nil
-            }
-            return known(leftUTF8) && known(rightUTF8) ? .neverApplies : .invalid
-        }
-        return scratch.withUnsafeBufferPointer { bytes in
-            let merged: Int?
-            if table.hasKey(guess, bytes) {
-                merged = guess
-            } else if table.hasKey(guess + 1, bytes) {
-                merged = guess + 1
-            } else {
-                merged = table.lookup(bytes)
-            }
-            guard let m = merged,
-                  let l = table.lookup(UnsafeBufferPointer(rebasing: bytes[..<split])),
-                  let r = table.lookup(UnsafeBufferPointer(rebasing: bytes[split...]))
-            else { return .invalid }
-            return .rule(left: l, right: r, merged: m)
-        }
+        self.decoding = decoding
+        decodedOther = other
     }
 
     /// llama.cpp's `token_to_piece` for byte-level BPE: normal tokens map their characters back to
     /// bytes; a character outside the map renders as `[UNK_BYTE_0x<utf8 hex><token text>]`, as
     /// llama.cpp's `llama_decode_text` does. Control, unknown and user-defined tokens are their text;
     /// `<0xNN>` byte tokens their byte; unused and undefined tokens nothing.
-    private static func appendDecoded(text: String, type: TokenType, mappedBytes: [UInt8]?, to out: inout [UInt8]) {
+    private static func appendDecoded(id: Int, text stored: String, type: TokenType, to out: inout [UInt8]) {
+        let text = stored.isEmpty ? "[EMPTY_\(id)]" : stored
         switch type {
         case .normal:
-            if let mappedBytes {
-                out.append(contentsOf: mappedBytes)
-                return
-            }
+            // Only tokens that are not byte-mapped text get here.
             for scalar in text.unicodeScalars {
                 let v = Int(scalar.value)
                 if v < GPT2ByteMap.byteOfScalar.count, GPT2ByteMap.byteOfScalar[v] >= 0 {
@@ -179,33 +103,58 @@ struct ByteLevelBPEModel: TokenizerModel {
     }
 
     func appendBytes(of id: Int, to bytes: inout [UInt8]) {
-        guard id >= 0, id + 1 < decodedOffsets.count else { return }
-        bytes.append(contentsOf: decoded[decodedOffsets[id] ..< decodedOffsets[id + 1]])
-    }
-
-    func encode(fragment: Substring, followsSpecial: Bool, into ids: inout [Int]) {
-        let text = ScalarText(fragment)
-        let ends = preTokenizer.pieceEnds(text)
-        var scratch = Scratch()
-        var start = 0
-        var byteStart = 0
-        text.utf8.withUnsafeBufferPointer { utf8 in
-            for end in ends {
-                var byteEnd = byteStart
-                for i in start ..< end { byteEnd += ScalarText.utf8Length(text.scalars[i]) }
-                encodePiece(UnsafeBufferPointer(rebasing: utf8[byteStart ..< byteEnd]), &scratch, &ids)
-                start = end
-                byteStart = byteEnd
-            }
+        guard id >= 0, id < decoding.count else { return }
+        let entry = decoding[id]
+        if entry == Self.fromKey {
+            bytes.append(contentsOf: tokensByBytes.key(of: id))
+        } else {
+            let start = Int(entry >> 32)
+            bytes.append(contentsOf: decodedOther[start ..< start + Int(entry & 0xFFFF_FFFF)])
         }
     }
 
-    /// Buffers reused from piece to piece.
+    func encode(fragment: Substring, followsSpecial: Bool, into ids: inout [Int]) {
+        if fragment.utf8.withContiguousStorageIfAvailable({ encode(utf8: $0, chunkTarget: 1 << 16, into: &ids) }) == nil {
+            Array(fragment.utf8).withUnsafeBufferPointer { encode(utf8: $0, chunkTarget: 1 << 16, into: &ids) }
+        }
+    }
+
+    /// Encodes valid UTF-8 in chunks of about `chunkTarget` bytes, cut where pre-tokenization is
+    /// known to split anyway (`PreTokenizer.chunkEnd`), so the working buffers stay in cache
+    /// whatever the text's length and 10 MB costs ten times 1 MB.
+    func encode(utf8: UnsafeBufferPointer<UInt8>, chunkTarget: Int, into ids: inout [Int]) {
+        var scratch = Scratch()
+        var start = 0
+        while start < utf8.count {
+            let end = PreTokenizer.chunkEnd(utf8, from: start, target: chunkTarget)
+            encodeChunk(UnsafeBufferPointer(rebasing: utf8[start ..< end]), &scratch, &ids)
+            start = end
+        }
+    }
+
+    /// Buffers reused from piece to piece and chunk to chunk.
     private struct Scratch {
+        var text = ScalarText()
+        var ends: [Int] = []
+        var spare: [Int] = []
         var symbols: [Int32] = []
         var next: [Int32] = []
         var prev: [Int32] = []
         var heap = MinHeap()
+    }
+
+    private func encodeChunk(_ utf8: UnsafeBufferPointer<UInt8>, _ s: inout Scratch, _ ids: inout [Int]) {
+        s.text.load(utf8)
+        preTokenizer.pieceEnds(s.text, into: &s.ends, scratch: &s.spare)
+        var start = 0
+        var byteStart = 0
+        for end in s.ends {
+            var byteEnd = byteStart
+            for i in start ..< end { byteEnd += ScalarText.utf8Length(s.text.scalars[i]) }
+            encodePiece(UnsafeBufferPointer(rebasing: utf8[byteStart ..< byteEnd]), &s, &ids)
+            start = end
+            byteStart = byteEnd
+        }
     }
 
     /// BPE on one piece's bytes (llama.cpp's loop over `word_collection`).

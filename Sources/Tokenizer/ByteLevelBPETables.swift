@@ -55,6 +55,36 @@ enum GPT2ByteMap {
     }
 }
 
+extension GPT2ByteMap {
+    /// Writes the bytes that byte-mapped UTF-8 text stands for to `out` from `n` on (advancing `n`);
+    /// false when a character is outside the map or `out` is full. `inverse` is `byteOfScalar`,
+    /// passed in so that loops over a whole vocabulary read the global table once.
+    @inline(__always)
+    static func map(_ utf8: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>, at n: inout Int,
+                    inverse: UnsafeBufferPointer<Int16>) -> Bool {
+        var i = 0
+        while i < utf8.count {
+            let b0 = utf8[i]
+            let scalar: Int
+            if b0 < 0x80 {
+                scalar = Int(b0)
+                i += 1
+            } else if b0 & 0xE0 == 0xC0, i + 1 < utf8.count {
+                scalar = Int(b0 & 0x1F) << 6 | Int(utf8[i + 1] & 0x3F)
+                i += 2
+            } else {
+                return false
+            }
+            guard scalar < inverse.count, n < out.count else { return false }
+            let byte = inverse[scalar]
+            guard byte >= 0 else { return false }
+            out[n] = UInt8(truncatingIfNeeded: byte)
+            n += 1
+        }
+        return true
+    }
+}
+
 /// Byte string to token id: open addressing with the bytes of short keys stored in the slot itself,
 /// so a lookup needs neither a `String` nor Swift's Unicode-aware string hashing (which would also
 /// treat canonically equivalent texts as equal), and usually touches one cache line.
@@ -63,25 +93,44 @@ enum GPT2ByteMap {
 /// memory latency, not arithmetic, is what costs: keys of up to 8 bytes (most merge sides) live in
 /// the slot; longer ones in a flat byte buffer.
 struct ByteStringTable: Sendable {
-    /// All keys back to back (short ones too, for `hasKey`).
-    private var bytes: [UInt8] = []
+    /// All keys back to back.
+    private let bytes: [UInt8]
     /// Per id: start in `bytes` << 32 | length; `UInt64.max` for ids without a key.
-    private var entries: [UInt64]
+    private let entries: [UInt64]
     /// Slot i: word 2i is the key packed little-endian (length <= 8) or its start in `bytes`; word
     /// 2i + 1 is tag << 48 | length << 32 | id, `UInt64.max` when the slot is empty.
     private var cells: [UInt64]
     private let mask: Int
     private let shift: UInt64
-    private static let empty = UInt64.max
+    static let empty = UInt64.max
+    /// The first id found whose key an earlier id already has, with that earlier id.
+    private(set) var firstDuplicate: (id: Int, earlier: Int)?
 
-    init(idCount: Int, expectedKeys: Int) {
-        entries = [UInt64](repeating: Self.empty, count: idCount)
+    /// Indexes the keys `entries` describe in `bytes` (`entries[id]` = start << 32 | length, or
+    /// `empty` for an id without a key). Keys longer than 65535 bytes are stored but never found.
+    init(bytes: [UInt8], entries: [UInt64]) {
+        self.bytes = bytes
+        self.entries = entries
         var capacity = 16
         var bits: UInt64 = 4
-        while capacity < expectedKeys * 2 { capacity <<= 1; bits += 1 }
+        while capacity < entries.count * 2 { capacity <<= 1; bits += 1 }
         cells = [UInt64](repeating: Self.empty, count: 2 * capacity)
         mask = capacity - 1
         shift = 64 - bits
+        bytes.withUnsafeBufferPointer { store in
+            for (id, entry) in entries.enumerated() where entry != Self.empty {
+                let start = Int(entry >> 32), length = Int(entry & 0xFFFF_FFFF)
+                guard start + length <= store.count, length <= 0xFFFF else { continue }
+                let key = UnsafeBufferPointer(rebasing: store[start ..< start + length])
+                let (slot, existing, h, packed) = find(key)
+                if let existing {
+                    if firstDuplicate == nil { firstDuplicate = (id, existing) }
+                    continue
+                }
+                cells[2 * slot] = length <= 8 ? packed : UInt64(start)
+                cells[2 * slot + 1] = (h & 0xFFFF) << 48 | UInt64(length) << 32 | UInt64(UInt32(truncatingIfNeeded: id))
+            }
+        }
     }
 
     /// A 64-bit hash of the bytes, eight at a time, with a final avalanche, and the key packed into a
@@ -111,17 +160,6 @@ struct ByteStringTable: Sendable {
         return (h ^ (h >> 29), key.count == 8 ? last : tail)
     }
 
-    /// Adds `key` for `id`; returns the id that already has this key, if any (and then adds nothing).
-    mutating func insert(_ key: [UInt8], id: Int) -> Int? {
-        let (slot, existing, h, packed) = key.withUnsafeBufferPointer { find($0) }
-        if let existing { return existing }
-        entries[id] = UInt64(bytes.count) << 32 | UInt64(key.count)
-        cells[2 * slot] = key.count <= 8 ? packed : UInt64(bytes.count)
-        cells[2 * slot + 1] = (h & 0xFFFF) << 48 | UInt64(key.count & 0xFFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: id))
-        bytes.append(contentsOf: key)
-        return nil
-    }
-
     subscript(key: [UInt8]) -> Int? {
         key.withUnsafeBufferPointer { lookup($0) }
     }
@@ -129,6 +167,13 @@ struct ByteStringTable: Sendable {
     /// The id whose key is exactly `key`.
     @inline(__always)
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? { find(key).id }
+
+    /// Token `id`'s key, or an empty slice when it has none.
+    func key(of id: Int) -> ArraySlice<UInt8> {
+        guard id >= 0, id < entries.count, entries[id] != Self.empty else { return [] }
+        let start = Int(entries[id] >> 32)
+        return bytes[start ..< start + Int(entries[id] & 0xFFFF_FFFF)]
+    }
 
     /// Whether token `id`'s key is exactly `key` (a direct check, for guessed ids).
     @inline(__always)

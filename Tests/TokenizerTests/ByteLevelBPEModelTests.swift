@@ -104,6 +104,22 @@ struct ByteLevelBPEModelTests {
         #expect(try Tokenizer(vocabulary: v).decode([258, Self.a]) == "€uroa")
     }
 
+    @Test func chunkedEncodingEqualsOnePass() throws {
+        // Long inputs are encoded in chunks; any chunk size must give the ids of a single pass.
+        let metadata = try GGUFFile(path: FixturePaths.url("vocab/ggml-vocab-llama-bpe.gguf").path).metadata
+        let model = try ByteLevelBPEModel(vocabulary: Vocabulary(metadata: metadata))
+        let text = try String(contentsOf: FixturePaths.url("vocab/ggml-vocab-llama-bpe.gguf.inp"), encoding: .utf8)
+        let utf8 = Array(text.utf8)
+        func ids(_ target: Int) -> [Int] {
+            var out: [Int] = []
+            utf8.withUnsafeBufferPointer { model.encode(utf8: $0, chunkTarget: target, into: &out) }
+            return out
+        }
+        let whole = ids(Int.max / 4)
+        #expect(!whole.isEmpty)
+        for target in [1, 7, 100, 4096] { #expect(ids(target) == whole, "chunk target \(target)") }
+    }
+
     // MARK: - Malformed data
 
     @Test func mergeNamingAnUnknownToken() {

@@ -108,6 +108,30 @@ struct PreTokenizerTests {
         }
     }
 
+    @Test func chunkCutsDoNotChangePieces() throws {
+        // Encoding cuts long texts before a space between ASCII letters; with a tiny target every
+        // such space becomes a cut, right next to every tricky text of the reference file.
+        let file = try #require(Self.splits)
+        let text = file.texts.joined(separator: "a b") + " don't do it x 's y 'S z\n w  v\t\tu \u{3000}t "
+        let utf8 = Array(text.utf8)
+        for family in PreTokenizer.Family.allCases {
+            let pre = try PreTokenizer(name: family.rawValue)
+            var chunked: [String] = []
+            var cuts = 0
+            utf8.withUnsafeBufferPointer { buffer in
+                var start = 0
+                while start < buffer.count {
+                    let end = PreTokenizer.chunkEnd(buffer, from: start, target: 1)
+                    chunked += pre.split(String(decoding: buffer[start ..< end], as: UTF8.self))
+                    start = end
+                    cuts += 1
+                }
+            }
+            #expect(cuts > 40)
+            #expect(Self.bytes(chunked) == Self.bytes(pre.split(text)), "\(family)")
+        }
+    }
+
     @Test func piecesCoverTheTextAndLongInputIsLinear() throws {
         // A long run of one class and long whitespace runs: pieces concatenate back to the text.
         let text = String(repeating: "a", count: 50_000) + String(repeating: " ", count: 50_000) + "x"

@@ -64,36 +64,56 @@ struct PreTokenizer: Sendable {
         }
     }
 
-    /// The end offset (in scalars) of every piece of `text`, in order; the last is `text.count`.
-    func pieceEnds(_ text: ScalarText) -> [Int] {
-        guard text.count > 0 else { return [] }
-        var ends = [text.count]
+    /// Sets `ends` to the end offset (in scalars) of every piece of `text`, in order; the last is
+    /// `text.count`. `scratch` is working space for families of several rules.
+    func pieceEnds(_ text: ScalarText, into ends: inout [Int], scratch: inout [Int]) {
+        ends.removeAll(keepingCapacity: true)
+        guard text.count > 0 else { return }
+        ends.append(text.count)
         for rule in rules {
-            var next: [Int] = []
-            next.reserveCapacity(text.count / 3 + ends.count)
+            swap(&ends, &scratch)
+            ends.removeAll(keepingCapacity: true)
             var start = 0
-            for end in ends {
-                rule.split(text, start ..< end, into: &next)
+            for end in scratch {
+                rule.split(text, start ..< end, into: &ends)
                 start = end
             }
-            ends = next
         }
-        return ends
     }
 
     /// The pieces of `text` as strings (for tests and tools; encoding works on offsets).
     func split(_ text: String) -> [String] {
-        let scalars = ScalarText(Substring(text))
+        let utf8 = Array(text.utf8)
+        let scalars = utf8.withUnsafeBufferPointer { ScalarText($0) }
+        var ends: [Int] = [], scratch: [Int] = []
+        pieceEnds(scalars, into: &ends, scratch: &scratch)
         var start = 0
         var byteStart = 0
         var pieces: [String] = []
-        for end in pieceEnds(scalars) {
+        for end in ends {
             var byteEnd = byteStart
             for i in start ..< end { byteEnd += ScalarText.utf8Length(scalars.scalars[i]) }
-            pieces.append(String(decoding: scalars.utf8[byteStart ..< byteEnd], as: UTF8.self))
+            pieces.append(String(decoding: utf8[byteStart ..< byteEnd], as: UTF8.self))
             start = end
             byteStart = byteEnd
         }
         return pieces
+    }
+
+    /// Where to cut a long text so that each part can be pre-tokenized on its own with the same
+    /// result: before a space that has an ASCII letter on both sides. Every family ends a piece
+    /// there (a letter run stops at the space, and the space starts the next word's piece) and no
+    /// rule looks across it. Returns the first such cut at or after `from + target`, or the end
+    /// of the text when there is none (then the rest is one part, still exact, only larger).
+    static func chunkEnd(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int, target: Int) -> Int {
+        let n = utf8.count
+        guard n - start > 2 * target else { return n }
+        @inline(__always) func isLetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+        var p = start + target
+        while p + 1 < n {
+            if utf8[p] == 0x20, isLetter(utf8[p - 1]), isLetter(utf8[p + 1]) { return p }
+            p += 1
+        }
+        return n
     }
 }

@@ -64,18 +64,21 @@ enum CharClass {
     }
 }
 
-/// One fragment of text decoded into scalars with their classes: what every split rule reads.
+/// A stretch of text decoded into scalars with their classes: what every split rule reads. Reused
+/// from chunk to chunk (`load`) so that encoding a long text keeps a small working set.
 struct ScalarText {
-    /// The fragment's UTF-8 bytes (pieces are handed to BPE as byte ranges of this).
-    var utf8: [UInt8]
-    var scalars: [UInt32]
-    var classes: [UInt8]
+    var scalars: [UInt32] = []
+    var classes: [UInt8] = []
 
-    init(_ fragment: Substring) {
-        utf8 = Array(fragment.utf8)
-        scalars = []
-        scalars.reserveCapacity(utf8.count)
-        // A Swift string is valid UTF-8, so the decoder only needs the lead byte's length.
+    init() {}
+
+    init(_ utf8: UnsafeBufferPointer<UInt8>) { load(utf8) }
+
+    /// Replaces the contents with the scalars of `utf8`, which must be valid UTF-8 (it comes from a
+    /// Swift string), so the decoder only needs each lead byte's length.
+    mutating func load(_ utf8: UnsafeBufferPointer<UInt8>) {
+        scalars.removeAll(keepingCapacity: true)
+        classes.removeAll(keepingCapacity: true)
         var i = 0
         let n = utf8.count
         while i < n {
@@ -100,7 +103,7 @@ struct ScalarText {
             }
         }
         let table = CharClass.basicPlane
-        classes = scalars.map { CharClass.of($0, table: table) }
+        for v in scalars { classes.append(CharClass.of(v, table: table)) }
     }
 
     var count: Int { scalars.count }
