@@ -107,7 +107,7 @@ struct PreTokenizer: Sendable {
     /// of the text when there is none (then the rest is one part, still exact, only larger).
     static func chunkEnd(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int, target: Int) -> Int {
         let n = utf8.count
-        guard n - start > 2 * target else { return n }
+        guard target >= 1, (n - start) / 2 > target else { return n }
         @inline(__always) func isLetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
         var p = start + target
         while p + 1 < n {
