@@ -34,12 +34,26 @@ struct ByteCursor {
             throw .stringPastEndOfFile(what: what(), length: length, offset: start)
         }
         let n = Int(length)
-        let raw = UnsafeRawBufferPointer(start: base + offset, count: n)
-        guard let s = String(validating: raw, as: UTF8.self) else {
-            throw .invalidUTF8(what: what(), offset: offset)
+        let bytes = UnsafeBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: n)
+        // Vocabularies hold hundreds of thousands of short strings, mostly ASCII: for those,
+        // decoding needs no validation (ASCII is always valid UTF-8) and takes the fast path.
+        let s: String
+        if Self.isASCII(bytes) {
+            s = String(decoding: bytes, as: UTF8.self)
+        } else {
+            guard let valid = String(validating: bytes, as: UTF8.self) else {
+                throw .invalidUTF8(what: what(), offset: offset)
+            }
+            s = valid
         }
         offset += n
         return s
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for b in bytes { high |= b }
+        return high < 0x80
     }
 
     /// Reads `count` fixed-width values after checking they fit, so a huge count cannot drive a huge
