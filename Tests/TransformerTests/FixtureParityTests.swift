@@ -29,6 +29,13 @@ struct FixtureParityTests {
         FileManager.default.fileExists(atPath: FixturePaths.url("transformer/" + relative).path)
     }
 
+    /// The fixtures are committed: a missing one fails the test rather than skipping it.
+    static func require(_ relatives: String...) -> Bool {
+        let missing = relatives.filter { !present($0) }
+        for m in missing { Issue.record("Fixtures/transformer/\(m) is missing (make_tiny_models.py makes it)") }
+        return missing.isEmpty
+    }
+
     /// Runs the prompt in one batched pass, then the greedy ids one by one: 24 + 8 rows of logits.
     static func run(_ model: TransformerModel, _ e: ExpectedLogits) throws -> (prompt: [[Float]], decode: [[Float]]) {
         let prompt = try model.prefillAllPositions(tokens: e.prompt_ids)
@@ -53,19 +60,13 @@ struct FixtureParityTests {
 
     @Test("safetensors directory vs transformers float32", arguments: architectures)
     func safetensors(arch: String) throws {
-        guard Self.present("expected/\(arch).json") && Self.present(arch) else {
-            print("SKIPPED: Fixtures/transformer/\(arch) or expected/\(arch).json not present")
-            return
-        }
+        guard Self.require("expected/\(arch).json", arch) else { return }
         try checkFloat(arch, model: arch, expected: arch)
     }
 
     @Test("F32 GGUF (llama.cpp's converter) vs transformers float32", arguments: architectures)
     func ggufF32(arch: String) throws {
-        guard Self.present("expected/\(arch).json") && Self.present("\(arch)-f32.gguf") else {
-            print("SKIPPED: Fixtures/transformer/\(arch)-f32.gguf or expected/\(arch).json not present")
-            return
-        }
+        guard Self.require("expected/\(arch).json", "\(arch)-f32.gguf") else { return }
         try checkFloat(arch, model: "\(arch)-f32.gguf", expected: Self.ggufExpectation(arch))
     }
 
@@ -73,16 +74,13 @@ struct FixtureParityTests {
     /// architecture has none), so the GGUF holds the same weights with full attention; the
     /// fixture script stores transformers' logits for that variant separately.
     static func ggufExpectation(_ arch: String) -> String {
-        arch == "mistral" && present("expected/mistral-full-attention.json") ? "mistral-full-attention" : arch
+        arch == "mistral" ? "mistral-full-attention" : arch
     }
 
     @Test("Q8_0 GGUF vs llama.cpp on the same file: within 1% of the range, same argmax ≥ 95%",
           arguments: architectures)
     func ggufQ8(arch: String) throws {
-        guard Self.present("expected/\(arch).json") && Self.present("\(arch)-q8_0.gguf") else {
-            print("SKIPPED: Fixtures/transformer/\(arch)-q8_0.gguf or expected/\(arch).json not present")
-            return
-        }
+        guard Self.require("expected/\(arch).json", "\(arch)-q8_0.gguf") else { return }
         // llama.cpp ran the tokens of this expectation (prompt + greedy ids).
         let e = try ExpectedLogits.load(Self.ggufExpectation(arch))
         let model = try loadModel(path: FixturePaths.url("transformer/\(arch)-q8_0.gguf").path)
@@ -103,10 +101,7 @@ struct FixtureParityTests {
 
     @Test("A fixture model's forked KV state continues identically to the original")
     func forkOnFixture() throws {
-        guard Self.present("expected/llama.json") && Self.present("llama-q8_0.gguf") else {
-            print("SKIPPED: Fixtures/transformer/llama-q8_0.gguf not present")
-            return
-        }
+        guard Self.require("expected/llama.json", "llama-q8_0.gguf") else { return }
         let e = try ExpectedLogits.load("llama")
         let model = try loadModel(path: FixturePaths.url("transformer/llama-q8_0.gguf").path)
         _ = try model.prefill(tokens: e.prompt_ids)
