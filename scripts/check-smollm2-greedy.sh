@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Real-model check of issue 4: SmolLM2-135M-Instruct Q4_1's greedy continuations must agree token for
+# token with llama.cpp's on the same file (Fixtures/transformer/smollm2-greedy.json: 5 prompts, 32 tokens
+# each, made by Fixtures/transformer/make_smollm2_greedy.py with llama-cpp-python).
+#
+# For each prompt, the release `sparrow logits` runs twice:
+#   --prompt TEXT  tokenizer + model: the prompt ids (BOS as the vocabulary says, special tokens parsed)
+#                  must be llama.cpp's, and the 32 greedy ids must be llama.cpp's;
+#   --ids IDS      the model alone, from llama.cpp's own prompt ids (tells a tokenizer difference from a
+#                  model difference).
+# Both run as llama.cpp did: its rounding of activations before quantized products (auto for a
+# quantized GGUF) and its default Float16 KV cache (--kv-cache f16).
+#   scripts/check-smollm2-greedy.sh            -> exit 0 when every prompt agrees for all 32 tokens
+# The Swift test SmolLM2GreedyTests does the --ids check when SPARROW_SMOLLM2 is set; it is slow in a
+# debug build, so this script uses the release command instead. Set WITH_SWIFT_TEST=1 to run it too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=$(scripts/fetch-default-model.sh)
+expected=Fixtures/transformer/smollm2-greedy.json
+[ -s "$expected" ] || { echo "missing $expected"; exit 1; }
+swift build -c release --product sparrow >/dev/null
+bin=$(swift build -c release --show-bin-path)/sparrow
+
+python3 - "$bin" "$model" "$expected" <<'PY'
+import json, subprocess, sys
+bin, model, expected = sys.argv[1:]
+doc = json.load(open(expected, encoding="utf-8"))
+cases = doc["cases"]
+assert len(cases) == 5, f"expected 5 prompts, got {len(cases)}"
+
+def run(args, n):
+    out = subprocess.run([bin, "logits", "--model", model, "--greedy", str(n), "--kv-cache", "f16",
+                          "--top", "1", "--json"] + args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+def agreeing(a, b):
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+failures = 0
+for i, case in enumerate(cases):
+    want, n = case["greedy_ids"], len(case["greedy_ids"])
+    by_text = run(["--prompt", case["prompt"]], n)
+    by_ids = run(["--ids", json.dumps(case["prompt_ids"])], n)
+    tokens_ok = by_text["prompt_ids"] == case["prompt_ids"]
+    text_ok = tokens_ok and by_text["greedy_ids"] == want
+    ids_ok = by_ids["greedy_ids"] == want
+    print(f"prompt {i + 1} {case['prompt'][:40]!r}: tokenization {'ok' if tokens_ok else 'DIFFERS'}; "
+          f"greedy from text {agreeing(by_text['greedy_ids'], want)}/{n}, "
+          f"from llama.cpp's ids {agreeing(by_ids['greedy_ids'], want)}/{n}")
+    if not tokens_ok:
+        print(f"  sparrow ids:   {by_text['prompt_ids']}\n  llama.cpp ids: {case['prompt_ids']}")
+    failures += (not text_ok) + (not ids_ok)
+print(f"{10 - failures} passed, {failures} failed")
+sys.exit(1 if failures else 0)
+PY
+
+if [ "${WITH_SWIFT_TEST:-0}" = 1 ]; then
+  SPARROW_SMOLLM2="$model" swift test --filter SmolLM2GreedyTests
+fi
