@@ -74,6 +74,8 @@ public struct ModelOptions: Sendable, Equatable {
     /// Float keys and values, or Float16 ones as llama.cpp's default cache has.
     public var kvCachePrecision: KVCachePrecision
 
+    /// Options with the defaults: the model's own context length, batches of 512, automatic
+    /// numerics, a Float KV cache.
     public init(
         maxContextLength: Int? = nil, prefillBatchSize: Int = 512, numerics: Numerics = .automatic,
         kvCachePrecision: KVCachePrecision = .float32

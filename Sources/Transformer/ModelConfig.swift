@@ -35,6 +35,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case frequencyDivisors([Float])
     }
 
+    /// Which forward pass runs.
     public var architecture: Architecture
     /// Width of the residual stream (`hidden_size`, `embedding_length`).
     public var hiddenSize: Int
@@ -52,18 +53,23 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var vocabularySize: Int
     /// The longest sequence the model was trained for; the KV cache is sized from it.
     public var contextLength: Int
+    /// ε added to the mean square in every RMSNorm.
     public var rmsNormEpsilon: Float
     /// θ, the rotary frequency base.
     public var ropeTheta: Float
     /// Rotated values per head (``headDimension`` unless the rotary is partial).
     public var ropeDimensions: Int
+    /// Long-context stretching of the rotary frequencies, if any.
     public var ropeScaling: RopeScaling?
+    /// Which values of a head rotate together (follows the file format and architecture).
     public var ropeConvention: RopeConvention
     /// When set, a token attends to itself and the `slidingWindow − 1` tokens before it.
     public var slidingWindow: Int?
     /// Whether the output projection is the token embedding.
     public var tieWordEmbeddings: Bool
 
+    /// A configuration given field by field. `headDimension` defaults to hiddenSize / headCount and
+    /// `ropeDimensions` to the head dimension. Call ``validate()`` before use (loaders do).
     public init(
         architecture: Architecture, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
         headCount: Int, kvHeadCount: Int, headDimension: Int? = nil, vocabularySize: Int, contextLength: Int,

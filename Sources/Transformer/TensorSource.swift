@@ -13,7 +13,9 @@ public protocol TensorSource {
 
 /// The tensors of a GGUF file, as zero-copy views of its mapping.
 public struct GGUFTensors: TensorSource {
+    /// The mapped file.
     public let file: GGUFFile
+    /// The tensors of `file`.
     public init(_ file: GGUFFile) { self.file = file }
 
     public func weight(named name: String) throws(TransformerError) -> Tensor? {
@@ -24,7 +26,9 @@ public struct GGUFTensors: TensorSource {
 
 /// The tensors of a safetensors checkpoint (one file or shards), as zero-copy views.
 public struct SafetensorsTensors: TensorSource {
+    /// The opened checkpoint.
     public let checkpoint: SafetensorsCheckpoint
+    /// The tensors of `checkpoint`.
     public init(_ checkpoint: SafetensorsCheckpoint) { self.checkpoint = checkpoint }
 
     public func weight(named name: String) throws(TransformerError) -> Tensor? {

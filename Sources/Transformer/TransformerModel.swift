@@ -60,8 +60,11 @@ struct ModelWeights: Sendable {
 /// batch of prompt tokens and for one generated token; only the matrix kernels differ
 /// (matrix × matrix for a batch, matrix × vector for one token).
 public final class TransformerModel: LanguageModel {
+    /// The hyper-parameters the weights were checked against.
     public let config: ModelConfig
+    /// The choices made at load; forks inherit them.
     public let options: ModelOptions
+    /// The KV cache's capacity: the model's context length, or `options.maxContextLength` if smaller.
     public let contextLength: Int
     let weights: ModelWeights
     let rotary: Rotary
