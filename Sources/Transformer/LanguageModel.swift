@@ -11,7 +11,7 @@
 /// var logits = try model.prefill(tokens: promptIDs)
 /// for _ in 0..<32 {
 ///     let next = logits.indices.max { logits[$0] < logits[$1] } ?? 0
-///     logits = try model.decode(token: next)
+///     try model.decode(token: next, into: &logits)  // reuses the array: no allocation
 /// }
 /// ```
 public protocol LanguageModel: AnyObject {
@@ -36,12 +36,15 @@ public protocol LanguageModel: AnyObject {
     /// predicts the token after `tokens[i]`.
     func prefillAllPositions(tokens: [Int]) throws(TransformerError) -> [[Float]]
 
-    /// Appends one token and returns the logits that predict the next.
-    ///
-    /// Decoding allocates nothing: the returned array is the model's own logits buffer, which the
-    /// next call overwrites in place once the caller has let go of it (a caller that keeps it
-    /// gets a copy made then, by copy-on-write).
+    /// Appends one token and returns the logits that predict the next, in a new array.
     func decode(token: Int) throws(TransformerError) -> [Float]
+
+    /// Appends one token and writes the logits that predict the next into `logits`.
+    ///
+    /// The allocation-free form for generation loops: the forward pass works in buffers the model
+    /// allocated at load, and `logits` is written in place when it already holds
+    /// ``vocabularySize`` values and is not shared (otherwise it is replaced once).
+    func decode(token: Int, into logits: inout [Float]) throws(TransformerError)
 
     /// Empties the KV cache: the next token is at position 0.
     func reset()

@@ -4,9 +4,7 @@ import Tensor
 /// llama2.c's `RunState`): each buffer is a row-major matrix [rows, width].
 ///
 /// Buffers only grow. They start with room for one row, so decoding never allocates; a prefill
-/// grows them once to its batch size. The logits of the last position live in ``logits``, an
-/// array the model hands out by value: as long as the caller drops it before the next token,
-/// it stays uniquely referenced and is overwritten in place.
+/// grows them once to its batch size. Logits are written straight into the caller's array.
 final class RunState {
     /// The residual stream x.
     let x = ScratchBuffer()
@@ -32,8 +30,6 @@ final class RunState {
     let rounded = ScratchBuffer()
     /// Decoded weight rows for matrix × vector and weight tiles for matrix × matrix.
     let weightScratch = ScratchBuffer()
-    /// The last position's logits.
-    var logits: [Float]
 
     private let widths: Widths
     /// Rows every activation buffer can hold.
@@ -55,7 +51,6 @@ final class RunState {
                         feedForward: ffn, feedForwardFused: fused ? 2 * ffn : ffn,
                         rope: config.ropeDimensions / 2,
                         rounded: rounding ? max(config.hiddenSize, config.queryWidth, ffn) : 0)
-        logits = [Float](repeating: 0, count: config.vocabularySize)
         try reserve(rows: 1, attended: contextLength)
         do { try weightScratch.reserve(scratchCount) } catch { throw .kernel(error) }
     }

@@ -127,7 +127,9 @@ public final class TransformerModel: LanguageModel {
             try forward(chunk)
             lastRow = chunk.count - 1
         }
-        return try lastLogits(row: lastRow)
+        var logits = [Float](repeating: 0, count: vocabularySize)
+        try lastLogits(row: lastRow, into: &logits)
+        return logits
     }
 
     public func prefillAllPositions(tokens: [Int]) throws(TransformerError) -> [[Float]] {
@@ -147,10 +149,16 @@ public final class TransformerModel: LanguageModel {
     }
 
     public func decode(token: Int) throws(TransformerError) -> [Float] {
+        var logits = [Float](repeating: 0, count: vocabularySize)
+        try decode(token: token, into: &logits)
+        return logits
+    }
+
+    public func decode(token: Int, into logits: inout [Float]) throws(TransformerError) {
         let one = CollectionOfOne(token)
         try check(one)
         try forward(one)
-        return try lastLogits(row: 0)
+        try lastLogits(row: 0, into: &logits)
     }
 
     public func reset() { cache.count = 0 }
@@ -200,17 +208,17 @@ public final class TransformerModel: LanguageModel {
         cache.count = start + rows
     }
 
-    /// logits = W_out · RMSNorm(x[row]), into the model's logits array, which is returned.
-    private func lastLogits(row: Int) throws(TransformerError) -> [Float] {
+    /// logits = W_out · RMSNorm(x[row]), into `logits` (resized to the vocabulary if it is not).
+    private func lastLogits(row: Int, into logits: inout [Float]) throws(TransformerError) {
+        if logits.count != vocabularySize { logits = [Float](repeating: 0, count: vocabularySize) }
         let xb = state.xb.pointer
         weights.finalNorm.apply(state.x.pointer + row * config.hiddenSize, rows: 1, into: xb)
         let output = weights.output, scratch = state.weightScratch.buffer
         let rounding = usesLlamaCppNumerics ? state.rounded.pointer : nil
-        try state.logits.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
+        try logits.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
             guard let base = out.baseAddress else { return }
             try output.apply(xb, rows: 1, into: base, scratch: scratch, rounding: rounding)
         }
-        return state.logits
     }
 
     /// logits = W_out · RMSNorm(x) for the first `rows` rows of x, as [rows, vocabulary].

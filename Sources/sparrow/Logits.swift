@@ -73,7 +73,7 @@ struct Logits: ParsableCommand {
             for _ in 0..<greedy {
                 let next = Self.topK(logits, 1).first?.id ?? 0
                 continuation.append(next)
-                logits = try lm.decode(token: next)
+                try lm.decode(token: next, into: &logits)
             }
         } catch {
             throw CommandError(error.description)

@@ -93,15 +93,21 @@ struct SequenceStateTests {
         }
     }
 
-    @Test("Decoding hands back its own logits buffer: no copy while the caller lets go")
-    func decodeReusesLogits() throws {
-        let m = try model()
-        _ = try m.prefill(tokens: Self.prompt)
+    @Test("decode(token:into:) writes the same logits in place as decode(token:) returns")
+    func decodeIntoBuffer() throws {
+        let a = try model(), b = try model()
+        _ = try a.prefill(tokens: Self.prompt)
+        _ = try b.prefill(tokens: Self.prompt)
+        var buffer = [Float](repeating: 0, count: a.vocabularySize)
         var kept: [[Float]] = []
-        for t in Self.continuation { kept.append(try m.decode(token: t)) }
-        // Kept arrays are copies made on write: each still holds its own step's values.
-        let again = try model()
-        _ = try again.prefill(tokens: Self.prompt)
-        #expect(try steps(again, Self.continuation) == kept)
+        for t in Self.continuation {
+            try a.decode(token: t, into: &buffer)
+            kept.append(buffer)
+        }
+        #expect(try steps(b, Self.continuation) == kept)
+        // A buffer of the wrong size is replaced by one of the vocabulary's.
+        var small: [Float] = []
+        try a.decode(token: 1, into: &small)
+        #expect(small.count == a.vocabularySize)
     }
 }
