@@ -71,20 +71,7 @@ enum GPT2Rule {
 
             var whitespace = 0
             while pos + whitespace < end, cls[pos + whitespace] & CharClass.whitespace != 0 { whitespace += 1 }
-            // \s+(?!\S): all but the last whitespace when something follows inside the segment.
-            if whitespace > 1, pos + whitespace < end {
-                pos += whitespace - 1
-                emit(pos)
-                continue
-            }
-            // \s+
-            if whitespace > 0 {
-                pos += whitespace
-                emit(pos)
-                continue
-            }
-            // No match: one scalar on its own.
-            pos += 1
+            pos = whitespaceAlternativesEnd(pos: pos, whitespace: whitespace, end: end)
             emit(pos)
         }
     }

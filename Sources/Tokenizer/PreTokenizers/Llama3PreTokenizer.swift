@@ -93,20 +93,7 @@ enum Llama3Rule {
                 emit(pos)
                 continue
             }
-            // \s+(?!\S)
-            if whitespace > 1, pos + whitespace < end {
-                pos += whitespace - 1
-                emit(pos)
-                continue
-            }
-            // \s+
-            if whitespace > 0 {
-                pos += whitespace
-                emit(pos)
-                continue
-            }
-            // No match: one scalar on its own.
-            pos += 1
+            pos = whitespaceAlternativesEnd(pos: pos, whitespace: whitespace, end: end)
             emit(pos)
         }
     }

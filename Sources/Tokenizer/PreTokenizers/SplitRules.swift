@@ -133,3 +133,14 @@ enum SplitRule: Sendable {
         if segment.upperBound > gapStart { ends.append(segment.upperBound) }
     }
 }
+
+/// Where the closing alternatives shared by the GPT-2 and Llama-3 regexes end a match at `pos`:
+/// `\s+(?!\S)` (a whitespace run minus its last scalar when something follows inside the segment,
+/// so that scalar can start the next piece), then `\s+`, then — nothing matched — one scalar alone.
+/// `whitespace` is the length of the whitespace run starting at `pos`.
+@inline(__always)
+func whitespaceAlternativesEnd(pos: Int, whitespace: Int, end: Int) -> Int {
+    if whitespace > 1, pos + whitespace < end { return pos + whitespace - 1 }
+    if whitespace > 0 { return pos + whitespace }
+    return pos + 1
+}
