@@ -6,6 +6,32 @@ protocol DecoderBlock: Sendable {
     func forward(_ pass: LayerPass) throws(TransformerError)
 }
 
+/// A block's attention or feed-forward half: reads the normalised input from `p.xb` and leaves its
+/// output there.
+protocol BlockSublayer: Sendable {
+    func callAsFunction(_ p: LayerPass) throws(TransformerError)
+}
+
+/// The pre-norm residual block all supported architectures share; they differ only in how their
+/// attention and MLP halves are projected (separate or fused weights).
+struct PreNormBlock<Attention: BlockSublayer, MLP: BlockSublayer>: DecoderBlock {
+    let attentionNorm: RMSNorm
+    let attention: Attention
+    let mlpNorm: RMSNorm
+    let mlp: MLP
+
+    func forward(_ p: LayerPass) throws(TransformerError) {
+        // h = x + Attention(RMSNorm(x))
+        attentionNorm.apply(p.x, rows: p.rows, into: p.xb)
+        try attention(p)
+        p.addToResidual(p.xb)
+        // out = h + MLP(RMSNorm(h))
+        mlpNorm.apply(p.x, rows: p.rows, into: p.xb)
+        try mlp(p)
+        p.addToResidual(p.xb)
+    }
+}
+
 /// What one block works on: `rows` tokens at positions `start ..< start + rows`, the shared
 /// activation buffers, and this layer's slice of the KV cache. The helpers keep the
 /// architectures' forward passes down to one line per step of the math.

@@ -9,7 +9,7 @@ import Tensor
 //     out = h + W_down · (silu(W_gate·m) ⊙ W_up·m),                  m = RMSNorm(h)
 
 /// Self-attention with separate q, k and v projections.
-struct LlamaAttention: Sendable {
+struct LlamaAttention: BlockSublayer {
     let wq: Linear, wk: Linear, wv: Linear, wo: Linear
 
     /// Reads the normalised input from `p.xb` and leaves W_o·attention there.
@@ -28,7 +28,7 @@ struct LlamaAttention: Sendable {
 }
 
 /// The SwiGLU feed-forward block with separate gate and up projections.
-struct LlamaMLP: Sendable {
+struct LlamaMLP: BlockSublayer {
     let gate: Linear, up: Linear, down: Linear
 
     /// Reads the normalised input from `p.xb` and leaves the block's output there.
@@ -41,24 +41,10 @@ struct LlamaMLP: Sendable {
     }
 }
 
-/// One Llama block: pre-norm attention, then pre-norm feed-forward, each added to the residual.
-struct LlamaBlock: DecoderBlock {
-    let attentionNorm: RMSNorm
-    let attention: LlamaAttention
-    let mlpNorm: RMSNorm
-    let mlp: LlamaMLP
+/// One Llama block: the shared pre-norm residual block over this file's attention and MLP.
+typealias LlamaBlock = PreNormBlock<LlamaAttention, LlamaMLP>
 
-    func forward(_ p: LayerPass) throws(TransformerError) {
-        // h = x + Attention(RMSNorm(x))
-        attentionNorm.apply(p.x, rows: p.rows, into: p.xb)
-        try attention(p)
-        p.addToResidual(p.xb)
-        // out = h + MLP(RMSNorm(h))
-        mlpNorm.apply(p.x, rows: p.rows, into: p.xb)
-        try mlp(p)
-        p.addToResidual(p.xb)
-    }
-
+extension PreNormBlock where Attention == LlamaAttention, MLP == LlamaMLP {
     /// Layer `layer`'s weights, each checked against the configuration's shapes.
     static func load(_ w: WeightLoader, layer l: Int, config c: ModelConfig) throws(TransformerError) -> LlamaBlock {
         let d = c.hiddenSize, ffn = c.intermediateSize, eps = c.rmsNormEpsilon

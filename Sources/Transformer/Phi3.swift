@@ -11,7 +11,7 @@ import Tensor
 // Its GGUF conversion keeps Hugging Face's row order, so both formats rotate half-split pairs.
 
 /// Self-attention with one fused q|k|v projection.
-struct Phi3Attention: Sendable {
+struct Phi3Attention: BlockSublayer {
     let wqkv: Linear, wo: Linear
 
     /// Reads the normalised input from `p.xb` and leaves W_o·attention there.
@@ -32,7 +32,7 @@ struct Phi3Attention: Sendable {
 }
 
 /// The SwiGLU feed-forward block with one fused gate|up projection.
-struct Phi3MLP: Sendable {
+struct Phi3MLP: BlockSublayer {
     let gateUp: Linear, down: Linear
 
     /// Reads the normalised input from `p.xb` and leaves the block's output there.
@@ -49,24 +49,10 @@ struct Phi3MLP: Sendable {
     }
 }
 
-/// One Phi-3 block: pre-norm attention, then pre-norm feed-forward, each added to the residual.
-struct Phi3Block: DecoderBlock {
-    let attentionNorm: RMSNorm
-    let attention: Phi3Attention
-    let mlpNorm: RMSNorm
-    let mlp: Phi3MLP
+/// One Phi-3 block: the shared pre-norm residual block over this file's attention and MLP.
+typealias Phi3Block = PreNormBlock<Phi3Attention, Phi3MLP>
 
-    func forward(_ p: LayerPass) throws(TransformerError) {
-        // h = x + Attention(RMSNorm(x))
-        attentionNorm.apply(p.x, rows: p.rows, into: p.xb)
-        try attention(p)
-        p.addToResidual(p.xb)
-        // out = h + MLP(RMSNorm(h))
-        mlpNorm.apply(p.x, rows: p.rows, into: p.xb)
-        try mlp(p)
-        p.addToResidual(p.xb)
-    }
-
+extension PreNormBlock where Attention == Phi3Attention, MLP == Phi3MLP {
     /// Layer `layer`'s weights, each checked against the configuration's shapes.
     static func load(_ w: WeightLoader, layer l: Int, config c: ModelConfig) throws(TransformerError) -> Phi3Block {
         let d = c.hiddenSize, ffn = c.intermediateSize, eps = c.rmsNormEpsilon
