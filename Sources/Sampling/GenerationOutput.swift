@@ -1,0 +1,102 @@
+/// Why a sequence ended (vLLM's `finish_reason`).
+public enum FinishReason: String, Sendable, Codable, Equatable {
+    /// An end token, a stop token id or a stop string.
+    case stop
+    /// `max_tokens` or the context length.
+    case length
+}
+
+/// What ended a sequence with ``FinishReason/stop`` (vLLM's `stop_reason`).
+public enum StopReason: Sendable, Equatable {
+    /// One of the model's end-of-sequence ids.
+    case endToken(Int)
+    /// One of the request's `stop_token_ids`.
+    case stopTokenID(Int)
+    /// One of the request's `stop` strings.
+    case stopString(String)
+}
+
+/// A generated token's log-probability and, when asked for, its most likely alternatives.
+public struct TokenLogprob: Sendable, Equatable {
+    /// The chosen token.
+    public var token: Int
+    /// Its log-probability under the final (processed) distribution.
+    public var logprob: Float
+    /// The `logprobs` most likely tokens and their log-probabilities, most likely first.
+    public var top: [TokenAlternative]
+
+    public init(token: Int, logprob: Float, top: [TokenAlternative]) {
+        self.token = token
+        self.logprob = logprob
+        self.top = top
+    }
+}
+
+/// One alternative in ``TokenLogprob/top``.
+public struct TokenAlternative: Sendable, Equatable {
+    public var token: Int
+    public var logprob: Float
+
+    public init(token: Int, logprob: Float) {
+        self.token = token
+        self.logprob = logprob
+    }
+}
+
+/// One returned sequence (a choice of the response).
+public struct SequenceOutput: Sendable, Equatable {
+    /// The choice's index in the response (0 ..< n), best first where ranking applies.
+    public var index: Int
+    /// The generated ids, without an end token that stopped the sequence.
+    public var tokenIDs: [Int]
+    /// Their text, cut before a matched stop string.
+    public var text: String
+    /// The sum of the chosen tokens' log-probabilities.
+    public var cumulativeLogprob: Double
+    /// Why it ended.
+    public var finishReason: FinishReason
+    /// What stopped it, for ``FinishReason/stop``.
+    public var stopReason: StopReason?
+    /// Per-token log-probabilities, when the request asked for `logprobs`.
+    public var logprobs: [TokenLogprob]?
+
+    public init(
+        index: Int, tokenIDs: [Int], text: String, cumulativeLogprob: Double,
+        finishReason: FinishReason, stopReason: StopReason?, logprobs: [TokenLogprob]?
+    ) {
+        self.index = index
+        self.tokenIDs = tokenIDs
+        self.text = text
+        self.cumulativeLogprob = cumulativeLogprob
+        self.finishReason = finishReason
+        self.stopReason = stopReason
+        self.logprobs = logprobs
+    }
+}
+
+/// Progress reported while generating.
+public enum GenerationEvent: Sendable, Equatable {
+    /// Final text for choice `index` (never taken back by a later stop string) and the ids
+    /// that produced it. The deltas of one index concatenate to that choice's `text`.
+    ///
+    /// Plain sampling with `best_of == n` reports text as tokens arrive. Beam search and
+    /// `best_of > n` can only rank at the end, so they report each returned choice's whole
+    /// text once, when generation ends.
+    case delta(index: Int, text: String, tokenIDs: [Int])
+}
+
+/// What one request's generation starts from.
+public struct GenerationSetup: Sendable {
+    /// The request's sampling fields, already validated.
+    public var parameters: SamplingParameters
+    /// The prompt's ids (already in the model's cache): repetition_penalty counts them.
+    public var promptTokens: [Int]
+    /// Every end-of-sequence id of the model (tokenizer eos and extra end tokens).
+    public var endTokenIDs: Set<Int>
+
+    public init(parameters: SamplingParameters, promptTokens: [Int], endTokenIDs: Set<Int>) {
+        self.parameters = parameters
+        self.promptTokens = promptTokens
+        self.endTokenIDs = endTokenIDs
+    }
+}

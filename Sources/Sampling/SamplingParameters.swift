@@ -1,0 +1,89 @@
+/// What `early_stopping` asks of beam search (vLLM 0.4.x): JSON `true`, `false` or `"never"`.
+public enum EarlyStopping: Sendable, Equatable, Hashable {
+    /// `true`: stop as soon as `best_of` beams have finished.
+    case atOnce
+    /// `false`: stop when no running beam can beat the worst finished one at its current length.
+    case heuristic
+    /// `"never"`: as `heuristic`, but a running beam is scored at the longest length it could reach.
+    case never
+}
+
+/// The sampling fields of a generate request, with vLLM 0.4.x's names, defaults and meaning.
+///
+/// `GenerateAPI` maps its JSON request onto this type; ``validate()`` enforces the rules of
+/// `shared/notes/generate-api.md` and names the JSON field in its error.
+public struct SamplingParameters: Sendable, Equatable {
+    /// `max_tokens`: the most tokens to generate (≥ 1).
+    public var maxTokens: Int
+    /// `n`: how many outputs to return (≥ 1).
+    public var n: Int
+    /// `best_of`: how many candidates to generate (`nil`: `n`); the beam width with beam search.
+    public var bestOf: Int?
+    /// `presence_penalty` in [-2, 2], on generated tokens only.
+    public var presencePenalty: Float
+    /// `frequency_penalty` in [-2, 2], on generated tokens only.
+    public var frequencyPenalty: Float
+    /// `repetition_penalty` in (0, 2], on prompt and generated tokens.
+    public var repetitionPenalty: Float
+    /// `temperature` ≥ 0; below 1e-5 decoding is greedy.
+    public var temperature: Float
+    /// `top_p` in (0, 1].
+    public var topP: Float
+    /// `top_k`: -1 (off) or ≥ 1.
+    public var topK: Int
+    /// `min_p` in [0, 1].
+    public var minP: Float
+    /// `use_beam_search`.
+    public var useBeamSearch: Bool
+    /// `length_penalty`: the exponent of the length in a beam's score; 1 unless beam search.
+    public var lengthPenalty: Float
+    /// `early_stopping`: `.heuristic` (false) unless beam search.
+    public var earlyStopping: EarlyStopping
+    /// `seed`: the same seed gives the same tokens on every machine; `nil` draws one at random.
+    public var seed: UInt64?
+    /// `stop`: strings that end the output; the text is cut before the match.
+    public var stop: [String]
+    /// `stop_token_ids`: ids that end the output besides the model's own end tokens.
+    public var stopTokenIDs: [Int]
+    /// `logprobs`: how many most likely alternatives to report per generated token (`nil`: none).
+    public var logprobs: Int?
+
+    /// The defaults of vLLM's `SamplingParams`.
+    public init(
+        maxTokens: Int = 16, n: Int = 1, bestOf: Int? = nil, presencePenalty: Float = 0,
+        frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, temperature: Float = 1,
+        topP: Float = 1, topK: Int = -1, minP: Float = 0, useBeamSearch: Bool = false,
+        lengthPenalty: Float = 1, earlyStopping: EarlyStopping = .heuristic, seed: UInt64? = nil,
+        stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil
+    ) {
+        self.maxTokens = maxTokens
+        self.n = n
+        self.bestOf = bestOf
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+        self.repetitionPenalty = repetitionPenalty
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.minP = minP
+        self.useBeamSearch = useBeamSearch
+        self.lengthPenalty = lengthPenalty
+        self.earlyStopping = earlyStopping
+        self.seed = seed
+        self.stop = stop
+        self.stopTokenIDs = stopTokenIDs
+        self.logprobs = logprobs
+    }
+}
+
+/// A request field that breaks a rule: the JSON name of the field and why.
+public enum SamplingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `field` (the JSON key, e.g. `"top_p"`) is invalid; `reason` says what was expected.
+    case invalidParameter(field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidParameter(field, reason): return "invalid \(field): \(reason)"
+        }
+    }
+}
