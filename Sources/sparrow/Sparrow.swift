@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 
 @main
-struct Sparrow: ParsableCommand {
+struct Sparrow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "A pure-Swift LLM inference engine.",
-        subcommands: [Inspect.self, Tokenize.self, Detokenize.self, Logits.self, BenchTokenizer.self]
+        subcommands: [Generate.self, Inspect.self, Tokenize.self, Detokenize.self, Logits.self, BenchTokenizer.self]
     )
 }

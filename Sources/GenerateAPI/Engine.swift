@@ -1,0 +1,232 @@
+import Dispatch
+import Foundation
+import Sampling
+import Tokenizer
+import Transformer
+
+/// Answers ``GenerateRequest``s: resolves and loads models (once each), builds prompts with the
+/// model's chat template, and runs generation off Swift's cooperative thread pool.
+///
+/// ```swift
+/// let engine = Engine()
+/// var request = GenerateRequest(model: "SmolLM2-135M-Instruct",
+///                               messages: [ChatMessage(role: "user", content: "Hi!")])
+/// request.maxTokens = 64
+/// let response = try await engine.generate(request: request)
+/// print(response.choices[0].text)
+/// for try await event in engine.stream(request: request) {
+///     if case let .delta(_, text) = event { print(text, terminator: "") }
+/// }
+/// ```
+///
+/// Requests run concurrently, each in its own fork of the model (the weights are shared, each has
+/// its own KV cache). Cancelling the calling task stops generation within one token and throws
+/// `CancellationError`.
+public actor Engine {
+    /// How an engine finds, loads and limits models.
+    public struct Configuration: Sendable {
+        /// Resolves `model` names and paths.
+        public var registry: ModelRegistry
+        /// The model used when a request names none.
+        public var defaultModel: String?
+        /// Per-request resource limits.
+        public var limits: EngineLimits
+        /// Options every model is loaded with.
+        public var modelOptions: ModelOptions
+
+        /// The standard registry (with `SPARROW_MODELS`), the default model SmolLM2-135M-Instruct,
+        /// default limits and load options.
+        public init(registry: ModelRegistry = .standard(), defaultModel: String? = DefaultModel.name,
+                    limits: EngineLimits = .init(), modelOptions: ModelOptions = .init()) {
+            self.registry = registry
+            self.defaultModel = defaultModel
+            self.limits = limits
+            self.modelOptions = modelOptions
+        }
+    }
+
+    /// The configuration the engine was made with.
+    public let configuration: Configuration
+    /// Models loaded or loading, by resolved path.
+    private var models: [String: Task<LoadedModel, any Error>] = [:]
+    /// Paths of the models that have answered a request.
+    private var answered: Set<String> = []
+
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+    }
+
+    /// Answers `request` once generation has finished.
+    /// - Throws: ``GenerateError`` for an invalid request, an unknown or unloadable model, a prompt
+    ///   that does not fit; `CancellationError` when the task is cancelled.
+    public func generate(request: GenerateRequest) async throws -> GenerateResponse {
+        try await run(request, onDelta: nil)
+    }
+
+    /// Answers `request` as a stream: text deltas as they are generated (see
+    /// `Sampling.GenerationEvent` for which modes stream token by token), then
+    /// ``GenerateStreamEvent/finished(_:)`` with the whole response. Ending the iteration early
+    /// cancels the generation.
+    public nonisolated func stream(request: GenerateRequest) -> AsyncThrowingStream<GenerateStreamEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let response = try await self.run(request) { index, text in
+                        continuation.yield(.delta(index: index, text: text))
+                    }
+                    continuation.yield(.finished(response))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Loads a model ahead of its first request (`nil`: the default model) and returns its path.
+    @discardableResult
+    public func preload(model: String? = nil) async throws -> String {
+        let loaded = try await self.model(named: try modelName(model))
+        return loaded.path
+    }
+
+    /// Renders `messages` with the chat template of `model` (`nil`: the default model), as a
+    /// request's prompt would be rendered, without generating.
+    public func renderPrompt(model: String? = nil, messages: [ChatMessage]) async throws -> String {
+        let name = try modelName(model)
+        return try await self.model(named: name).render(messages, modelName: name)
+    }
+
+    // MARK: Internals
+
+    private func modelName(_ requested: String?) throws(GenerateError) -> String {
+        guard let name = requested ?? configuration.defaultModel else {
+            throw .invalidField(field: "model", reason: "no model given and the engine has no default model")
+        }
+        return name
+    }
+
+    private func run(_ request: GenerateRequest, onDelta: (@Sendable (Int, String) -> Void)?) async throws
+        -> GenerateResponse
+    {
+        let parameters = try request.samplingParameters(limits: configuration.limits)
+        let name = try modelName(request.model)
+        if request.mockResponse {
+            let response = MockResponse.make(for: request, modelName: name)
+            for choice in response.choices { onDelta?(choice.index, choice.text) }
+            return response
+        }
+        let source = try request.promptSource(limits: configuration.limits)
+        let loaded = try await model(named: name)
+        // The first response from a model reports its load time.
+        let isFirstUse = answered.insert(loaded.path).inserted
+        return try await offPool { flag in
+            var response = try Self.generate(
+                parameters: parameters, source: source, model: loaded, modelName: name, flag: flag, onDelta: onDelta)
+            if isFirstUse { response.timing.loadSeconds = loaded.loadSeconds }
+            return response
+        }
+    }
+
+    /// The loaded model `name` resolves to, loading it (once, however many requests wait) if needed.
+    private func model(named name: String) async throws -> LoadedModel {
+        let path = try configuration.registry.resolve(name)
+        if let pending = models[path] { return try await pending.value }
+        let options = configuration.modelOptions
+        let task = Task { try await offPool { _ in try LoadedModel(path: path, options: options) } }
+        models[path] = task
+        do {
+            return try await task.value
+        } catch {
+            models[path] = nil  // let a later request try again
+            throw error
+        }
+    }
+
+    /// One request's generation, on a worker thread.
+    private static func generate(
+        parameters: SamplingParameters, source: GenerateRequest.PromptSource, model: LoadedModel,
+        modelName: String, flag: CancellationFlag, onDelta: (@Sendable (Int, String) -> Void)?
+    ) throws -> GenerateResponse {
+        let prompt = try model.promptTokens(for: source, modelName: modelName)
+        guard prompt.count < model.contextLength else {
+            throw GenerateError.promptTooLong(promptTokens: prompt.count, contextLength: model.contextLength)
+        }
+        if prompt.count + parameters.maxTokens > model.contextLength {
+            throw GenerateError.invalidField(
+                field: "max_tokens",
+                reason: "\(parameters.maxTokens) tokens after a \(prompt.count)-token prompt exceed the context of \(model.contextLength) tokens")
+        }
+        let sequence = try model.makeSequence(flag: flag)
+        var clock = Stopwatch()
+        let promptLogits: [Float]
+        do { promptLogits = try sequence.model.prefill(tokens: prompt) } catch {
+            throw GenerateError.inference(reason: error.description)
+        }
+        let promptSeconds = clock.lap()
+        let setup = GenerationSetup(parameters: parameters, promptTokens: prompt, endTokenIDs: model.endTokenIDs)
+        let outputs: [SequenceOutput]
+        do {
+            outputs = try Sampling.generate(
+                model: sequence, promptLogits: promptLogits,
+                detokenizer: model.tokenizer.makeStreamingDecoder(skipSpecial: true), setup: setup
+            ) { event in
+                switch event {
+                case let .delta(index, text, _): if !text.isEmpty { onDelta?(index, text) }
+                }
+            }
+        } catch let error as CancellationError {
+            throw error
+        } catch let error as GenerateError {
+            throw error
+        } catch let error as SamplingError {
+            throw GenerateError(error)
+        } catch {
+            throw GenerateError.inference(reason: "\(error)")
+        }
+        let generationSeconds = clock.lap()
+        let generated = outputs.reduce(0) { $0 + $1.tokenIDs.count }
+        return GenerateResponse(
+            id: "gen-" + randomHex(24), model: modelName, choices: outputs.map(GenerateChoice.init),
+            usage: .init(promptTokens: prompt.count, completionTokens: generated),
+            timing: .init(
+                loadSeconds: 0, promptSeconds: promptSeconds, generationSeconds: generationSeconds,
+                promptTokensPerSecond: Double(prompt.count) / max(promptSeconds, 1e-9),
+                generationTokensPerSecond: Double(generated) / max(generationSeconds, 1e-9)))
+    }
+}
+
+/// Runs blocking work on a Dispatch worker thread instead of a cooperative-pool thread, so a long
+/// generation never starves other tasks (a server's health checks, other requests' streams).
+/// Cancelling the awaiting task sets the flag the work polls.
+func offPool<T: Sendable>(_ body: @escaping @Sendable (CancellationFlag) throws -> T) async throws -> T {
+    let flag = CancellationFlag()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try body(flag) })
+            }
+        }
+    } onCancel: {
+        flag.cancel()
+    }
+}
+
+/// Wall-clock seconds between laps.
+struct Stopwatch {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
+    }
+}
+
+/// `count` random lowercase hex digits.
+func randomHex(_ count: Int) -> String {
+    var rng = SystemRandomNumberGenerator()
+    let digits = Array("0123456789abcdef")
+    return String((0..<count).map { _ in digits[Int(rng.next() % 16)] })
+}

@@ -1,0 +1,234 @@
+import Sampling
+
+/// The body of `POST /v1/generate`: the documented request (`shared/seed/generate-api-doc.txt`)
+/// with vLLM 0.4.x's meaning for every field.
+///
+/// Decoding accepts the document's sample body as it is, including its `formatted_prompt` spelling
+/// of `prompt` and numbers written as integers (`"temperature": 1`). Missing fields take vLLM's
+/// defaults; keys this type does not know are ignored, as vLLM ignores them. A field of the wrong
+/// JSON type fails to decode with ``GenerateError/invalidField(field:reason:)`` naming it.
+///
+/// Where the document is wrong, this type follows vLLM:
+/// - `min_p` is a probability in [0, 1] (a token survives when `p >= min_p * p_max`), not a count.
+/// - `n` is the number of returned outputs; with beam search the beam width is `best_of`.
+/// - `max_tokens` defaults to 16 as in vLLM (the document's sample sends 256).
+public struct GenerateRequest: Codable, Sendable, Equatable {
+    /// A `.gguf` file, a Hugging Face directory, or a model name resolved by the engine's
+    /// ``ModelRegistry``. `nil`: the engine's default model.
+    public var model: String?
+    /// Prompt text, used as it is (special tokens such as `<|im_start|>` are parsed). JSON `prompt`
+    /// or `formatted_prompt`.
+    public var prompt: String?
+    /// A conversation to put through the model's own chat template.
+    public var messages: [ChatMessage]?
+    /// The most tokens to generate.
+    public var maxTokens: Int
+    /// How many outputs to return.
+    public var n: Int
+    /// How many candidates to generate (`nil`: `n`); the beam width with beam search.
+    public var bestOf: Int?
+    public var presencePenalty: Double
+    public var frequencyPenalty: Double
+    public var repetitionPenalty: Double
+    public var temperature: Double
+    public var topP: Double
+    public var topK: Int
+    public var minP: Double
+    public var useBeamSearch: Bool
+    public var lengthPenalty: Double
+    public var earlyStopping: EarlyStopping
+    /// Answer with a canned response without loading a model (not a vLLM field).
+    public var mockResponse: Bool
+    /// The random seed: the same seed gives the same output. `nil`: a random one.
+    public var seed: UInt64?
+    /// Strings that end the output (JSON: a string or an array of strings).
+    public var stop: [String]
+    /// Token ids that end the output, besides the model's own end tokens.
+    public var stopTokenIDs: [Int]
+    /// How many most likely alternatives to report per generated token.
+    public var logprobs: Int?
+    /// Ask for a stream of text deltas (used by the server; the library's ``Engine/stream(request:)``
+    /// streams whatever this says).
+    public var stream: Bool
+
+    /// A request with vLLM's defaults for every field not given.
+    public init(
+        model: String? = nil, prompt: String? = nil, messages: [ChatMessage]? = nil, maxTokens: Int = 16,
+        n: Int = 1, bestOf: Int? = nil, presencePenalty: Double = 0, frequencyPenalty: Double = 0,
+        repetitionPenalty: Double = 1, temperature: Double = 1, topP: Double = 1, topK: Int = -1,
+        minP: Double = 0, useBeamSearch: Bool = false, lengthPenalty: Double = 1,
+        earlyStopping: EarlyStopping = .heuristic, mockResponse: Bool = false, seed: UInt64? = nil,
+        stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil, stream: Bool = false
+    ) {
+        self.model = model
+        self.prompt = prompt
+        self.messages = messages
+        self.maxTokens = maxTokens
+        self.n = n
+        self.bestOf = bestOf
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+        self.repetitionPenalty = repetitionPenalty
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.minP = minP
+        self.useBeamSearch = useBeamSearch
+        self.lengthPenalty = lengthPenalty
+        self.earlyStopping = earlyStopping
+        self.mockResponse = mockResponse
+        self.seed = seed
+        self.stop = stop
+        self.stopTokenIDs = stopTokenIDs
+        self.logprobs = logprobs
+        self.stream = stream
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, prompt, messages, n, temperature, seed, stop, logprobs, stream
+        case formattedPrompt = "formatted_prompt"
+        case maxTokens = "max_tokens"
+        case bestOf = "best_of"
+        case presencePenalty = "presence_penalty"
+        case frequencyPenalty = "frequency_penalty"
+        case repetitionPenalty = "repetition_penalty"
+        case topP = "top_p"
+        case topK = "top_k"
+        case minP = "min_p"
+        case useBeamSearch = "use_beam_search"
+        case lengthPenalty = "length_penalty"
+        case earlyStopping = "early_stopping"
+        case mockResponse = "mock_response"
+        case stopTokenIDs = "stop_token_ids"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = GenerateRequest()
+        func field<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try Self.decodeField(c, key) ?? fallback
+        }
+        model = try Self.decodeField(c, .model)
+        // `prompt` is the parameter table's name, `formatted_prompt` the sample body's.
+        let plain: String? = try Self.decodeField(c, .prompt)
+        let formatted: String? = try Self.decodeField(c, .formattedPrompt)
+        if let plain, let formatted, plain != formatted {
+            throw GenerateError.invalidField(field: "prompt", reason: "prompt and formatted_prompt differ; send one of them")
+        }
+        prompt = plain ?? formatted
+        messages = try Self.decodeField(c, .messages)
+        maxTokens = try field(.maxTokens, d.maxTokens)
+        n = try field(.n, d.n)
+        bestOf = try Self.decodeField(c, .bestOf)
+        presencePenalty = try field(.presencePenalty, d.presencePenalty)
+        frequencyPenalty = try field(.frequencyPenalty, d.frequencyPenalty)
+        repetitionPenalty = try field(.repetitionPenalty, d.repetitionPenalty)
+        temperature = try field(.temperature, d.temperature)
+        topP = try field(.topP, d.topP)
+        topK = try field(.topK, d.topK)
+        minP = try field(.minP, d.minP)
+        useBeamSearch = try field(.useBeamSearch, d.useBeamSearch)
+        lengthPenalty = try field(.lengthPenalty, d.lengthPenalty)
+        earlyStopping = try (Self.decodeField(c, .earlyStopping) as EarlyStoppingJSON?)?.value ?? d.earlyStopping
+        mockResponse = try field(.mockResponse, d.mockResponse)
+        seed = try Self.decodeField(c, .seed)
+        stop = try (Self.decodeField(c, .stop) as StopJSON?)?.strings ?? []
+        stopTokenIDs = try field(.stopTokenIDs, d.stopTokenIDs)
+        logprobs = try Self.decodeField(c, .logprobs)
+        stream = try field(.stream, d.stream)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(model, forKey: .model)
+        try c.encodeIfPresent(prompt, forKey: .prompt)
+        try c.encodeIfPresent(messages, forKey: .messages)
+        try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encode(n, forKey: .n)
+        try c.encodeIfPresent(bestOf, forKey: .bestOf)
+        try c.encode(presencePenalty, forKey: .presencePenalty)
+        try c.encode(frequencyPenalty, forKey: .frequencyPenalty)
+        try c.encode(repetitionPenalty, forKey: .repetitionPenalty)
+        try c.encode(temperature, forKey: .temperature)
+        try c.encode(topP, forKey: .topP)
+        try c.encode(topK, forKey: .topK)
+        try c.encode(minP, forKey: .minP)
+        try c.encode(useBeamSearch, forKey: .useBeamSearch)
+        try c.encode(lengthPenalty, forKey: .lengthPenalty)
+        try c.encode(EarlyStoppingJSON(value: earlyStopping), forKey: .earlyStopping)
+        try c.encode(mockResponse, forKey: .mockResponse)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        if !stop.isEmpty { try c.encode(stop, forKey: .stop) }
+        if !stopTokenIDs.isEmpty { try c.encode(stopTokenIDs, forKey: .stopTokenIDs) }
+        try c.encodeIfPresent(logprobs, forKey: .logprobs)
+        if stream { try c.encode(stream, forKey: .stream) }
+    }
+
+    /// Decodes one optional field; JSON `null` counts as absent. A wrong type becomes a typed
+    /// error naming the JSON key instead of a `DecodingError` with a coding path.
+    private static func decodeField<T: Decodable>(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> T? {
+        do {
+            return try c.decodeIfPresent(T.self, forKey: key)
+        } catch let error as GenerateError {
+            throw error
+        } catch {
+            throw GenerateError.invalidField(field: key.stringValue, reason: "expected \(jsonTypeName(T.self))")
+        }
+    }
+
+    private static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is UInt64.Type: return "a non-negative integer"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is [ChatMessage].Type: return "an array of {\"role\": string, \"content\": string} objects"
+        case is [Int].Type: return "an array of integers"
+        case is EarlyStoppingJSON.Type: return "true, false or \"never\""
+        case is StopJSON.Type: return "a string or an array of strings"
+        default: return "a value of another type"
+        }
+    }
+}
+
+/// `early_stopping` on the wire: `true`, `false` or `"never"`.
+struct EarlyStoppingJSON: Codable {
+    var value: EarlyStopping
+
+    init(value: EarlyStopping) { self.value = value }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let flag = try? c.decode(Bool.self) {
+            value = flag ? .atOnce : .heuristic
+        } else if let text = try? c.decode(String.self), text == "never" {
+            value = .never
+        } else {
+            throw GenerateError.invalidField(field: "early_stopping", reason: "expected true, false or \"never\"")
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch value {
+        case .atOnce: try c.encode(true)
+        case .heuristic: try c.encode(false)
+        case .never: try c.encode("never")
+        }
+    }
+}
+
+/// `stop` on the wire: one string or an array of them (as vLLM and OpenAI accept).
+struct StopJSON: Decodable {
+    var strings: [String]
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let one = try? c.decode(String.self) {
+            strings = [one]
+        } else {
+            strings = try c.decode([String].self)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Sampling
+
+/// The answer to a ``GenerateRequest``:
+/// `{"id", "model", "choices": [...], "usage": {...}, "timing": {...}}`.
+public struct GenerateResponse: Codable, Sendable, Equatable {
+    /// A unique id (`gen-` and 24 hex digits; `mock-` and a digest of the request for mock answers).
+    public var id: String
+    /// The model as the request named it (or the engine's default model's name).
+    public var model: String
+    /// The outputs, `n` of them, best first when they were ranked.
+    public var choices: [GenerateChoice]
+    /// Token counts.
+    public var usage: Usage
+    /// Where the time went (not part of vLLM's response; zero for mock answers).
+    public var timing: Timing
+
+    public init(id: String, model: String, choices: [GenerateChoice], usage: Usage, timing: Timing) {
+        self.id = id
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+        self.timing = timing
+    }
+
+    /// `prompt_tokens`, `completion_tokens` (over every returned choice), `total_tokens`.
+    public struct Usage: Codable, Sendable, Equatable {
+        public var promptTokens: Int
+        public var completionTokens: Int
+        public var totalTokens: Int
+
+        public init(promptTokens: Int, completionTokens: Int) {
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+            self.totalTokens = promptTokens + completionTokens
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+            case totalTokens = "total_tokens"
+        }
+    }
+
+    /// Seconds spent and the resulting speeds.
+    public struct Timing: Codable, Sendable, Equatable {
+        /// Loading the model for this request (0 when it was already loaded).
+        public var loadSeconds: Double
+        /// Processing the prompt.
+        public var promptSeconds: Double
+        /// Generating every candidate's tokens.
+        public var generationSeconds: Double
+        /// Prompt tokens per second.
+        public var promptTokensPerSecond: Double
+        /// Generated tokens (over all candidates, beams included) per second.
+        public var generationTokensPerSecond: Double
+
+        public init(loadSeconds: Double, promptSeconds: Double, generationSeconds: Double,
+                    promptTokensPerSecond: Double, generationTokensPerSecond: Double) {
+            self.loadSeconds = loadSeconds
+            self.promptSeconds = promptSeconds
+            self.generationSeconds = generationSeconds
+            self.promptTokensPerSecond = promptTokensPerSecond
+            self.generationTokensPerSecond = generationTokensPerSecond
+        }
+
+        static let zero = Timing(loadSeconds: 0, promptSeconds: 0, generationSeconds: 0,
+                                 promptTokensPerSecond: 0, generationTokensPerSecond: 0)
+
+        enum CodingKeys: String, CodingKey {
+            case loadSeconds = "load_s"
+            case promptSeconds = "prompt_s"
+            case generationSeconds = "generation_s"
+            case promptTokensPerSecond = "prompt_tokens_per_s"
+            case generationTokensPerSecond = "generation_tokens_per_s"
+        }
+    }
+}
+
+/// One output: `{"index", "text", "token_ids", "finish_reason", "stop_reason",
+/// "cumulative_logprob", "logprobs"}`.
+public struct GenerateChoice: Codable, Sendable, Equatable {
+    public var index: Int
+    public var text: String
+    /// The generated ids (without the end token that stopped the output).
+    public var tokenIDs: [Int]
+    /// `"stop"` (end token, stop token id or stop string) or `"length"` (max_tokens or context).
+    public var finishReason: FinishReason
+    /// The matched stop string or stop/end token id, or `null`, as vLLM reports it.
+    public var stopReason: StopReasonJSON?
+    public var cumulativeLogprob: Double
+    /// Per-token log-probabilities, when the request asked for `logprobs`.
+    public var logprobs: [TokenLogprobJSON]?
+
+    public init(index: Int, text: String, tokenIDs: [Int], finishReason: FinishReason,
+                stopReason: StopReasonJSON?, cumulativeLogprob: Double, logprobs: [TokenLogprobJSON]?) {
+        self.index = index
+        self.text = text
+        self.tokenIDs = tokenIDs
+        self.finishReason = finishReason
+        self.stopReason = stopReason
+        self.cumulativeLogprob = cumulativeLogprob
+        self.logprobs = logprobs
+    }
+
+    init(_ output: SequenceOutput) {
+        self.init(
+            index: output.index, text: output.text, tokenIDs: output.tokenIDs, finishReason: output.finishReason,
+            stopReason: output.stopReason.map(StopReasonJSON.init), cumulativeLogprob: output.cumulativeLogprob,
+            logprobs: output.logprobs?.map(TokenLogprobJSON.init))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index, text, logprobs
+        case tokenIDs = "token_ids"
+        case finishReason = "finish_reason"
+        case stopReason = "stop_reason"
+        case cumulativeLogprob = "cumulative_logprob"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index)
+        try c.encode(text, forKey: .text)
+        try c.encode(tokenIDs, forKey: .tokenIDs)
+        try c.encode(finishReason, forKey: .finishReason)
+        try c.encode(stopReason, forKey: .stopReason)  // null when absent, as vLLM prints it
+        try c.encode(cumulativeLogprob, forKey: .cumulativeLogprob)
+        try c.encodeIfPresent(logprobs, forKey: .logprobs)
+    }
+}
+
+/// vLLM's `stop_reason`: the matched stop string, or the id of the stop or end token.
+public enum StopReasonJSON: Codable, Sendable, Equatable {
+    case string(String)
+    case token(Int)
+
+    init(_ reason: StopReason) {
+        switch reason {
+        case let .endToken(id), let .stopTokenID(id): self = .token(id)
+        case let .stopString(s): self = .string(s)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let id = try? c.decode(Int.self) { self = .token(id) } else { self = .string(try c.decode(String.self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case let .string(s): try c.encode(s)
+        case let .token(id): try c.encode(id)
+        }
+    }
+}
+
+/// One generated token's log-probability and its top alternatives:
+/// `{"token_id", "logprob", "top": [{"token_id", "logprob"}]}`.
+public struct TokenLogprobJSON: Codable, Sendable, Equatable {
+    public var tokenID: Int
+    public var logprob: Float
+    public var top: [Alternative]
+
+    public struct Alternative: Codable, Sendable, Equatable {
+        public var tokenID: Int
+        public var logprob: Float
+
+        enum CodingKeys: String, CodingKey {
+            case tokenID = "token_id"
+            case logprob
+        }
+    }
+
+    init(_ l: TokenLogprob) {
+        tokenID = l.token
+        logprob = l.logprob
+        // A filtered-out alternative has logprob -inf, which JSON cannot carry; it is no alternative.
+        top = l.top.filter { $0.logprob.isFinite }.map { Alternative(tokenID: $0.token, logprob: $0.logprob) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tokenID = "token_id"
+        case logprob, top
+    }
+}
+
+/// What ``Engine/stream(request:)`` yields: text as it is generated, then the whole response.
+public enum GenerateStreamEvent: Sendable, Equatable {
+    /// New text of choice `index`; the deltas of one index concatenate to its final text.
+    case delta(index: Int, text: String)
+    /// The complete response, last.
+    case finished(GenerateResponse)
+}

@@ -1,0 +1,101 @@
+import Sampling
+
+/// Resource limits a request must respect, beyond what vLLM's rules check. A server exposed to
+/// clients keeps them low; a command line may raise them.
+public struct EngineLimits: Sendable, Equatable {
+    /// The most candidates (`best_of`, or `n` without it) one request may ask for.
+    public var maxBestOf: Int
+    /// The most `stop` strings, and the longest one in bytes.
+    public var maxStopStrings: Int
+    public var maxStopStringBytes: Int
+    /// The most `stop_token_ids`.
+    public var maxStopTokenIDs: Int
+    /// The most messages in a conversation.
+    public var maxMessages: Int
+    /// The most bytes of prompt or message text (before tokenization).
+    public var maxPromptBytes: Int
+
+    /// Limits that any sane client stays within: 64 candidates, 16 stop strings of 1 KiB,
+    /// 1,024 stop token ids, 1,024 messages, 4 MiB of text.
+    public init(maxBestOf: Int = 64, maxStopStrings: Int = 16, maxStopStringBytes: Int = 1024,
+                maxStopTokenIDs: Int = 1024, maxMessages: Int = 1024, maxPromptBytes: Int = 4 << 20) {
+        self.maxBestOf = maxBestOf
+        self.maxStopStrings = maxStopStrings
+        self.maxStopStringBytes = maxStopStringBytes
+        self.maxStopTokenIDs = maxStopTokenIDs
+        self.maxMessages = maxMessages
+        self.maxPromptBytes = maxPromptBytes
+    }
+}
+
+/// The roles a conversation may use (OpenAI's; templates decide what they do with each).
+let knownRoles: Set<String> = ["system", "user", "assistant", "tool"]
+
+extension GenerateRequest {
+    /// The sampling fields as `Sampling` takes them, after vLLM's rules and the engine's limits.
+    /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the first field at fault.
+    public func samplingParameters(limits: EngineLimits = .init()) throws(GenerateError) -> SamplingParameters {
+        // Doubles become Floats for sampling; a value a Float cannot hold is out of every range
+        // anyway, and validation rejects the infinity it turns into.
+        let p = SamplingParameters(
+            maxTokens: maxTokens, n: n, bestOf: bestOf, presencePenalty: Float(presencePenalty),
+            frequencyPenalty: Float(frequencyPenalty), repetitionPenalty: Float(repetitionPenalty),
+            temperature: Float(temperature), topP: Float(topP), topK: topK, minP: Float(minP),
+            useBeamSearch: useBeamSearch, lengthPenalty: Float(lengthPenalty), earlyStopping: earlyStopping,
+            seed: seed, stop: stop, stopTokenIDs: stopTokenIDs, logprobs: logprobs)
+        do { try p.validate() } catch { throw GenerateError(error) }
+        let candidates = bestOf ?? n
+        if candidates > limits.maxBestOf {
+            let field = bestOf == nil ? "n" : "best_of"
+            throw .invalidField(field: field, reason: "\(candidates) candidates exceed this engine's limit of \(limits.maxBestOf)")
+        }
+        if stop.count > limits.maxStopStrings {
+            throw .invalidField(field: "stop", reason: "at most \(limits.maxStopStrings) stop strings")
+        }
+        if let long = stop.first(where: { $0.utf8.count > limits.maxStopStringBytes }) {
+            throw .invalidField(field: "stop", reason: "a stop string of \(long.utf8.count) bytes exceeds \(limits.maxStopStringBytes)")
+        }
+        if stopTokenIDs.count > limits.maxStopTokenIDs {
+            throw .invalidField(field: "stop_token_ids", reason: "at most \(limits.maxStopTokenIDs) ids")
+        }
+        return p
+    }
+
+    /// What the prompt is made from: raw text or a conversation, exactly one of them.
+    enum PromptSource: Sendable {
+        case text(String)
+        case conversation([ChatMessage])
+    }
+
+    /// Checks that exactly one of `prompt` and `messages` is given and that it is usable.
+    func promptSource(limits: EngineLimits) throws(GenerateError) -> PromptSource {
+        switch (prompt, messages) {
+        case (.some, .some):
+            throw .invalidField(field: "messages", reason: "send either prompt (or formatted_prompt) or messages, not both")
+        case (nil, nil):
+            throw .invalidField(field: "prompt", reason: "send a prompt (or formatted_prompt) or messages")
+        case let (.some(text), nil):
+            if text.utf8.count > limits.maxPromptBytes {
+                throw .invalidField(field: "prompt", reason: "\(text.utf8.count) bytes exceed the limit of \(limits.maxPromptBytes)")
+            }
+            return .text(text)
+        case let (nil, .some(messages)):
+            if messages.isEmpty { throw .invalidField(field: "messages", reason: "the conversation is empty") }
+            if messages.count > limits.maxMessages {
+                throw .invalidField(field: "messages", reason: "\(messages.count) messages exceed the limit of \(limits.maxMessages)")
+            }
+            var bytes = 0
+            for (i, m) in messages.enumerated() {
+                guard knownRoles.contains(m.role) else {
+                    throw .invalidField(field: "messages[\(i)].role",
+                                        reason: "unknown role \"\(m.role)\" (expected system, user, assistant or tool)")
+                }
+                bytes += m.content.utf8.count
+            }
+            if bytes > limits.maxPromptBytes {
+                throw .invalidField(field: "messages", reason: "\(bytes) bytes of content exceed the limit of \(limits.maxPromptBytes)")
+            }
+            return .conversation(messages)
+        }
+    }
+}
