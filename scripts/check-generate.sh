@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Real-model checks of issues 5 and 6 on SmolLM2-135M-Instruct Q4_1 (fetched once into the cache),
+# through the release `sparrow generate`:
+#   - the README's run command answers a chat (text on stdout, speed on stderr);
+#   - a request file with n / best_of / seed, and one with beam search, answer with --json; the same
+#     seed gives the same output; streamed text equals the --json text for the same seed;
+#   - an invalid request exits non-zero with the field named on stderr;
+#   - the doc's sample body with mock_response answers without any model file;
+# then the Swift test SmolLM2GenerateTests (the same through the library, debug build).
+#   scripts/check-generate.sh        -> exit 0 when every check passes
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=$(scripts/fetch-default-model.sh)
+swift build -c release --product sparrow >/dev/null
+bin=$(swift build -c release --show-bin-path)/sparrow
+
+python3 - "$bin" "$model" <<'PY'
+import json, subprocess, sys, tempfile
+bin, model = sys.argv[1:]
+failures = 0
+
+def check(name, ok, detail=""):
+    global failures
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""))
+    failures += not ok
+
+def run(args, stdin=None):
+    return subprocess.run([bin, "generate", *args], input=stdin, capture_output=True, text=True, timeout=600)
+
+# The README's run command (default model, chat template, streaming).
+r = run(["Write a haiku about Swift.", "--max-tokens", "64", "--seed", "3"])
+check("chat answer", r.returncode == 0 and len(r.stdout.strip()) > 0, repr(r.stdout[:120]))
+check("speed on stderr", "tokens/s" in r.stderr, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "")
+
+# Streamed text equals the --json text for the same request and seed.
+j = run(["Write a haiku about Swift.", "--max-tokens", "64", "--seed", "3", "--json"])
+resp = json.loads(j.stdout) if j.returncode == 0 else {}
+text = resp.get("choices", [{}])[0].get("text")
+check("streamed == --json text (seed 3)", r.stdout == (text or "") + "\n", f"{text!r}")
+check("finish_reason", resp.get("choices", [{}])[0].get("finish_reason") in ("stop", "length"))
+
+def request_file(body):
+    f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump(body, f)
+    f.close()
+    return f.name
+
+chat = [{"role": "user", "content": "Name a color."}]
+sampled = request_file({"model": "SmolLM2-135M-Instruct", "messages": chat, "max_tokens": 12,
+                        "n": 2, "best_of": 4, "temperature": 1.0, "top_p": 0.9, "seed": 42})
+a, b = run(["--request", sampled, "--json"]), run(["--request", sampled, "--json"])
+ra = json.loads(a.stdout) if a.returncode == 0 else {"choices": []}
+rb = json.loads(b.stdout) if b.returncode == 0 else {"choices": []}
+lp = [c["cumulative_logprob"] for c in ra["choices"]]
+check("n=2 best_of=4", len(ra["choices"]) == 2 and lp == sorted(lp, reverse=True), f"{[c['text'] for c in ra['choices']]}")
+check("same seed, same choices", ra["choices"] == rb["choices"])
+
+beam = request_file({"model": "SmolLM2-135M-Instruct", "messages": chat, "max_tokens": 12, "n": 2, "best_of": 3,
+                     "temperature": 0, "use_beam_search": True, "early_stopping": True})
+r = run(["--request", beam, "--json"])
+beams = json.loads(r.stdout)["choices"] if r.returncode == 0 else []
+check("beam search n=2 best_of=3", len(beams) == 2, f"{[c['text'] for c in beams]} {r.stderr.strip()[-200:]}")
+
+bad = request_file({"messages": chat, "top_p": 1.5})
+r = run(["--request", bad])
+check("invalid request exits non-zero naming top_p", r.returncode != 0 and "top_p" in r.stderr, r.stderr.strip())
+r = run(["--request", "-"], stdin='{"prompt": "x", "n": "two"}')
+check("wrong type exits non-zero naming n", r.returncode != 0 and "invalid n" in r.stderr, r.stderr.strip())
+
+sample = ('{"model":"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "formatted_prompt":"<string>", "messages":[{"role":"<string>", '
+          '"content":"<string>"}, {"role":"<string>", "content":"<string>"}], "max_tokens":256, "n":1, "best_of":1, '
+          '"presence_penalty":0, "frequency_penalty":0, "repetition_penalty":1, "temperature":1, "top_p":1, "top_k":-1, '
+          '"min_p":0, "use_beam_search":false, "length_penalty":1, "early_stopping":false, "mock_response":true}')
+r = run(["--request", "-", "--json"], stdin=sample)
+check("doc sample body with mock_response", r.returncode == 0 and json.loads(r.stdout)["choices"][0]["text"] != "", r.stderr.strip())
+
+print(f"{failures} failed")
+sys.exit(1 if failures else 0)
+PY
+
+SPARROW_SMOLLM2="$model" swift test --filter SmolLM2GenerateTests 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
