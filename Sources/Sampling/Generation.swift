@@ -1,5 +1,21 @@
 /// Generates the request's choices from a model whose cache already holds the prompt.
 ///
+/// Plain sampling and greedy decoding run ``SamplingParameters/effectiveBestOf`` candidates
+/// round-robin (see `SampledGeneration`); `use_beam_search` runs vLLM 0.4.x's beam search (see
+/// `BeamSearch`). Every token goes through the same ``TokenSampler`` pipeline, then the stop
+/// checks, in vLLM's order: end ids, `stop_token_ids`, stop strings, `max_tokens`, context.
+///
+/// What the choices hold:
+/// - `tokenIDs` omits an end id that stopped the sequence, but keeps a `stop_token_ids` id (as
+///   vLLM's `token_ids` does); the text holds neither. `cumulativeLogprob` includes the stopping
+///   id's log-probability (vLLM's), and `logprobs` has one entry per id of `tokenIDs`.
+/// - A stop string cuts the text before its earliest match (matches across token boundaries are
+///   found; at equal positions the first string of `stop` wins). While streaming, text that could
+///   still begin a stop string is held back, so a delta is never taken back.
+/// - A sequence ends with ``FinishReason/length`` at `max_tokens`, or when the model's cache is
+///   full (`position == contextLength`): the token sampled from the last position is kept but not
+///   decoded, as in vLLM, whose sequences may reach `max_model_len + 1` tokens.
+///
 /// - Parameters:
 ///   - model: holds the prompt (`model.position == setup.promptTokens.count`); forked for
 ///     `best_of` samples and beams, so every candidate shares the prompt's cache.
@@ -7,13 +23,28 @@
 ///   - detokenizer: a fresh detokenizer, copied for each sequence; stop strings are matched on
 ///     its text.
 ///   - onEvent: called with text as it becomes final; throwing from it stops generation.
-/// - Returns: `n` choices, best first when they are ranked (beam search, best_of > n).
+/// - Returns: `n` choices, best first when they are ranked (beam search, best_of > n). With
+///   best_of == n the choices keep their candidate index and order, as their text was streamed
+///   under it. Beam search returns fewer only if fewer beams could ever finish (a vocabulary
+///   smaller than the beam).
 /// - Throws: `CancellationError` within one token of the task being cancelled, and whatever the
-///   model, the detokenizer or `onEvent` throw.
+///   model, the detokenizer or `onEvent` throw; ``SamplingError`` if the parameters are invalid
+///   or the logits do not match the model's vocabulary.
 public func generate<Model: SequenceModel, Detokenizer: TextDetokenizer>(
     model: Model, promptLogits: [Float], detokenizer: Detokenizer, setup: GenerationSetup,
     onEvent: (GenerationEvent) throws -> Void = { _ in }
 ) throws -> [SequenceOutput] {
-    // Implemented in issue 5 (sampling helper); the signature is the contract GenerateAPI uses.
-    throw SamplingError.invalidParameter(field: "model", reason: "generation is not implemented yet")
+    try setup.parameters.validate()
+    guard !promptLogits.isEmpty, promptLogits.count == model.vocabularySize else {
+        throw SamplingError.invalidParameter(
+            field: "model",
+            reason: "the prompt's logits have \(promptLogits.count) entries for a vocabulary of \(model.vocabularySize)")
+    }
+    if Task.isCancelled { throw CancellationError() }
+    if setup.parameters.useBeamSearch {
+        return try BeamSearch<Model, Detokenizer>(setup: setup)
+            .run(model: model, promptLogits: promptLogits, detokenizer: detokenizer, onEvent: onEvent)
+    }
+    return try SampledGeneration<Model, Detokenizer>(setup: setup)
+        .run(model: model, promptLogits: promptLogits, detokenizer: detokenizer, onEvent: onEvent)
 }

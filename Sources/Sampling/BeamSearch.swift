@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A beam's score: `cumulative_logprob / seq_len ** length_penalty`.
+///
+/// `seq_len` counts the prompt and the generated ids, as vLLM 0.4.x does (Hugging Face counts
+/// only the generated ones); like both, it does not count an end id that finished the beam
+/// (such an id is not in ``SequenceOutput/tokenIDs`` either), so
+/// `seq_len = promptLength + tokenIDs.count`. With length_penalty 1 a prompt of 100 tokens
+/// therefore weighs a 5-token beam against a 6-token one as 105 against 106.
+public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, generatedCount: Int, lengthPenalty: Float) -> Double {
+    cumulativeLogprob / pow(Double(promptLength + generatedCount), Double(lengthPenalty))
+}
+
+/// vLLM 0.4.x's beam search (`_beam_search_sample` and `_process_sequence_group_outputs`).
+///
+/// Each step every running beam's log-probabilities (after the penalties and min-p; beam search
+/// has no temperature, top-k or top-p) are added to its cumulative log-probability, and the
+/// top 2 × width (parent, token) pairs across all beams become children. Children are checked
+/// for stops; the finished ones join the finished pool and the running ones are ranked, each kept
+/// to the best `width` by ``beamSearchScore(cumulativeLogprob:promptLength:generatedCount:lengthPenalty:)``.
+/// The search ends when nothing runs, or when `width` beams have finished and early stopping
+/// allows: `true` at once; `false` when the worst finished score is at least the best running
+/// beam's current score; `"never"` as `false` but with the running beam scored at the longest
+/// length it can reach when length_penalty > 0 — `min(prompt + max_tokens, context + 1)`.
+/// (vLLM uses `max(prompt + max_tokens, max_model_len)`, a looser bound: both are upper bounds of
+/// what any running beam can still score, so the returned beams are the same; this one stops
+/// sooner.) The best `n` finished beams are returned, ranked by that same score (vLLM's final
+/// ranking counts a final EOS in the length where its search did not; here one score serves both).
+///
+/// Equal scores keep vLLM's order: children grouped by parent, in parent order, each parent's
+/// children most likely first; sorts are stable. A parent's first selected child reuses the
+/// parent's model; each further one gets a fork taken before the parent moves on; parents with no
+/// selected child are released.
+struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
+    let setup: GenerationSetup
+    let parameters: SamplingParameters
+    let rules: StopRules
+    let width: Int
+
+    private struct Beam {
+        var model: Model
+        var logits: [Float]
+        var progress: SequenceProgress<Detokenizer>
+    }
+
+    private struct Child {
+        var parent: Int
+        var token: Int
+        var progress: SequenceProgress<Detokenizer>
+        var score: Double
+    }
+
+    init(setup: GenerationSetup) {
+        self.setup = setup
+        parameters = setup.parameters.effective
+        rules = StopRules(setup: setup)
+        width = parameters.effectiveBestOf
+    }
+
+    private func score(_ p: SequenceProgress<Detokenizer>) -> Double {
+        beamSearchScore(cumulativeLogprob: p.cumulativeLogprob, promptLength: setup.promptTokens.count,
+                        generatedCount: p.tokens.count, lengthPenalty: parameters.lengthPenalty)
+    }
+
+    func run(
+        model: Model, promptLogits: [Float], detokenizer: Detokenizer,
+        onEvent: (GenerationEvent) throws -> Void
+    ) throws -> [SequenceOutput] {
+        var sampler = TokenSampler(parameters: parameters)
+        let expansion = 2 * width
+        let reported = parameters.logprobs ?? 0
+        var beams = [Beam(model: model, logits: promptLogits,
+                          progress: SequenceProgress(detokenizer: detokenizer, rules: rules))]
+        var finished: [SequenceProgress<Detokenizer>] = []
+
+        while !beams.isEmpty {
+            if Task.isCancelled { throw CancellationError() }
+            // The top 2·width (parent, token) pairs by parent cumulative + token log-probability.
+            var pairs: [(parent: Int, token: Int, logprob: Float, total: Double, top: [TokenAlternative])] = []
+            for b in beams.indices {
+                sampler.mostLikely(&beams[b].logits,
+                                   history: TokenHistory(prompt: setup.promptTokens, output: beams[b].progress.tokens),
+                                   count: max(expansion, reported))
+                let alternatives = sampler.alternatives
+                let top = reported > 0 ? Array(alternatives.prefix(reported)) : []
+                for a in alternatives.prefix(expansion) {
+                    pairs.append((b, a.token, a.logprob, beams[b].progress.cumulativeLogprob + Double(a.logprob), top))
+                }
+            }
+            let chosen = pairs.indices.sorted { pairs[$0].total > pairs[$1].total || (pairs[$0].total == pairs[$1].total && $0 < $1) }
+                .prefix(expansion).sorted()  // back to parent order, each parent's most likely first
+
+            var newFinished: [SequenceProgress<Detokenizer>] = []
+            var running: [Child] = []
+            for i in chosen {
+                let pair = pairs[i]
+                var progress = beams[pair.parent].progress
+                let parentModel = beams[pair.parent].model
+                try progress.accept(pair.token, logprob: pair.logprob, alternatives: pair.top, rules: rules,
+                                    atContextLimit: parentModel.position >= parentModel.contextLength)
+                if progress.isFinished {
+                    newFinished.append(progress)
+                } else {
+                    running.append(Child(parent: pair.parent, token: pair.token, progress: progress, score: score(progress)))
+                }
+            }
+
+            let allFinished = Self.stableSorted(finished + newFinished) { score($0) > score($1) }
+            finished = Array(allFinished.prefix(width))
+            running = Self.stableSorted(running) { $0.score > $1.score }
+
+            if running.isEmpty || shouldStop(allFinished: allFinished, best: running[0], contextLength: model.contextLength) {
+                break
+            }
+            try advance(&beams, running.prefix(width))
+        }
+
+        let outputs = finished.prefix(parameters.n).enumerated().map { $0.element.output(index: $0.offset) }
+        for output in outputs {
+            try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))
+        }
+        return outputs
+    }
+
+    /// vLLM's `_check_beam_search_early_stopping`, entered once `width` beams have finished.
+    private func shouldStop(allFinished: [SequenceProgress<Detokenizer>], best: Child, contextLength: Int) -> Bool {
+        guard allFinished.count >= width else { return false }
+        let worst = score(allFinished[width - 1])
+        switch parameters.earlyStopping {
+        case .atOnce:
+            return true
+        case .heuristic:
+            return worst >= best.score
+        case .never:
+            guard parameters.lengthPenalty > 0 else { return worst >= best.score }
+            let longest = min(setup.promptTokens.count + parameters.maxTokens, contextLength + 1)
+            let attainable = beamSearchScore(
+                cumulativeLogprob: best.progress.cumulativeLogprob, promptLength: longest, generatedCount: 0,
+                lengthPenalty: parameters.lengthPenalty)
+            return worst >= attainable
+        }
+    }
+
+    /// The next beams: each selected child continues its parent's model (the last of the
+    /// parent's children) or a fork of it taken before the parent decodes; parents without a
+    /// selected child are dropped, and their logit buffers reused for the forks.
+    private func advance(_ beams: inout [Beam], _ selected: ArraySlice<Child>) throws {
+        var remaining = [Int](repeating: 0, count: beams.count)
+        for child in selected { remaining[child.parent] += 1 }
+        var forks: [[Model]] = beams.indices.map { _ in [] }
+        var spareBuffers: [[Float]] = []
+        for (b, count) in remaining.enumerated() {
+            if count == 0 {
+                spareBuffers.append([])
+                swap(&spareBuffers[spareBuffers.count - 1], &beams[b].logits)
+            }
+            for _ in 1 ..< max(1, count) { forks[b].append(try beams[b].model.fork()) }
+        }
+        var next: [Beam] = []
+        next.reserveCapacity(selected.count)
+        for child in selected {
+            let model: Model
+            var logits: [Float] = []
+            if let fork = forks[child.parent].popLast() {
+                model = fork
+                logits = spareBuffers.popLast() ?? []
+            } else {
+                model = beams[child.parent].model
+                swap(&logits, &beams[child.parent].logits)
+            }
+            try model.decode(token: child.token, into: &logits)
+            next.append(Beam(model: model, logits: logits, progress: child.progress))
+        }
+        beams = next
+    }
+
+    private static func stableSorted<T>(_ items: [T], by before: (T, T) -> Bool) -> [T] {
+        items.indices.sorted { before(items[$0], items[$1]) || (!before(items[$1], items[$0]) && $0 < $1) }.map { items[$0] }
+    }
+}

@@ -1,0 +1,89 @@
+/// Random and greedy decoding of `best_of` candidates, of which the `n` most likely are returned.
+///
+/// Every candidate but the first runs on a fork of the model taken before any token, so all share
+/// the prompt's cache. Candidates advance round-robin, one token each per round, in index order;
+/// candidate i draws from its own stream (the request's generator jumped i times, see
+/// ``Xoshiro256StarStar/stream(_:)``), so its tokens depend only on the seed and i — not on
+/// how many candidates run, when the others finish, or whether anyone listens to the events.
+struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
+    let setup: GenerationSetup
+    let parameters: SamplingParameters
+    let rules: StopRules
+
+    init(setup: GenerationSetup) {
+        self.setup = setup
+        parameters = setup.parameters.effective
+        rules = StopRules(setup: setup)
+    }
+
+    func run(
+        model: Model, promptLogits: [Float], detokenizer: Detokenizer,
+        onEvent: (GenerationEvent) throws -> Void
+    ) throws -> [SequenceOutput] {
+        let count = parameters.effectiveBestOf
+        // With best_of == n every candidate is returned under its own index, so its text can be
+        // reported as it arrives; otherwise only the end can tell which candidates are returned.
+        let streams = count == parameters.n
+        var models: [Model?] = [model]
+        for _ in 1 ..< max(1, count) { models.append(try model.fork()) }
+        var logits = [[Float]](repeating: promptLogits, count: count)
+        var progress = [SequenceProgress<Detokenizer>](
+            repeating: SequenceProgress(detokenizer: detokenizer, rules: rules), count: count)
+        var root = parameters.seed.map { Xoshiro256StarStar(seed: $0) } ?? Xoshiro256StarStar()
+        var generators: [Xoshiro256StarStar] = []
+        for _ in 0 ..< count {
+            generators.append(root)
+            root.jump()
+        }
+        var sampler = TokenSampler(parameters: parameters)
+        let alternativeCount = parameters.logprobs ?? 0
+
+        var running = count
+        while running > 0 {
+            for i in 0 ..< count where !progress[i].isFinished {
+                if Task.isCancelled { throw CancellationError() }
+                guard let sequenceModel = models[i] else { continue }
+                let choice = sampler.sample(
+                    &logits[i], history: TokenHistory(prompt: setup.promptTokens, output: progress[i].tokens),
+                    using: &generators[i], alternativeCount: alternativeCount)
+                try progress[i].accept(
+                    choice.token, logprob: choice.logprob,
+                    alternatives: alternativeCount > 0 ? sampler.alternatives : [], rules: rules,
+                    atContextLimit: sequenceModel.position >= sequenceModel.contextLength)
+                if streams {
+                    let text = progress[i].takeFinalText(rules)
+                    let kept = progress[i].lastTokenKept
+                    if !text.isEmpty || kept {
+                        try onEvent(.delta(index: i, text: text, tokenIDs: kept ? [choice.token] : []))
+                    }
+                }
+                if progress[i].isFinished {
+                    // Release the candidate's cache and logits as soon as it is done.
+                    models[i] = nil
+                    logits[i] = []
+                    running -= 1
+                } else {
+                    try sequenceModel.decode(token: choice.token, into: &logits[i])
+                }
+            }
+        }
+
+        if streams {
+            return progress.enumerated().map { $0.element.output(index: $0.offset) }
+        }
+        // The n most likely candidates, best first; equal scores keep candidate order.
+        let order = progress.indices.sorted {
+            let (a, b) = (progress[$0].cumulativeLogprob, progress[$1].cumulativeLogprob)
+            return a > b || (a == b && $0 < $1)
+        }
+        var outputs: [SequenceOutput] = []
+        for (index, candidate) in order.prefix(parameters.n).enumerated() {
+            let output = progress[candidate].output(index: index)
+            outputs.append(output)
+        }
+        for output in outputs {
+            try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))
+        }
+        return outputs
+    }
+}

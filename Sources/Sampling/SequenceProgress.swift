@@ -1,0 +1,95 @@
+/// What ends a sequence, besides its text: the request's rules and the model's end ids.
+struct StopRules: Sendable {
+    var endTokenIDs: Set<Int>
+    var stopTokenIDs: Set<Int>
+    var stopStrings: StopStrings
+    var maxTokens: Int
+    var wantsLogprobs: Bool
+
+    init(setup: GenerationSetup) {
+        endTokenIDs = setup.endTokenIDs
+        stopTokenIDs = Set(setup.parameters.stopTokenIDs)
+        stopStrings = StopStrings(setup.parameters.stop)
+        maxTokens = setup.parameters.maxTokens
+        wantsLogprobs = setup.parameters.logprobs != nil
+    }
+}
+
+/// One sequence's generated ids, text and score, and the stop checks vLLM's `StopChecker` runs
+/// after every token, in its order: end ids, stop token ids, stop strings, max_tokens, context.
+///
+/// An end id is neither in ``tokens`` nor in the text, but its log-probability is in
+/// ``cumulativeLogprob`` (vLLM adds it: the sequence did choose to end). A stop token id is in
+/// ``tokens`` (vLLM keeps it in `token_ids`) but not in the text. The detokenizer never sees
+/// either, so the text holds no special-token rendering.
+struct SequenceProgress<Detokenizer: TextDetokenizer> {
+    var tokens: [Int] = []
+    var detokenizer: Detokenizer
+    var text = OutputText()
+    var cumulativeLogprob: Double = 0
+    var logprobs: [TokenLogprob]?
+    var finishReason: FinishReason?
+    var stopReason: StopReason?
+    /// Whether the last accepted token went into ``tokens`` (an end id does not).
+    var lastTokenKept = false
+
+    init(detokenizer: Detokenizer, rules: StopRules) {
+        self.detokenizer = detokenizer
+        logprobs = rules.wantsLogprobs ? [] : nil
+    }
+
+    var isFinished: Bool { finishReason != nil }
+
+    /// Takes `token`, chosen with `logprob`; `atContextLimit` says the model cannot take it in
+    /// (its cache is full), which ends the sequence with it as the last token.
+    mutating func accept(
+        _ token: Int, logprob: Float, alternatives: [TokenAlternative], rules: StopRules, atContextLimit: Bool
+    ) throws {
+        cumulativeLogprob += Double(logprob)
+        if rules.endTokenIDs.contains(token) {
+            lastTokenKept = false
+            finish(.stop, .endToken(token), rules)
+            return
+        }
+        lastTokenKept = true
+        tokens.append(token)
+        if logprobs != nil {
+            logprobs?.append(TokenLogprob(token: token, logprob: logprob, top: alternatives))
+        }
+        if rules.stopTokenIDs.contains(token) {
+            finish(.stop, .stopTokenID(token), rules)
+            return
+        }
+        let delta = try detokenizer.append(token)
+        if let string = text.append(delta, stops: rules.stopStrings) {
+            // Text after a stop string is discarded, so what the detokenizer holds is too.
+            finishReason = .stop
+            stopReason = .stopString(string)
+            return
+        }
+        if tokens.count >= rules.maxTokens || atContextLimit { finish(.length, nil, rules) }
+    }
+
+    /// Ends the sequence and releases what the detokenizer held back; a stop string completed
+    /// by that text still cuts it (and names itself, unless an id already stopped the sequence).
+    private mutating func finish(_ reason: FinishReason, _ stop: StopReason?, _ rules: StopRules) {
+        finishReason = reason
+        stopReason = stop
+        if let string = text.append(detokenizer.finish(), stops: rules.stopStrings), reason == .length {
+            finishReason = .stop
+            stopReason = .stopString(string)
+        }
+    }
+
+    /// The text that became final since the last call (see ``OutputText/takeFinal(finished:stops:)``).
+    mutating func takeFinalText(_ rules: StopRules) -> String {
+        text.takeFinal(finished: isFinished, stops: rules.stopStrings)
+    }
+
+    /// The choice as the response reports it.
+    func output(index: Int) -> SequenceOutput {
+        SequenceOutput(
+            index: index, tokenIDs: tokens, text: text.string, cumulativeLogprob: cumulativeLogprob,
+            finishReason: finishReason ?? .length, stopReason: stopReason, logprobs: logprobs)
+    }
+}

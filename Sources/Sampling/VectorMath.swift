@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The vector kernels one sampling step runs over the whole vocabulary.
+///
+/// A 128k-entry softmax with the C library's scalar `expf` alone costs most of a millisecond, so
+/// `exp` here is Cephes' single-precision polynomial on 16 lanes (about 1 ulp on the range that
+/// matters, exactly 1 at 0 and exactly 0 below -87.3, which the filters' `-inf` logits rely on).
+/// The scalar version runs the same arithmetic so that a token's probability does not depend on
+/// whether it sat in a vector body or a loop tail. Sums are accumulated in a fixed order, so the
+/// same logits give the same draw on every machine.
+enum VectorMath {
+    typealias Vector = SIMD16<Float>
+    static let width = Vector.scalarCount
+
+    // Cephes expf: x = k ln2 + r with ln2 split in two for an exact reduction, then a degree-5
+    // polynomial for (e^r - 1 - r) / r^2.
+    private static let log2e: Float = 1.442_695_040_888_963_4
+    private static let ln2Hi: Float = 0.693_359_375
+    private static let ln2Lo: Float = -2.121_944_4e-4
+    private static let lowest: Float = -87.336_54
+    private static let highest: Float = 88.722_83
+    // 1.5 * 2^23: adding it rounds a float of magnitude < 2^22 to an integer held in the low
+    // mantissa bits, a conversion that SIMD code can do without leaving floats.
+    private static let roundingMagic: Float = 12_582_912
+    private static let roundingMagicBits: UInt32 = 0x4B40_0000
+
+    @inline(__always)
+    static func exp(_ x: Vector) -> Vector {
+        let clamped = x.clamped(lowerBound: Vector(repeating: lowest), upperBound: Vector(repeating: highest))
+        let shifted = clamped * log2e + roundingMagic
+        let k = shifted - roundingMagic
+        let r = clamped - k * ln2Hi - k * ln2Lo
+        var p = Vector(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        let poly = p * (r * r) + r + 1
+        let kBits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- roundingMagicBits
+        let scaleBits = (kBits &+ 127) &<< 23
+        let result = poly * unsafeBitCast(scaleBits, to: Vector.self)
+        return result.replacing(with: 0, where: x .< lowest)
+    }
+
+    @inline(__always)
+    static func exp(_ x: Float) -> Float {
+        let clamped = min(max(x, lowest), highest)
+        let shifted = clamped * log2e + roundingMagic
+        let k = shifted - roundingMagic
+        let r = clamped - k * ln2Hi - k * ln2Lo
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        let poly = p * (r * r) + r + 1
+        let kBits = shifted.bitPattern &- roundingMagicBits
+        let result = poly * Float(bitPattern: (kBits &+ 127) &<< 23)
+        return x < lowest ? 0 : result
+    }
+
+    /// Natural logarithm in double precision: normalisers are summed in `Double`, and their log
+    /// is taken once per step, so the C library's is fast enough.
+    @inline(__always)
+    static func log(_ x: Double) -> Double {
+        #if canImport(Glibc)
+        return Glibc.log(x)
+        #else
+        return Darwin.log(x)
+        #endif
+    }
+
+    /// The largest value and its first index (`-inf` and 0 when every value is `-inf` or NaN).
+    static func argmax(_ values: UnsafeBufferPointer<Float>) -> (index: Int, value: Float) {
+        guard let base = values.baseAddress, !values.isEmpty else { return (0, -.infinity) }
+        let n = values.count
+        var best = Vector(repeating: -.infinity)
+        var i = 0
+        while i + width <= n {
+            best = pointwiseMax(best, load(base, i))
+            i += width
+        }
+        var top = best.max()
+        while i < n {
+            top = max(top, base[i])
+            i += 1
+        }
+        // The first index holding the maximum: a second pass is cheaper than tracking indices
+        // in every lane, and usually stops early.
+        var index = 0
+        for j in 0 ..< n where base[j] == top {
+            index = j
+            break
+        }
+        return (index, top)
+    }
+
+    /// `probabilities[i] = exp(values[i] - maximum)` (unnormalised), and their sum in `Double`:
+    /// each block of 16 is summed in `Float` and the block sums in `Double`, an order ``draw``
+    /// walks in too.
+    static func exponentiate(
+        _ values: UnsafeBufferPointer<Float>, maximum: Float, into probabilities: UnsafeMutableBufferPointer<Float>
+    ) -> Double {
+        guard let base = values.baseAddress, let out = probabilities.baseAddress else { return 0 }
+        let n = min(values.count, probabilities.count)
+        var total: Double = 0
+        var i = 0
+        while i + width <= n {
+            let p = exp(load(base, i) - maximum)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: p, as: Vector.self)
+            total += Double(p.sum())
+            i += width
+        }
+        var tail: Float = 0
+        while i < n {
+            let p = exp(base[i] - maximum)
+            out[i] = p
+            tail += p
+            i += 1
+        }
+        return total + Double(tail)
+    }
+
+    /// Σ exp(values[i] - maximum), summed as ``exponentiate`` does, without storing the terms.
+    static func sumExp(_ values: UnsafeBufferPointer<Float>, maximum: Float) -> Double {
+        guard let base = values.baseAddress else { return 0 }
+        let n = values.count
+        var total: Double = 0
+        var i = 0
+        while i + width <= n {
+            total += Double(exp(load(base, i) - maximum).sum())
+            i += width
+        }
+        var tail: Float = 0
+        while i < n {
+            tail += exp(base[i] - maximum)
+            i += 1
+        }
+        return total + Double(tail)
+    }
+
+    /// The index whose cumulative probability first exceeds `target` (in [0, total)), walking
+    /// the blocks of ``exponentiate`` in order; rounding that runs past a block's end falls back
+    /// to the block's last token with a non-zero probability, so a draw always lands on one.
+    static func draw(_ probabilities: UnsafeBufferPointer<Float>, target: Double) -> Int {
+        guard let base = probabilities.baseAddress, !probabilities.isEmpty else { return 0 }
+        let n = probabilities.count
+        var cumulative: Double = 0
+        var i = 0
+        var lastPositive = -1
+        while i + width <= n {
+            let block = Double(load(base, i).sum())
+            if cumulative + block > target {
+                var inner = cumulative
+                for j in i ..< i + width where base[j] > 0 {
+                    inner += Double(base[j])
+                    lastPositive = j
+                    if inner > target { return j }
+                }
+                return lastPositive
+            }
+            if block > 0 { lastPositive = i + width - 1 }
+            cumulative += block
+            i += width
+        }
+        while i < n {
+            if base[i] > 0 {
+                cumulative += Double(base[i])
+                lastPositive = i
+                if cumulative > target { return i }
+            }
+            i += 1
+        }
+        // Only rounding gets here: the last token that could have been drawn.
+        if lastPositive >= 0, base[lastPositive] > 0 { return lastPositive }
+        for j in stride(from: n - 1, through: 0, by: -1) where base[j] > 0 { return j }
+        return 0
+    }
+
+    /// The integer parts of values in [0, 2^22), without leaving SIMD registers.
+    @inline(__always)
+    static func truncatedIntegers(_ x: Vector) -> SIMD16<Int32> {
+        let shifted = x.rounded(.down) + roundingMagic
+        return unsafeBitCast(unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- roundingMagicBits, to: SIMD16<Int32>.self)
+    }
+
+    /// The largest value and the smallest one above `-inf` (`-inf`, `+inf` when there is none).
+    static func extrema(_ values: UnsafeBufferPointer<Float>) -> (maximum: Float, minimum: Float) {
+        guard let base = values.baseAddress else { return (-.infinity, .infinity) }
+        let n = values.count
+        var top = Vector(repeating: -.infinity), bottom = Vector(repeating: .infinity)
+        var i = 0
+        while i + width <= n {
+            let v = load(base, i)
+            top = pointwiseMax(top, v)
+            bottom = pointwiseMin(bottom, v.replacing(with: .infinity, where: v .== -.infinity))
+            i += width
+        }
+        var maximum = top.max(), minimum = bottom.min()
+        while i < n {
+            maximum = max(maximum, base[i])
+            if base[i] > -.infinity { minimum = min(minimum, base[i]) }
+            i += 1
+        }
+        return (maximum, minimum)
+    }
+
+    @inline(__always)
+    static func load(_ base: UnsafePointer<Float>, _ i: Int) -> Vector {
+        UnsafeRawPointer(base + i).loadUnaligned(as: Vector.self)
+    }
+}
