@@ -1,0 +1,39 @@
+/// Budgets that make a hostile template fail with `TemplateError.limitExceeded` instead of hanging,
+/// exhausting memory or overflowing the stack. The defaults are far above what real chat templates
+/// need (a 1000-message conversation through Llama 3's template takes about 30 000 steps).
+public struct TemplateLimits: Sendable, Equatable {
+    /// Which budget ran out.
+    public enum Limit: String, Sendable, Equatable {
+        case sourceBytes, steps, outputBytes, nesting, recursion, valueSize
+    }
+
+    /// Largest template source accepted, in UTF-8 bytes.
+    public var maxSourceBytes: Int
+    /// Evaluation steps per render: every statement, expression node, loop iteration and filter
+    /// call costs one, and building a string or list also costs one per 64 bytes or per element.
+    public var maxSteps: Int
+    /// Bytes a render may emit in total (including text captured by `{% set %}` blocks and macros).
+    public var maxOutputBytes: Int
+    /// Deepest nesting the parser accepts: blocks inside blocks, parentheses, brackets, and the depth
+    /// of any expression tree (a chain of 1000 `+` is 1000 deep).
+    public var maxNestingDepth: Int
+    /// Deepest evaluation recursion: macro calls inside macro calls.
+    public var maxCallDepth: Int
+    /// Deepest nesting of values a template builds (lists in lists, namespaces in namespaces).
+    public var maxValueDepth: Int
+    /// Largest string (in UTF-8 bytes) or list (in elements) a render may build, checked before
+    /// building it (`'a' * 10**9` fails at once).
+    public var maxValueSize: Int
+
+    public init(maxSourceBytes: Int = 1 << 20, maxSteps: Int = 5_000_000, maxOutputBytes: Int = 16 << 20,
+                maxNestingDepth: Int = 64, maxCallDepth: Int = 32, maxValueDepth: Int = 128,
+                maxValueSize: Int = 16 << 20) {
+        self.maxSourceBytes = maxSourceBytes
+        self.maxSteps = maxSteps
+        self.maxOutputBytes = maxOutputBytes
+        self.maxNestingDepth = maxNestingDepth
+        self.maxCallDepth = maxCallDepth
+        self.maxValueDepth = maxValueDepth
+        self.maxValueSize = maxValueSize
+    }
+}
