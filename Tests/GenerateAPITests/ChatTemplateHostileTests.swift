@@ -3,7 +3,8 @@ import Testing
 @testable import GenerateAPI
 
 /// Templates written to hang, exhaust memory or overflow the stack end in a specific typed error,
-/// quickly (each well under a second with the default limits, in a debug build).
+/// quickly (each under a second in a debug build on an idle machine; the bound asserted is looser
+/// because CI machines are shared).
 @Suite("Chat templates: hostile templates")
 struct ChatTemplateHostileTests {
     func expectLimit(_ limit: TemplateLimits.Limit, _ source: String, limits: TemplateLimits = .init(),
@@ -18,7 +19,7 @@ struct ChatTemplateHostileTests {
             Issue.record("threw \(error), expected the \(limit) limit", sourceLocation: sourceLocation)
         }
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed < .seconds(5), "took \(elapsed)", sourceLocation: sourceLocation)
+        #expect(elapsed < .seconds(10), "took \(elapsed)", sourceLocation: sourceLocation)
     }
 
     /// A smaller step budget than the default keeps these quick in debug builds; the default
@@ -92,6 +93,11 @@ struct ChatTemplateHostileTests {
     func recursion() {
         expectLimit(.recursion, "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}")
         expectLimit(.recursion, "{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}{{ a() }}{% endmacro %}{{ a() }}")
+        // With the macro bound lifted, the interpreter's own depth bound ends it, without a stack overflow.
+        expectLimit(.recursion, "{% macro f(n) %}{{ [[[[[[[[f(n + 1)]]]]]]]] }}{% endmacro %}{{ f(0) }}",
+                    limits: TemplateLimits(maxCallDepth: 100_000))
+        expectLimit(.recursion, "{% macro f(n) %}" + String(repeating: "{% if true %}", count: 30) + "{{ [[[[[[[[[[f(n + 1)]]]]]]]]]] }}"
+                    + String(repeating: "{% endif %}", count: 30) + "{% endmacro %}{{ f(0) }}")
         // Wide recursion (two calls per level) runs out of steps rather than depth.
         expectLimit(.steps, "{% macro f(n) %}{% if n < 30 %}{{ f(n + 1) }}{{ f(n + 1) }}{% endif %}{% endmacro %}{{ f(0) }}", limits: Self.small)
     }

@@ -25,8 +25,9 @@ public struct ChatTemplate: Sendable {
         }
         self.source = source
         self.limits = limits
-        let tokens = try TemplateLexer.tokenize(source)
-        body = try TemplateParser.parse(tokens, maxNestingDepth: limits.maxNestingDepth)
+        body = try LargeStack.run { () throws(TemplateError) in
+            try TemplateParser.parse(try TemplateLexer.tokenize(source), maxNestingDepth: limits.maxNestingDepth)
+        }
     }
 
     /// Renders a conversation with the variables Hugging Face's `apply_chat_template` passes:
@@ -51,11 +52,13 @@ public struct ChatTemplate: Sendable {
 
     /// Renders with exactly these variables (names not given are undefined).
     public func render(variables: [String: TemplateValue]) throws(TemplateError) -> String {
-        let interpreter = Interpreter(limits: limits)
-        let scope = Scope(parent: nil)
-        for (k, v) in variables { scope.variables[k] = try interpreter.convert(v, depth: 0) }
-        defer { interpreter.releaseMacroScopes() }
-        return try interpreter.render(body, scope: scope)
+        try LargeStack.run { () throws(TemplateError) in
+            let interpreter = Interpreter(limits: limits)
+            let scope = Scope(parent: nil)
+            for (k, v) in variables { scope.variables[k] = try interpreter.convert(v, depth: 0) }
+            defer { interpreter.releaseMacroScopes() }
+            return try interpreter.render(body, scope: scope)
+        }
     }
 }
 

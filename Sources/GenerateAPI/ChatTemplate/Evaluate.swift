@@ -3,6 +3,8 @@ import Foundation
 extension Interpreter {
     func evaluate(_ e: Expr, _ scope: Scope) throws(TemplateError) -> Value {
         try step()
+        try enter()
+        defer { leave() }
         switch e {
         case let .constant(c):
             switch c {

@@ -31,6 +31,10 @@ extension Interpreter {
             try w.append("])")
         case let .dict(d):
             try reprDict(d, into: &w)
+        case let .string(s):
+            // The repr is at least the text and its quotes: refuse before escaping a huge string.
+            try w.reserve(s.utf8.count + 2)
+            try w.append(Python.stringRepr(s))
         case let .namespace(ns):
             try w.append("<Namespace ")
             try reprDict(ns.attributes, into: &w)
@@ -169,6 +173,12 @@ struct BoundedWriter {
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
+
+    func reserve(_ bytes: Int) throws(TemplateError) {
+        guard size + bytes <= limit else {
+            throw .limitExceeded(limit: .valueSize, message: "a printed value longer than \(limit) bytes")
+        }
+    }
 
     mutating func append(_ s: String) throws(TemplateError) {
         size += s.utf8.count

@@ -29,6 +29,8 @@ final class Interpreter {
     private var outputBytes = 0
     /// Current depth of macro calls.
     private var callDepth = 0
+    /// Current recursion depth of `execute` and `evaluate` together.
+    private var depth = 0
     /// Scopes that hold a macro, which holds the scope back: cleared after the render to break the cycle.
     private var macroScopes: [Scope] = []
 
@@ -87,7 +89,20 @@ final class Interpreter {
         return out
     }
 
+    /// Enters one level of interpreter recursion; balanced by `leave()`.
+    func enter() throws(TemplateError) {
+        depth += 1
+        guard depth <= limits.maxEvaluationDepth else {
+            depth -= 1
+            throw .limitExceeded(limit: .recursion, message: "evaluation nested deeper than \(limits.maxEvaluationDepth) levels")
+        }
+    }
+
+    func leave() { depth -= 1 }
+
     func execute(_ body: [Statement], scope: Scope, into out: inout String) throws(TemplateError) -> Flow {
+        try enter()
+        defer { leave() }
         for statement in body {
             try step()
             switch statement {

@@ -17,8 +17,12 @@ public struct TemplateLimits: Sendable, Equatable {
     /// Deepest nesting the parser accepts: blocks inside blocks, parentheses, brackets, and the depth
     /// of any expression tree (a chain of 1000 `+` is 1000 deep).
     public var maxNestingDepth: Int
-    /// Deepest evaluation recursion: macro calls inside macro calls.
+    /// Deepest chain of macro calls inside macro calls.
     public var maxCallDepth: Int
+    /// Deepest recursion of the interpreter: nested statements, expressions and macro calls
+    /// together. Rendering runs on a thread with a 64 MiB stack reservation, far more than this
+    /// depth needs even in a debug build.
+    public var maxEvaluationDepth: Int
     /// Deepest nesting of values a template builds (lists in lists, namespaces in namespaces).
     public var maxValueDepth: Int
     /// Largest string (in UTF-8 bytes) or list (in elements) a render may build, checked before
@@ -26,13 +30,14 @@ public struct TemplateLimits: Sendable, Equatable {
     public var maxValueSize: Int
 
     public init(maxSourceBytes: Int = 1 << 20, maxSteps: Int = 5_000_000, maxOutputBytes: Int = 16 << 20,
-                maxNestingDepth: Int = 64, maxCallDepth: Int = 32, maxValueDepth: Int = 128,
+                maxNestingDepth: Int = 64, maxCallDepth: Int = 32, maxEvaluationDepth: Int = 2000, maxValueDepth: Int = 128,
                 maxValueSize: Int = 16 << 20) {
         self.maxSourceBytes = maxSourceBytes
         self.maxSteps = maxSteps
         self.maxOutputBytes = maxOutputBytes
         self.maxNestingDepth = maxNestingDepth
         self.maxCallDepth = maxCallDepth
+        self.maxEvaluationDepth = maxEvaluationDepth
         self.maxValueDepth = maxValueDepth
         self.maxValueSize = maxValueSize
     }
