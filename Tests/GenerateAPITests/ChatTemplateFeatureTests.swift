@@ -16,6 +16,7 @@ struct ChatTemplateFeatureTests {
         case ("TypeError", let .type(m)): return m == message
         case ("ZeroDivisionError", let .runtime(m)): return m == message
         case ("OverflowError", let .limitExceeded(limit, m)): return limit == .valueSize && m == message
+        case ("RecursionError", let .limitExceeded(limit, _)): return limit == .recursion
         default: return false
         }
     }

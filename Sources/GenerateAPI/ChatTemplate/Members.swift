@@ -35,8 +35,8 @@ extension Interpreter {
         if case let .undefined(u) = object { throw .undefined(message: u.message) }
         switch (object, key) {
         case let (.dict(d), _):
+            // An unhashable key is a TypeError in Python, which jinja2's getitem turns into undefined.
             if let v = d.get(key) { return v }
-            if case .string = key {} else if DictKey(key) == nil { throw .type(message: "unhashable type: '\(key.pythonTypeName)'") }
         case let (.list(a), _), let (.tuple(a), _):
             if case let .int(i)? = Python.number(key) {
                 let j = i < 0 ? i + a.count : i
