@@ -127,6 +127,10 @@ FEATURES = [
     ("ws-nested-indent", "<ul>\n    {% for x in xs %}\n        {% if x %}\n    <li>{{ x }}</li>\n        {% endif %}\n    {% endfor %}\n</ul>", {"xs": ["a", "", "b"]}),
     ("ws-minus-unicode-space", "a\u00a0\u3000{%- if true %}b{% endif %}", {}),
     ("ws-set-lines", "{% set x = 1 %}\n{% set y = 2 %}\n{{ x + y }}", {}),
+    ("raw-block", "a {% raw %}\n{{ x }}{% if %}\n  {% endraw %}\nb", {}),
+    ("raw-block-minus", "a {%- raw -%}  {{ x }}  {%- endraw -%}  b|{%raw%}c{%endraw%}|{% raw %}{% raw %}{% endraw %}", {}),
+    ("raw-block-plus", "{{ 'a' }}{% raw %}\nb{% endraw +%}\nc\n  {% raw %}x{% endraw %}\n", {}),
+    ("raw-unclosed", "{% raw %}a", {}),
     ("ws-macro-lines", "{% macro f(a) %}\n[{{ a }}]\n{% endmacro %}\n{{ f(1) }}{{ f(2) }}", {}),
     # Literals and printing.
     ("print-scalars", "{{ 1 }} {{ 1.0 }} {{ 1.5 }} {{ -0.0 }} {{ 1e16 }} {{ 1e15 }} {{ 1.5e-7 }} {{ 0.0001 }} {{ 1_000 }} {{ true }} {{ True }} {{ none }} {{ None }}", {}),

@@ -293,8 +293,9 @@ extension Interpreter {
         case let .range(start, stop, step):
             guard case let .int(i)? = Python.number(needle) else { return false }
             guard Python.rangeCount(start, stop, step) > 0 else { return false }
+            // Within the bounds the differences cannot overflow.
             if step > 0 { return i >= start && i < stop && (i - start) % step == 0 }
-            return i <= start && i > stop && (start - i) % (-step) == 0
+            return i <= start && i > stop && UInt(start - i) % step.magnitude == 0
         case .undefined:
             return false
         default:

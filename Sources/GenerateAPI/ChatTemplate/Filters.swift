@@ -169,7 +169,7 @@ extension Interpreter {
         case let .string(s)?: o.indent = s
         case let other?:
             guard case let .int(n)? = Python.number(other) else { throw .type(message: "indent must be an int or a string") }
-            try reserve(n, what: "an indent")
+            try reserve(max(0, n), what: "an indent")
             o.indent = String(repeating: " ", count: max(0, n))
         }
         if o.indent != nil { o.itemSeparator = "," }
@@ -224,7 +224,7 @@ extension Interpreter {
         case let .string(p): prefix = p
         case let w:
             let n = try intValue(w)
-            try reserve(n, what: "an indent")
+            try reserve(max(0, n), what: "an indent")
             prefix = String(repeating: " ", count: max(0, n))
         }
         let first = args.argument(1, "first")?.isTruthy ?? false

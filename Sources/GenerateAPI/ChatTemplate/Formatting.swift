@@ -95,10 +95,10 @@ extension Interpreter {
             try w.append("[")
             for (i, x) in a.enumerated() {
                 try w.append(i == 0 ? "" : o.itemSeparator)
-                if let ind = o.indent { try w.append("\n" + String(repeating: ind, count: level + 1)) }
+                if let ind = o.indent { try w.newline(ind, level + 1) }
                 try json(x, o, level: level + 1, into: &w)
             }
-            if let ind = o.indent { try w.append("\n" + String(repeating: ind, count: level)) }
+            if let ind = o.indent { try w.newline(ind, level) }
             try w.append("]")
         case let .dict(d):
             if d.count == 0 { try w.append("{}"); return }
@@ -121,12 +121,12 @@ extension Interpreter {
             try w.append("{")
             for (i, (k, x)) in pairs.enumerated() {
                 try w.append(i == 0 ? "" : o.itemSeparator)
-                if let ind = o.indent { try w.append("\n" + String(repeating: ind, count: level + 1)) }
+                if let ind = o.indent { try w.newline(ind, level + 1) }
                 try w.append(jsonString(k, ascii: o.ensureASCII))
                 try w.append(o.keySeparator)
                 try json(x, o, level: level + 1, into: &w)
             }
-            if let ind = o.indent { try w.append("\n" + String(repeating: ind, count: level)) }
+            if let ind = o.indent { try w.newline(ind, level) }
             try w.append("}")
         case .undefined:
             throw .type(message: "Object of type Undefined is not JSON serializable")
@@ -178,6 +178,14 @@ struct BoundedWriter {
         guard size + bytes <= limit else {
             throw .limitExceeded(limit: .valueSize, message: "a printed value longer than \(limit) bytes")
         }
+    }
+
+    /// A newline and `level` copies of `indent`, refused before the indentation is built.
+    mutating func newline(_ indent: String, _ level: Int) throws(TemplateError) {
+        let (n, o) = indent.utf8.count.multipliedReportingOverflow(by: level)
+        guard !o else { throw .limitExceeded(limit: .valueSize, message: "a printed value longer than \(limit) bytes") }
+        try reserve(n + 1)
+        try append("\n" + String(repeating: indent, count: level))
     }
 
     mutating func append(_ s: String) throws(TemplateError) {

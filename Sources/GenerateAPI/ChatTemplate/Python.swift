@@ -101,7 +101,9 @@ enum Python {
         }
         guard step < 0, start > stop else { return 0 }
         let (span, o) = start.subtractingReportingOverflow(stop)
-        return o ? Int.max : (span - 1) / (-step) + 1
+        guard !o else { return Int.max }
+        // -step overflows for Int.min; dividing by the magnitude as a UInt does not.
+        return Int(UInt(span - 1) / step.magnitude) + 1
     }
 
     /// `a == b` in Python: numbers across int/float/bool, strings by code points, containers

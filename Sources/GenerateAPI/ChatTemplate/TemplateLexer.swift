@@ -150,6 +150,11 @@ struct TemplateLexer {
             }
             emitText(pos, textEnd)
             let inner = open + 2 + (sign != 0 ? 1 : 0)
+            if kind == UInt8(ascii: "%"), let rawStart = rawBegin(inner) {
+                pos = try raw(from: rawStart, opener: open)
+                lineStarting = pos > 0 && src[pos - 1] == 0x0A
+                continue
+            }
             switch kind {
             case UInt8(ascii: "#"): pos = try comment(from: inner, opener: open)
             case UInt8(ascii: "%"):
@@ -161,6 +166,47 @@ struct TemplateLexer {
             }
             lineStarting = pos > 0 && src[pos - 1] == 0x0A
         }
+    }
+
+    /// When the tag starting at `inner` is `raw` (`{% raw %}` or `{% raw -%}`), the offset where the
+    /// raw text starts. No trim_blocks newline removal here, as in jinja2.
+    private func rawBegin(_ inner: Int) -> Int? {
+        let j = skipWhitespace(from: inner)
+        guard startsWith("raw", at: j) else { return nil }
+        let k = skipWhitespace(from: j + 3)
+        if startsWith("-%}", at: k) { return skipWhitespace(from: k + 3) }
+        if startsWith("%}", at: k) { return k + 2 }
+        return nil
+    }
+
+    /// Literal text up to `{% endraw %}` (with the usual whitespace control on the end tag).
+    private mutating func raw(from start: Int, opener: Int) throws(TemplateError) -> Int {
+        var p = start
+        while p + 1 < src.count {
+            defer { p += 1 }
+            guard src[p] == UInt8(ascii: "{"), src[p + 1] == UInt8(ascii: "%") else { continue }
+            var q = p + 2
+            var sign: UInt8 = 0
+            if q < src.count, src[q] == UInt8(ascii: "-") || src[q] == UInt8(ascii: "+") { sign = src[q]; q += 1 }
+            q = skipWhitespace(from: q)
+            guard startsWith("endraw", at: q) else { continue }
+            q = skipWhitespace(from: q + 6)
+            var closeSign: UInt8 = 0
+            if q < src.count, src[q] == UInt8(ascii: "-") || src[q] == UInt8(ascii: "+") { closeSign = src[q]; q += 1 }
+            guard startsWith("%}", at: q) else { continue }
+            var textEnd = p
+            if sign == UInt8(ascii: "-") {
+                textEnd = trimTrailingWhitespace(start, p)
+            } else if sign != UInt8(ascii: "+") {
+                var lineStart = p
+                while lineStart > start, src[lineStart - 1] != 0x0A { lineStart -= 1 }
+                let lineStarting = start > 0 && src[start - 1] == 0x0A
+                if (lineStart > start || lineStarting) && lineStart < p && skipWhitespace(from: lineStart) == p { textEnd = lineStart }
+            }
+            emitText(start, textEnd)
+            return afterClose(q + 2, sign: closeSign, trimNewline: true)
+        }
+        throw error("Missing end of raw directive", at: opener)
     }
 
     private mutating func emitText(_ from: Int, _ to: Int) {
