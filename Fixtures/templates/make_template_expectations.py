@@ -632,6 +632,49 @@ FEATURES += [
     ("real-indented-chatml-no-prompt", INDENTED_CHATML, {**vars_(ALTERNATING), "add_generation_prompt": False}),
 ]
 
+def random_templates(count, seed=20241127):
+    """Seeded random templates mixing text (spaces, tabs, newlines, CRLF) with tags under every
+    whitespace-control sign: a differential test of the lexer's trim_blocks / lstrip_blocks rules."""
+    import random
+    rng = random.Random(seed)
+    texts = ["", " ", "  ", "\t", "\n", "\n\n", "  \n", "x", " y ", "\n  z\n", "\r\n", " \t\n ", "\n\t\t", "w\n    "]
+    exprs = ["1", "'a'", "x", "xs | length", "x ~ 'b'", "none", "[1, 2]", "s", "s | trim", "loop.index if loop is defined else 0"]
+    open_signs = ["", "", "-", "+"]
+    close_signs = ["", "", "-", "+"]
+
+    def text():
+        return "".join(rng.choice(texts) for _ in range(rng.randint(0, 3)))
+
+    def tag(body):
+        return "{%" + rng.choice(open_signs) + rng.choice([" ", "", "  "]) + body + rng.choice([" ", ""]) + rng.choice(close_signs) + "%}"
+
+    def piece(depth):
+        r = rng.random()
+        if r < 0.3:
+            return text()
+        if r < 0.5:
+            return "{{" + rng.choice(["", "-"]) + " " + rng.choice(exprs) + " " + rng.choice(["", "-"]) + "}}"
+        if r < 0.6:
+            return "{#" + rng.choice(["", "-", "+"]) + " c " + rng.choice(["", "-", "+"]) + "#}"
+        if r < 0.7:
+            return tag("set v = " + rng.choice(exprs))
+        if depth >= 3:
+            return text()
+        if r < 0.85:
+            inner = body(depth + 1)
+            other = tag("else") + body(depth + 1) if rng.random() < 0.4 else ""
+            return tag("if " + rng.choice(["x", "not x", "xs", "none", "x > 0"])) + inner + other + tag("endif")
+        return tag("for i in " + rng.choice(["xs", "range(2)", "[]"])) + body(depth + 1) + tag("endfor")
+
+    def body(depth):
+        return "".join(piece(depth) for _ in range(rng.randint(1, 5)))
+
+    return [(f"random-{i:03d}", body(0), {"x": 1, "xs": [1, 2, 3], "s": " s "}) for i in range(count)]
+
+
+FEATURES += random_templates(300)
+
+
 def render(template_source, variables):
     try:
         return {"output": ENV.from_string(template_source).render(**variables)}
