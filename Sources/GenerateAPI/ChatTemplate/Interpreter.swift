@@ -138,6 +138,13 @@ final class Interpreter {
                     for f in filters { captured = try applyFilter(f, to: captured, scope: scope) }
                     try emit(try str(captured), into: &out)
                 }
+            case let .with(bindings, body):
+                let inner = Scope(parent: scope)
+                var values: [Value] = []
+                for b in bindings { values.append(try evaluate(b.value, scope)) }
+                for (b, v) in zip(bindings, values) { try assign(v, to: b.target, scope: inner) }
+                let flow = try execute(body, scope: inner, into: &out)
+                if case .normal = flow {} else { return flow }
             case let .generation(body):
                 try emit(try render(body, scope: Scope(parent: scope)), into: &out)
             case .breakLoop:

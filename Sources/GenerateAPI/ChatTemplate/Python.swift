@@ -18,12 +18,35 @@ enum Python {
         }
     }
 
-    /// `repr(float)`: the shortest round-tripping digits, exponent form below 1e-4 and from 1e16,
-    /// which is also how Swift's `description` prints a Double.
+    /// `repr(float)`: the shortest round-tripping digits (Swift finds the same ones), laid out as
+    /// Python does: exponent form when the decimal exponent is below -4 or at least 16. Swift's own
+    /// `description` switches at 2^53 instead, so 9999999999999998.0 would print differently.
     static func float(_ d: Double) -> String {
         if d.isNaN { return "nan" }
         if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-        return d.description
+        let sign = d.sign == .minus ? "-" : ""
+        if d == 0 { return sign + "0.0" }
+        let text = d.magnitude.description
+        var mantissa = Substring(text)
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = text[..<e]
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+        }
+        var digits = Array(mantissa.filter { $0 != "." })
+        // value = 0.d1d2d3... × 10^point
+        var point = (mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count) + exponent
+        while let f = digits.first, f == "0", digits.count > 1 { digits.removeFirst(); point -= 1 }
+        while let l = digits.last, l == "0", digits.count > 1 { digits.removeLast() }
+        let scientific = point - 1
+        if scientific < -4 || scientific >= 16 {
+            let rest = digits.count > 1 ? "." + String(digits.dropFirst()) : ""
+            let e = abs(scientific)
+            return sign + String(digits[0]) + rest + "e" + (scientific < 0 ? "-" : "+") + (e < 10 ? "0" : "") + String(e)
+        }
+        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
+        if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) + ".0" }
+        return sign + String(digits[..<point]) + "." + String(digits[point...])
     }
 
     /// `repr(str)`: single quotes unless the text holds a single quote and no double quote.

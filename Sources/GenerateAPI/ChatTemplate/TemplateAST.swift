@@ -83,6 +83,8 @@ indirect enum Statement: Sendable {
     case setBlock(Target, filters: [FilterCall], body: [Statement])
     case macro(MacroDefinition)
     case filterBlock([FilterCall], body: [Statement])
+    /// `{% with a = x, b = y %}`: the values are evaluated outside, the body runs in a scope of its own.
+    case with([(target: Target, value: Expr)], body: [Statement])
     /// Hugging Face's `{% generation %}` (assistant-token masks): renders its body in a scope of its
     /// own, as the call block transformers compiles it to.
     case generation([Statement])

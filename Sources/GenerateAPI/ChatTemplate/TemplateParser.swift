@@ -179,6 +179,18 @@ struct TemplateParser {
             let (body, _) = try block("filter", line: begin.line, until: ["endfilter"])
             try expectBlockEnd()
             return .filterBlock(filters, body: body)
+        case "with":
+            var bindings: [(target: Target, value: Expr)] = []
+            while !(current.kind == .blockEnd) {
+                if !bindings.isEmpty { try expectOp(",") }
+                let target = try assignTarget(allowAttribute: false, stopAtIn: false)
+                try expectOp("=")
+                bindings.append((target, try expression(allowConditional: true).expr))
+            }
+            try expectBlockEnd()
+            let (body, _) = try block("with", line: begin.line, until: ["endwith"])
+            try expectBlockEnd()
+            return .with(bindings, body: body)
         case "generation":
             // Hugging Face's marker for assistant-token masks: renders its body unchanged.
             try expectBlockEnd()
