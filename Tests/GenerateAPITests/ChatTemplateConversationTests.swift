@@ -90,3 +90,16 @@ struct ChatTemplateConversationTests {
         }
     }
 }
+
+@Suite("Chat templates: budgets of real conversations")
+struct ChatTemplateBudgetTests {
+    @Test("1000 messages through each model template fit in 1% of the default step budget")
+    func longConversation() throws {
+        let messages = (0..<1000).map { ChatMessage(role: $0 % 2 == 0 ? "user" : "assistant", content: String(repeating: "word \($0) ", count: 25)) }
+        for file in ["tinyllama", "phi3-2024-05", "phi3-2024-07", "llama3", "mistral-v0.2", "smollm2"] {
+            let t = try ChatTemplate(source: TemplateFixtures.source("\(file).jinja"), limits: TemplateLimits(maxSteps: 50_000))
+            let out = try t.render(messages: messages, bosToken: "<s>", eosToken: "</s>", addGenerationPrompt: true)
+            #expect(out.utf8.count > 200_000, "\(file)")
+        }
+    }
+}

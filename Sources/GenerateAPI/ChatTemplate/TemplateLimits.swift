@@ -1,10 +1,23 @@
 /// Budgets that make a hostile template fail with `TemplateError.limitExceeded` instead of hanging,
 /// exhausting memory or overflowing the stack. The defaults are far above what real chat templates
-/// need (a 1000-message conversation through Llama 3's template takes about 30 000 steps).
+/// need (a 1000-message conversation through Llama 3's template takes under 50 000 steps; the
+/// whole default step budget is about one second of CPU in a release build).
 public struct TemplateLimits: Sendable, Equatable {
     /// Which budget ran out.
     public enum Limit: String, Sendable, Equatable {
-        case sourceBytes, steps, outputBytes, nesting, recursion, valueSize
+        /// `maxSourceBytes`.
+        case sourceBytes
+        /// `maxSteps`.
+        case steps
+        /// `maxOutputBytes`.
+        case outputBytes
+        /// `maxNestingDepth` (parsing) or `maxValueDepth` (values).
+        case nesting
+        /// `maxCallDepth` or `maxEvaluationDepth`.
+        case recursion
+        /// `maxValueSize`, an integer that does not fit in 64 bits, or jinja2's sandbox range limit
+        /// (100 000 elements).
+        case valueSize
     }
 
     /// Largest template source accepted, in UTF-8 bytes.

@@ -2,12 +2,18 @@
 /// prints `1` and `1.0` differently) and object members kept in order (`tojson` and `items()` show
 /// them in the order given).
 public enum TemplateValue: Sendable, Equatable {
+    /// Python's `None` (JSON `null`).
     case none
+    /// `True` / `False`.
     case bool(Bool)
+    /// A Python `int` (prints without a decimal point).
     case int(Int)
+    /// A Python `float` (prints as Python's `repr`, e.g. `1.0`, `1e+16`).
     case double(Double)
     case string(String)
+    /// A Python list.
     case array([TemplateValue])
+    /// A Python dict with string keys, in this order.
     case object([(key: String, value: TemplateValue)])
 
     public static func == (a: TemplateValue, b: TemplateValue) -> Bool {
