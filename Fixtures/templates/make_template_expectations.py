@@ -184,6 +184,15 @@ FEATURES = [
     ("scope-iteration-fresh", "{% for i in range(3) %}{% if i == 0 %}{% set y = 'a' %}{% endif %}[{{ y }}]{% endfor %}", {}),
     ("scope-loop-var-not-leaking", "{% for item in [1, 2] %}{% endfor %}[{{ item }}]{% set item = 'top' %}{% for item in [3] %}{{ item }}{% endfor %}{{ item }}", {}),
     ("scope-namespace", "{% set ns = namespace(found=false, n=0) %}{% for x in [1, 2, 3] %}{% if x == 2 %}{% set ns.found = true %}{% endif %}{% set ns.n = ns.n + x %}{% endfor %}{{ ns.found }} {{ ns.n }} {{ ns }}", {}),
+    ("scope-conditional-set-in-loop", "{% set x = 'outer' %}{% for i in [0, 1, 2] %}{% if i == 1 %}{% set x = 'inner' %}{% endif %}{{ x }},{% endfor %}{{ x }}", {}),
+    ("scope-macro-reads-later-global", "{% macro f() %}[{{ y }}]{% endmacro %}{% set y = 2 %}{{ f() }}", {}),
+    ("scope-macro-set-does-not-leak", "{% set z = 1 %}{% macro f() %}{% set z = 2 %}{{ z }}{% endmacro %}{{ f() }}{{ z }}", {}),
+    ("scope-outer-loop-saved", "{% for a in [1, 2] %}{% set outer = loop %}{% for b in [3, 4] %}{{ outer.index }}{{ loop.index }} {% endfor %}{% endfor %}", {}),
+    ("scope-namespace-in-macro", "{% set ns = namespace(n=0) %}{% macro bump() %}{% set ns.n = ns.n + 1 %}{% endmacro %}{{ bump() }}{{ bump() }}{{ ns.n }}", {}),
+    ("scope-loop-var-shadows", "{% set i = 'top' %}{% for i in [1, 2] %}{% set i = i * 10 %}{{ i }} {% endfor %}{{ i }}", {}),
+    ("scope-loop-outside", "[{{ loop.index }}][{{ loop is defined }}]", {}),
+    ("scope-set-then-loop-filter", "{% set limit = 2 %}{% for x in [1, 2, 3] if x <= limit %}{{ x }}{% endfor %}", {}),
+    ("scope-nested-if-set", "{% if true %}{% if true %}{% set deep = 'd' %}{% endif %}{% endif %}{{ deep }}", {}),
     ("scope-block-set", "{% set x %}a{{ 1 + 1 }}\n{% endset %}[{{ x }}]{% set y | upper %}b{% endset %}{{ y }}", {}),
     ("scope-set-tuple", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set c = 3, 4 %}{{ c }}", {}),
     # Macros.
@@ -206,6 +215,7 @@ FEATURES = [
     ("filters-tojson-floats", "{{ [1.0, 0.1, 1e16, 1e-7, 123456789.123, -0.0, 2 ** 62] | tojson }}", {}),
     ("filters-indent", "{{ 'a\\nb\\n\\nc' | indent }}|{{ 'a\\nb' | indent(2, true) }}|{{ 'a\\n\\nb' | indent(width=3, blank=true) }}|{{ 'x\\ny' | indent('> ') }}", {}),
     ("filters-misc", "{{ [3, 1, 2] | sort | list }} {{ ['b', 'A', 'c'] | sort | list }} {{ [3, 1, 2] | sort(reverse=true) | list }} {{ [1, 2, 1, 3] | unique | list }} {{ [1, 2, 3] | sum }} {{ [3, 1, 2] | max }} {{ [3, 1, 2] | min }} {{ [1, 2, 3] | reverse | list }} {{ 'abc' | reverse }} {{ -2.5 | abs }} {{ '<a & b>' | e }} {{ '<b>' | safe }}", {}),
+    ("filters-dictsort", "{{ d | dictsort }} {{ d | dictsort(by='value') }} {{ d | dictsort(reverse=true) }} {% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}", {"d": {"b": 2, "a": 3, "C": 1}}),
     ("filters-chain-args", "{{ messages | map(attribute='content') | map('trim') | join(' | ') }}", {"messages": [m("user", " a "), m("assistant", "b  ")]}),
     ("filter-block", "{% filter upper %}hello {{ name }}{% endfilter %}", {"name": "bob"}),
     # Globals.

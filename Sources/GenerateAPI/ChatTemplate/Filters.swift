@@ -1,7 +1,7 @@
 /// jinja2's built-in filters that chat templates use, with Hugging Face's `tojson`.
 extension Interpreter {
     /// Every filter `filter(_:_:_:)` knows; the parser rejects other names, as jinja2 does when it compiles.
-    static let filterNames: Set<String> = ["trim", "length", "count", "upper", "lower", "capitalize", "title", "string", "safe", "escape", "e", "tojson", "default", "d", "first", "last", "join", "replace", "int", "float", "list", "items", "reverse", "abs", "indent", "map", "select", "reject", "selectattr", "rejectattr", "unique", "sort", "sum", "min", "max", "wordcount", "center"]
+    static let filterNames: Set<String> = ["trim", "length", "count", "upper", "lower", "capitalize", "title", "string", "safe", "escape", "e", "tojson", "default", "d", "first", "last", "join", "replace", "int", "float", "list", "items", "reverse", "abs", "indent", "map", "select", "reject", "selectattr", "rejectattr", "unique", "sort", "dictsort", "sum", "min", "max", "wordcount", "center"]
 
     func filter(_ name: String, _ v: Value, _ args: EvaluatedArguments) throws(TemplateError) -> Value {
         try step()
@@ -78,6 +78,15 @@ extension Interpreter {
             return .list(try selectFilter(name, v, args))
         case "unique": return .list(try uniqueFilter(v, args))
         case "sort": return .list(try sortFilter(v, args))
+        case "dictsort":
+            // dictsort(case_sensitive=False, by='key', reverse=False): the (key, value) pairs, sorted.
+            guard case let .dict(d) = v else { throw .type(message: "dictsort requires a mapping") }
+            let byValue = args.argument(1, "by").map { Python.equal($0, .string("value")) } ?? false
+            var sortArgs = EvaluatedArguments()
+            sortArgs.keyword = [("reverse", args.argument(2, "reverse") ?? .bool(false)),
+                                ("case_sensitive", args.argument(0, "case_sensitive") ?? .bool(false)),
+                                ("attribute", .int(byValue ? 1 : 0))]
+            return .list(try sortFilter(.list(d.items), sortArgs))
         case "sum":
             var total: Value = args.argument(1, "start") ?? .int(0)
             for x in try iterate(v) {
