@@ -288,8 +288,6 @@ extension Interpreter {
             return a.contains { Python.equal($0, needle) }
         case let .dict(d):
             return d.get(needle) != nil
-        case let .namespace(ns):
-            return ns.attributes.get(needle) != nil
         case let .range(start, stop, step):
             guard case let .int(i)? = Python.number(needle) else { return false }
             guard Python.rangeCount(start, stop, step) > 0 else { return false }

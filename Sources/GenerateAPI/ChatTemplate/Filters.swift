@@ -137,20 +137,29 @@ extension Interpreter {
         return i
     }
 
-    /// jinja2's `title` filter (not `str.title`): words start after `-`, whitespace, `(`, `{`, `[`, `<`.
+    /// jinja2's `title` filter (not `str.title`): the text is split at runs of `-`, whitespace, `(`,
+    /// `{`, `[`, `<`, and each piece becomes `piece[0].upper() + piece[1:].lower()`.
     private func titleFilter(_ s: String) -> String {
+        func boundary(_ u: Unicode.Scalar) -> Bool {
+            Python.isWhitespace(u) || u == "-" || u == "(" || u == "{" || u == "[" || u == "<"
+        }
         var out = ""
-        var atStart = true
+        var piece: [Unicode.Scalar] = []
+        func flush() {
+            guard let first = piece.first else { return }
+            out += first.properties.uppercaseMapping
+            out += StringOps.lower(String(String.UnicodeScalarView(piece.dropFirst())))
+            piece = []
+        }
         for u in s.unicodeScalars {
-            let boundary = Python.isWhitespace(u) || u == "-" || u == "(" || u == "{" || u == "[" || u == "<"
-            if boundary {
+            if boundary(u) {
+                flush()
                 out.unicodeScalars.append(u)
-                atStart = true
             } else {
-                out += atStart ? u.properties.uppercaseMapping : u.properties.lowercaseMapping
-                atStart = false
+                piece.append(u)
             }
         }
+        flush()
         return out
     }
 

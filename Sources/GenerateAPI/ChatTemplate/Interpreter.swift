@@ -239,7 +239,6 @@ final class Interpreter {
             try reserveElements(n, what: "a range")
             return (0..<n).map { .int(start + $0 * step) }
         case .undefined: return []
-        case let .namespace(ns): return ns.attributes.keys
         default: throw .type(message: "'\(v.pythonTypeName)' object is not iterable")
         }
     }

@@ -114,40 +114,46 @@ enum StringOps {
     }
 
     static func lower(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
         var out = ""
-        for u in s.unicodeScalars { out += u.properties.lowercaseMapping }
+        for i in scalars.indices { out += lower(scalars, at: i) }
         return out
     }
 
-    static func isCased(_ u: Unicode.Scalar) -> Bool {
-        switch u.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter: return true
-        default: return false
-        }
+    /// The lower case of `scalars[i]` as Python's `lower_ucs4` makes it: a capital sigma at the end
+    /// of a word (after a cased letter, not before one, case-ignorable characters skipped) becomes
+    /// the final form ς.
+    static func lower(_ scalars: [Unicode.Scalar], at i: Int) -> String {
+        let u = scalars[i]
+        guard u == "\u{03A3}" else { return u.properties.lowercaseMapping }
+        var j = i - 1
+        while j >= 0, scalars[j].properties.isCaseIgnorable { j -= 1 }
+        var k = i + 1
+        while k < scalars.count, scalars[k].properties.isCaseIgnorable { k += 1 }
+        let final = j >= 0 && isCased(scalars[j]) && !(k < scalars.count && isCased(scalars[k]))
+        return final ? "\u{03C2}" : "\u{03C3}"
     }
 
-    /// `str.title()`: a cased letter after an uncased character starts a word.
+    /// Python's `_PyUnicode_IsCased`: the Unicode Cased property.
+    static func isCased(_ u: Unicode.Scalar) -> Bool { u.properties.isCased }
+
+    /// `str.title()`: after a cased character lower case, otherwise title case.
     static func title(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
         var out = ""
         var previousCased = false
-        for u in s.unicodeScalars {
-            if isCased(u) {
-                out += previousCased ? u.properties.lowercaseMapping : u.properties.titlecaseMapping
-                previousCased = true
-            } else {
-                out.unicodeScalars.append(u)
-                previousCased = false
-            }
+        for (i, u) in scalars.enumerated() {
+            out += previousCased ? lower(scalars, at: i) : u.properties.titlecaseMapping
+            previousCased = isCased(u)
         }
         return out
     }
 
     /// `str.capitalize()`: the first code point in title case, the rest lower case.
     static func capitalize(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
         var out = ""
-        for (i, u) in s.unicodeScalars.enumerated() {
-            out += i == 0 ? u.properties.titlecaseMapping : u.properties.lowercaseMapping
-        }
+        for (i, u) in scalars.enumerated() { out += i == 0 ? u.properties.titlecaseMapping : lower(scalars, at: i) }
         return out
     }
 
