@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import GenerateAPI
+
+/// One small template per feature (`Fixtures/templates/features.json`, rendered by jinja2 3.1.6):
+/// whitespace control, trim_blocks / lstrip_blocks, scoping, loops, macros, operators, filters,
+/// tests, printing, and the errors jinja2 raises.
+@Suite("Chat templates: features against jinja2")
+struct ChatTemplateFeatureTests {
+    /// How a jinja2 exception maps to `TemplateError`; `exact` when the message must match too.
+    static func matches(_ error: TemplateError, kind: String, message: String) -> Bool {
+        switch (kind, error) {
+        case ("syntax", .syntax): return true
+        case ("undefined", let .undefined(m)): return m == message
+        case ("raised", let .raised(m)): return m == message
+        case ("TypeError", let .type(m)): return m == message
+        case ("ZeroDivisionError", let .runtime(m)): return m == message
+        case ("OverflowError", let .limitExceeded(limit, m)): return limit == .valueSize && m == message
+        case ("RecursionError", let .limitExceeded(limit, _)): return limit == .recursion
+        default: return false
+        }
+    }
+
+    @Test("every feature template renders (or fails) as jinja2 does")
+    func features() throws {
+        let fixture = try TemplateFixtures.load("features.json")
+        let cases = try #require(fixture["cases"]?.arrayValue)
+        #expect(cases.count >= 100)
+        var passed = 0
+        for c in cases {
+            let name = try #require(c["name"]?.stringValue)
+            let source = try #require(c["template"]?.stringValue)
+            var variables: [String: TemplateValue] = [:]
+            for (k, v) in try #require(c["variables"]?.objectMembers) { variables[k] = v }
+            let result: Result<String, TemplateError>
+            do throws(TemplateError) {
+                result = .success(try ChatTemplate(source: source).render(variables: variables))
+            } catch {
+                result = .failure(error)
+            }
+            switch result {
+            case let .success(out):
+                guard let expected = c["output"]?.stringValue else {
+                    Issue.record("\(name): rendered \(TemplateFixtures.visible(out)), but jinja2 raised \(c["message"]?.stringValue ?? "")")
+                    continue
+                }
+                #expect(Array(out.utf8) == Array(expected.utf8),
+                        "\(name)\n got: \(TemplateFixtures.visible(out))\nwant: \(TemplateFixtures.visible(expected))")
+                if Array(out.utf8) == Array(expected.utf8) { passed += 1 }
+            case let .failure(error):
+                guard let kind = c["error"]?.stringValue, let message = c["message"]?.stringValue else {
+                    Issue.record("\(name): threw \(error), but jinja2 rendered \(TemplateFixtures.visible(c["output"]?.stringValue ?? ""))")
+                    continue
+                }
+                #expect(Self.matches(error, kind: kind, message: message), "\(name): threw \(error); jinja2: \(kind): \(message)")
+                if Self.matches(error, kind: kind, message: message) { passed += 1 }
+            }
+        }
+        #expect(passed == cases.count)
+    }
+
+    @Test("syntax errors carry the line and column")
+    func syntaxPosition() {
+        #expect(throws: TemplateError.syntax(message: "Encountered unknown tag 'frobnicate'.", line: 2, column: 3)) {
+            try ChatTemplate(source: "a\nb {% frobnicate %}")
+        }
+        do {
+            _ = try ChatTemplate(source: "{% for x in y %}\n{% if x %}")
+            Issue.record("an unclosed block parsed")
+        } catch let TemplateError.syntax(message, line, _) {
+            #expect(message.contains("'if'"))
+            #expect(line == 2)
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test("rendering a template twice gives the same text; variables do not leak between renders")
+    func rendersAreIndependent() throws {
+        let t = try ChatTemplate(source: "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}{{ x | default('-') }}")
+        let messages = [ChatMessage(role: "user", content: "a"), ChatMessage(role: "user", content: "b")]
+        #expect(try t.render(messages: messages, bosToken: "", eosToken: "", addGenerationPrompt: false, extraVariables: ["x": 1]) == "21")
+        #expect(try t.render(messages: messages, bosToken: "", eosToken: "", addGenerationPrompt: false) == "2-")
+    }
+
+    @Test("tools and documents are defined and none, as transformers passes them")
+    func transformersVariables() throws {
+        let t = try ChatTemplate(source: "{{ tools is defined }} {{ tools is none }} {{ documents is none }} {{ add_generation_prompt }}")
+        #expect(try t.render(messages: [], bosToken: "", eosToken: "", addGenerationPrompt: true) == "True True True True")
+    }
+}
