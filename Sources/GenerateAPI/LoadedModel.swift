@@ -13,11 +13,11 @@ final class LoadedModel: @unchecked Sendable {
     let path: String
     private let base: TransformerModel
     let tokenizer: Tokenizer
-    /// The chat template, when the model has one.
-    let template: ChatTemplate?
-    /// The BOS and EOS texts templates receive as `bos_token` / `eos_token`.
+    /// The chat template and the BOS/EOS texts it renders with, when the model has one.
+    let template: (ChatTemplate, ChatTemplateSource)?
+    /// The text of the tokenizer's BOS token ("" when it has none): a prompt that starts with it
+    /// gets no second BOS.
     let bosText: String
-    let eosText: String
     /// Every id that ends generation: the tokenizer's end-of-generation ids, the ids of
     /// `generation_config.json`'s `eos_token_id`, and the model family's extra end tokens.
     let endTokenIDs: Set<Int>
@@ -36,11 +36,10 @@ final class LoadedModel: @unchecked Sendable {
         }
         let resources = try ModelResources(path: path)
         tokenizer = resources.tokenizer
-        bosText = resources.bosText
-        eosText = resources.eosText
-        if let source = resources.templateSource {
-            do { template = try ChatTemplate(source: source) } catch {
-                throw .templateFailed(model: path, reason: "\(error)")
+        bosText = resources.tokenizer.bosID.flatMap(resources.tokenizer.tokenText) ?? ""
+        if let source = resources.template {
+            do { template = (try ChatTemplate(source: source.template), source) } catch {
+                throw .templateFailed(model: path, reason: error.description)
             }
         } else {
             template = nil

@@ -2,13 +2,12 @@ import Foundation
 import Tensor
 import Tokenizer
 
-/// What a model file carries besides its weights: the tokenizer, the chat template and the BOS/EOS
+/// What a model file carries besides its weights: the tokenizer, the chat template with the BOS/EOS
 /// texts it is rendered with, and extra end-of-generation ids.
 struct ModelResources {
     var tokenizer: Tokenizer
-    var templateSource: String?
-    var bosText: String
-    var eosText: String
+    /// `nil` when the model has no chat template.
+    var template: ChatTemplateSource?
     /// `generation_config.json`'s `eos_token_id` (Hugging Face directories only).
     var extraEndIDs: [Int]
 
@@ -19,8 +18,12 @@ struct ModelResources {
             do { tokenizer = try Tokenizer(huggingFaceDirectory: path) } catch {
                 throw .tokenizerLoadFailed(path: path, reason: error.description)
             }
-            let config = Self.jsonObject(at: path + "/tokenizer_config.json")
-            templateSource = Self.template(in: config?["chat_template"])
+            do { template = try ChatTemplate.source(modelPath: path) } catch {
+                guard case .templateNotFound = error else {
+                    throw .templateFailed(model: path, reason: error.description)
+                }
+                template = nil
+            }
             let generation = Self.jsonObject(at: path + "/generation_config.json")
             switch generation?["eos_token_id"] {
             case let id as Int: extraEndIDs = [id]
@@ -33,20 +36,16 @@ struct ModelResources {
             do { tokenizer = try Tokenizer(gguf: file.metadata) } catch {
                 throw .tokenizerLoadFailed(path: path, reason: error.description)
             }
-            templateSource = file.metadata.string("tokenizer.chat_template")
+            // The file is open already: read the template here rather than through
+            // ChatTemplate.source(modelPath:), which would parse the metadata again.
+            let tokenizer = self.tokenizer
+            template = file.metadata.string("tokenizer.chat_template").map {
+                // Templates get the special tokens' texts; "" when absent, as llama.cpp passes them.
+                ChatTemplateSource(template: $0, bosToken: tokenizer.bosID.flatMap(tokenizer.tokenText) ?? "",
+                                   eosToken: tokenizer.eosID.flatMap(tokenizer.tokenText) ?? "")
+            }
             extraEndIDs = []
         }
-        // Templates get the special tokens' texts; llama.cpp and transformers pass "" when absent.
-        bosText = tokenizer.bosID.flatMap(tokenizer.tokenText) ?? ""
-        eosText = tokenizer.eosID.flatMap(tokenizer.tokenText) ?? ""
-    }
-
-    /// `chat_template` is a string, or a list of `{"name", "template"}` of which `default` is used.
-    private static func template(in value: Any?) -> String? {
-        if let text = value as? String { return text }
-        guard let list = value as? [[String: Any]] else { return nil }
-        let named = list.first { ($0["name"] as? String) == "default" } ?? list.first
-        return named?["template"] as? String
     }
 
     private static func jsonObject(at path: String) -> [String: Any]? {

@@ -23,11 +23,12 @@ extension LoadedModel {
 
     /// The conversation put through the model's chat template, ending with the assistant's cue.
     func render(_ messages: [ChatMessage], modelName: String) throws(GenerateError) -> String {
-        guard let template else { throw .noChatTemplate(model: modelName) }
+        guard let (template, source) = template else { throw .noChatTemplate(model: modelName) }
         do {
-            return try template.render(messages: messages, bosToken: bosText, eosToken: eosText, addGenerationPrompt: true)
+            return try template.render(messages: messages, bosToken: source.bosToken, eosToken: source.eosToken,
+                                       addGenerationPrompt: true)
         } catch {
-            throw .templateFailed(model: modelName, reason: "\(error)")
+            throw .templateFailed(model: modelName, reason: error.description)
         }
     }
 }
