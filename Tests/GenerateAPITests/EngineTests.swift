@@ -108,6 +108,32 @@ struct EngineTests {
         }
     }
 
+    @Test("messages go through the model's template; a template that writes BOS gets no second one")
+    func conversationThroughTemplate() async throws {
+        // The tiny Llama directory plus a chat_template.jinja that writes BOS and the contents.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-chat-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: FixturePaths.url("transformer/llama"), to: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+            .write(to: dir.appendingPathComponent("chat_template.jinja"), atomically: true, encoding: .utf8)
+        let engine = Engine(configuration: .init(registry: ModelRegistry(), defaultModel: dir.path))
+        let conversation = [ChatMessage(role: "user", content: "Hello world")]
+        #expect(try await engine.renderPrompt(messages: conversation) == "<s>Hello world")
+        // Rendered "<s>Hello world" must tokenize as transformers tokenizes "Hello world" (one BOS),
+        // so the greedy continuation is the reference's.
+        let c = try #require(Self.reference.first { $0.model == "llama" && $0.prompt == "Hello world" && $0.repetition_penalty == 1 })
+        let response = try await engine.generate(request: GenerateRequest(messages: conversation, maxTokens: c.max_tokens, temperature: 0))
+        #expect(response.usage.promptTokens == c.prompt_ids.count)
+        #expect(response.choices.first?.tokenIDs == c.token_ids)
+        // A template that raises is an error carrying its message.
+        try "{{ raise_exception('Only user and assistant roles are supported!') }}"
+            .write(to: dir.appendingPathComponent("chat_template.jinja"), atomically: true, encoding: .utf8)
+        let raising = Engine(configuration: .init(registry: ModelRegistry(), defaultModel: dir.path))
+        await #expect(throws: GenerateError.templateFailed(model: dir.path, reason: "Only user and assistant roles are supported!")) {
+            try await raising.generate(request: GenerateRequest(messages: conversation))
+        }
+    }
+
     @Test("cancelling the task stops generation with CancellationError")
     func cancellation() async throws {
         let request = GenerateRequest(model: "llama", prompt: "Hello", maxTokens: 100, temperature: 0)
