@@ -60,15 +60,21 @@ struct DistanceBuckets {
             probabilities.withUnsafeMutableBufferPointer { probs in
                 let n = logits.count, base = logits.baseAddress!, w = VectorMath.width
                 var i = 0
+                var acc = VectorMath.Vector(repeating: 0)
                 while i + w <= n {
                     let v = VectorMath.load(base, i)
                     let p = VectorMath.exp(v - g.maximum)
                     UnsafeMutableRawPointer(probs.baseAddress! + i).storeBytes(of: p, as: VectorMath.Vector.self)
-                    total += Double(p.sum())
+                    acc += p
+                    if i % VectorMath.chunk == 0 {
+                        total += Double(acc.sum())
+                        acc = VectorMath.Vector(repeating: 0)
+                    }
                     let b = g.buckets(v)
                     for lane in 0 ..< w { mass[Int(b[lane])] += Double(p[lane]) }
                     i += w
                 }
+                total += Double(acc.sum())
                 var tail: Float = 0
                 while i < n {
                     let p = VectorMath.exp(base[i] - g.maximum)

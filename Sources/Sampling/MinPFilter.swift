@@ -18,12 +18,15 @@ public struct MinPFilter: CandidateFilter {
             candidates.logits.withUnsafeBufferPointer { values in
                 guard let base = values.baseAddress else { return }
                 let n = values.count, w = VectorMath.width
+                // Only logits near or above log(min_p) below the top need the exact test.
+                let cut = top + Float(VectorMath.log(Double(minP))) - 1e-3
                 var i = 0
                 while i + w <= n {
                     let v = VectorMath.load(base, i)
-                    let ratio = VectorMath.exp(v - top)
-                    if any(ratio .>= minP) {
-                        for lane in 0 ..< w where ratio[lane] >= minP { scratch.append(Candidate(id: i + lane, logit: v[lane])) }
+                    if any(v .>= cut) {
+                        for lane in 0 ..< w where VectorMath.exp(v[lane] - top) >= minP {
+                            scratch.append(Candidate(id: i + lane, logit: v[lane]))
+                        }
                     }
                     i += w
                 }

@@ -23,7 +23,7 @@ struct TopSelection {
             }
             while i + w <= n {
                 let v = VectorMath.load(base, i)
-                if v.max() > h[0] {
+                if any(v .> h[0]) {
                     for lane in 0 ..< w { Self.offer(h, v[lane]) }
                 }
                 i += w
@@ -44,7 +44,7 @@ struct TopSelection {
         var i = 0
         while i + w <= n {
             let v = VectorMath.load(base, i)
-            if v.max() >= threshold {
+            if any(v .>= threshold) {
                 for lane in 0 ..< w where v[lane] >= threshold { out.append(Candidate(id: i + lane, logit: v[lane])) }
             }
             i += w
