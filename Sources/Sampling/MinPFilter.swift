@@ -6,6 +6,7 @@ public struct MinPFilter: CandidateFilter {
     /// min_p in [0, 1]; 0 keeps everything.
     public var minP: Float
     private var scratch: [Candidate] = []
+    private var gather = Gather()
 
     public init(minP: Float) { self.minP = minP }
 
@@ -16,24 +17,13 @@ public struct MinPFilter: CandidateFilter {
         if candidates.isAll {
             scratch.removeAll(keepingCapacity: true)
             candidates.logits.withUnsafeBufferPointer { values in
-                guard let base = values.baseAddress else { return }
-                let n = values.count, w = VectorMath.width
                 // Only logits near or above log(min_p) below the top need the exact test.
                 let cut = top + Float(VectorMath.log(Double(minP))) - 1e-3
-                var i = 0
-                while i + w <= n {
-                    let v = VectorMath.load(base, i)
-                    if any(v .>= cut) {
-                        for lane in 0 ..< w where VectorMath.exp(v[lane] - top) >= minP {
-                            scratch.append(Candidate(id: i + lane, logit: v[lane]))
-                        }
-                    }
-                    i += w
-                }
-                while i < n {
-                    if VectorMath.exp(base[i] - top) >= minP { scratch.append(Candidate(id: i, logit: base[i])) }
-                    i += 1
-                }
+                gather.collect(values, into: &scratch, { v in
+                    let near = v .>= cut
+                    guard any(near) else { return near }
+                    return near .& (VectorMath.exp(v - top) .>= minP)
+                }, scalar: { VectorMath.exp($0 - top) >= minP })
             }
             candidates.replace(with: &scratch, ranked: false)
         } else {

@@ -25,8 +25,10 @@ public struct TokenSampler {
     private var minP: MinPFilter
     private var candidates = CandidateSet()
     private var probabilities: [Float] = []
+    private var weights: [Float] = []
     private var selection = TopSelection()
     private var scratch: [Candidate] = []
+    private var gather = Gather()
     /// The most likely alternatives of the last step, most likely first (filled when asked for).
     public private(set) var alternatives: [TokenAlternative] = []
 
@@ -81,18 +83,20 @@ public struct TokenSampler {
             total = sum
             chosen = Candidate(id: index, logit: logits[index])
         } else {
-            total = 0
-            for c in candidates.entries { total += Double(VectorMath.exp(c.logit - top)) }
-            let target = u * total
-            var cumulative: Double = 0
-            chosen = candidates.entries[0]
-            for c in candidates.entries {
-                let weight = Double(VectorMath.exp(c.logit - top))
-                guard weight > 0 else { continue }
-                chosen = c
-                cumulative += weight
-                if cumulative > target { break }
+            // The survivors' logits side by side, so their weights come from the vector kernel
+            // once, and the draw walks them in the set's order.
+            let count = candidates.entries.count
+            if weights.count < count { weights = [Float](repeating: 0, count: max(count, 1024)) }
+            let index = candidates.entries.withUnsafeBufferPointer { entries in
+                weights.withUnsafeMutableBufferPointer { w -> (Int, Double) in
+                    for i in 0 ..< count { w[i] = entries[i].logit }
+                    let slice = UnsafeMutableBufferPointer(rebasing: w[0 ..< count])
+                    let sum = VectorMath.exponentiate(UnsafeBufferPointer(slice), maximum: top, into: slice)
+                    return (VectorMath.draw(UnsafeBufferPointer(slice), target: u * sum), sum)
+                }
             }
+            total = index.1
+            chosen = candidates.entries[min(index.0, count - 1)]
         }
         let logTotal = VectorMath.log(total)
         fillAlternatives(alternativeCount, top: top, logTotal: logTotal)
@@ -148,7 +152,8 @@ public struct TokenSampler {
             let k = min(count, candidates.count)
             candidates.logits.withUnsafeBufferPointer { values in
                 let kth = selection.kthLargest(values, k: k)
-                TopSelection.collect(values, atLeast: kth, into: &scratch)
+                scratch.removeAll(keepingCapacity: true)
+                gather.collect(values, into: &scratch, atLeast: kth)
             }
             scratch.withUnsafeMutableBufferPointer { CandidateSort.sort($0) }
             for c in scratch.prefix(k) where c.logit > -.infinity {

@@ -36,25 +36,6 @@ struct TopSelection {
         }
     }
 
-    /// Appends every index whose value is at least `threshold`, in index order.
-    static func collect(_ values: UnsafeBufferPointer<Float>, atLeast threshold: Float, into out: inout [Candidate]) {
-        out.removeAll(keepingCapacity: true)
-        guard let base = values.baseAddress else { return }
-        let n = values.count, w = VectorMath.width
-        var i = 0
-        while i + w <= n {
-            let v = VectorMath.load(base, i)
-            if any(v .>= threshold) {
-                for lane in 0 ..< w where v[lane] >= threshold { out.append(Candidate(id: i + lane, logit: v[lane])) }
-            }
-            i += w
-        }
-        while i < n {
-            if base[i] >= threshold { out.append(Candidate(id: i, logit: base[i])) }
-            i += 1
-        }
-    }
-
     @inline(__always)
     private static func offer(_ h: UnsafeMutableBufferPointer<Float>, _ v: Float) {
         if v > h[0] {

@@ -206,11 +206,19 @@ enum VectorMath {
         return last
     }
 
-    /// The integer parts of values in [0, 2^22), without leaving SIMD registers.
+    /// `round(x - 0.5)` (ties to even) of values in [0, 2^22): a monotone stand-in for the integer
+    /// part, computed without leaving floats (SIMD `rounded(.down)` is a loop over lanes). The
+    /// scalar form below gives the same integers, so vector and scalar code agree on buckets.
     @inline(__always)
-    static func truncatedIntegers(_ x: Vector) -> SIMD16<Int32> {
-        let shifted = x.rounded(.down) + roundingMagic
+    static func lowerIntegers(_ x: Vector) -> SIMD16<Int32> {
+        let shifted = (x - 0.5) + roundingMagic
         return unsafeBitCast(unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- roundingMagicBits, to: SIMD16<Int32>.self)
+    }
+
+    @inline(__always)
+    static func lowerInteger(_ x: Float) -> Int {
+        let shifted = (x - 0.5) + roundingMagic
+        return Int(Int32(bitPattern: shifted.bitPattern &- roundingMagicBits))
     }
 
     /// The largest value and the smallest one above `-inf` (`-inf`, `+inf` when there is none).
