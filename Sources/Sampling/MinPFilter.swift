@@ -8,6 +8,7 @@ public struct MinPFilter: CandidateFilter {
     private var scratch: [Candidate] = []
     private var gather = Gather()
 
+    /// A filter with the given `min_p`.
     public init(minP: Float) { self.minP = minP }
 
     public mutating func apply(to candidates: inout CandidateSet) {

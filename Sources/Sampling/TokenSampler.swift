@@ -32,6 +32,7 @@ public struct TokenSampler {
     /// The most likely alternatives of the last step, most likely first (filled when asked for).
     public private(set) var alternatives: [TokenAlternative] = []
 
+    /// A sampler for validated `parameters` (used through their ``SamplingParameters/effective`` form).
     public init(parameters: SamplingParameters) {
         let p = parameters.effective
         self.parameters = p

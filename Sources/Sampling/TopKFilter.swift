@@ -10,6 +10,7 @@ public struct TopKFilter: CandidateFilter {
     /// Up to this k a heap scan finds the k-th value; above it, the distance buckets do.
     static let heapLimit = 1024
 
+    /// A filter keeping the `k` most likely tokens (and ties).
     public init(k: Int) { self.k = k }
 
     public mutating func apply(to candidates: inout CandidateSet) {

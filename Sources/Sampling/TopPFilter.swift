@@ -14,6 +14,7 @@ public struct TopPFilter: CandidateFilter {
     private var buckets = DistanceBuckets()
     private var scratch: [Candidate] = []
 
+    /// A filter with the given `top_p`.
     public init(p: Float) { self.init(p: p, exhaustiveLimit: 4096) }
 
     init(p: Float, exhaustiveLimit: Int) {
