@@ -12,6 +12,8 @@
 /// - A stop string cuts the text before its earliest match (matches across token boundaries are
 ///   found; at equal positions the first string of `stop` wins). While streaming, text that could
 ///   still begin a stop string is held back, so a delta is never taken back.
+/// - Beam search ranks beams by ``beamSearchScore(cumulativeLogprob:promptLength:generatedCount:lengthPenalty:)``,
+///   whose length counts the prompt (as vLLM does) and not a final end id.
 /// - A sequence ends with ``FinishReason/length`` at `max_tokens`, or when the model's cache is
 ///   full (`position == contextLength`): the token sampled from the last position is kept but not
 ///   decoded, as in vLLM, whose sequences may reach `max_model_len + 1` tokens.
