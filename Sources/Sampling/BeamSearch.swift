@@ -175,6 +175,7 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                 swap(&logits, &beams[child.parent].logits)
             }
             try model.decode(token: child.token, into: &logits)
+            try checkLogits(logits, of: model)
             next.append(Beam(model: model, logits: logits, progress: child.progress))
         }
         beams = next

@@ -52,11 +52,15 @@ public struct TokenSampler {
     /// draw is by inverse CDF: u·Z with u from ``Xoshiro256StarStar/nextUnitInterval()``, walking
     /// the candidates in a fixed order (token order over the whole vocabulary, rank order after
     /// a top-k, and the filters' own order otherwise) until the cumulative weight exceeds it.
-    /// `alternativeCount` most likely tokens are left in ``alternatives``.
+    /// `alternativeCount` most likely tokens are left in ``alternatives``. Empty logits give
+    /// token 0 with log-probability `-inf`.
     public mutating func sample(
         _ logits: inout [Float], history: TokenHistory, using generator: inout Xoshiro256StarStar,
         alternativeCount: Int = 0
     ) -> SampledToken {
+        // No vocabulary, nothing to choose: a caller bug, answered without trapping (the loops
+        // check the model's logit count before they get here).
+        guard !logits.isEmpty else { return SampledToken(token: 0, logprob: -.infinity) }
         applyProcessors(&logits, history: history)
         if parameters.isGreedy {
             return greedy(logits, alternativeCount: alternativeCount)

@@ -231,6 +231,12 @@ struct GenerationTests {
             try generate(model: model, promptLogits: [0, 1], detokenizer: Self.pieces,
                          setup: GenerationSetup(parameters: SamplingParameters(), promptTokens: [], endTokenIDs: []))
         }
+        // A model whose decode writes the wrong number of logits is reported, not sampled from.
+        let broken = TableModel(vocabularySize: 4, promptLength: 0) { $0.isEmpty ? [0, 1, 2, 3] : [0, 1] }
+        #expect(throws: SamplingError.self) {
+            try generate(model: broken, promptLogits: broken.promptLogits, detokenizer: Self.pieces,
+                         setup: GenerationSetup(parameters: SamplingParameters(), promptTokens: [], endTokenIDs: []))
+        }
         #expect(throws: SamplingError.invalidParameter(field: "top_p", reason: "must be in (0, 1], got 2.0")) {
             try generate(model: model, promptLogits: model.promptLogits, detokenizer: Self.pieces,
                          setup: GenerationSetup(parameters: SamplingParameters(topP: 2), promptTokens: [], endTokenIDs: []))
