@@ -137,7 +137,9 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             return worst >= best.score
         case .never:
             guard parameters.lengthPenalty > 0 else { return worst >= best.score }
-            let longest = min(setup.promptTokens.count + parameters.maxTokens, contextLength + 1)
+            // Saturating: max_tokens may be huge, and the context length is the model's word.
+            let (requested, overflow) = setup.promptTokens.count.addingReportingOverflow(parameters.maxTokens)
+            let longest = min(overflow ? Int.max : requested, contextLength == Int.max ? Int.max : contextLength + 1)
             let attainable = beamSearchScore(
                 cumulativeLogprob: best.progress.cumulativeLogprob, promptLength: longest, generatedCount: 0,
                 lengthPenalty: parameters.lengthPenalty)
@@ -173,6 +175,7 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                 swap(&logits, &beams[child.parent].logits)
             }
             try model.decode(token: child.token, into: &logits)
+            try checkLogits(logits, of: model)
             next.append(Beam(model: model, logits: logits, progress: child.progress))
         }
         beams = next

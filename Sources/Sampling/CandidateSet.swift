@@ -5,6 +5,7 @@ public struct Candidate: Sendable, Equatable {
     /// The token id (32 bits: the set is copied and sorted, and half the size is half the time).
     public var id: Int32
 
+    /// A candidate for token `id` with its processed `logit`.
     public init(id: Int, logit: Float) {
         self.id = Int32(truncatingIfNeeded: id)
         self.logit = logit
@@ -33,6 +34,7 @@ public struct CandidateSet {
     /// Whether ``entries`` is in ``Candidate/ranksBefore(_:_:)`` order.
     var isRanked = false
 
+    /// An empty set (reset it with logits before filtering).
     public init() {}
 
     /// A set holding every token of `logits`.

@@ -5,6 +5,12 @@
 /// `BeamSearch`). Every token goes through the same ``TokenSampler`` pipeline, then the stop
 /// checks, in vLLM's order: end ids, `stop_token_ids`, stop strings, `max_tokens`, context.
 ///
+/// Randomness: one ``Xoshiro256StarStar`` per request, seeded from `seed` (or the system's random
+/// source without one); candidate i draws from its i-th jump-ahead stream, one draw per token.
+/// So the same seed gives the same tokens on every machine, streamed or not, and candidate i's
+/// text does not depend on how many candidates run. With best_of == n, candidates advance
+/// round-robin (one token each, in index order) and each token's final text is reported at once.
+///
 /// What the choices hold:
 /// - `tokenIDs` omits an end id that stopped the sequence, but keeps a `stop_token_ids` id (as
 ///   vLLM's `token_ids` does); the text holds neither. `cumulativeLogprob` includes the stopping
@@ -12,6 +18,8 @@
 /// - A stop string cuts the text before its earliest match (matches across token boundaries are
 ///   found; at equal positions the first string of `stop` wins). While streaming, text that could
 ///   still begin a stop string is held back, so a delta is never taken back.
+/// - Beam search ranks beams by ``beamSearchScore(cumulativeLogprob:promptLength:generatedCount:lengthPenalty:)``,
+///   whose length counts the prompt (as vLLM does) and not a final end id.
 /// - A sequence ends with ``FinishReason/length`` at `max_tokens`, or when the model's cache is
 ///   full (`position == contextLength`): the token sampled from the last position is kept but not
 ///   decoded, as in vLLM, whose sequences may reach `max_model_len + 1` tokens.

@@ -25,6 +25,7 @@ public struct TokenLogprob: Sendable, Equatable {
     /// The `logprobs` most likely tokens and their log-probabilities, most likely first.
     public var top: [TokenAlternative]
 
+    /// The chosen `token`, its `logprob` and the `top` alternatives.
     public init(token: Int, logprob: Float, top: [TokenAlternative]) {
         self.token = token
         self.logprob = logprob
@@ -34,9 +35,12 @@ public struct TokenLogprob: Sendable, Equatable {
 
 /// One alternative in ``TokenLogprob/top``.
 public struct TokenAlternative: Sendable, Equatable {
+    /// The alternative token.
     public var token: Int
+    /// Its log-probability under the final (processed) distribution.
     public var logprob: Float
 
+    /// An alternative `token` with its `logprob`.
     public init(token: Int, logprob: Float) {
         self.token = token
         self.logprob = logprob
@@ -60,6 +64,7 @@ public struct SequenceOutput: Sendable, Equatable {
     /// Per-token log-probabilities, when the request asked for `logprobs`.
     public var logprobs: [TokenLogprob]?
 
+    /// A choice with every field given.
     public init(
         index: Int, tokenIDs: [Int], text: String, cumulativeLogprob: Double,
         finishReason: FinishReason, stopReason: StopReason?, logprobs: [TokenLogprob]?
@@ -94,6 +99,7 @@ public struct GenerationSetup: Sendable {
     /// Every end-of-sequence id of the model (tokenizer eos and extra end tokens).
     public var endTokenIDs: Set<Int>
 
+    /// A request's validated `parameters`, its `promptTokens` and the model's `endTokenIDs`.
     public init(parameters: SamplingParameters, promptTokens: [Int], endTokenIDs: Set<Int>) {
         self.parameters = parameters
         self.promptTokens = promptTokens

@@ -5,6 +5,7 @@ public struct TokenHistory: Sendable {
     /// The ids generated so far: every penalty counts them.
     public var output: [Int]
 
+    /// The history of a sequence: its `prompt` ids and its generated `output` ids.
     public init(prompt: [Int], output: [Int]) {
         self.prompt = prompt
         self.output = output

@@ -6,7 +6,9 @@ public struct MinPFilter: CandidateFilter {
     /// min_p in [0, 1]; 0 keeps everything.
     public var minP: Float
     private var scratch: [Candidate] = []
+    private var gather = Gather()
 
+    /// A filter with the given `min_p`.
     public init(minP: Float) { self.minP = minP }
 
     public mutating func apply(to candidates: inout CandidateSet) {
@@ -16,21 +18,13 @@ public struct MinPFilter: CandidateFilter {
         if candidates.isAll {
             scratch.removeAll(keepingCapacity: true)
             candidates.logits.withUnsafeBufferPointer { values in
-                guard let base = values.baseAddress else { return }
-                let n = values.count, w = VectorMath.width
-                var i = 0
-                while i + w <= n {
-                    let v = VectorMath.load(base, i)
-                    let ratio = VectorMath.exp(v - top)
-                    if any(ratio .>= minP) {
-                        for lane in 0 ..< w where ratio[lane] >= minP { scratch.append(Candidate(id: i + lane, logit: v[lane])) }
-                    }
-                    i += w
-                }
-                while i < n {
-                    if VectorMath.exp(base[i] - top) >= minP { scratch.append(Candidate(id: i, logit: base[i])) }
-                    i += 1
-                }
+                // Only logits near or above log(min_p) below the top need the exact test.
+                let cut = top + Float(VectorMath.log(Double(minP))) - 1e-3
+                gather.collect(values, into: &scratch, { v in
+                    let near = v .>= cut
+                    guard any(near) else { return near }
+                    return near .& (VectorMath.exp(v - top) .>= minP)
+                }, scalar: { VectorMath.exp($0 - top) >= minP })
             }
             candidates.replace(with: &scratch, ranked: false)
         } else {

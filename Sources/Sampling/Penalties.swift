@@ -6,6 +6,7 @@ public struct RepetitionPenalty: LogitProcessor {
     public var penalty: Float
     private var marks = TokenMarks()
 
+    /// A processor applying `penalty`.
     public init(penalty: Float) { self.penalty = penalty }
 
     public mutating func process(_ logits: inout [Float], history: TokenHistory) {
@@ -26,6 +27,7 @@ public struct FrequencyPenalty: LogitProcessor {
     public var penalty: Float
     private var counts: [Int32] = []
 
+    /// A processor applying `penalty`.
     public init(penalty: Float) { self.penalty = penalty }
 
     public mutating func process(_ logits: inout [Float], history: TokenHistory) {
@@ -52,6 +54,7 @@ public struct PresencePenalty: LogitProcessor {
     public var penalty: Float
     private var marks = TokenMarks()
 
+    /// A processor applying `penalty`.
     public init(penalty: Float) { self.penalty = penalty }
 
     public mutating func process(_ logits: inout [Float], history: TokenHistory) {
@@ -69,6 +72,7 @@ public struct Temperature: LogitProcessor {
     /// T > 0.
     public var temperature: Float
 
+    /// A processor dividing by `temperature`.
     public init(temperature: Float) { self.temperature = temperature }
 
     public mutating func process(_ logits: inout [Float], history: TokenHistory) {

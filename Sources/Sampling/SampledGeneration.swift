@@ -64,6 +64,7 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                     running -= 1
                 } else {
                     try sequenceModel.decode(token: choice.token, into: &logits[i])
+                    try checkLogits(logits[i], of: sequenceModel)
                 }
             }
         }

@@ -81,6 +81,7 @@ public enum SamplingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `field` (the JSON key, e.g. `"top_p"`) is invalid; `reason` says what was expected.
     case invalidParameter(field: String, reason: String)
 
+    /// `invalid <field>: <reason>`, as a server's error message.
     public var description: String {
         switch self {
         case let .invalidParameter(field, reason): return "invalid \(field): \(reason)"

@@ -93,3 +93,12 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
             finishReason: finishReason ?? .length, stopReason: stopReason, logprobs: logprobs)
     }
 }
+
+/// The check the loops run after every decode: a model that returns logits of the wrong size is
+/// reported rather than sampled from.
+func checkLogits(_ logits: [Float], of model: some SequenceModel) throws(SamplingError) {
+    guard logits.count == model.vocabularySize, !logits.isEmpty else {
+        throw SamplingError.invalidParameter(
+            field: "model", reason: "decode wrote \(logits.count) logits for a vocabulary of \(model.vocabularySize)")
+    }
+}

@@ -25,11 +25,14 @@ public struct TokenSampler {
     private var minP: MinPFilter
     private var candidates = CandidateSet()
     private var probabilities: [Float] = []
+    private var weights: [Float] = []
     private var selection = TopSelection()
     private var scratch: [Candidate] = []
+    private var gather = Gather()
     /// The most likely alternatives of the last step, most likely first (filled when asked for).
     public private(set) var alternatives: [TokenAlternative] = []
 
+    /// A sampler for validated `parameters` (used through their ``SamplingParameters/effective`` form).
     public init(parameters: SamplingParameters) {
         let p = parameters.effective
         self.parameters = p
@@ -49,11 +52,15 @@ public struct TokenSampler {
     /// draw is by inverse CDF: u·Z with u from ``Xoshiro256StarStar/nextUnitInterval()``, walking
     /// the candidates in a fixed order (token order over the whole vocabulary, rank order after
     /// a top-k, and the filters' own order otherwise) until the cumulative weight exceeds it.
-    /// `alternativeCount` most likely tokens are left in ``alternatives``.
+    /// `alternativeCount` most likely tokens are left in ``alternatives``. Empty logits give
+    /// token 0 with log-probability `-inf`.
     public mutating func sample(
         _ logits: inout [Float], history: TokenHistory, using generator: inout Xoshiro256StarStar,
         alternativeCount: Int = 0
     ) -> SampledToken {
+        // No vocabulary, nothing to choose: a caller bug, answered without trapping (the loops
+        // check the model's logit count before they get here).
+        guard !logits.isEmpty else { return SampledToken(token: 0, logprob: -.infinity) }
         applyProcessors(&logits, history: history)
         if parameters.isGreedy {
             return greedy(logits, alternativeCount: alternativeCount)
@@ -81,18 +88,20 @@ public struct TokenSampler {
             total = sum
             chosen = Candidate(id: index, logit: logits[index])
         } else {
-            total = 0
-            for c in candidates.entries { total += Double(VectorMath.exp(c.logit - top)) }
-            let target = u * total
-            var cumulative: Double = 0
-            chosen = candidates.entries[0]
-            for c in candidates.entries {
-                let weight = Double(VectorMath.exp(c.logit - top))
-                guard weight > 0 else { continue }
-                chosen = c
-                cumulative += weight
-                if cumulative > target { break }
+            // The survivors' logits side by side, so their weights come from the vector kernel
+            // once, and the draw walks them in the set's order.
+            let count = candidates.entries.count
+            if weights.count < count { weights = [Float](repeating: 0, count: max(count, 1024)) }
+            let index = candidates.entries.withUnsafeBufferPointer { entries in
+                weights.withUnsafeMutableBufferPointer { w -> (Int, Double) in
+                    for i in 0 ..< count { w[i] = entries[i].logit }
+                    let slice = UnsafeMutableBufferPointer(rebasing: w[0 ..< count])
+                    let sum = VectorMath.exponentiate(UnsafeBufferPointer(slice), maximum: top, into: slice)
+                    return (VectorMath.draw(UnsafeBufferPointer(slice), target: u * sum), sum)
+                }
             }
+            total = index.1
+            chosen = candidates.entries[min(index.0, count - 1)]
         }
         let logTotal = VectorMath.log(total)
         fillAlternatives(alternativeCount, top: top, logTotal: logTotal)
@@ -148,7 +157,8 @@ public struct TokenSampler {
             let k = min(count, candidates.count)
             candidates.logits.withUnsafeBufferPointer { values in
                 let kth = selection.kthLargest(values, k: k)
-                TopSelection.collect(values, atLeast: kth, into: &scratch)
+                scratch.removeAll(keepingCapacity: true)
+                gather.collect(values, into: &scratch, atLeast: kth)
             }
             scratch.withUnsafeMutableBufferPointer { CandidateSort.sort($0) }
             for c in scratch.prefix(k) where c.logit > -.infinity {

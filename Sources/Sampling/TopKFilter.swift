@@ -6,9 +6,11 @@ public struct TopKFilter: CandidateFilter {
     private var selection = TopSelection()
     private var buckets = DistanceBuckets()
     private var scratch: [Candidate] = []
+    private var gather = Gather()
     /// Up to this k a heap scan finds the k-th value; above it, the distance buckets do.
     static let heapLimit = 1024
 
+    /// A filter keeping the `k` most likely tokens (and ties).
     public init(k: Int) { self.k = k }
 
     public mutating func apply(to candidates: inout CandidateSet) {
@@ -19,7 +21,8 @@ public struct TopKFilter: CandidateFilter {
             candidates.logits.withUnsafeBufferPointer { values in
                 if useHeap {
                     let kth = selection.kthLargest(values, k: k)
-                    TopSelection.collect(values, atLeast: kth, into: &scratch)
+                    scratch.removeAll(keepingCapacity: true)
+                    gather.collect(values, into: &scratch, atLeast: kth)
                     scratch.withUnsafeMutableBufferPointer { CandidateSort.sort($0) }
                 } else {
                     buckets.largest(values, k: k, into: &scratch)

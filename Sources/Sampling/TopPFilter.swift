@@ -13,7 +13,11 @@ public struct TopPFilter: CandidateFilter {
     var exhaustiveLimit: Int
     private var buckets = DistanceBuckets()
     private var scratch: [Candidate] = []
+    private var values: [Float] = []
+    /// Unranked lists longer than this go through the buckets rather than a sort.
+    static let sortLimit = 256
 
+    /// A filter with the given `top_p`.
     public init(p: Float) { self.init(p: p, exhaustiveLimit: 4096) }
 
     init(p: Float, exhaustiveLimit: Int) {
@@ -23,9 +27,24 @@ public struct TopPFilter: CandidateFilter {
 
     public mutating func apply(to candidates: inout CandidateSet) {
         guard p < 1, candidates.count > 1 else { return }
+        let p = self.p
         if candidates.isAll, candidates.count > exhaustiveLimit {
-            let p = self.p
             candidates.logits.withUnsafeBufferPointer { buckets.nucleus($0, topP: p, into: &scratch) }
+            candidates.replace(with: &scratch, ranked: false)
+            return
+        }
+        if !candidates.isAll, !candidates.isRanked, candidates.count > Self.sortLimit {
+            // A large unranked list (a top-k of thousands): the buckets run over its logits
+            // instead of a sort, and their indices map back to the list's ids. Ties cannot
+            // straddle buckets, and within one bucket the list's order is rank order, so the
+            // lower id still counts as the more likely.
+            let count = candidates.entries.count
+            if values.count < count { values = [Float](repeating: 0, count: count) }
+            for (i, c) in candidates.entries.enumerated() { values[i] = c.logit }
+            values.withUnsafeBufferPointer {
+                buckets.nucleus(UnsafeBufferPointer(rebasing: $0[0 ..< count]), topP: p, into: &scratch)
+            }
+            for i in scratch.indices { scratch[i].id = candidates.entries[Int(scratch[i].id)].id }
             candidates.replace(with: &scratch, ranked: false)
             return
         }

@@ -23,7 +23,7 @@ struct TopSelection {
             }
             while i + w <= n {
                 let v = VectorMath.load(base, i)
-                if v.max() > h[0] {
+                if any(v .> h[0]) {
                     for lane in 0 ..< w { Self.offer(h, v[lane]) }
                 }
                 i += w
@@ -33,25 +33,6 @@ struct TopSelection {
                 i += 1
             }
             return h[0]
-        }
-    }
-
-    /// Appends every index whose value is at least `threshold`, in index order.
-    static func collect(_ values: UnsafeBufferPointer<Float>, atLeast threshold: Float, into out: inout [Candidate]) {
-        out.removeAll(keepingCapacity: true)
-        guard let base = values.baseAddress else { return }
-        let n = values.count, w = VectorMath.width
-        var i = 0
-        while i + w <= n {
-            let v = VectorMath.load(base, i)
-            if v.max() >= threshold {
-                for lane in 0 ..< w where v[lane] >= threshold { out.append(Candidate(id: i + lane, logit: v[lane])) }
-            }
-            i += w
-        }
-        while i < n {
-            if base[i] >= threshold { out.append(Candidate(id: i, logit: base[i])) }
-            i += 1
         }
     }
 

@@ -30,7 +30,11 @@ enum VectorMath {
 
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: lowest), upperBound: Vector(repeating: highest))
+        // `replace(with:where:)` rather than `clamped` or `pointwiseMin`: those compile to a
+        // loop over lanes (a hundred times slower here), a masked select does not.
+        var clamped = x
+        clamped.replace(with: lowest, where: clamped .< lowest)
+        clamped.replace(with: highest, where: clamped .> highest)
         let shifted = clamped * log2e + roundingMagic
         let k = shifted - roundingMagic
         let r = clamped - k * ln2Hi - k * ln2Lo
@@ -42,9 +46,10 @@ enum VectorMath {
         p = p * r + 5.000_000_120_1e-1
         let poly = p * (r * r) + r + 1
         let kBits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- roundingMagicBits
-        let scaleBits = (kBits &+ 127) &<< 23
-        let result = poly * unsafeBitCast(scaleBits, to: Vector.self)
-        return result.replacing(with: 0, where: x .< lowest)
+        let scaleBits = (kBits &+ 127) &* (1 << 23)  // a multiply: SIMD `&<<` is a lane loop
+        var result = poly * unsafeBitCast(scaleBits, to: Vector.self)
+        result.replace(with: 0, where: x .< lowest)
+        return result
     }
 
     @inline(__always)
@@ -83,7 +88,8 @@ enum VectorMath {
         var best = Vector(repeating: -.infinity)
         var i = 0
         while i + width <= n {
-            best = pointwiseMax(best, load(base, i))
+            let v = load(base, i)
+            best.replace(with: v, where: v .> best)
             i += width
         }
         var top = best.max()
@@ -101,9 +107,12 @@ enum VectorMath {
         return (index, top)
     }
 
-    /// `probabilities[i] = exp(values[i] - maximum)` (unnormalised), and their sum in `Double`:
-    /// each block of 16 is summed in `Float` and the block sums in `Double`, an order ``draw``
-    /// walks in too.
+    /// Blocks of 16 summed per chunk in one vector accumulator: horizontal sums are slow, and a
+    /// chunk of 64 blocks keeps `Float` rounding small before the chunk total joins a `Double`.
+    static let chunk = 64 * width
+
+    /// `probabilities[i] = exp(values[i] - maximum)` (unnormalised), and their sum in `Double`,
+    /// accumulated chunk by chunk in the order ``draw`` walks.
     static func exponentiate(
         _ values: UnsafeBufferPointer<Float>, maximum: Float, into probabilities: UnsafeMutableBufferPointer<Float>
     ) -> Double {
@@ -112,10 +121,15 @@ enum VectorMath {
         var total: Double = 0
         var i = 0
         while i + width <= n {
-            let p = exp(load(base, i) - maximum)
-            UnsafeMutableRawPointer(out + i).storeBytes(of: p, as: Vector.self)
-            total += Double(p.sum())
-            i += width
+            let end = min(n - (n - i) % width, i + chunk)
+            var acc = Vector(repeating: 0)
+            while i < end {
+                let p = exp(load(base, i) - maximum)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: p, as: Vector.self)
+                acc += p
+                i += width
+            }
+            total += Double(acc.sum())
         }
         var tail: Float = 0
         while i < n {
@@ -134,8 +148,13 @@ enum VectorMath {
         var total: Double = 0
         var i = 0
         while i + width <= n {
-            total += Double(exp(load(base, i) - maximum).sum())
-            i += width
+            let end = min(n - (n - i) % width, i + chunk)
+            var acc = Vector(repeating: 0)
+            while i < end {
+                acc += exp(load(base, i) - maximum)
+                i += width
+            }
+            total += Double(acc.sum())
         }
         var tail: Float = 0
         while i < n {
@@ -145,9 +164,10 @@ enum VectorMath {
         return total + Double(tail)
     }
 
-    /// The index whose cumulative probability first exceeds `target` (in [0, total)), walking
-    /// the blocks of ``exponentiate`` in order; rounding that runs past a block's end falls back
-    /// to the block's last token with a non-zero probability, so a draw always lands on one.
+    /// The index whose cumulative probability first exceeds `target` (in [0, total)): chunks
+    /// are skipped by their sums, computed exactly as ``exponentiate`` computed them, and the
+    /// chunk holding the target is walked token by token. Rounding that runs past the chunk's
+    /// end lands on its last token with a non-zero probability, so a draw always finds a token.
     static func draw(_ probabilities: UnsafeBufferPointer<Float>, target: Double) -> Int {
         guard let base = probabilities.baseAddress, !probabilities.isEmpty else { return 0 }
         let n = probabilities.count
@@ -155,39 +175,50 @@ enum VectorMath {
         var i = 0
         var lastPositive = -1
         while i + width <= n {
-            let block = Double(load(base, i).sum())
-            if cumulative + block > target {
-                var inner = cumulative
-                for j in i ..< i + width where base[j] > 0 {
-                    inner += Double(base[j])
-                    lastPositive = j
-                    if inner > target { return j }
-                }
-                return lastPositive
+            let start = i
+            let end = min(n - (n - i) % width, i + chunk)
+            var acc = Vector(repeating: 0)
+            while i < end {
+                acc += load(base, i)
+                i += width
             }
-            if block > 0 { lastPositive = i + width - 1 }
-            cumulative += block
-            i += width
-        }
-        while i < n {
-            if base[i] > 0 {
-                cumulative += Double(base[i])
-                lastPositive = i
-                if cumulative > target { return i }
+            let sum = Double(acc.sum())
+            if cumulative + sum > target {
+                return walk(base, start ..< end, from: cumulative, target: target)
             }
-            i += 1
+            if sum > 0 { lastPositive = end - 1 }
+            cumulative += sum
         }
+        if i < n, let j = Optional(walk(base, i ..< n, from: cumulative, target: target)), base[j] > 0 { return j }
         // Only rounding gets here: the last token that could have been drawn.
-        if lastPositive >= 0, base[lastPositive] > 0 { return lastPositive }
         for j in stride(from: n - 1, through: 0, by: -1) where base[j] > 0 { return j }
-        return 0
+        return max(0, lastPositive)
     }
 
-    /// The integer parts of values in [0, 2^22), without leaving SIMD registers.
+    private static func walk(_ base: UnsafePointer<Float>, _ range: Range<Int>, from start: Double, target: Double) -> Int {
+        var cumulative = start
+        var last = range.lowerBound
+        for j in range where base[j] > 0 {
+            cumulative += Double(base[j])
+            last = j
+            if cumulative > target { return j }
+        }
+        return last
+    }
+
+    /// `round(x - 0.5)` (ties to even) of values in [0, 2^22): a monotone stand-in for the integer
+    /// part, computed without leaving floats (SIMD `rounded(.down)` is a loop over lanes). The
+    /// scalar form below gives the same integers, so vector and scalar code agree on buckets.
     @inline(__always)
-    static func truncatedIntegers(_ x: Vector) -> SIMD16<Int32> {
-        let shifted = x.rounded(.down) + roundingMagic
+    static func lowerIntegers(_ x: Vector) -> SIMD16<Int32> {
+        let shifted = (x - 0.5) + roundingMagic
         return unsafeBitCast(unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- roundingMagicBits, to: SIMD16<Int32>.self)
+    }
+
+    @inline(__always)
+    static func lowerInteger(_ x: Float) -> Int {
+        let shifted = (x - 0.5) + roundingMagic
+        return Int(Int32(bitPattern: shifted.bitPattern &- roundingMagicBits))
     }
 
     /// The largest value and the smallest one above `-inf` (`-inf`, `+inf` when there is none).
@@ -198,8 +229,8 @@ enum VectorMath {
         var i = 0
         while i + width <= n {
             let v = load(base, i)
-            top = pointwiseMax(top, v)
-            bottom = pointwiseMin(bottom, v.replacing(with: .infinity, where: v .== -.infinity))
+            top.replace(with: v, where: v .> top)
+            bottom.replace(with: v, where: (v .< bottom) .& (v .> -.infinity))
             i += width
         }
         var maximum = top.max(), minimum = bottom.min()

@@ -80,6 +80,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// The counter; each call adds the golden-ratio increment.
     public var state: UInt64
 
+    /// A generator starting from `state`.
     public init(state: UInt64) { self.state = state }
 
     public mutating func next() -> UInt64 {

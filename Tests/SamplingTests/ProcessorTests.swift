@@ -239,6 +239,24 @@ struct SelectionTests {
         }
     }
 
+    @Test("Top-p after a large top-k (an unranked list of thousands) agrees with a full sort", arguments: [Float(0.3), 0.9, 0.99])
+    func topPAfterLargeTopK(p: Float) {
+        for seed in 1 ... 3 as ClosedRange<UInt64> {
+            let l = Self.vector(10_007, seed: seed, spread: 2)
+            var set = CandidateSet(logits: l)
+            var k = TopKFilter(k: 3000), f = TopPFilter(p: p)
+            k.apply(to: &set)
+            #expect(!set.isRanked && set.count > TopPFilter.sortLimit)
+            f.apply(to: &set)
+            let survivors = Set(Self.referenceTopK(l, 3000))
+            let masked = l.indices.map { survivors.contains($0) ? l[$0] : -Float.infinity }
+            let want = Self.referenceTopP(masked, p)
+            let got = set.tokens
+            #expect(abs(got.count - want.count) <= 1 && Set(got).symmetricDifference(want).count <= 1,
+                    "p \(p) seed \(seed): \(got.count) vs \(want.count)")
+        }
+    }
+
     @Test("Min-p over a whole vocabulary agrees with the direct test")
     func minP() {
         let l = Self.vector(10_007, seed: 9)

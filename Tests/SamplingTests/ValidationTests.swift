@@ -35,6 +35,8 @@ struct ValidationTests {
         ("top_k", SamplingParameters(topK: -2)),
         ("min_p", SamplingParameters(minP: -0.1)),
         ("min_p", SamplingParameters(minP: 1.5)),
+        ("min_p", SamplingParameters(minP: .nan)),
+        ("top_p", SamplingParameters(topP: -.infinity)),
         ("length_penalty", SamplingParameters(lengthPenalty: 2)),
         ("length_penalty", SamplingParameters(n: 2, temperature: 0, useBeamSearch: true, lengthPenalty: .nan)),
         ("early_stopping", SamplingParameters(earlyStopping: .atOnce)),
