@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Loading a byte-level BPE vocabulary: token texts to byte keys, merge lines to rules.
 ///
 /// A large vocabulary (Llama-3: 128k tokens, 280k merges) should load in a few tens of
@@ -130,23 +128,9 @@ extension ByteLevelBPEModel {
         case let .utf8(list): lines = list
         case let .strings(strings): lines = UTF8StringList(strings)
         }
-        // Lines are independent (the table is read-only), so a long list is parsed in two halves
-        // on two threads where the machine has them; the halves' rules are joined in rank order, and
-        // the first invalid line in rank order is the one reported, as when parsing in one go.
-        let parts = lines.count >= 65536 ? 2 : 1
-        let results = MergeParts(count: parts)
-        let bounds = (0 ... parts).map { lines.count * $0 / parts }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            results.store(part, rules(lines, bounds[part] ..< bounds[part + 1], table, unmapped))
-        }
-        var all: [MergeTable.Rule] = []
-        all.reserveCapacity(lines.count)
-        for part in 0 ..< parts {
-            let (rules, failure) = results.take(part)
-            if let failure { throw .invalidMerge(index: failure, merge: lines[failure]) }
-            all.append(contentsOf: rules)
-        }
-        return all
+        let parsed = rules(lines, 0 ..< lines.count, table, unmapped)
+        if let failure = parsed.failure { throw .invalidMerge(index: failure, merge: lines[failure]) }
+        return parsed.rules
     }
 
     /// The rules of `lines[range]` in rank order, and the first invalid line's rank if one is.
@@ -279,26 +263,4 @@ extension ByteLevelBPEModel {
         }
         return known(left) && known(right)
     }
-}
-
-/// Each thread's share of `mergeRules`, written by that thread only (each to its own slot, in
-/// memory allocated up front) and read after all have finished (`concurrentPerform` returns only
-/// then), which is why unchecked sharing is safe.
-private final class MergeParts: @unchecked Sendable {
-    typealias Part = (rules: [MergeTable.Rule], failure: Int?)
-    private let slots: UnsafeMutableBufferPointer<Part>
-
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: ([], nil))
-    }
-
-    deinit {
-        _ = slots.deinitialize()
-        slots.deallocate()
-    }
-
-    func store(_ part: Int, _ result: Part) { slots[part] = result }
-
-    func take(_ part: Int) -> Part { slots[part] }
 }

@@ -117,29 +117,16 @@ struct ByteStringTable: Sendable {
         cells = [UInt64](repeating: Self.empty, count: 2 * capacity)
         mask = capacity - 1
         shift = 64 - bits
-        // Inserting keys at random slots of a table larger than the CPU caches costs a memory miss
-        // each; inserting them in order of home slot (a stable sort, so ids with the same key stay
-        // in id order and the earlier one is found first) turns that into a sequential sweep.
-        var homes = [UInt32](repeating: 0, count: entries.count)
-        var hashes = [UInt64](repeating: 0, count: entries.count)
-        var packs = [UInt64](repeating: 0, count: entries.count)
         var duplicate: (id: Int, earlier: Int)?
         bytes.withUnsafeBufferPointer { store in
             for (id, entry) in entries.enumerated() where entry != Self.empty {
                 let start = Int(entry >> 32), length = Int(entry & 0xFFFF_FFFF)
                 guard start + length <= store.count, length <= 0xFFFF else { continue }
-                (hashes[id], packs[id]) = Self.hash(UnsafeBufferPointer(rebasing: store[start ..< start + length]))
-                homes[id] = UInt32(truncatingIfNeeded: hashes[id] >> shift)
-            }
-            for id in SlotOrder.sorted(homes, bits: Int(bits)) {
-                let entry = entries[id]
-                let start = Int(entry >> 32), length = Int(entry & 0xFFFF_FFFF)
-                guard entry != Self.empty, start + length <= store.count, length <= 0xFFFF else { continue }
                 let key = UnsafeBufferPointer(rebasing: store[start ..< start + length])
-                let h = hashes[id], packed = packs[id]
-                let (slot, existing) = find(key, hash: h, packed: packed, firstInfo: cells[2 * Int(homes[id]) + 1])
+                let (h, packed) = Self.hash(key)
+                let (slot, existing) = find(key, hash: h, packed: packed, firstInfo: homeInfo(h))
                 if let existing {
-                    if duplicate.map({ id < $0.id }) ?? true { duplicate = (id, existing) }
+                    if duplicate == nil { duplicate = (id, existing) }
                     continue
                 }
                 cells[2 * slot] = length <= 8 ? packed : UInt64(start)

@@ -34,8 +34,7 @@ final class TokenTextTable: @unchecked Sendable {
         bytes = .allocate(capacity: max(total, 1))
         offsets = .allocate(capacity: texts.count + 1)
         var capacity = 16
-        var bits = 4
-        while capacity < texts.count * 2 { capacity <<= 1; bits += 1 }
+        while capacity < texts.count * 2 { capacity <<= 1 }
         slotIDs = .allocate(capacity: capacity)
         slotIDs.initialize(repeating: -1)
         slotHashes = .allocate(capacity: capacity)
@@ -44,30 +43,23 @@ final class TokenTextTable: @unchecked Sendable {
 
         var at = 0
         offsets[0] = 0
-        var hashes = [UInt32](repeating: 0, count: texts.count)
-        var homes = [UInt32](repeating: 0, count: texts.count)
         for (id, t) in texts.enumerated() {
-            let start = at
             for b in t.utf8 {
                 bytes[at] = b
                 at += 1
             }
             offsets[id + 1] = at
-            hashes[id] = Self.hash(UnsafeBufferPointer(rebasing: bytes[start ..< at]))
-            homes[id] = hashes[id] & UInt32(truncatingIfNeeded: mask)
         }
-        // Inserted in order of home slot, a sequential sweep instead of a cache miss per token (see
-        // `SlotOrder`); the sort is stable, so among equal texts the later id still comes later.
         var duplicate: Int? = nil
-        for id in SlotOrder.sorted(homes, bits: bits) {
+        for id in texts.indices {
             let key = UnsafeBufferPointer(rebasing: bytes[offsets[id] ..< offsets[id + 1]])
-            let h = hashes[id]
-            var slot = Int(homes[id])
+            let h = Self.hash(key)
+            var slot = Int(h) & mask
             while slotIDs[slot] >= 0 {
                 let other = Int(slotIDs[slot])
                 if slotHashes[slot] == h, offsets[other + 1] - offsets[other] == key.count,
                     bytes[offsets[other] ..< offsets[other + 1]].elementsEqual(key) {
-                    if duplicate.map({ id < $0 }) ?? true { duplicate = id }
+                    if duplicate == nil { duplicate = id }
                     break
                 }
                 slot = (slot + 1) & mask

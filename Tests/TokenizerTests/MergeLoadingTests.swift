@@ -2,7 +2,7 @@ import Testing
 @testable import Tokenizer
 
 /// Merge lines handed over as UTF-8 bytes (as GGUF metadata does) load exactly like `String`s, and
-/// long lists, parsed in two halves, still report the first invalid line.
+/// long lists (parsed in batches of lines) still report the first invalid line.
 @Suite("Merge loading")
 struct MergeLoadingTests {
     typealias Model = ByteLevelBPEModelTests
@@ -33,8 +33,8 @@ struct MergeLoadingTests {
         }
     }
 
-    /// 70000 lines are split in two halves; an invalid line is found in either, and when both have
-    /// one the earlier is reported.
+    /// 70000 lines: an invalid line is found wherever it is (batch edges included), and when there
+    /// are several the earliest is reported.
     @Test func longListsReportTheFirstInvalidLine() throws {
         var merges = Array(repeating: "a b", count: 70000)
         merges[69990] = "b c"
