@@ -6,5 +6,9 @@ extension GGUFMetadata: TokenizerMetadataSource {
     public func stringArray(_ key: String) -> [String]? { array(key)?.stringValues }
     public func floatArray(_ key: String) -> [Float]? { array(key)?.floatValues }
     public func intArray(_ key: String) -> [Int]? { array(key)?.intValues }
-    public func contains(_ key: String) -> Bool { self[key] != nil }
+    /// The parser keeps string arrays as bytes: handing those over spares the tokenizer a `String`
+    /// per merge line.
+    public func utf8StringArray(_ key: String) -> UTF8StringList? {
+        stringArrayBytes(key).flatMap { UTF8StringList(bytes: $0.bytes, offsets: $0.offsets) }
+    }
 }

@@ -17,12 +17,20 @@ struct TokenKeys {
     var unmapped: [[UInt8]: Int] = [:]
     /// The first unmapped token whose text an earlier one has.
     var firstUnmappedDuplicate: (id: Int, earlier: Int)?
+    /// The longest token text in UTF-8 bytes.
+    var longestText = 0
 
     init(tokens: [String]) {
         entries = [UInt64](repeating: ByteStringTable.empty, count: tokens.count)
         // Mapped keys are never longer than their UTF-8; "[EMPTY_<id>]" fits in 32 bytes.
         var total = 0
-        for t in tokens { total += t.isEmpty ? 32 : t.utf8.count }
+        var longest = 0
+        for t in tokens {
+            let count = t.utf8.count
+            total += t.isEmpty ? 32 : count
+            longest = max(longest, count)
+        }
+        longestText = longest
         var unmappedIDs: [Int] = []
         var entries = self.entries
         bytes = GPT2ByteMap.byteOfScalar.withUnsafeBufferPointer { inverse in
@@ -52,7 +60,49 @@ struct TokenKeys {
     }
 }
 
+/// The byte keys of a byte-level BPE vocabulary and their table: built once, by
+/// `CheckedVocabulary` (whose duplicate check they are) and then used by `ByteLevelBPEModel`.
+struct ByteLevelTables {
+    let keys: TokenKeys
+    let table: ByteStringTable
+
+    init(keys: TokenKeys, table: ByteStringTable) {
+        self.keys = keys
+        self.table = table
+    }
+
+    /// Nil when a token text is longer than `ByteStringTable` indexes (65535 bytes), so that the
+    /// duplicate check must compare texts instead.
+    init?(tokens: [String]) {
+        let keys = TokenKeys(tokens: tokens)
+        guard keys.longestText <= 0xFFFF else { return nil }
+        self.keys = keys
+        table = ByteStringTable(bytes: keys.bytes, entries: keys.entries)
+    }
+
+    /// The first id whose text an earlier token has: the same answer as comparing the texts, since
+    /// byte-mapped texts are equal exactly when their keys are, and a byte-mapped text never equals
+    /// one that is not.
+    var firstDuplicate: Int? {
+        switch (table.firstDuplicate?.id, keys.firstUnmappedDuplicate?.id) {
+        case let (a?, b?): return min(a, b)
+        case let (a, b): return a ?? b
+        }
+    }
+}
+
 extension ByteLevelBPEModel {
+    /// A merge line parsed but not yet looked up: its two sides mapped to bytes in the batch buffer.
+    private struct PendingMerge {
+        var rank: Int
+        /// `bytes[start ..< split]` is the left side, `bytes[split ..< end]` the right one.
+        var start = 0, split = 0, end = 0
+        var leftHash: UInt64 = 0, leftPacked: UInt64 = 0
+        var rightHash: UInt64 = 0, rightPacked: UInt64 = 0
+        /// Nil while mapped; else what the line was found to be without a lookup.
+        var early: MergeLine?
+    }
+
     private enum MergeLine {
         case rule(left: Int, right: Int, merged: Int)
         /// Names tokens that are not byte-mapped text: valid, but no piece can ever contain them.
@@ -60,73 +110,143 @@ extension ByteLevelBPEModel {
         case invalid
     }
 
+    /// Lines parsed before their sides are looked up. Each lookup is likely a memory miss (the
+    /// table is larger than the caches); reading the home slots of a whole batch back to back lets
+    /// those misses overlap instead of happening one after another.
+    private static let batchSize = 64
+
     /// Parses merge lines like llama.cpp's loader (split at the first space from the second byte on)
     /// into rules by token id, in rank order.
     ///
     /// - Throws: `.invalidMerge` when a line does not split into two non-empty sides, or a side or
     ///   the concatenation is no token. A rule whose sides are tokens that are not byte-mapped text
     ///   can never apply and is left out (llama.cpp keeps it; it never matches).
-    static func mergeRules(_ merges: [String], table: ByteStringTable, unmapped: [[UInt8]: Int])
+    static func mergeRules(_ merges: MergeLines, table: ByteStringTable, unmapped: [[UInt8]: Int])
         throws(TokenizerError) -> [MergeTable.Rule] {
+        let lines: UTF8StringList
+        switch merges {
+        case let .utf8(list): lines = list
+        case let .strings(strings): lines = UTF8StringList(strings)
+        }
+        let parsed = rules(lines, 0 ..< lines.count, table, unmapped)
+        if let failure = parsed.failure { throw .invalidMerge(index: failure, merge: lines[failure]) }
+        return parsed.rules
+    }
+
+    /// The rules of `lines[range]` in rank order, and the first invalid line's rank if one is.
+    private static func rules(_ lines: UTF8StringList, _ range: Range<Int>, _ table: ByteStringTable,
+                              _ unmapped: [[UInt8]: Int]) -> (rules: [MergeTable.Rule], failure: Int?) {
         var rules: [MergeTable.Rule] = []
-        rules.reserveCapacity(merges.count)
-        var pair = [UInt8](repeating: 0, count: 256)
+        rules.reserveCapacity(range.count)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var batch: [PendingMerge] = []
+        batch.reserveCapacity(batchSize)
         var guess = 0
         var failure: Int?
-        GPT2ByteMap.byteOfScalar.withUnsafeBufferPointer { inverse in
-            for (rank, merge) in merges.enumerated() {
-                var line = merge
-                let parsed: MergeLine = line.withUTF8 { utf8 in
-                    if utf8.count > pair.count { pair = [UInt8](repeating: 0, count: utf8.count) }
-                    return pair.withUnsafeMutableBufferPointer { out in
-                        parse(utf8, out, inverse, table, unmapped, guess)
+        let offsets = lines.offsets
+        let hashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * batchSize)
+        let infos = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * batchSize)
+        defer {
+            hashes.deallocate()
+            infos.deallocate()
+        }
+        lines.withBytes { all in
+            GPT2ByteMap.byteOfScalar.withUnsafeBufferPointer { inverse in
+                var rank = range.lowerBound
+                while rank < range.upperBound, failure == nil {
+                    // Parse and map a batch of lines, hashing both sides.
+                    batch.removeAll(keepingCapacity: true)
+                    var used = 0
+                    while rank < range.upperBound, batch.count < batchSize {
+                        let line = UnsafeBufferPointer(rebasing: all[Int(offsets[rank]) ..< Int(offsets[rank + 1])])
+                        // Mapped sides are never longer than the line; a batch that cannot hold this
+                        // line ends here, and a line longer than the whole buffer grows it.
+                        if used + line.count > buffer.count {
+                            guard batch.isEmpty else { break }
+                            buffer = [UInt8](repeating: 0, count: line.count)
+                        }
+                        var pending = PendingMerge(rank: rank)
+                        buffer.withUnsafeMutableBufferPointer { out in
+                            map(line, into: out, at: &used, inverse, table, unmapped, &pending)
+                        }
+                        batch.append(pending)
+                        rank += 1
                     }
-                }
-                switch parsed {
-                case let .rule(left, right, merged):
-                    rules.append(MergeTable.Rule(left: left, right: right, rank: rank, merged: merged))
-                    guess = merged
-                case .neverApplies:
-                    continue
-                case .invalid:
-                    failure = rank
-                    return
+                    // The loads that miss, all together (lines settled early load slot 0's, unused).
+                    for (i, p) in batch.enumerated() {
+                        hashes[2 * i] = p.leftHash
+                        hashes[2 * i + 1] = p.rightHash
+                    }
+                    table.loadHomeInfos(hashes, count: 2 * batch.count, into: infos)
+                    buffer.withUnsafeBufferPointer { bytes in
+                        for (i, p) in batch.enumerated() {
+                            switch p.early ?? resolve(p, bytes, table, guess, infos[2 * i], infos[2 * i + 1]) {
+                            case let .rule(left, right, merged):
+                                rules.append(MergeTable.Rule(left: left, right: right, rank: p.rank, merged: merged))
+                                guess = merged
+                            case .neverApplies:
+                                continue
+                            case .invalid:
+                                failure = p.rank
+                                return
+                            }
+                        }
+                    }
                 }
             }
         }
-        if let failure { throw .invalidMerge(index: failure, merge: merges[failure]) }
-        return rules
+        return (rules, failure)
     }
 
-    /// One merge line: its sides mapped into `out`, then the three ids.
+    /// Splits one merge line and maps its sides into `out` from `used` on, or settles it as
+    /// `early` when it does not split or a side is not byte-mapped text.
     @inline(__always)
-    private static func parse(
-        _ utf8: UnsafeBufferPointer<UInt8>, _ out: UnsafeMutableBufferPointer<UInt8>,
-        _ inverse: UnsafeBufferPointer<Int16>, _ table: ByteStringTable, _ unmapped: [[UInt8]: Int], _ guess: Int
-    ) -> MergeLine {
-        guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20), space + 1 < utf8.count else { return .invalid }
+    private static func map(
+        _ utf8: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>, at used: inout Int,
+        _ inverse: UnsafeBufferPointer<Int16>, _ table: ByteStringTable, _ unmapped: [[UInt8]: Int],
+        _ p: inout PendingMerge
+    ) {
+        guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20), space + 1 < utf8.count else {
+            p.early = .invalid
+            return
+        }
         let left = UnsafeBufferPointer(rebasing: utf8[..<space])
         let right = UnsafeBufferPointer(rebasing: utf8[(space + 1)...])
-        var n = 0
+        var n = used
         guard GPT2ByteMap.map(left, into: out, at: &n, inverse: inverse) else {
-            return knownUnmapped(left, right, table, unmapped) ? .neverApplies : .invalid
+            p.early = knownUnmapped(left, right, table, unmapped) ? .neverApplies : .invalid
+            return
         }
         let split = n
         guard GPT2ByteMap.map(right, into: out, at: &n, inverse: inverse) else {
-            return knownUnmapped(left, right, table, unmapped) ? .neverApplies : .invalid
+            p.early = knownUnmapped(left, right, table, unmapped) ? .neverApplies : .invalid
+            return
         }
-        let bytes = UnsafeBufferPointer(rebasing: out[..<n])
+        (p.start, p.split, p.end) = (used, split, n)
+        (p.leftHash, p.leftPacked) = ByteStringTable.hash(UnsafeBufferPointer(rebasing: out[used ..< split]))
+        (p.rightHash, p.rightPacked) = ByteStringTable.hash(UnsafeBufferPointer(rebasing: out[split ..< n]))
+        used = n
+    }
+
+    /// The three ids of a mapped line. The merged token is first looked for at or right after the
+    /// previous rule's, where real vocabularies put it, by a direct comparison.
+    @inline(__always)
+    private static func resolve(_ p: PendingMerge, _ bytes: UnsafeBufferPointer<UInt8>, _ table: ByteStringTable,
+                                _ guess: Int, _ leftInfo: UInt64, _ rightInfo: UInt64) -> MergeLine {
+        let both = UnsafeBufferPointer(rebasing: bytes[p.start ..< p.end])
         let merged: Int?
-        if table.hasKey(guess, bytes) {
+        if table.hasKey(guess, both) {
             merged = guess
-        } else if table.hasKey(guess + 1, bytes) {
+        } else if table.hasKey(guess + 1, both) {
             merged = guess + 1
         } else {
-            merged = table.lookup(bytes)
+            merged = table.lookup(both)
         }
         guard let merged,
-              let l = table.lookup(UnsafeBufferPointer(rebasing: bytes[..<split])),
-              let r = table.lookup(UnsafeBufferPointer(rebasing: bytes[split...]))
+              let l = table.lookup(UnsafeBufferPointer(rebasing: bytes[p.start ..< p.split]),
+                                   hash: p.leftHash, packed: p.leftPacked, homeInfo: leftInfo),
+              let r = table.lookup(UnsafeBufferPointer(rebasing: bytes[p.split ..< p.end]),
+                                   hash: p.rightHash, packed: p.rightPacked, homeInfo: rightInfo)
         else { return .invalid }
         return .rule(left: l, right: r, merged: merged)
     }

@@ -34,15 +34,26 @@ struct ByteLevelBPEModel: TokenizerModel {
     ///   `.duplicateToken` for two tokens with the same text; `.lengthMismatch` when token types do
     ///   not match the tokens.
     init(vocabulary v: Vocabulary) throws(TokenizerError) {
+        try self.init(vocabulary: v, tables: nil)
+    }
+
+    /// - Parameter tables: the vocabulary's key tables when `CheckedVocabulary` built them already
+    ///   (from the same token texts); nil builds them here.
+    init(vocabulary v: Vocabulary, tables prebuilt: ByteLevelTables?) throws(TokenizerError) {
         preTokenizer = try PreTokenizer(name: v.preTokenizer)
         let n = v.tokens.count
         guard v.tokenTypes.count == n else {
             throw .lengthMismatch(field: "token_type", expected: n, actual: v.tokenTypes.count)
         }
-        let keys = TokenKeys(tokens: v.tokens)
-        let table = ByteStringTable(bytes: keys.bytes, entries: keys.entries)
-        if let (id, _) = table.firstDuplicate { throw .duplicateToken(id: id, text: v.tokens[id]) }
-        if let (id, _) = keys.firstUnmappedDuplicate { throw .duplicateToken(id: id, text: v.tokens[id]) }
+        let tables: ByteLevelTables
+        if let prebuilt {
+            tables = prebuilt
+        } else {
+            let keys = TokenKeys(tokens: v.tokens)
+            tables = ByteLevelTables(keys: keys, table: ByteStringTable(bytes: keys.bytes, entries: keys.entries))
+            if let id = tables.firstDuplicate { throw .duplicateToken(id: id, text: v.tokens[id]) }
+        }
+        let keys = tables.keys, table = tables.table
 
         var decoding = [UInt64](repeating: Self.fromKey, count: n)
         var other: [UInt8] = []
@@ -58,7 +69,7 @@ struct ByteLevelBPEModel: TokenizerModel {
             if let id = table[[UInt8(byte)]] { byteTokens[byte] = Int32(id) }
         }
 
-        let rules = try Self.mergeRules(v.merges, table: table, unmapped: keys.unmapped)
+        let rules = try Self.mergeRules(v.mergeLines, table: table, unmapped: keys.unmapped)
         tokensByBytes = table
         merges = MergeTable(rules: rules)
         self.byteTokens = byteTokens

@@ -117,20 +117,23 @@ struct ByteStringTable: Sendable {
         cells = [UInt64](repeating: Self.empty, count: 2 * capacity)
         mask = capacity - 1
         shift = 64 - bits
+        var duplicate: (id: Int, earlier: Int)?
         bytes.withUnsafeBufferPointer { store in
             for (id, entry) in entries.enumerated() where entry != Self.empty {
                 let start = Int(entry >> 32), length = Int(entry & 0xFFFF_FFFF)
                 guard start + length <= store.count, length <= 0xFFFF else { continue }
                 let key = UnsafeBufferPointer(rebasing: store[start ..< start + length])
-                let (slot, existing, h, packed) = find(key)
+                let (h, packed) = Self.hash(key)
+                let (slot, existing) = find(key, hash: h, packed: packed, firstInfo: homeInfo(h))
                 if let existing {
-                    if firstDuplicate == nil { firstDuplicate = (id, existing) }
+                    if duplicate == nil { duplicate = (id, existing) }
                     continue
                 }
                 cells[2 * slot] = length <= 8 ? packed : UInt64(start)
                 cells[2 * slot + 1] = (h & 0xFFFF) << 48 | UInt64(length) << 32 | UInt64(UInt32(truncatingIfNeeded: id))
             }
         }
+        firstDuplicate = duplicate
     }
 
     /// A 64-bit hash of the bytes, eight at a time, with a final avalanche, and the key packed into a
@@ -166,7 +169,35 @@ struct ByteStringTable: Sendable {
 
     /// The id whose key is exactly `key`.
     @inline(__always)
-    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? { find(key).id }
+    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        let (h, packed) = Self.hash(key)
+        return find(key, hash: h, packed: packed, firstInfo: homeInfo(h)).id
+    }
+
+    /// The id whose key is exactly `key`, given its `hash(_:)` and the word `homeInfo(_:)` read.
+    @inline(__always)
+    func lookup(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64, packed: UInt64, homeInfo: UInt64) -> Int? {
+        find(key, hash: h, packed: packed, firstInfo: homeInfo).id
+    }
+
+    /// `homeInfo` for `count` hashes at once, written to `infos`: a loop of independent loads and
+    /// nothing else, so that their cache misses overlap.
+    func loadHomeInfos(_ hashes: UnsafePointer<UInt64>, count: Int, into infos: UnsafeMutablePointer<UInt64>) {
+        let shift = self.shift
+        cells.withUnsafeBufferPointer { cells in
+            guard let base = cells.baseAddress else { return }
+            for k in 0 ..< count {
+                // The slot is below the capacity by construction (the top bits of the hash).
+                infos[k] = base[2 &* Int(truncatingIfNeeded: hashes[k] >> shift) &+ 1]
+            }
+        }
+    }
+
+    /// The first word a lookup of a key with hash `h` reads (its home slot's tag, length and id).
+    /// Loading this word for a batch of keys back to back, before looking them up, lets the memory
+    /// system fetch all their cache lines at once instead of waiting for one miss after another.
+    @inline(__always)
+    func homeInfo(_ h: UInt64) -> UInt64 { cells[2 * Int(truncatingIfNeeded: h >> shift) + 1] }
 
     /// Token `id`'s key, or an empty slice when it has none.
     func key(of id: Int) -> ArraySlice<UInt8> {
@@ -184,27 +215,28 @@ struct ByteStringTable: Sendable {
         return bytes.withUnsafeBufferPointer { Self.equal($0, Int(entry >> 32), key) }
     }
 
-    /// The slot holding `key` with its id, or the empty slot where it would go; and the key's hash
-    /// and packed form.
+    /// The slot holding `key` with its id, or the empty slot where it would go. `h` and `packed` are
+    /// `hash(key)`; `firstInfo` is what the home slot's info word holds now (`homeInfo(h)`).
     @inline(__always)
-    private func find(_ key: UnsafeBufferPointer<UInt8>) -> (slot: Int, id: Int?, hash: UInt64, packed: UInt64) {
-        let (h, packed) = Self.hash(key)
+    private func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt64, packed: UInt64, firstInfo: UInt64)
+        -> (slot: Int, id: Int?) {
         // Keys longer than 65535 bytes never match a stored length (no such token is stored).
         let meta = (h & 0xFFFF) << 48 | UInt64(key.count & 0xFFFF) << 32
         var slot = Int(truncatingIfNeeded: h >> shift)
+        var info = firstInfo
         while true {
-            let info = cells[2 * slot + 1]
-            if info == Self.empty { return (slot, nil, h, packed) }
+            if info == Self.empty { return (slot, nil) }
             if info & 0xFFFF_FFFF_0000_0000 == meta, key.count <= 0xFFFF {
                 let word = cells[2 * slot]
                 let id = Int(info & 0xFFFF_FFFF)
                 if key.count <= 8 {
-                    if word == packed { return (slot, id, h, packed) }
+                    if word == packed { return (slot, id) }
                 } else if bytes.withUnsafeBufferPointer({ Self.equal($0, Int(word), key) }) {
-                    return (slot, id, h, packed)
+                    return (slot, id)
                 }
             }
             slot = (slot + 1) & mask
+            info = cells[2 * slot + 1]
         }
     }
 

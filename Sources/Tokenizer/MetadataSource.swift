@@ -13,6 +13,14 @@ public protocol TokenizerMetadataSource {
     func intArray(_ key: String) -> [Int]?
     /// Whether `key` is present at all (to tell "absent" from "wrong type").
     func contains(_ key: String) -> Bool
+    /// A string array as UTF-8 bytes, without a `String` per element, when the source has it that
+    /// way; nil sends the reader to `stringArray(_:)`. Used for merge lists.
+    func utf8StringArray(_ key: String) -> UTF8StringList?
+}
+
+extension TokenizerMetadataSource {
+    /// No byte form: readers use `stringArray(_:)`.
+    public func utf8StringArray(_ key: String) -> UTF8StringList? { nil }
 }
 
 extension Vocabulary {
@@ -37,7 +45,10 @@ extension Vocabulary {
                 types.append(type)
             }
         }
-        let merges = try opt("tokenizer.ggml.merges", m.stringArray) ?? []
+        // Merges stay bytes when the source has them so (see `MergeLines`).
+        let mergesKey = "tokenizer.ggml.merges"
+        let mergeBytes = m.contains(mergesKey) ? m.utf8StringArray(mergesKey) : nil
+        let merges = mergeBytes == nil ? try opt(mergesKey, m.stringArray) ?? [] : []
         var eot: [Int] = []
         for key in ["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
             if let id = try opt(key, m.int) { eot.append(id) }
@@ -56,5 +67,6 @@ extension Vocabulary {
             addEOS: try opt("tokenizer.ggml.add_eos_token", m.bool) ?? false,
             addSpacePrefix: try opt("tokenizer.ggml.add_space_prefix", m.bool) ?? (kind == .sentencePiece)
         )
+        if let mergeBytes { mergeLines = .utf8(mergeBytes) }
     }
 }

@@ -71,7 +71,7 @@ public struct Tokenizer: Sendable {
         adjusted.unknownID = checked.unknownID
         switch vocabulary.kind {
         case .sentencePiece: model = try SentencePieceModel(vocabulary: adjusted)
-        case .byteLevelBPE: model = try ByteLevelBPEModel(vocabulary: adjusted)
+        case .byteLevelBPE: model = try ByteLevelBPEModel(vocabulary: adjusted, tables: checked.byteLevelTables)
         }
     }
 

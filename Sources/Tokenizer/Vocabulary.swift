@@ -35,7 +35,13 @@ public struct Vocabulary: Sendable {
     /// One type per token; all `.normal` when the source gives none.
     public var tokenTypes: [TokenType]
     /// Byte-level BPE merges, "left right", in priority order (index = rank). Empty for SentencePiece.
-    public var merges: [String]
+    public var merges: [String] {
+        get { mergeLines.strings }
+        set { mergeLines = .strings(newValue) }
+    }
+    /// The merges as stored: GGUF metadata hands them over as bytes, which the BPE loader reads
+    /// without ever building the `String`s.
+    var mergeLines: MergeLines
     public var bosID: Int?
     public var eosID: Int?
     public var unknownID: Int?
@@ -58,7 +64,7 @@ public struct Vocabulary: Sendable {
         self.tokens = tokens
         self.scores = scores
         self.tokenTypes = tokenTypes.isEmpty ? Array(repeating: .normal, count: tokens.count) : tokenTypes
-        self.merges = merges
+        mergeLines = .strings(merges)
         self.bosID = bosID
         self.eosID = eosID
         self.unknownID = unknownID

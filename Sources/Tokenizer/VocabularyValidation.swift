@@ -16,6 +16,8 @@ struct CheckedVocabulary {
     var byteValues: [Int: UInt8] = [:]
     /// Whether llama.cpp's `llama_detokenize` runs its space clean-up for this vocabulary.
     var cleansSpaces: Bool
+    /// For byte-level BPE, the key tables that checked for duplicates, for the model to reuse.
+    var byteLevelTables: ByteLevelTables?
 
     /// Texts llama.cpp treats as end of generation whatever the metadata says (`special_eog_ids`).
     static let endOfGenerationTexts: Set<String> = [
@@ -67,9 +69,25 @@ struct CheckedVocabulary {
         // Texts: llama.cpp renames empty ones ("[EMPTY_i]") and refuses duplicates.
         texts = v.tokens
         for i in 0 ..< n where texts[i].isEmpty { texts[i] = "[EMPTY_\(i)]" }
-        let table = TokenTextTable(texts: texts)
-        if let dup = table.firstDuplicate { throw .duplicateToken(id: dup, text: texts[dup]) }
-        func id(_ text: String) -> Int? { table.id(of: text) }
+        // Byte-level BPE builds a table of byte keys anyway, and duplicate keys are duplicate texts:
+        // checking with it spares a second table of every text. The few lookups by text below then
+        // scan (they are rare: see where `id` is called).
+        let textTable: TokenTextTable?
+        if v.kind == .byteLevelBPE, let tables = ByteLevelTables(tokens: texts) {
+            if let dup = tables.firstDuplicate { throw .duplicateToken(id: dup, text: texts[dup]) }
+            byteLevelTables = tables
+            textTable = nil
+        } else {
+            let table = TokenTextTable(texts: texts)
+            if let dup = table.firstDuplicate { throw .duplicateToken(id: dup, text: texts[dup]) }
+            textTable = table
+        }
+        let allTexts = texts
+        func id(_ text: String) -> Int? {
+            if let textTable { return textTable.id(of: text) }
+            let target = Array(text.utf8)
+            return allTexts.firstIndex { $0.utf8.count == target.count && $0.utf8.elementsEqual(target) }
+        }
         types = v.tokenTypes
         for (i, t) in types.enumerated() where t == .byte {
             guard let b = Self.byteValue(texts[i]) else {
@@ -112,8 +130,8 @@ struct CheckedVocabulary {
         // o200k_harmony / solar-open: with <|return|> and <|call|> present, <|end|> is not an end.
         let finalTexts = texts
         let eogTexts = Set(eog.map { finalTexts[$0] })
-        if let end = id("<|end|>"), eog.contains(end), eogTexts.contains("<|return|>") || eogTexts.contains("<|flush|>"),
-            eogTexts.contains("<|call|>") || eogTexts.contains("<|calls|>") {
+        if eogTexts.contains("<|return|>") || eogTexts.contains("<|flush|>"),
+            eogTexts.contains("<|call|>") || eogTexts.contains("<|calls|>"), let end = id("<|end|>"), eog.contains(end) {
             eog.remove(end)
             types[end] = .userDefined
         }

@@ -7,8 +7,8 @@ import Tokenizer
 /// `sparrow bench-tokenizer`: how fast a vocabulary loads and encodes. A benchmark, not a test: it
 /// prints numbers and the bars, and fails only when the model cannot be read.
 ///
-/// Times are wall-clock, and the thread's CPU time beside them: on a busy machine the CPU time is
-/// what the code costs, the wall time what it got.
+/// Times are wall-clock, and the process's CPU time beside them (all threads: loading parses merge
+/// lines on two): on a busy machine the CPU time is what the code costs, the wall time what it got.
 struct BenchTokenizer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-tokenizer",
@@ -93,7 +93,7 @@ struct BenchTokenizer: ParsableCommand {
 
 }
 
-/// Wall-clock and this thread's CPU time since the last lap.
+/// Wall-clock and the process's CPU time (every thread's) since the last lap.
 struct Stopwatch {
     struct Lap {
         var wall: Double
@@ -101,11 +101,11 @@ struct Stopwatch {
     }
 
     private var wallStart = ContinuousClock.now
-    private var cpuStart = Stopwatch.threadCPUSeconds()
+    private var cpuStart = Stopwatch.processCPUSeconds()
 
     /// Seconds since creation or the previous lap.
     mutating func lap() -> Lap {
-        let now = ContinuousClock.now, cpu = Self.threadCPUSeconds()
+        let now = ContinuousClock.now, cpu = Self.processCPUSeconds()
         let d = now - wallStart
         let lap = Lap(wall: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, cpu: cpu - cpuStart)
         wallStart = now
@@ -113,9 +113,9 @@ struct Stopwatch {
         return lap
     }
 
-    static func threadCPUSeconds() -> Double {
+    static func processCPUSeconds() -> Double {
         var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }

@@ -3,26 +3,49 @@
 /// The optional accessors (`string(_:)`, `int(_:)` …) answer `nil` when a key is absent; the
 /// `require…` forms throw `GGUFError.missingKey` or `GGUFError.typeMismatch` naming the key.
 public struct GGUFMetadata: Sendable, Equatable {
-    /// The pairs in the order the file stores them.
-    public let entries: [(key: String, value: GGUFValue)]
+    /// The pairs as parsed; a string array held in `stringArrays` has an empty placeholder here.
+    private let stored: [(key: String, value: GGUFValue)]
     private let index: [String: Int]
+    /// Top-level string arrays by entry index, kept as bytes until someone asks for `String`s.
+    private let stringArrays: [Int: GGUFStringArray]
 
-    init(entries: [(key: String, value: GGUFValue)], index: [String: Int]) {
-        self.entries = entries
+    init(entries: [(key: String, value: GGUFValue)], index: [String: Int], stringArrays: [Int: GGUFStringArray] = [:]) {
+        stored = entries
         self.index = index
+        self.stringArrays = stringArrays
     }
 
     public static func == (a: GGUFMetadata, b: GGUFMetadata) -> Bool {
-        a.entries.count == b.entries.count
-            && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        a.count == b.count && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
-    public var count: Int { entries.count }
-    public var keys: [String] { entries.map(\.key) }
+    /// The pairs in the order the file stores them. String arrays become `[String]` here, on every
+    /// call; read one key with the subscript, or `stringArrayBytes(_:)`, to avoid that.
+    public var entries: [(key: String, value: GGUFValue)] {
+        stored.indices.map { (stored[$0].key, value(at: $0)) }
+    }
+
+    public var count: Int { stored.count }
+    public var keys: [String] { stored.map(\.key) }
 
     public subscript(key: String) -> GGUFValue? {
         guard let i = index[key] else { return nil }
-        return entries[i].value
+        return value(at: i)
+    }
+
+    /// Whether `key` is present (without building its value).
+    public func contains(_ key: String) -> Bool { index[key] != nil }
+
+    private func value(at i: Int) -> GGUFValue {
+        if let strings = stringArrays[i] { return .array(.string(strings.strings)) }
+        return stored[i].value
+    }
+
+    /// The string array `key` as UTF-8 bytes without a `String` per element, when the parser kept
+    /// it that way (a top-level string array: a vocabulary's tokens and merges); nil otherwise, in
+    /// which case `array(_:)` still has it.
+    public func stringArrayBytes(_ key: String) -> GGUFStringArray? {
+        index[key].flatMap { stringArrays[$0] }
     }
 
     public func string(_ key: String) -> String? { self[key]?.stringValue }

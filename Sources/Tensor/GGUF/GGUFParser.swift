@@ -32,15 +32,23 @@ struct GGUFParser {
         var entries: [(key: String, value: GGUFValue)] = []
         entries.reserveCapacity(Int(kvCount))
         var index: [String: Int] = [:]
+        var stringArrays: [Int: GGUFStringArray] = [:]
         for i in 0..<Int(kvCount) {
             let key = try cursor.readString("metadata key #\(i)")
             let typeID = try cursor.read(UInt32.self, "type of metadata '\(key)'")
-            let value = try readValue(typeID: typeID, key: key, depth: 0)
+            // String arrays stay bytes (validated) until asked for: see `GGUFStringArray`.
+            let value: GGUFValue
+            if typeID == GGUFValueType.array.rawValue, let strings = try readStringArray(key: key) {
+                stringArrays[entries.count] = strings
+                value = .array(.string([]))
+            } else {
+                value = try readValue(typeID: typeID, key: key, depth: 0)
+            }
             guard index[key] == nil else { throw .duplicateKey(key) }
             index[key] = entries.count
             entries.append((key, value))
         }
-        let metadata = GGUFMetadata(entries: entries, index: index)
+        let metadata = GGUFMetadata(entries: entries, index: index, stringArrays: stringArrays)
 
         var alignment = GGUFFile.defaultAlignment
         if let a = metadata["general.alignment"] {
