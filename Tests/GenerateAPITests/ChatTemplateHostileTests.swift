@@ -133,3 +133,31 @@ struct ChatTemplateHostileTests {
         }
     }
 }
+
+@Suite("Chat templates: depth ceilings")
+struct ChatTemplateCeilingTests {
+    @Test("depth limits set far too high are held to the ceilings the render stack allows")
+    func ceilings() {
+        let loose = TemplateLimits(maxNestingDepth: 1_000_000, maxCallDepth: 1_000_000, maxEvaluationDepth: 1_000_000,
+                                   maxValueDepth: 1_000_000)
+        do {
+            _ = try ChatTemplate(source: "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}", limits: loose)
+            Issue.record("parsed")
+        } catch {
+            #expect(error == .limitExceeded(limit: .nesting, message: "nesting deeper than 256 at line 1"))
+        }
+        do {
+            _ = try ChatTemplate(source: "{% macro f(n) %}{{ [[[[[[[[f(n + 1)]]]]]]]] }}{% endmacro %}{{ f(0) }}", limits: loose).render(variables: [:])
+            Issue.record("rendered")
+        } catch {
+            #expect(error == .limitExceeded(limit: .recursion, message: "evaluation nested deeper than 8000 levels"))
+        }
+        do {
+            _ = try ChatTemplate(source: "{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}", limits: loose)
+                .render(variables: [:])
+            Issue.record("rendered")
+        } catch {
+            #expect(error == .limitExceeded(limit: .nesting, message: "a value nested deeper than 1024 levels"))
+        }
+    }
+}

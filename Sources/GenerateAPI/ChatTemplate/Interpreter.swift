@@ -92,9 +92,9 @@ final class Interpreter {
     /// Enters one level of interpreter recursion; balanced by `leave()`.
     func enter() throws(TemplateError) {
         depth += 1
-        guard depth <= limits.maxEvaluationDepth else {
+        guard depth <= limits.evaluation else {
             depth -= 1
-            throw .limitExceeded(limit: .recursion, message: "evaluation nested deeper than \(limits.maxEvaluationDepth) levels")
+            throw .limitExceeded(limit: .recursion, message: "evaluation nested deeper than \(limits.evaluation) levels")
         }
     }
 
@@ -299,8 +299,8 @@ extension Interpreter {
 
     private func depthWalk(_ v: Value, level: Int, visited: inout Int) throws(TemplateError) {
         visited += 1
-        guard level <= limits.maxValueDepth else {
-            throw .limitExceeded(limit: .nesting, message: "a value nested deeper than \(limits.maxValueDepth) levels")
+        guard level <= limits.valueDepth else {
+            throw .limitExceeded(limit: .nesting, message: "a value nested deeper than \(limits.valueDepth) levels")
         }
         switch v {
         case let .list(a), let .tuple(a), let .dictView(_, a):
