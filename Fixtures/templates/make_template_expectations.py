@@ -686,7 +686,51 @@ def random_templates(count, seed=20241127):
     return [(f"random-{i:03d}", body(0), {"x": 1, "xs": [1, 2, 3], "s": " s "}) for i in range(count)]
 
 
+def random_expressions(count, seed=1127):
+    """Seeded random expressions over jinja2's operators, filters, tests and methods, printed with
+    `{{ }}`: a differential test of evaluation and printing (errors compared by kind only)."""
+    import random
+    rng = random.Random(seed)
+    atoms = ["0", "1", "-2", "7", "2.5", "-0.5", "1e3", "''", "'ab'", "' Hi there '", "'a,b'", "'é🦀'", "none", "true", "false",
+             "[]", "[1, 2, 3]", "['x', 'y']", "(1, 'a')", "{}", "{'k': 1, 'j': [2]}", "n", "f", "s", "xs", "d", "missing", "ms"]
+    binary = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "and", "or", "in", "not in"]
+    filters = ["length", "trim", "upper", "lower", "title", "capitalize", "string", "first", "last", "join", "join(', ')",
+               "default('D')", "int", "float", "list", "reverse", "tojson", "abs", "sort", "unique | list", "sum", "min", "max",
+               "count", "replace('a', 'b')", "indent(2)", "map('string') | list", "select | list", "items | list",
+               "selectattr('role', 'equalto', 'user') | list", "map(attribute='content') | list", "dictsort", "wordcount", "center(9)"]
+    tests = ["defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence",
+             "odd", "even", "divisibleby 3", "equalto 1", "in [1, 'ab']", "true", "false", "boolean", "lower", "upper"]
+    methods = ["strip()", "upper()", "lower()", "split()", "split(',')", "startswith('a')", "endswith('b')", "replace('a', 'z')",
+               "title()", "find('b')", "count('a')", "lstrip('a')", "rstrip()", "capitalize()", "items() | list", "keys() | list",
+               "values() | list", "get('k')", "get('zz', 0)", "index(1)", "count(1)", "splitlines()"]
+
+    def expr(depth):
+        r = rng.random()
+        if depth >= 3 or r < 0.25:
+            return rng.choice(atoms)
+        if r < 0.5:
+            return "(" + expr(depth + 1) + " " + rng.choice(binary) + " " + expr(depth + 1) + ")"
+        if r < 0.65:
+            return "(" + expr(depth + 1) + " | " + rng.choice(filters) + ")"
+        if r < 0.75:
+            return "(" + expr(depth + 1) + " is " + rng.choice(["", "not "]) + rng.choice(tests) + ")"
+        if r < 0.85:
+            return "(" + expr(depth + 1) + ")." + rng.choice(methods)
+        if r < 0.9:
+            return "(" + expr(depth + 1) + " if " + expr(depth + 1) + " else " + expr(depth + 1) + ")"
+        if r < 0.95:
+            # Subscripts of variables only: jinja2 folds constant subexpressions at compile time,
+            # where a failed slice becomes undefined instead of Python's TypeError.
+            return rng.choice(["s", "xs", "d", "ms", "n", "f", "missing"]) + "[" + rng.choice(["0", "-1", "1:", "::-1", "'k'", ":2", "5"]) + "]"
+        return "(not " + expr(depth + 1) + ")"
+
+    variables = {"n": 3, "f": 1.5, "s": "Hello, World", "xs": [3, 1, 2], "d": {"k": "v", "a": 1},
+                 "ms": [m("user", "U"), m("assistant", "A")]}
+    return [(f"fuzz-{i:03d}", "{{ " + expr(0) + " }}", variables) for i in range(count)]
+
+
 FEATURES += random_templates(300)
+FEATURES += random_expressions(400)
 
 
 def render(template_source, variables):
@@ -699,7 +743,7 @@ def render(template_source, variables):
     except jinja2.exceptions.TemplateError as e:
         # raise_exception raises a bare TemplateError.
         return {"error": "raised", "message": e.message}
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, jinja2.exceptions.SecurityError) as e:
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, AttributeError, jinja2.exceptions.SecurityError) as e:
         return {"error": type(e).__name__, "message": str(e)}
 
 

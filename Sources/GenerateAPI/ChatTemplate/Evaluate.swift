@@ -287,6 +287,7 @@ extension Interpreter {
         case let .list(a), let .tuple(a), let .dictView(_, a):
             return a.contains { Python.equal($0, needle) }
         case let .dict(d):
+            guard DictKey(needle) != nil else { throw .type(message: "unhashable type: '\(needle.pythonTypeName)'") }
             return d.get(needle) != nil
         case let .range(start, stop, step):
             guard case let .int(i)? = Python.number(needle) else { return false }

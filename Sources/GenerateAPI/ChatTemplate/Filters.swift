@@ -26,10 +26,8 @@ extension Interpreter {
             if v.isUndefined || (boolean && !v.isTruthy) { return fallback }
             return v
         case "first":
-            if case let .undefined(u) = v { throw .undefined(message: u.message) }
             return try iterate(v).first ?? .undefined(Undefined(message: "No first item, sequence was empty."))
         case "last":
-            if case let .undefined(u) = v { throw .undefined(message: u.message) }
             return try iterate(v).last ?? .undefined(Undefined(message: "No last item, sequence was empty."))
         case "join":
             var items = try iterate(v)
@@ -51,8 +49,10 @@ extension Interpreter {
             var count = -1
             if let c = args.argument(2, "count"), case let .int(n)? = Python.number(c) { count = n }
             return .string(try StringOps.replace(s, old, new, count: count, self))
-        case "int": return try intFilter(v, args)
-        case "float": return try floatFilter(v, args)
+        case "int", "float":
+            // int(Undefined) raises in jinja2, before the default can apply.
+            if case let .undefined(u) = v { throw .undefined(message: u.message) }
+            return name == "int" ? try intFilter(v, args) : try floatFilter(v, args)
         case "list":
             let items = try iterate(v)
             return .list(items)
@@ -72,15 +72,21 @@ extension Interpreter {
             case let .float(d): return .float(abs(d))
             default: throw .type(message: "bad operand type for abs(): '\(v.pythonTypeName)'")
             }
-        case "indent": return .string(try indent(try str(v), args))
-        case "map": return .list(try mapFilter(v, args))
-        case "select", "reject", "selectattr", "rejectattr":
-            return .list(try selectFilter(name, v, args))
+        case "indent":
+            // jinja2's indent appends to its argument: only a string works.
+            if case let .undefined(u) = v { throw .undefined(message: u.message) }
+            guard case let .string(s) = v else { throw .type(message: "indent needs a string, not '\(v.pythonTypeName)'") }
+            return .string(try indent(s, args))
+        case "map", "select", "reject", "selectattr", "rejectattr":
+            // jinja2 yields nothing for a falsy value without iterating it.
+            guard v.isTruthy else { return .list([]) }
+            return .list(name == "map" ? try mapFilter(v, args) : try selectFilter(name, v, args))
         case "unique": return .list(try uniqueFilter(v, args))
         case "sort": return .list(try sortFilter(v, args))
         case "dictsort":
             // dictsort(case_sensitive=False, by='key', reverse=False): the (key, value) pairs, sorted.
-            guard case let .dict(d) = v else { throw .type(message: "dictsort requires a mapping") }
+            if case let .undefined(u) = v { throw .undefined(message: u.message) }
+            guard case let .dict(d) = v else { throw .type(message: "'\(v.pythonTypeName)' object has no attribute 'items'") }
             let byValue = args.argument(1, "by").map { Python.equal($0, .string("value")) } ?? false
             var sortArgs = EvaluatedArguments()
             sortArgs.keyword = [("reverse", args.argument(2, "reverse") ?? .bool(false)),
@@ -365,6 +371,8 @@ extension Interpreter {
         for x in try iterate(v) {
             try step()
             let k = sortKey(try attr.map { (a) throws(TemplateError) in try attributePath(x, a) } ?? x, caseSensitive)
+            // jinja2 keeps the seen keys in a set.
+            guard DictKey(k) != nil || k.isHashableContainer else { throw .type(message: "unhashable type: '\(k.pythonTypeName)'") }
             if !seen.contains(where: { Python.equal($0, k) }) {
                 seen.append(k)
                 out.append(x)

@@ -83,6 +83,9 @@ extension Interpreter {
         case .range:
             elements = try iterate(object); count = elements.count
         default:
+            // jinja2 compiles slices to Python's own `x[a:b]`, bypassing its getitem, so this is
+            // Python's TypeError. (Only a slice of a constant is folded at compile time into an
+            // undefined value; templates do not slice constants.)
             throw .type(message: "'\(object.pythonTypeName)' object is not subscriptable")
         }
         func clamp(_ v: Int?, _ defaultValue: Int) -> Int {
