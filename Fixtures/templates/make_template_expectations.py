@@ -18,6 +18,7 @@ are the ones `render_jinja_template` passes (messages, tools=None, documents=Non
 add_generation_prompt, bos_token, eos_token). When transformers is importable, every conversation
 render is also checked against transformers' own compiled template.
 """
+import copy
 import json
 import os
 import platform
@@ -149,6 +150,10 @@ FEATURES = [
     ("arith-int", "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** 10 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 }} {{ 2 ** -1 }}", {}),
     ("arith-float", "{{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 3 * 1.5 }} {{ 1 + true }}", {}),
     ("arith-precedence", "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 1 ~ 2 * 3 }} {{ 10 - 2 - 3 }} {{ -3 + 5 }}", {}),
+    ("percent-format", "{{ '%s and %d' % ('a', 3) }}|{{ '%05.2f' % 3.14159 }}|{{ '%(k)s-%(j)r' % d }}|{{ '%-5s|%5s' % ('ab', 'cd') }}|{{ '%x %X %o %#x' % (255, 255, 8, 255) }}|{{ '%r' % 'a' }}|{{ '%c%c' % (65, 'b') }}|{{ '100%%' % () }}|{{ '%+d % d' % (5, 5) }}|{{ '%.2s' % 'abc' }}|{{ '%e' % 12345.678 }}|{{ '%g %G' % (0.0001, 1e20) }}|{{ '%s' % [1, 2] }}|{{ '%s' % none }}|{{ '%*d' % (4, 7) }}|{{ '%i' % 3.9 }}|{{ 'no specs' % {} }}", {"d": {"k": "v", "j": 1}}),
+    ("percent-format-too-few", "{{ '%s %s' % 'a' }}", {}),
+    ("percent-format-too-many", "{{ '%s' % (1, 2) }}", {}),
+    ("percent-format-type", "{{ '%d' % 'x' }}", {}),
     ("string-plus-and-tilde", "{{ 'a' + 'b' }} {{ 'a' ~ 1 ~ none ~ true ~ [1] }} {{ 'x' * 3 }} {{ 3 * 'y' }} {{ [1] * 2 }} {{ [1] + [2] }}", {}),
     ("compare", "{{ 1 < 2 }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 'a' < 'b' }} {{ 1 == 1.0 }} {{ 1 == true }} {{ 'a' != 'b' }} {{ [1, 2] < [1, 3] }} {{ none == none }}", {}),
     ("logic", "{{ true and 'x' }} {{ 0 or 'y' }} {{ not 0 }} {{ not 'a' }} {{ '' or [] }} {{ none and 1 }} {{ not x is defined }}", {}),
@@ -695,7 +700,7 @@ def random_expressions(count, seed=1127):
              "[]", "[1, 2, 3]", "['x', 'y']", "(1, 'a')", "{}", "{'k': 1, 'j': [2]}", "n", "f", "s", "xs", "d", "missing", "ms"]
     binary = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "and", "or", "in", "not in"]
     filters = ["length", "trim", "upper", "lower", "title", "capitalize", "string", "first", "last", "join", "join(', ')",
-               "default('D')", "int", "float", "list", "reverse", "tojson", "abs", "sort", "unique | list", "sum", "min", "max",
+               "default('D')", "int", "float", "list", "reverse | list", "tojson", "abs", "sort", "unique | list", "sum", "min", "max",
                "count", "replace('a', 'b')", "indent(2)", "map('string') | list", "select | list", "items | list",
                "selectattr('role', 'equalto', 'user') | list", "map(attribute='content') | list", "dictsort", "wordcount", "center(9)"]
     tests = ["defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence",
@@ -730,7 +735,7 @@ def random_expressions(count, seed=1127):
 
 
 FEATURES += random_templates(300)
-FEATURES += random_expressions(400)
+FEATURES += random_expressions(int(os.environ.get("FUZZ_COUNT", "400")), seed=int(os.environ.get("FUZZ_SEED", "1127")))
 
 
 def render(template_source, variables):
@@ -786,7 +791,10 @@ def main():
         f.write("\n")
     features = []
     for name, source, variables in FEATURES:
-        features.append({"name": name, "template": source, "variables": variables, **render(source, variables)})
+        # A render may mutate its variables (indent appends to a list it is given), so each case
+        # renders and records its own copy.
+        features.append({"name": name, "template": source, "variables": copy.deepcopy(variables),
+                         **render(source, copy.deepcopy(variables))})
     with open(os.path.join(HERE, "features.json"), "w", encoding="utf-8") as f:
         json.dump({"versions": versions, "cases": features}, f, ensure_ascii=False, indent=1)
         f.write("\n")

@@ -128,6 +128,8 @@ extension Interpreter {
     // MARK: operators
 
     func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws(TemplateError) -> Value {
+        // str % anything is Python's string formatting (an undefined right side included).
+        if case .modulo = op, case let .string(format) = a { return .string(try percentFormat(format, b)) }
         if case let .undefined(u) = a { throw .undefined(message: u.message) }
         if case let .undefined(u) = b { throw .undefined(message: u.message) }
         if let x = Python.number(a), let y = Python.number(b) { return try arithmetic(op, x, y) }
@@ -145,8 +147,6 @@ extension Interpreter {
             return try repeated(a, b)
         case (.multiply, _, .string), (.multiply, _, .list), (.multiply, _, .tuple):
             return try repeated(b, a)
-        case (.modulo, .string, _):
-            throw .runtime(message: "printf-style string formatting ('%' on a string) is not supported")
         default:
             if case .add = op, case .string = a {
                 throw .type(message: "can only concatenate str (not \"\(b.pythonTypeName)\") to str")

@@ -113,7 +113,15 @@ extension Interpreter {
             }
             return best
         case "wordcount":
-            return .int(StringOps.splitWhitespace(try str(v)).count)
+            // len(re.findall(r"\w+", str(value))): runs of letters, digits and underscores.
+            var count = 0
+            var inWord = false
+            for u in try str(v).unicodeScalars {
+                let word = u == "_" || u.properties.isAlphabetic || u.properties.numericType != nil
+                if word && !inWord { count += 1 }
+                inWord = word
+            }
+            return .int(count)
         case "center":
             let s = try str(v)
             let width = try intValue(args.argument(0, "width") ?? .int(80))
@@ -372,7 +380,7 @@ extension Interpreter {
             try step()
             let k = sortKey(try attr.map { (a) throws(TemplateError) in try attributePath(x, a) } ?? x, caseSensitive)
             // jinja2 keeps the seen keys in a set.
-            guard DictKey(k) != nil || k.isHashableContainer else { throw .type(message: "unhashable type: '\(k.pythonTypeName)'") }
+            guard DictKey(k) != nil || k.isHashableContainer || k.isUndefined else { throw .type(message: "unhashable type: '\(k.pythonTypeName)'") }
             if !seen.contains(where: { Python.equal($0, k) }) {
                 seen.append(k)
                 out.append(x)
