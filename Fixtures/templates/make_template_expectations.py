@@ -734,7 +734,7 @@ def random_expressions(count, seed=1127):
     return [(f"fuzz-{i:03d}", "{{ " + expr(0) + " }}", variables) for i in range(count)]
 
 
-FEATURES += random_templates(300)
+FEATURES += random_templates(int(os.environ.get("RANDOM_COUNT", "300")), seed=int(os.environ.get("RANDOM_SEED", "20241127")))
 FEATURES += random_expressions(int(os.environ.get("FUZZ_COUNT", "400")), seed=int(os.environ.get("FUZZ_SEED", "1127")))
 
 

@@ -35,6 +35,19 @@ struct ChatTemplateHostileTests {
         expectLimit(.steps, "{% for a in range(100000) %}{{ range(100000) | join }}{% endfor %}", limits: Self.small)
     }
 
+    @Test("work hidden in one operation on a large value is charged: length, search, comparison, sort, unique")
+    func hiddenWork() {
+        expectLimit(.steps, "{% set big = 'x' * 4000000 %}{% for i in range(100000) %}{{ big | length }}{% endfor %}", limits: Self.small)
+        // Linear search: a naive one would take 10^11 byte comparisons on the first iteration.
+        expectLimit(.steps, "{% set big = 'a' * 1000000 %}{% set needle = 'a' * 500000 ~ 'b' %}{% for i in range(100000) %}{{ needle in big }}{% endfor %}",
+                    limits: Self.small)
+        expectLimit(.steps, "{% set l = range(100000) | list %}{% for i in range(100000) %}{{ 99999 in l }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% set l = [range(50000) | list] * 4 %}{% for i in range(100000) %}{{ l == l }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% for i in range(100000) %}{{ range(100000) | list | sort | length }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% for i in range(100000) %}{{ range(100000) | list | unique | list | length }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% set d = {} %}{% set k = 'k' * 4000000 %}{% for i in range(100000) %}{{ d[k] }}{% endfor %}", limits: Self.small)
+    }
+
     @Test("the default step budget ends an endless template", .timeLimit(.minutes(1)))
     func defaultSteps() {
         let start = ContinuousClock.now

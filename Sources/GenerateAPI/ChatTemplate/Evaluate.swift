@@ -30,6 +30,7 @@ extension Interpreter {
             var d = Dict()
             for (k, v) in pairs {
                 let key = try evaluate(k, scope)
+                try charge(key)
                 guard d.set(key, try evaluate(v, scope)) else { throw .type(message: "unhashable type: '\(key.pythonTypeName)'") }
             }
             try checkDepth(.dict(d))
@@ -128,6 +129,8 @@ extension Interpreter {
     // MARK: operators
 
     func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws(TemplateError) -> Value {
+        try charge(a)
+        try charge(b)
         // str % anything is Python's string formatting (an undefined right side included).
         if case .modulo = op, case let .string(format) = a { return .string(try percentFormat(format, b)) }
         if case let .undefined(u) = a { throw .undefined(message: u.message) }
@@ -255,15 +258,17 @@ extension Interpreter {
     }
 
     func compare(_ op: CompareOperator, _ a: Value, _ b: Value) throws(TemplateError) -> Bool {
+        try charge(a)
+        try charge(b)
         switch op {
-        case .equal: return Python.equal(a, b)
-        case .notEqual: return !Python.equal(a, b)
+        case .equal: return try equal(a, b)
+        case .notEqual: return !(try equal(a, b))
         case .in: return try contains(b, a)
         case .notIn: return !(try contains(b, a))
         default:
             if case let .undefined(u) = a { throw .undefined(message: u.message) }
             if case let .undefined(u) = b { throw .undefined(message: u.message) }
-            guard let c = Python.compare(a, b) else {
+            guard let c = try order(a, b) else {
                 throw .type(message: "'\(op.rawValue)' not supported between instances of '\(a.pythonTypeName)' and '\(b.pythonTypeName)'")
             }
             switch op {
@@ -285,7 +290,8 @@ extension Interpreter {
             }
             return StringOps.find(n, in: s) != nil
         case let .list(a), let .tuple(a), let .dictView(_, a):
-            return a.contains { Python.equal($0, needle) }
+            for x in a where try equal(x, needle) { return true }
+            return false
         case let .dict(d):
             guard DictKey(needle) != nil else { throw .type(message: "unhashable type: '\(needle.pythonTypeName)'") }
             return d.get(needle) != nil

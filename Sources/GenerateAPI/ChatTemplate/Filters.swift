@@ -5,6 +5,7 @@ extension Interpreter {
 
     func filter(_ name: String, _ v: Value, _ args: EvaluatedArguments) throws(TemplateError) -> Value {
         try step()
+        try charge(v)
         switch name {
         case "trim":
             let chars: String?
@@ -108,7 +109,7 @@ extension Interpreter {
                 return .undefined(Undefined(message: name == "min" ? "No smallest item, sequence was empty." : "No largest item, sequence was empty."))
             }
             for x in items.dropFirst() {
-                let c = try order(sortKey(x, caseSensitive), sortKey(best, caseSensitive))
+                let c = try sortOrder(sortKey(x, caseSensitive), sortKey(best, caseSensitive))
                 if name == "min" ? c < 0 : c > 0 { best = x }
             }
             return best
@@ -339,8 +340,9 @@ extension Interpreter {
         return v
     }
 
-    private func order(_ a: Value, _ b: Value) throws(TemplateError) -> Int {
-        guard let c = Python.compare(a, b) else {
+    /// Python's ordering for sort, min and max: a TypeError for incomparable values.
+    private func sortOrder(_ a: Value, _ b: Value) throws(TemplateError) -> Int {
+        guard let c = try order(a, b) else {
             throw .type(message: "'<' not supported between instances of '\(a.pythonTypeName)' and '\(b.pythonTypeName)'")
         }
         return c
@@ -355,34 +357,54 @@ extension Interpreter {
             let k = try attr.map { (a) throws(TemplateError) in try attributePath(x, a) } ?? x
             keyed.append((sortKey(k, caseSensitive), x))
         }
-        try step(keyed.count * 8)
-        // A stable insertion-merge sort that can throw on incomparable keys, as Python's sorted does.
-        var sorted: [(key: Value, value: Value)] = []
-        sorted.reserveCapacity(keyed.count)
-        for item in keyed {
-            var lo = 0, hi = sorted.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                let c = try order(item.key, sorted[mid].key)
-                if reverse ? c > 0 : c < 0 { hi = mid } else { lo = mid + 1 }
+        // A stable bottom-up merge sort whose comparisons can throw on incomparable keys, as
+        // Python's sorted does; each comparison is a step.
+        var items = keyed
+        var buffer = keyed
+        var width = 1
+        while width < items.count {
+            var start = 0
+            while start < items.count {
+                let mid = min(start + width, items.count), end = min(start + 2 * width, items.count)
+                var i = start, j = mid, k = start
+                while i < mid && j < end {
+                    try step()
+                    let c = try sortOrder(items[j].key, items[i].key)
+                    // Take from the right run only when strictly before, which keeps equal keys in order.
+                    if reverse ? c > 0 : c < 0 { buffer[k] = items[j]; j += 1 } else { buffer[k] = items[i]; i += 1 }
+                    k += 1
+                }
+                while i < mid { buffer[k] = items[i]; i += 1; k += 1 }
+                while j < end { buffer[k] = items[j]; j += 1; k += 1 }
+                start = end
             }
-            sorted.insert(item, at: lo)
+            swap(&items, &buffer)
+            width *= 2
         }
-        return sorted.map(\.value)
+        return items.map(\.value)
     }
 
     private func uniqueFilter(_ v: Value, _ args: EvaluatedArguments) throws(TemplateError) -> [Value] {
         let caseSensitive = args.argument(0, "case_sensitive")?.isTruthy ?? false
         let attr = args.argument(1, "attribute")
-        var seen: [Value] = []
+        // jinja2 keeps the seen keys in a set: scalars are hashed here, tuples (rare) compared.
+        var seenKeys = Set<DictKey>()
+        var seenOther: [Value] = []
         var out: [Value] = []
         for x in try iterate(v) {
             try step()
             let k = sortKey(try attr.map { (a) throws(TemplateError) in try attributePath(x, a) } ?? x, caseSensitive)
-            // jinja2 keeps the seen keys in a set.
-            guard DictKey(k) != nil || k.isHashableContainer || k.isUndefined else { throw .type(message: "unhashable type: '\(k.pythonTypeName)'") }
-            if !seen.contains(where: { Python.equal($0, k) }) {
-                seen.append(k)
+            try charge(k)
+            if let key = DictKey(k) {
+                if seenKeys.insert(key).inserted { out.append(x) }
+                continue
+            }
+            guard k.isHashableContainer || k.isUndefined else { throw .type(message: "unhashable type: '\(k.pythonTypeName)'") }
+            try step(seenOther.count)
+            var seen = false
+            for s in seenOther where try equal(s, k) { seen = true; break }
+            if !seen {
+                seenOther.append(k)
                 out.append(x)
             }
         }

@@ -54,6 +54,34 @@ final class Interpreter {
         }
     }
 
+    /// Charges work proportional to the size of a value an operation reads in full (searching,
+    /// comparing, hashing, counting): one step per 64 bytes of a string, per 4 elements of a
+    /// container. Without it a loop over `big | length` would do unbounded work in few steps.
+    func charge(_ v: Value) throws(TemplateError) {
+        switch v {
+        case let .string(s): try step(s.utf8.count >> 6)
+        case let .list(a), let .tuple(a), let .dictView(_, a): try step(a.count >> 2)
+        case let .dict(d): try step(d.count >> 2)
+        default: break
+        }
+    }
+
+    /// Python's `==`, with the comparison's work charged afterwards (bounded by the values' sizes,
+    /// which were charged when they were built).
+    func equal(_ a: Value, _ b: Value) throws(TemplateError) -> Bool {
+        var work = 0
+        let r = Python.equal(a, b, work: &work)
+        try step(work >> 2)
+        return r
+    }
+
+    func order(_ a: Value, _ b: Value) throws(TemplateError) -> Int? {
+        var work = 0
+        let r = Python.compare(a, b, work: &work)
+        try step(work >> 2)
+        return r
+    }
+
     /// Checks a string of `bytes` and charges building it: one step per 64 bytes.
     func reserve(_ bytes: Int, what: String) throws(TemplateError) {
         try checkSize(bytes, what: what)

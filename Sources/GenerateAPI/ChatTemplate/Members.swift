@@ -33,6 +33,7 @@ extension Interpreter {
 
     func item(_ object: Value, _ key: Value) throws(TemplateError) -> Value {
         if case let .undefined(u) = object { throw .undefined(message: u.message) }
+        try charge(key)
         switch (object, key) {
         case let (.dict(d), _):
             // An unhashable key is a TypeError in Python, which jinja2's getitem turns into undefined.
@@ -180,6 +181,8 @@ extension Interpreter {
     }
 
     func callMethod(_ receiver: Value, _ name: String, _ args: EvaluatedArguments) throws(TemplateError) -> Value {
+        try charge(receiver)
+        for a in args.positional { try charge(a) }
         switch receiver {
         case let .string(s): return try StringOps.method(name, s, args, self)
         case let .dict(d):
@@ -193,8 +196,13 @@ extension Interpreter {
             }
         case let .list(a), let .tuple(a):
             guard let needle = args.positional.first else { throw .type(message: "\(name)() takes exactly one argument (0 given)") }
-            if name == "count" { return .int(a.filter { Python.equal($0, needle) }.count) }
-            guard let i = a.firstIndex(where: { Python.equal($0, needle) }) else {
+            var matches: [Int] = []
+            for (i, x) in a.enumerated() where try equal(x, needle) {
+                matches.append(i)
+                if name != "count" { break }
+            }
+            if name == "count" { return .int(matches.count) }
+            guard let i = matches.first else {
                 throw .runtime(message: "\(Python.repr(needle)) is not in list")
             }
             return .int(i)

@@ -5,6 +5,7 @@ extension Interpreter {
 
     func test(_ name: String, _ v: Value, _ args: EvaluatedArguments) throws(TemplateError) -> Bool {
         try step()
+        try charge(v)
         let arg = args.positional.first
         switch name {
         case "defined": return !v.isUndefined
@@ -39,9 +40,9 @@ extension Interpreter {
             let divisor: Value = name == "divisibleby" ? (arg ?? .none) : .int(2)
             let r = try binary(.modulo, v, divisor)
             if case .string = v { throw .type(message: "not all arguments converted during string formatting") }
-            return Python.equal(r, .int(name == "odd" ? 1 : 0))
-        case "eq", "equalto", "==": return Python.equal(v, arg ?? .none)
-        case "ne", "!=": return !Python.equal(v, arg ?? .none)
+            return try equal(r, .int(name == "odd" ? 1 : 0))
+        case "eq", "equalto", "==": return try equal(v, arg ?? .none)
+        case "ne", "!=": return !(try equal(v, arg ?? .none))
         case "lt", "lessthan", "<": return try compare(.less, v, arg ?? .none)
         case "le", "<=": return try compare(.lessOrEqual, v, arg ?? .none)
         case "gt", "greaterthan", ">": return try compare(.greater, v, arg ?? .none)
