@@ -170,6 +170,7 @@ FEATURES = [
     ("dict-methods", "{{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 'dflt') }} {% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", {"d": {"a": 1, "b": 2}}),
     ("dict-items-print", "{{ d.items() }}", {"d": {"a": 1}}),
     ("string-methods", "{{ ' x '.strip() }}|{{ 'xxaxx'.strip('x') }}|{{ ' a '.lstrip() }}|{{ ' a '.rstrip() }}|{{ 'abc'.startswith('a') }} {{ 'abc'.endswith(('x', 'c')) }} {{ 'a b  c'.split() }} {{ 'a,b,,c'.split(',') }} {{ 'a,b,c'.split(',', 1) }} {{ 'a,b,c'.rsplit(',', 1) }} {{ 'Hi'.upper() }} {{ 'Hi'.lower() }} {{ 'aXa'.replace('a', 'b') }} {{ 'hello world'.title() }} {{ \"they're 1st\".title() }} {{ 'hELLO'.capitalize() }}", {}),
+    ("string-rfind", "{{ 'abcabc'.rfind('c') }} {{ 'abc'.rfind('z') }} {{ 'aéaé'.rfind('é') }} {{ 'abc'.rfind('') }} {{ ''.rfind('') }} {{ 'aaa'.rfind('aa') }}", {}),
     ("string-methods-2", "{{ 'abcabc'.find('c') }} {{ 'abc'.find('z') }} {{ 'aaa'.count('a') }} {{ '-'.join(['a', 'b']) }} {{ 'a\\nb\\r\\nc'.splitlines() }} {{ 'x'.replace('', '-') }} {{ 'ab'.removeprefix('a') }} {{ '12'.isdigit() }}", {}),
     ("unicode-case", "{{ s | lower }}|{{ s | upper }}|{{ s | title }}|{{ s | capitalize }}|{{ s.title() }}|{{ s.lower() }}|{{ t | title }}|{{ t.title() }}|{{ u.upper() }}", {"s": "ΣΊΣΥΦΟΣ ΟΔΟΣ. Σ ΑΣ'Σ", "t": "ǆemal ǉubljana o'neil x-ray (a)b", "u": "straße ﬁ ŉ"}),
     ("unicode-length-index", "{{ s | length }} {{ s[1] }} {{ s[::-1] }} {{ s | upper }} {{ s.title() }}", {"s": "e\u0301\u00df\U0001F980x"}),

@@ -45,6 +45,7 @@ struct ChatTemplateHostileTests {
         expectLimit(.steps, "{% set l = [range(50000) | list] * 4 %}{% for i in range(100000) %}{{ l == l }}{% endfor %}", limits: Self.small)
         expectLimit(.steps, "{% for i in range(100000) %}{{ range(100000) | list | sort | length }}{% endfor %}", limits: Self.small)
         expectLimit(.steps, "{% for i in range(100000) %}{{ range(100000) | list | unique | list | length }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% set big = 'a' * 1000000 %}{% for i in range(100000) %}{{ big.rfind('a') }}{{ big[0] }}{{ big[1:2] }}{% endfor %}", limits: Self.small)
         expectLimit(.steps, "{% set d = {} %}{% set k = 'k' * 4000000 %}{% for i in range(100000) %}{{ d[k] }}{% endfor %}", limits: Self.small)
     }
 

@@ -45,6 +45,7 @@ extension Interpreter {
             }
         case let (.string(s), _):
             if case let .int(i)? = Python.number(key) {
+                try charge(object)
                 let scalars = Array(s.unicodeScalars)
                 let j = i < 0 ? i + scalars.count : i
                 if j >= 0 && j < scalars.count { return .string(String(scalars[j])) }
@@ -65,6 +66,7 @@ extension Interpreter {
     /// Python's slice semantics (`slice.indices`): clamped bounds, negative indices and steps.
     func slice(_ object: Value, _ start: Value?, _ stop: Value?, _ stride: Value?) throws(TemplateError) -> Value {
         if case let .undefined(u) = object { throw .undefined(message: u.message) }
+        try charge(object)
         func bound(_ v: Value?) throws(TemplateError) -> Int? {
             guard let v else { return nil }
             if case .none = v { return nil }

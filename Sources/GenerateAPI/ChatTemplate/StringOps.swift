@@ -260,12 +260,10 @@ enum StringOps {
             guard case let .string(n)? = a0 else { throw .type(message: "\(name)() argument must be str") }
             var found: Int?
             if name == "rfind" {
-                var at = 0
-                while let f = find(n, in: s, from: at) {
-                    found = f
-                    at = f + 1
-                    try interpreter.step()
-                    if n.isEmpty && f >= s.unicodeScalars.count { break }
+                // The last occurrence is the first one in the reversed bytes: one linear search.
+                let h = Array(s.utf8)
+                if let r = findBytes(Array(n.utf8.reversed()), in: h.reversed()) {
+                    found = scalarCount(h[0..<(h.count - r - n.utf8.count)])
                 }
             } else {
                 found = find(n, in: s)
