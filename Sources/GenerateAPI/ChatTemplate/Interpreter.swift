@@ -243,6 +243,7 @@ final class Interpreter {
             // Checked after storing, from the namespace: storing a namespace in itself (or in
             // anything it holds) makes a cycle, which the bounded walk reports; the old value is
             // put back so no cycle outlives the error.
+            try Self.checkNamespaceAttribute(attribute)
             let old = ns.attributes.get(attribute)
             ns.attributes.set(.string(attribute), value)
             do {

@@ -171,6 +171,7 @@ extension Interpreter {
             for (k, v) in args.keyword { d.set(.string(k), v) }
             try checkDepth(.dict(d))
             if case .dict = f { return .dict(d) }
+            for case let .string(name) in d.keys { try Self.checkNamespaceAttribute(name) }
             let ns = Namespace()
             ns.attributes = d
             return .namespace(ns)
@@ -179,6 +180,13 @@ extension Interpreter {
                 throw .type(message: "strftime_now() needs a format string")
             }
             return .string(StringOps.strftimeNow(format))
+        }
+    }
+
+    /// transformers' `TemplateNamespace` refuses underscore-prefixed attributes (a sandbox guard).
+    static func checkNamespaceAttribute(_ name: String) throws(TemplateError) {
+        if name.hasPrefix("_") {
+            throw .runtime(message: "Chat templates cannot store underscore-prefixed attributes on a namespace, but got \(Python.stringRepr(name)). Please rename the attribute.")
         }
     }
 
