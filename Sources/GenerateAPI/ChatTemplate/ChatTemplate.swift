@@ -15,6 +15,7 @@
 public struct ChatTemplate: Sendable {
     /// The template text as given.
     public let source: String
+    /// The budgets every render of this template runs under.
     public let limits: TemplateLimits
     let body: [Statement]
 

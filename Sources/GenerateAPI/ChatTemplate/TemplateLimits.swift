@@ -50,6 +50,8 @@ public struct TemplateLimits: Sendable, Equatable {
     var evaluation: Int { min(maxEvaluationDepth, Self.evaluationCeiling) }
     var valueDepth: Int { min(maxValueDepth, Self.valueDepthCeiling) }
 
+    /// Defaults: 1 MiB of source, 5 million steps, 16 MiB of output, nesting 64, 32 macro calls
+    /// deep, 2000 evaluation levels, values 128 deep, strings and lists of 16 Mi bytes or elements.
     public init(maxSourceBytes: Int = 1 << 20, maxSteps: Int = 5_000_000, maxOutputBytes: Int = 16 << 20,
                 maxNestingDepth: Int = 64, maxCallDepth: Int = 32, maxEvaluationDepth: Int = 2000, maxValueDepth: Int = 128,
                 maxValueSize: Int = 16 << 20) {
