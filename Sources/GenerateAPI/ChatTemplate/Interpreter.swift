@@ -40,7 +40,8 @@ final class Interpreter {
 
     /// Charges `n` steps of work.
     func step(_ n: Int = 1) throws(TemplateError) {
-        steps += n
+        let (total, overflow) = steps.addingReportingOverflow(n)
+        steps = overflow ? Int.max : total
         if steps > limits.maxSteps {
             throw .limitExceeded(limit: .steps, message: "the template ran for more than \(limits.maxSteps) steps")
         }
@@ -96,7 +97,8 @@ final class Interpreter {
 
     func emit(_ s: String, into out: inout String) throws(TemplateError) {
         let n = s.utf8.count
-        outputBytes += n
+        let (total, overflow) = outputBytes.addingReportingOverflow(n)
+        outputBytes = overflow ? Int.max : total
         guard outputBytes <= limits.maxOutputBytes else {
             throw .limitExceeded(limit: .outputBytes, message: "the template wrote more than \(limits.maxOutputBytes) bytes")
         }

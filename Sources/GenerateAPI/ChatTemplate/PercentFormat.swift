@@ -60,8 +60,10 @@ extension Interpreter {
                 }
                 var n: Int?
                 while i < u.count, let d = u[i].properties.numericType == .decimal ? Int(String(u[i])) : nil {
+                    guard (n ?? 0) <= min(limits.maxValueSize, 1 << 40) / 10 else {
+                        throw .limitExceeded(limit: .valueSize, message: "format width too large")
+                    }
                     n = (n ?? 0) * 10 + d
-                    guard (n ?? 0) <= limits.maxValueSize else { throw .limitExceeded(limit: .valueSize, message: "format width too large") }
                     i += 1
                 }
                 return n
