@@ -148,7 +148,7 @@ FEATURES = [
     ("print-variables", "{{ i }} {{ f }} {{ s }} {{ b }} {{ n }} {{ l }} {{ d }}", {"i": 3, "f": 2.0, "s": "x", "b": False, "n": None, "l": [1, "2"], "d": {"a": [1, {"b": None}]}}),
     # Operators.
     ("arith-int", "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** 10 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 }} {{ 2 ** -1 }}", {}),
-    ("arith-float", "{{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 3 * 1.5 }} {{ 1 + true }}", {}),
+    ("arith-float", "{{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 3 * 1.5 }} {{ 1 + true }} {{ 1 // 0.1 }} {{ 1 % 0.1 }} {{ true % -0.5 }} {{ -0.0 // 1 }} {{ 0 // -1.0 }} {{ -7 // 2.0 }} {{ 7 % -3.0 }}", {}),
     ("arith-precedence", "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 1 ~ 2 * 3 }} {{ 10 - 2 - 3 }} {{ -3 + 5 }}", {}),
     ("percent-format", "{{ '%s and %d' % ('a', 3) }}|{{ '%05.2f' % 3.14159 }}|{{ '%(k)s-%(j)r' % d }}|{{ '%-5s|%5s' % ('ab', 'cd') }}|{{ '%x %X %o %#x' % (255, 255, 8, 255) }}|{{ '%r' % 'a' }}|{{ '%c%c' % (65, 'b') }}|{{ '100%%' % () }}|{{ '%+d % d' % (5, 5) }}|{{ '%.2s' % 'abc' }}|{{ '%e' % 12345.678 }}|{{ '%g %G' % (0.0001, 1e20) }}|{{ '%s' % [1, 2] }}|{{ '%s' % none }}|{{ '%*d' % (4, 7) }}|{{ '%i' % 3.9 }}|{{ 'no specs' % {} }}", {"d": {"k": "v", "j": 1}}),
     ("percent-format-too-few", "{{ '%s %s' % 'a' }}", {}),
@@ -201,6 +201,8 @@ FEATURES = [
     ("scope-set-then-loop-filter", "{% set limit = 2 %}{% for x in [1, 2, 3] if x <= limit %}{{ x }}{% endfor %}", {}),
     ("scope-nested-if-set", "{% if true %}{% if true %}{% set deep = 'd' %}{% endif %}{% endif %}{{ deep }}", {}),
     ("scope-block-set", "{% set x %}a{{ 1 + 1 }}\n{% endset %}[{{ x }}]{% set y | upper %}b{% endset %}{{ y }}", {}),
+    ("scope-block-set-frame", "{% set k = 0 %}{% set x %}{% set k = 1 %}{{ k }}{% endset %}{{ x }}{{ k }}{% filter upper %}{% set k = 2 %}{{ k }}{% endfilter %}{{ k }}", {}),
+    ("loop-else-after-break-continue", "{% for i in [1, 2] %}{% if i == 2 %}{% continue %}{% endif %}{% else %}A{% endfor %}|{% for i in [1, 2] %}{% continue %}{% else %}B{% endfor %}|{% for i in [1, 2] %}{% break %}{% else %}C{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}D{% endfor %}", {}),
     ("scope-set-tuple", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set c = 3, 4 %}{{ c }}", {}),
     # Macros.
     ("macro-defaults", "{% macro f(a, b=2, c='x') %}[{{ a }}{{ b }}{{ c }}]{% endmacro %}{{ f(1) }}{{ f(1, 3) }}{{ f(1, c='y') }}{{ f() }}", {}),
@@ -735,7 +737,85 @@ def random_expressions(count, seed=1127):
     return [(f"fuzz-{i:03d}", "{{ " + expr(0) + " }}", variables) for i in range(count)]
 
 
+def random_programs(count, seed=4242):
+    """Seeded random programs: loops with loop.* and break/continue, if/elif/else, namespaces,
+    macros, block sets and with blocks, nested and mixed, printing what they compute (a differential
+    test of statement semantics and scoping)."""
+    import random
+    rng = random.Random(seed)
+    base_values = ["x", "y", "ns.n", "xs | length", "k", "acc", "'s' ~ x", "xs[-1]", "none", "1", "'t'"]
+    loop_values = ["loop.index", "loop.first", "loop.last", "loop.revindex0", "loop.length"]
+    base_conds = ["x", "not x", "ns.n > 2", "y is defined", "k == 'a'", "acc", "xs", "ns.n is even"]
+    loop_conds = ["loop.first", "loop.last", "loop.index is odd"]
+
+    def usable(names):
+        out = list(base_values)
+        if names:
+            out += loop_values
+        if "i" in names:
+            out += ["i", "i * 2"]
+        if "m" in names:
+            out += ["m.role", "m.content | lower"]
+        return out
+
+    def value(names):
+        return rng.choice(usable(names))
+
+    def cond(names):
+        out = list(base_conds)
+        if names:
+            out += loop_conds
+        if "i" in names:
+            out += ["i is odd", "i in [1, 2]"]
+        if "m" in names:
+            out += ["m.role == 'user'"]
+        return rng.choice(out)
+
+    def stmt(depth, names):
+        r = rng.random()
+        if r < 0.25 or depth >= 3:
+            return "{{ " + value(names) + " }}" + rng.choice(["", ",", "\\n", " "])
+        if r < 0.35:
+            return "{% set " + rng.choice(["x", "y", "acc", "k"]) + " = " + value(names) + " %}"
+        if r < 0.45:
+            return "{% set ns.n = ns.n + " + rng.choice(["1", "2", "xs | length"] + (["loop.index"] if names else [])) + " %}"
+        if r < 0.55 and names:
+            return "{% if " + cond(names) + " %}{% " + rng.choice(["break", "continue"]) + " %}{% endif %}"
+        if r < 0.7:
+            text = "{% if " + cond(names) + " %}" + block(depth + 1, names)
+            if rng.random() < 0.5:
+                text += "{% elif " + cond(names) + " %}" + block(depth + 1, names)
+            if rng.random() < 0.5:
+                text += "{% else %}" + block(depth + 1, names)
+            return text + "{% endif %}"
+        if r < 0.82:
+            var = rng.choice(["i", "m", "k"])
+            it = {"i": rng.choice(["range(4)", "xs", "[]"]), "m": "ms", "k": rng.choice(["d", "'ab'", "d.keys()"])}[var]
+            # Loop filters read nothing the body can change (jinja2 evaluates them lazily, Sparrow
+            # before the loop: a documented difference when the body changes a namespace the filter reads).
+            flt = " if " + rng.choice(["x", "not x", "k == 'a'", "xs"] + (["i is odd"] if var == "i" else []) + (["m.role == 'user'"] if var == "m" else [])) if rng.random() < 0.3 else ""
+            other = "{% else %}E" if rng.random() < 0.3 else ""
+            return "{% for " + var + " in " + it + flt + " %}" + block(depth + 1, names | {var, "loop"}) + other + "{% endfor %}"
+        if r < 0.88:
+            return "{% set acc %}" + block(depth + 1, names) + "{% endset %}[{{ acc }}]"
+        if r < 0.94:
+            return "{% with y = " + value(names) + " %}" + block(depth + 1, names) + "{% endwith %}"
+        return "{{ f(" + value(names) + ") }}"
+
+    def block(depth, names):
+        return "".join(stmt(depth, names) for _ in range(rng.randint(1, 4)))
+
+    # Every name a program assigns is first set at the top level: jinja2 resolves names statically,
+    # and a read inside a loop or macro *before* a later unconditional top-level set is undefined
+    # there (a documented difference: Sparrow's scopes are dynamic and would see the context value).
+    prelude = ("{% set x = x %}{% set y = 'Y' %}{% set acc = '' %}{% set k = 'a' %}{% set ns = namespace(n=0) %}"
+               "{% macro f(a, b='B') %}<{{ a }}{{ b }}{{ x }}>{% endmacro %}")
+    variables = {"x": 1, "xs": [1, 2, 3], "d": {"a": 1, "b": 2}, "ms": [m("user", "U"), m("assistant", "A")]}
+    return [(f"program-{i:03d}", prelude + block(0, frozenset()) + "|{{ ns.n }}{{ x }}{{ y }}{{ acc }}", variables) for i in range(count)]
+
+
 FEATURES += random_templates(int(os.environ.get("RANDOM_COUNT", "300")), seed=int(os.environ.get("RANDOM_SEED", "20241127")))
+FEATURES += random_programs(int(os.environ.get("PROGRAM_COUNT", "200")), seed=int(os.environ.get("PROGRAM_SEED", "4242")))
 FEATURES += random_expressions(int(os.environ.get("FUZZ_COUNT", "400")), seed=int(os.environ.get("FUZZ_SEED", "1127")))
 
 

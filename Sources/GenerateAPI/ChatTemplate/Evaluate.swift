@@ -245,16 +245,38 @@ extension Interpreter {
             return .float(p / q)
         case .floorDivide:
             guard q != 0 else { throw .runtime(message: "float floor division by zero") }
-            return .float(Foundation.floor(p / q))
+            return .float(Self.pythonDivMod(p, q).quotient)
         case .modulo:
             guard q != 0 else { throw .runtime(message: "float modulo") }
-            var r = Foundation.fmod(p, q)
-            if r != 0 && (r < 0) != (q < 0) { r += q }
-            return .float(r)
+            return .float(Self.pythonDivMod(p, q).remainder)
         case .power:
             if p == 0 && q < 0 { throw .runtime(message: "0.0 cannot be raised to a negative power") }
             return .float(Foundation.pow(p, q))
         }
+    }
+
+    /// CPython's float divmod: the remainder takes the divisor's sign (a zero one too), and the
+    /// quotient is computed from the exact remainder, so `1 // 0.1` is 9.0 as in Python, not
+    /// floor(1 / 0.1) = 10.0.
+    static func pythonDivMod(_ x: Double, _ y: Double) -> (quotient: Double, remainder: Double) {
+        var mod = Foundation.fmod(x, y)
+        var div = (x - mod) / y
+        if mod != 0 {
+            if (y < 0) != (mod < 0) {
+                mod += y
+                div -= 1
+            }
+        } else {
+            mod = Foundation.copysign(0, y)
+        }
+        var floorDiv: Double
+        if div != 0 {
+            floorDiv = Foundation.floor(div)
+            if div - floorDiv > 0.5 { floorDiv += 1 }
+        } else {
+            floorDiv = Foundation.copysign(0, x / y)
+        }
+        return (floorDiv, mod)
     }
 
     func compare(_ op: CompareOperator, _ a: Value, _ b: Value) throws(TemplateError) -> Bool {

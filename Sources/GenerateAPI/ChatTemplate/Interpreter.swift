@@ -153,7 +153,10 @@ final class Interpreter {
             case let .set(target, e):
                 try assign(try evaluate(e, scope), to: target, scope: scope)
             case let .setBlock(target, filters, body):
-                var captured = try capture(body, scope: scope)
+                // A break or continue inside the body leaves the loop before the assignment, as
+                // in jinja2, which compiles the body inline.
+                var (captured, flow) = try capture(body, scope: scope)
+                if case .normal = flow {} else { return flow }
                 for f in filters { captured = try applyFilter(f, to: captured, scope: scope) }
                 try assign(captured, to: target, scope: scope)
             case let .macro(definition):
@@ -164,7 +167,8 @@ final class Interpreter {
                     let flow = try execute(body, scope: scope, into: &out)
                     if case .normal = flow {} else { return flow }
                 } else {
-                    var captured = try capture(body, scope: scope)
+                    var (captured, flow) = try capture(body, scope: scope)
+                    if case .normal = flow {} else { return flow }
                     for f in filters { captured = try applyFilter(f, to: captured, scope: scope) }
                     try emit(try str(captured), into: &out)
                 }
@@ -186,10 +190,12 @@ final class Interpreter {
         return .normal
     }
 
-    private func capture(_ body: [Statement], scope: Scope) throws(TemplateError) -> Value {
+    /// Renders a `{% set %}` or `{% filter %}` body, in a scope of its own: jinja2 compiles these
+    /// bodies as frames of their own, so their assignments do not leak.
+    private func capture(_ body: [Statement], scope: Scope) throws(TemplateError) -> (Value, Flow) {
         var buffer = ""
-        _ = try execute(body, scope: scope, into: &buffer)
-        return .string(buffer)
+        let flow = try execute(body, scope: Scope(parent: scope), into: &buffer)
+        return (.string(buffer), flow)
     }
 
     private func applyFilter(_ f: FilterCall, to value: Value, scope: Scope) throws(TemplateError) -> Value {
@@ -210,19 +216,23 @@ final class Interpreter {
             }
             items = kept
         }
-        if items.isEmpty {
-            _ = try execute(loop.otherwise, scope: Scope(parent: scope), into: &out)
-            return
-        }
         let outer = scope.lookup("loop")
         var depth = 1
         if case let .loop(l) = outer { depth = l.depth + 1 }
+        // jinja2 runs the else block unless some iteration reached the end of the body: an empty
+        // loop, but also one whose every iteration ended in break or continue.
+        var completed = false
         for (index, item) in items.enumerated() {
             try step()
             let s = Scope(parent: scope)
             try assign(item, to: loop.target, scope: s)
             s.variables["loop"] = .loop(LoopState(index0: index, length: items.count, items: items, depth: depth))
-            if case .breakLoop = try execute(loop.body, scope: s, into: &out) { break }
+            let flow = try execute(loop.body, scope: s, into: &out)
+            if case .breakLoop = flow { break }
+            if case .normal = flow { completed = true }
+        }
+        if !completed {
+            _ = try execute(loop.otherwise, scope: Scope(parent: scope), into: &out)
         }
     }
 
