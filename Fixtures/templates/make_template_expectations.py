@@ -18,6 +18,7 @@ are the ones `render_jinja_template` passes (messages, tools=None, documents=Non
 add_generation_prompt, bos_token, eos_token). When transformers is importable, every conversation
 render is also checked against transformers' own compiled template.
 """
+import copy
 import json
 import os
 import platform
@@ -147,8 +148,12 @@ FEATURES = [
     ("print-variables", "{{ i }} {{ f }} {{ s }} {{ b }} {{ n }} {{ l }} {{ d }}", {"i": 3, "f": 2.0, "s": "x", "b": False, "n": None, "l": [1, "2"], "d": {"a": [1, {"b": None}]}}),
     # Operators.
     ("arith-int", "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** 10 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 }} {{ 2 ** -1 }}", {}),
-    ("arith-float", "{{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 3 * 1.5 }} {{ 1 + true }}", {}),
+    ("arith-float", "{{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 3 * 1.5 }} {{ 1 + true }} {{ 1 // 0.1 }} {{ 1 % 0.1 }} {{ true % -0.5 }} {{ -0.0 // 1 }} {{ 0 // -1.0 }} {{ -7 // 2.0 }} {{ 7 % -3.0 }}", {}),
     ("arith-precedence", "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 1 ~ 2 * 3 }} {{ 10 - 2 - 3 }} {{ -3 + 5 }}", {}),
+    ("percent-format", "{{ '%s and %d' % ('a', 3) }}|{{ '%05.2f' % 3.14159 }}|{{ '%(k)s-%(j)r' % d }}|{{ '%-5s|%5s' % ('ab', 'cd') }}|{{ '%x %X %o %#x' % (255, 255, 8, 255) }}|{{ '%r' % 'a' }}|{{ '%c%c' % (65, 'b') }}|{{ '100%%' % () }}|{{ '%+d % d' % (5, 5) }}|{{ '%.2s' % 'abc' }}|{{ '%e' % 12345.678 }}|{{ '%g %G' % (0.0001, 1e20) }}|{{ '%s' % [1, 2] }}|{{ '%s' % none }}|{{ '%*d' % (4, 7) }}|{{ '%i' % 3.9 }}|{{ 'no specs' % {} }}", {"d": {"k": "v", "j": 1}}),
+    ("percent-format-too-few", "{{ '%s %s' % 'a' }}", {}),
+    ("percent-format-too-many", "{{ '%s' % (1, 2) }}", {}),
+    ("percent-format-type", "{{ '%d' % 'x' }}", {}),
     ("string-plus-and-tilde", "{{ 'a' + 'b' }} {{ 'a' ~ 1 ~ none ~ true ~ [1] }} {{ 'x' * 3 }} {{ 3 * 'y' }} {{ [1] * 2 }} {{ [1] + [2] }}", {}),
     ("compare", "{{ 1 < 2 }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 'a' < 'b' }} {{ 1 == 1.0 }} {{ 1 == true }} {{ 'a' != 'b' }} {{ [1, 2] < [1, 3] }} {{ none == none }}", {}),
     ("logic", "{{ true and 'x' }} {{ 0 or 'y' }} {{ not 0 }} {{ not 'a' }} {{ '' or [] }} {{ none and 1 }} {{ not x is defined }}", {}),
@@ -165,6 +170,7 @@ FEATURES = [
     ("dict-methods", "{{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 'dflt') }} {% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", {"d": {"a": 1, "b": 2}}),
     ("dict-items-print", "{{ d.items() }}", {"d": {"a": 1}}),
     ("string-methods", "{{ ' x '.strip() }}|{{ 'xxaxx'.strip('x') }}|{{ ' a '.lstrip() }}|{{ ' a '.rstrip() }}|{{ 'abc'.startswith('a') }} {{ 'abc'.endswith(('x', 'c')) }} {{ 'a b  c'.split() }} {{ 'a,b,,c'.split(',') }} {{ 'a,b,c'.split(',', 1) }} {{ 'a,b,c'.rsplit(',', 1) }} {{ 'Hi'.upper() }} {{ 'Hi'.lower() }} {{ 'aXa'.replace('a', 'b') }} {{ 'hello world'.title() }} {{ \"they're 1st\".title() }} {{ 'hELLO'.capitalize() }}", {}),
+    ("string-rfind", "{{ 'abcabc'.rfind('c') }} {{ 'abc'.rfind('z') }} {{ 'aéaé'.rfind('é') }} {{ 'abc'.rfind('') }} {{ ''.rfind('') }} {{ 'aaa'.rfind('aa') }}", {}),
     ("string-methods-2", "{{ 'abcabc'.find('c') }} {{ 'abc'.find('z') }} {{ 'aaa'.count('a') }} {{ '-'.join(['a', 'b']) }} {{ 'a\\nb\\r\\nc'.splitlines() }} {{ 'x'.replace('', '-') }} {{ 'ab'.removeprefix('a') }} {{ '12'.isdigit() }}", {}),
     ("unicode-case", "{{ s | lower }}|{{ s | upper }}|{{ s | title }}|{{ s | capitalize }}|{{ s.title() }}|{{ s.lower() }}|{{ t | title }}|{{ t.title() }}|{{ u.upper() }}", {"s": "ΣΊΣΥΦΟΣ ΟΔΟΣ. Σ ΑΣ'Σ", "t": "ǆemal ǉubljana o'neil x-ray (a)b", "u": "straße ﬁ ŉ"}),
     ("unicode-length-index", "{{ s | length }} {{ s[1] }} {{ s[::-1] }} {{ s | upper }} {{ s.title() }}", {"s": "e\u0301\u00df\U0001F980x"}),
@@ -195,6 +201,8 @@ FEATURES = [
     ("scope-set-then-loop-filter", "{% set limit = 2 %}{% for x in [1, 2, 3] if x <= limit %}{{ x }}{% endfor %}", {}),
     ("scope-nested-if-set", "{% if true %}{% if true %}{% set deep = 'd' %}{% endif %}{% endif %}{{ deep }}", {}),
     ("scope-block-set", "{% set x %}a{{ 1 + 1 }}\n{% endset %}[{{ x }}]{% set y | upper %}b{% endset %}{{ y }}", {}),
+    ("scope-block-set-frame", "{% set k = 0 %}{% set x %}{% set k = 1 %}{{ k }}{% endset %}{{ x }}{{ k }}{% filter upper %}{% set k = 2 %}{{ k }}{% endfilter %}{{ k }}", {}),
+    ("loop-else-after-break-continue", "{% for i in [1, 2] %}{% if i == 2 %}{% continue %}{% endif %}{% else %}A{% endfor %}|{% for i in [1, 2] %}{% continue %}{% else %}B{% endfor %}|{% for i in [1, 2] %}{% break %}{% else %}C{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}D{% endfor %}", {}),
     ("scope-set-tuple", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set c = 3, 4 %}{{ c }}", {}),
     # Macros.
     ("macro-defaults", "{% macro f(a, b=2, c='x') %}[{{ a }}{{ b }}{{ c }}]{% endmacro %}{{ f(1) }}{{ f(1, 3) }}{{ f(1, c='y') }}{{ f() }}", {}),
@@ -686,7 +694,129 @@ def random_templates(count, seed=20241127):
     return [(f"random-{i:03d}", body(0), {"x": 1, "xs": [1, 2, 3], "s": " s "}) for i in range(count)]
 
 
-FEATURES += random_templates(300)
+def random_expressions(count, seed=1127):
+    """Seeded random expressions over jinja2's operators, filters, tests and methods, printed with
+    `{{ }}`: a differential test of evaluation and printing (errors compared by kind only)."""
+    import random
+    rng = random.Random(seed)
+    atoms = ["0", "1", "-2", "7", "2.5", "-0.5", "1e3", "''", "'ab'", "' Hi there '", "'a,b'", "'é🦀'", "none", "true", "false",
+             "[]", "[1, 2, 3]", "['x', 'y']", "(1, 'a')", "{}", "{'k': 1, 'j': [2]}", "n", "f", "s", "xs", "d", "missing", "ms"]
+    binary = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "and", "or", "in", "not in"]
+    filters = ["length", "trim", "upper", "lower", "title", "capitalize", "string", "first", "last", "join", "join(', ')",
+               "default('D')", "int", "float", "list", "reverse | list", "tojson", "abs", "sort", "unique | list", "sum", "min", "max",
+               "count", "replace('a', 'b')", "indent(2)", "map('string') | list", "select | list", "items | list",
+               "selectattr('role', 'equalto', 'user') | list", "map(attribute='content') | list", "dictsort", "wordcount", "center(9)"]
+    tests = ["defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence",
+             "odd", "even", "divisibleby 3", "equalto 1", "in [1, 'ab']", "true", "false", "boolean", "lower", "upper"]
+    methods = ["strip()", "upper()", "lower()", "split()", "split(',')", "startswith('a')", "endswith('b')", "replace('a', 'z')",
+               "title()", "find('b')", "count('a')", "lstrip('a')", "rstrip()", "capitalize()", "items() | list", "keys() | list",
+               "values() | list", "get('k')", "get('zz', 0)", "index(1)", "count(1)", "splitlines()"]
+
+    def expr(depth):
+        r = rng.random()
+        if depth >= 3 or r < 0.25:
+            return rng.choice(atoms)
+        if r < 0.5:
+            return "(" + expr(depth + 1) + " " + rng.choice(binary) + " " + expr(depth + 1) + ")"
+        if r < 0.65:
+            return "(" + expr(depth + 1) + " | " + rng.choice(filters) + ")"
+        if r < 0.75:
+            return "(" + expr(depth + 1) + " is " + rng.choice(["", "not "]) + rng.choice(tests) + ")"
+        if r < 0.85:
+            return "(" + expr(depth + 1) + ")." + rng.choice(methods)
+        if r < 0.9:
+            return "(" + expr(depth + 1) + " if " + expr(depth + 1) + " else " + expr(depth + 1) + ")"
+        if r < 0.95:
+            # Subscripts of variables only: jinja2 folds constant subexpressions at compile time,
+            # where a failed slice becomes undefined instead of Python's TypeError.
+            return rng.choice(["s", "xs", "d", "ms", "n", "f", "missing"]) + "[" + rng.choice(["0", "-1", "1:", "::-1", "'k'", ":2", "5"]) + "]"
+        return "(not " + expr(depth + 1) + ")"
+
+    variables = {"n": 3, "f": 1.5, "s": "Hello, World", "xs": [3, 1, 2], "d": {"k": "v", "a": 1},
+                 "ms": [m("user", "U"), m("assistant", "A")]}
+    return [(f"fuzz-{i:03d}", "{{ " + expr(0) + " }}", variables) for i in range(count)]
+
+
+def random_programs(count, seed=4242):
+    """Seeded random programs: loops with loop.* and break/continue, if/elif/else, namespaces,
+    macros, block sets and with blocks, nested and mixed, printing what they compute (a differential
+    test of statement semantics and scoping)."""
+    import random
+    rng = random.Random(seed)
+    base_values = ["x", "y", "ns.n", "xs | length", "k", "acc", "'s' ~ x", "xs[-1]", "none", "1", "'t'"]
+    loop_values = ["loop.index", "loop.first", "loop.last", "loop.revindex0", "loop.length"]
+    base_conds = ["x", "not x", "ns.n > 2", "y is defined", "k == 'a'", "acc", "xs", "ns.n is even"]
+    loop_conds = ["loop.first", "loop.last", "loop.index is odd"]
+
+    def usable(names):
+        out = list(base_values)
+        if names:
+            out += loop_values
+        if "i" in names:
+            out += ["i", "i * 2"]
+        if "m" in names:
+            out += ["m.role", "m.content | lower"]
+        return out
+
+    def value(names):
+        return rng.choice(usable(names))
+
+    def cond(names):
+        out = list(base_conds)
+        if names:
+            out += loop_conds
+        if "i" in names:
+            out += ["i is odd", "i in [1, 2]"]
+        if "m" in names:
+            out += ["m.role == 'user'"]
+        return rng.choice(out)
+
+    def stmt(depth, names):
+        r = rng.random()
+        if r < 0.25 or depth >= 3:
+            return "{{ " + value(names) + " }}" + rng.choice(["", ",", "\\n", " "])
+        if r < 0.35:
+            return "{% set " + rng.choice(["x", "y", "acc", "k"]) + " = " + value(names) + " %}"
+        if r < 0.45:
+            return "{% set ns.n = ns.n + " + rng.choice(["1", "2", "xs | length"] + (["loop.index"] if names else [])) + " %}"
+        if r < 0.55 and names:
+            return "{% if " + cond(names) + " %}{% " + rng.choice(["break", "continue"]) + " %}{% endif %}"
+        if r < 0.7:
+            text = "{% if " + cond(names) + " %}" + block(depth + 1, names)
+            if rng.random() < 0.5:
+                text += "{% elif " + cond(names) + " %}" + block(depth + 1, names)
+            if rng.random() < 0.5:
+                text += "{% else %}" + block(depth + 1, names)
+            return text + "{% endif %}"
+        if r < 0.82:
+            var = rng.choice(["i", "m", "k"])
+            it = {"i": rng.choice(["range(4)", "xs", "[]"]), "m": "ms", "k": rng.choice(["d", "'ab'", "d.keys()"])}[var]
+            # Loop filters read nothing the body can change (jinja2 evaluates them lazily, Sparrow
+            # before the loop: a documented difference when the body changes a namespace the filter reads).
+            flt = " if " + rng.choice(["x", "not x", "k == 'a'", "xs"] + (["i is odd"] if var == "i" else []) + (["m.role == 'user'"] if var == "m" else [])) if rng.random() < 0.3 else ""
+            other = "{% else %}E" if rng.random() < 0.3 else ""
+            return "{% for " + var + " in " + it + flt + " %}" + block(depth + 1, names | {var, "loop"}) + other + "{% endfor %}"
+        if r < 0.88:
+            return "{% set acc %}" + block(depth + 1, names) + "{% endset %}[{{ acc }}]"
+        if r < 0.94:
+            return "{% with y = " + value(names) + " %}" + block(depth + 1, names) + "{% endwith %}"
+        return "{{ f(" + value(names) + ") }}"
+
+    def block(depth, names):
+        return "".join(stmt(depth, names) for _ in range(rng.randint(1, 4)))
+
+    # Every name a program assigns is first set at the top level: jinja2 resolves names statically,
+    # and a read inside a loop or macro *before* a later unconditional top-level set is undefined
+    # there (a documented difference: Sparrow's scopes are dynamic and would see the context value).
+    prelude = ("{% set x = x %}{% set y = 'Y' %}{% set acc = '' %}{% set k = 'a' %}{% set ns = namespace(n=0) %}"
+               "{% macro f(a, b='B') %}<{{ a }}{{ b }}{{ x }}>{% endmacro %}")
+    variables = {"x": 1, "xs": [1, 2, 3], "d": {"a": 1, "b": 2}, "ms": [m("user", "U"), m("assistant", "A")]}
+    return [(f"program-{i:03d}", prelude + block(0, frozenset()) + "|{{ ns.n }}{{ x }}{{ y }}{{ acc }}", variables) for i in range(count)]
+
+
+FEATURES += random_templates(int(os.environ.get("RANDOM_COUNT", "300")), seed=int(os.environ.get("RANDOM_SEED", "20241127")))
+FEATURES += random_programs(int(os.environ.get("PROGRAM_COUNT", "200")), seed=int(os.environ.get("PROGRAM_SEED", "4242")))
+FEATURES += random_expressions(int(os.environ.get("FUZZ_COUNT", "400")), seed=int(os.environ.get("FUZZ_SEED", "1127")))
 
 
 def render(template_source, variables):
@@ -699,7 +829,7 @@ def render(template_source, variables):
     except jinja2.exceptions.TemplateError as e:
         # raise_exception raises a bare TemplateError.
         return {"error": "raised", "message": e.message}
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, jinja2.exceptions.SecurityError) as e:
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, AttributeError, jinja2.exceptions.SecurityError) as e:
         return {"error": type(e).__name__, "message": str(e)}
 
 
@@ -742,7 +872,10 @@ def main():
         f.write("\n")
     features = []
     for name, source, variables in FEATURES:
-        features.append({"name": name, "template": source, "variables": variables, **render(source, variables)})
+        # A render may mutate its variables (indent appends to a list it is given), so each case
+        # renders and records its own copy.
+        features.append({"name": name, "template": source, "variables": copy.deepcopy(variables),
+                         **render(source, copy.deepcopy(variables))})
     with open(os.path.join(HERE, "features.json"), "w", encoding="utf-8") as f:
         json.dump({"versions": versions, "cases": features}, f, ensure_ascii=False, indent=1)
         f.write("\n")

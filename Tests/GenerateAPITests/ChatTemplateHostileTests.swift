@@ -35,6 +35,20 @@ struct ChatTemplateHostileTests {
         expectLimit(.steps, "{% for a in range(100000) %}{{ range(100000) | join }}{% endfor %}", limits: Self.small)
     }
 
+    @Test("work hidden in one operation on a large value is charged: length, search, comparison, sort, unique")
+    func hiddenWork() {
+        expectLimit(.steps, "{% set big = 'x' * 4000000 %}{% for i in range(100000) %}{{ big | length }}{% endfor %}", limits: Self.small)
+        // Linear search: a naive one would take 10^11 byte comparisons on the first iteration.
+        expectLimit(.steps, "{% set big = 'a' * 1000000 %}{% set needle = 'a' * 500000 ~ 'b' %}{% for i in range(100000) %}{{ needle in big }}{% endfor %}",
+                    limits: Self.small)
+        expectLimit(.steps, "{% set l = range(100000) | list %}{% for i in range(100000) %}{{ 99999 in l }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% set l = [range(50000) | list] * 4 %}{% for i in range(100000) %}{{ l == l }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% for i in range(100000) %}{{ range(100000) | list | sort | length }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% for i in range(100000) %}{{ range(100000) | list | unique | list | length }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% set big = 'a' * 1000000 %}{% for i in range(100000) %}{{ big.rfind('a') }}{{ big[0] }}{{ big[1:2] }}{% endfor %}", limits: Self.small)
+        expectLimit(.steps, "{% set d = {} %}{% set k = 'k' * 4000000 %}{% for i in range(100000) %}{{ d[k] }}{% endfor %}", limits: Self.small)
+    }
+
     @Test("the default step budget ends an endless template", .timeLimit(.minutes(1)))
     func defaultSteps() {
         let start = ContinuousClock.now
@@ -130,6 +144,34 @@ struct ChatTemplateHostileTests {
                 default: Issue.record("\(source): \(error)")
                 }
             }
+        }
+    }
+}
+
+@Suite("Chat templates: depth ceilings")
+struct ChatTemplateCeilingTests {
+    @Test("depth limits set far too high are held to the ceilings the render stack allows")
+    func ceilings() {
+        let loose = TemplateLimits(maxNestingDepth: 1_000_000, maxCallDepth: 1_000_000, maxEvaluationDepth: 1_000_000,
+                                   maxValueDepth: 1_000_000)
+        do {
+            _ = try ChatTemplate(source: "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}", limits: loose)
+            Issue.record("parsed")
+        } catch {
+            #expect(error == .limitExceeded(limit: .nesting, message: "nesting deeper than 256 at line 1"))
+        }
+        do {
+            _ = try ChatTemplate(source: "{% macro f(n) %}{{ [[[[[[[[f(n + 1)]]]]]]]] }}{% endmacro %}{{ f(0) }}", limits: loose).render(variables: [:])
+            Issue.record("rendered")
+        } catch {
+            #expect(error == .limitExceeded(limit: .recursion, message: "evaluation nested deeper than 8000 levels"))
+        }
+        do {
+            _ = try ChatTemplate(source: "{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}", limits: loose)
+                .render(variables: [:])
+            Issue.record("rendered")
+        } catch {
+            #expect(error == .limitExceeded(limit: .nesting, message: "a value nested deeper than 1024 levels"))
         }
     }
 }

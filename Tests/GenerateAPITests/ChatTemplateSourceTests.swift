@@ -108,3 +108,25 @@ struct ChatTemplateSourceTests {
         #expect(Set(results).count == 8)
     }
 }
+
+@Suite("Chat templates: Hugging Face globals")
+struct ChatTemplateGlobalsTests {
+    @Test("strftime_now formats the current local time")
+    func strftimeNow() throws {
+        let out = try ChatTemplate(source: "{{ strftime_now('%Y-%m-%d') | length }} {{ strftime_now('%d %b %Y') | length >= 10 }}").render(variables: [:])
+        #expect(out == "10 True")
+    }
+
+    @Test("namespaces refuse underscore-prefixed attributes, as transformers' TemplateNamespace does")
+    func underscoreAttributes() {
+        for source in ["{% set ns = namespace(_x=1) %}", "{% set ns = namespace() %}{% set ns._y = 1 %}"] {
+            do {
+                _ = try ChatTemplate(source: source).render(variables: [:])
+                Issue.record("\(source) rendered")
+            } catch {
+                guard case let .runtime(message) = error else { Issue.record("\(error)"); continue }
+                #expect(message.hasPrefix("Chat templates cannot store underscore-prefixed attributes on a namespace"))
+            }
+        }
+    }
+}

@@ -15,6 +15,7 @@
 public struct ChatTemplate: Sendable {
     /// The template text as given.
     public let source: String
+    /// The budgets every render of this template runs under.
     public let limits: TemplateLimits
     let body: [Statement]
 
@@ -26,7 +27,7 @@ public struct ChatTemplate: Sendable {
         self.source = source
         self.limits = limits
         body = try LargeStack.run { () throws(TemplateError) in
-            try TemplateParser.parse(try TemplateLexer.tokenize(source), maxNestingDepth: limits.maxNestingDepth)
+            try TemplateParser.parse(try TemplateLexer.tokenize(source), maxNestingDepth: limits.nesting)
         }
     }
 
@@ -65,8 +66,8 @@ public struct ChatTemplate: Sendable {
 extension Interpreter {
     /// A caller's value as a runtime value; nesting is bounded like the values templates build.
     func convert(_ v: TemplateValue, depth: Int) throws(TemplateError) -> Value {
-        guard depth < limits.maxValueDepth else {
-            throw .limitExceeded(limit: .nesting, message: "a variable nested deeper than \(limits.maxValueDepth) levels")
+        guard depth < limits.valueDepth else {
+            throw .limitExceeded(limit: .nesting, message: "a variable nested deeper than \(limits.valueDepth) levels")
         }
         switch v {
         case .none: return .none

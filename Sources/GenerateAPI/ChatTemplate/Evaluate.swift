@@ -30,6 +30,7 @@ extension Interpreter {
             var d = Dict()
             for (k, v) in pairs {
                 let key = try evaluate(k, scope)
+                try charge(key)
                 guard d.set(key, try evaluate(v, scope)) else { throw .type(message: "unhashable type: '\(key.pythonTypeName)'") }
             }
             try checkDepth(.dict(d))
@@ -128,6 +129,10 @@ extension Interpreter {
     // MARK: operators
 
     func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws(TemplateError) -> Value {
+        try charge(a)
+        try charge(b)
+        // str % anything is Python's string formatting (an undefined right side included).
+        if case .modulo = op, case let .string(format) = a { return .string(try percentFormat(format, b)) }
         if case let .undefined(u) = a { throw .undefined(message: u.message) }
         if case let .undefined(u) = b { throw .undefined(message: u.message) }
         if let x = Python.number(a), let y = Python.number(b) { return try arithmetic(op, x, y) }
@@ -145,8 +150,6 @@ extension Interpreter {
             return try repeated(a, b)
         case (.multiply, _, .string), (.multiply, _, .list), (.multiply, _, .tuple):
             return try repeated(b, a)
-        case (.modulo, .string, _):
-            throw .runtime(message: "printf-style string formatting ('%' on a string) is not supported")
         default:
             if case .add = op, case .string = a {
                 throw .type(message: "can only concatenate str (not \"\(b.pythonTypeName)\") to str")
@@ -242,28 +245,52 @@ extension Interpreter {
             return .float(p / q)
         case .floorDivide:
             guard q != 0 else { throw .runtime(message: "float floor division by zero") }
-            return .float(Foundation.floor(p / q))
+            return .float(Self.pythonDivMod(p, q).quotient)
         case .modulo:
             guard q != 0 else { throw .runtime(message: "float modulo") }
-            var r = Foundation.fmod(p, q)
-            if r != 0 && (r < 0) != (q < 0) { r += q }
-            return .float(r)
+            return .float(Self.pythonDivMod(p, q).remainder)
         case .power:
             if p == 0 && q < 0 { throw .runtime(message: "0.0 cannot be raised to a negative power") }
             return .float(Foundation.pow(p, q))
         }
     }
 
+    /// CPython's float divmod: the remainder takes the divisor's sign (a zero one too), and the
+    /// quotient is computed from the exact remainder, so `1 // 0.1` is 9.0 as in Python, not
+    /// floor(1 / 0.1) = 10.0.
+    static func pythonDivMod(_ x: Double, _ y: Double) -> (quotient: Double, remainder: Double) {
+        var mod = Foundation.fmod(x, y)
+        var div = (x - mod) / y
+        if mod != 0 {
+            if (y < 0) != (mod < 0) {
+                mod += y
+                div -= 1
+            }
+        } else {
+            mod = Foundation.copysign(0, y)
+        }
+        var floorDiv: Double
+        if div != 0 {
+            floorDiv = Foundation.floor(div)
+            if div - floorDiv > 0.5 { floorDiv += 1 }
+        } else {
+            floorDiv = Foundation.copysign(0, x / y)
+        }
+        return (floorDiv, mod)
+    }
+
     func compare(_ op: CompareOperator, _ a: Value, _ b: Value) throws(TemplateError) -> Bool {
+        try charge(a)
+        try charge(b)
         switch op {
-        case .equal: return Python.equal(a, b)
-        case .notEqual: return !Python.equal(a, b)
+        case .equal: return try equal(a, b)
+        case .notEqual: return !(try equal(a, b))
         case .in: return try contains(b, a)
         case .notIn: return !(try contains(b, a))
         default:
             if case let .undefined(u) = a { throw .undefined(message: u.message) }
             if case let .undefined(u) = b { throw .undefined(message: u.message) }
-            guard let c = Python.compare(a, b) else {
+            guard let c = try order(a, b) else {
                 throw .type(message: "'\(op.rawValue)' not supported between instances of '\(a.pythonTypeName)' and '\(b.pythonTypeName)'")
             }
             switch op {
@@ -285,8 +312,10 @@ extension Interpreter {
             }
             return StringOps.find(n, in: s) != nil
         case let .list(a), let .tuple(a), let .dictView(_, a):
-            return a.contains { Python.equal($0, needle) }
+            for x in a where try equal(x, needle) { return true }
+            return false
         case let .dict(d):
+            guard DictKey(needle) != nil else { throw .type(message: "unhashable type: '\(needle.pythonTypeName)'") }
             return d.get(needle) != nil
         case let .range(start, stop, step):
             guard case let .int(i)? = Python.number(needle) else { return false }

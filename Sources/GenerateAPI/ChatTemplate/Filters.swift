@@ -5,6 +5,7 @@ extension Interpreter {
 
     func filter(_ name: String, _ v: Value, _ args: EvaluatedArguments) throws(TemplateError) -> Value {
         try step()
+        try charge(v)
         switch name {
         case "trim":
             let chars: String?
@@ -26,10 +27,8 @@ extension Interpreter {
             if v.isUndefined || (boolean && !v.isTruthy) { return fallback }
             return v
         case "first":
-            if case let .undefined(u) = v { throw .undefined(message: u.message) }
             return try iterate(v).first ?? .undefined(Undefined(message: "No first item, sequence was empty."))
         case "last":
-            if case let .undefined(u) = v { throw .undefined(message: u.message) }
             return try iterate(v).last ?? .undefined(Undefined(message: "No last item, sequence was empty."))
         case "join":
             var items = try iterate(v)
@@ -51,8 +50,10 @@ extension Interpreter {
             var count = -1
             if let c = args.argument(2, "count"), case let .int(n)? = Python.number(c) { count = n }
             return .string(try StringOps.replace(s, old, new, count: count, self))
-        case "int": return try intFilter(v, args)
-        case "float": return try floatFilter(v, args)
+        case "int", "float":
+            // int(Undefined) raises in jinja2, before the default can apply.
+            if case let .undefined(u) = v { throw .undefined(message: u.message) }
+            return name == "int" ? try intFilter(v, args) : try floatFilter(v, args)
         case "list":
             let items = try iterate(v)
             return .list(items)
@@ -72,15 +73,21 @@ extension Interpreter {
             case let .float(d): return .float(abs(d))
             default: throw .type(message: "bad operand type for abs(): '\(v.pythonTypeName)'")
             }
-        case "indent": return .string(try indent(try str(v), args))
-        case "map": return .list(try mapFilter(v, args))
-        case "select", "reject", "selectattr", "rejectattr":
-            return .list(try selectFilter(name, v, args))
+        case "indent":
+            // jinja2's indent appends to its argument: only a string works.
+            if case let .undefined(u) = v { throw .undefined(message: u.message) }
+            guard case let .string(s) = v else { throw .type(message: "indent needs a string, not '\(v.pythonTypeName)'") }
+            return .string(try indent(s, args))
+        case "map", "select", "reject", "selectattr", "rejectattr":
+            // jinja2 yields nothing for a falsy value without iterating it.
+            guard v.isTruthy else { return .list([]) }
+            return .list(name == "map" ? try mapFilter(v, args) : try selectFilter(name, v, args))
         case "unique": return .list(try uniqueFilter(v, args))
         case "sort": return .list(try sortFilter(v, args))
         case "dictsort":
             // dictsort(case_sensitive=False, by='key', reverse=False): the (key, value) pairs, sorted.
-            guard case let .dict(d) = v else { throw .type(message: "dictsort requires a mapping") }
+            if case let .undefined(u) = v { throw .undefined(message: u.message) }
+            guard case let .dict(d) = v else { throw .type(message: "'\(v.pythonTypeName)' object has no attribute 'items'") }
             let byValue = args.argument(1, "by").map { Python.equal($0, .string("value")) } ?? false
             var sortArgs = EvaluatedArguments()
             sortArgs.keyword = [("reverse", args.argument(2, "reverse") ?? .bool(false)),
@@ -102,12 +109,20 @@ extension Interpreter {
                 return .undefined(Undefined(message: name == "min" ? "No smallest item, sequence was empty." : "No largest item, sequence was empty."))
             }
             for x in items.dropFirst() {
-                let c = try order(sortKey(x, caseSensitive), sortKey(best, caseSensitive))
+                let c = try sortOrder(sortKey(x, caseSensitive), sortKey(best, caseSensitive))
                 if name == "min" ? c < 0 : c > 0 { best = x }
             }
             return best
         case "wordcount":
-            return .int(StringOps.splitWhitespace(try str(v)).count)
+            // len(re.findall(r"\w+", str(value))): runs of letters, digits and underscores.
+            var count = 0
+            var inWord = false
+            for u in try str(v).unicodeScalars {
+                let word = u == "_" || u.properties.isAlphabetic || u.properties.numericType != nil
+                if word && !inWord { count += 1 }
+                inWord = word
+            }
+            return .int(count)
         case "center":
             let s = try str(v)
             let width = try intValue(args.argument(0, "width") ?? .int(80))
@@ -325,8 +340,9 @@ extension Interpreter {
         return v
     }
 
-    private func order(_ a: Value, _ b: Value) throws(TemplateError) -> Int {
-        guard let c = Python.compare(a, b) else {
+    /// Python's ordering for sort, min and max: a TypeError for incomparable values.
+    private func sortOrder(_ a: Value, _ b: Value) throws(TemplateError) -> Int {
+        guard let c = try order(a, b) else {
             throw .type(message: "'<' not supported between instances of '\(a.pythonTypeName)' and '\(b.pythonTypeName)'")
         }
         return c
@@ -341,32 +357,54 @@ extension Interpreter {
             let k = try attr.map { (a) throws(TemplateError) in try attributePath(x, a) } ?? x
             keyed.append((sortKey(k, caseSensitive), x))
         }
-        try step(keyed.count * 8)
-        // A stable insertion-merge sort that can throw on incomparable keys, as Python's sorted does.
-        var sorted: [(key: Value, value: Value)] = []
-        sorted.reserveCapacity(keyed.count)
-        for item in keyed {
-            var lo = 0, hi = sorted.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                let c = try order(item.key, sorted[mid].key)
-                if reverse ? c > 0 : c < 0 { hi = mid } else { lo = mid + 1 }
+        // A stable bottom-up merge sort whose comparisons can throw on incomparable keys, as
+        // Python's sorted does; each comparison is a step.
+        var items = keyed
+        var buffer = keyed
+        var width = 1
+        while width < items.count {
+            var start = 0
+            while start < items.count {
+                let mid = min(start + width, items.count), end = min(start + 2 * width, items.count)
+                var i = start, j = mid, k = start
+                while i < mid && j < end {
+                    try step()
+                    let c = try sortOrder(items[j].key, items[i].key)
+                    // Take from the right run only when strictly before, which keeps equal keys in order.
+                    if reverse ? c > 0 : c < 0 { buffer[k] = items[j]; j += 1 } else { buffer[k] = items[i]; i += 1 }
+                    k += 1
+                }
+                while i < mid { buffer[k] = items[i]; i += 1; k += 1 }
+                while j < end { buffer[k] = items[j]; j += 1; k += 1 }
+                start = end
             }
-            sorted.insert(item, at: lo)
+            swap(&items, &buffer)
+            width *= 2
         }
-        return sorted.map(\.value)
+        return items.map(\.value)
     }
 
     private func uniqueFilter(_ v: Value, _ args: EvaluatedArguments) throws(TemplateError) -> [Value] {
         let caseSensitive = args.argument(0, "case_sensitive")?.isTruthy ?? false
         let attr = args.argument(1, "attribute")
-        var seen: [Value] = []
+        // jinja2 keeps the seen keys in a set: scalars are hashed here, tuples (rare) compared.
+        var seenKeys = Set<DictKey>()
+        var seenOther: [Value] = []
         var out: [Value] = []
         for x in try iterate(v) {
             try step()
             let k = sortKey(try attr.map { (a) throws(TemplateError) in try attributePath(x, a) } ?? x, caseSensitive)
-            if !seen.contains(where: { Python.equal($0, k) }) {
-                seen.append(k)
+            try charge(k)
+            if let key = DictKey(k) {
+                if seenKeys.insert(key).inserted { out.append(x) }
+                continue
+            }
+            guard k.isHashableContainer || k.isUndefined else { throw .type(message: "unhashable type: '\(k.pythonTypeName)'") }
+            try step(seenOther.count)
+            var seen = false
+            for s in seenOther where try equal(s, k) { seen = true; break }
+            if !seen {
+                seenOther.append(k)
                 out.append(x)
             }
         }

@@ -40,7 +40,8 @@ final class Interpreter {
 
     /// Charges `n` steps of work.
     func step(_ n: Int = 1) throws(TemplateError) {
-        steps += n
+        let (total, overflow) = steps.addingReportingOverflow(n)
+        steps = overflow ? Int.max : total
         if steps > limits.maxSteps {
             throw .limitExceeded(limit: .steps, message: "the template ran for more than \(limits.maxSteps) steps")
         }
@@ -52,6 +53,34 @@ final class Interpreter {
         guard size >= 0, size <= limits.maxValueSize else {
             throw .limitExceeded(limit: .valueSize, message: "\(what) of \(size < 0 ? "overflowing" : String(size)) exceeds the limit of \(limits.maxValueSize)")
         }
+    }
+
+    /// Charges work proportional to the size of a value an operation reads in full (searching,
+    /// comparing, hashing, counting): one step per 64 bytes of a string, per 4 elements of a
+    /// container. Without it a loop over `big | length` would do unbounded work in few steps.
+    func charge(_ v: Value) throws(TemplateError) {
+        switch v {
+        case let .string(s): try step(s.utf8.count >> 6)
+        case let .list(a), let .tuple(a), let .dictView(_, a): try step(a.count >> 2)
+        case let .dict(d): try step(d.count >> 2)
+        default: break
+        }
+    }
+
+    /// Python's `==`, with the comparison's work charged afterwards (bounded by the values' sizes,
+    /// which were charged when they were built).
+    func equal(_ a: Value, _ b: Value) throws(TemplateError) -> Bool {
+        var work = 0
+        let r = Python.equal(a, b, work: &work)
+        try step(work >> 2)
+        return r
+    }
+
+    func order(_ a: Value, _ b: Value) throws(TemplateError) -> Int? {
+        var work = 0
+        let r = Python.compare(a, b, work: &work)
+        try step(work >> 2)
+        return r
     }
 
     /// Checks a string of `bytes` and charges building it: one step per 64 bytes.
@@ -68,7 +97,8 @@ final class Interpreter {
 
     func emit(_ s: String, into out: inout String) throws(TemplateError) {
         let n = s.utf8.count
-        outputBytes += n
+        let (total, overflow) = outputBytes.addingReportingOverflow(n)
+        outputBytes = overflow ? Int.max : total
         guard outputBytes <= limits.maxOutputBytes else {
             throw .limitExceeded(limit: .outputBytes, message: "the template wrote more than \(limits.maxOutputBytes) bytes")
         }
@@ -92,9 +122,9 @@ final class Interpreter {
     /// Enters one level of interpreter recursion; balanced by `leave()`.
     func enter() throws(TemplateError) {
         depth += 1
-        guard depth <= limits.maxEvaluationDepth else {
+        guard depth <= limits.evaluation else {
             depth -= 1
-            throw .limitExceeded(limit: .recursion, message: "evaluation nested deeper than \(limits.maxEvaluationDepth) levels")
+            throw .limitExceeded(limit: .recursion, message: "evaluation nested deeper than \(limits.evaluation) levels")
         }
     }
 
@@ -123,7 +153,10 @@ final class Interpreter {
             case let .set(target, e):
                 try assign(try evaluate(e, scope), to: target, scope: scope)
             case let .setBlock(target, filters, body):
-                var captured = try capture(body, scope: scope)
+                // A break or continue inside the body leaves the loop before the assignment, as
+                // in jinja2, which compiles the body inline.
+                var (captured, flow) = try capture(body, scope: scope)
+                if case .normal = flow {} else { return flow }
                 for f in filters { captured = try applyFilter(f, to: captured, scope: scope) }
                 try assign(captured, to: target, scope: scope)
             case let .macro(definition):
@@ -134,7 +167,8 @@ final class Interpreter {
                     let flow = try execute(body, scope: scope, into: &out)
                     if case .normal = flow {} else { return flow }
                 } else {
-                    var captured = try capture(body, scope: scope)
+                    var (captured, flow) = try capture(body, scope: scope)
+                    if case .normal = flow {} else { return flow }
                     for f in filters { captured = try applyFilter(f, to: captured, scope: scope) }
                     try emit(try str(captured), into: &out)
                 }
@@ -156,10 +190,12 @@ final class Interpreter {
         return .normal
     }
 
-    private func capture(_ body: [Statement], scope: Scope) throws(TemplateError) -> Value {
+    /// Renders a `{% set %}` or `{% filter %}` body, in a scope of its own: jinja2 compiles these
+    /// bodies as frames of their own, so their assignments do not leak.
+    private func capture(_ body: [Statement], scope: Scope) throws(TemplateError) -> (Value, Flow) {
         var buffer = ""
-        _ = try execute(body, scope: scope, into: &buffer)
-        return .string(buffer)
+        let flow = try execute(body, scope: Scope(parent: scope), into: &buffer)
+        return (.string(buffer), flow)
     }
 
     private func applyFilter(_ f: FilterCall, to value: Value, scope: Scope) throws(TemplateError) -> Value {
@@ -180,19 +216,23 @@ final class Interpreter {
             }
             items = kept
         }
-        if items.isEmpty {
-            _ = try execute(loop.otherwise, scope: Scope(parent: scope), into: &out)
-            return
-        }
         let outer = scope.lookup("loop")
         var depth = 1
         if case let .loop(l) = outer { depth = l.depth + 1 }
+        // jinja2 runs the else block unless some iteration reached the end of the body: an empty
+        // loop, but also one whose every iteration ended in break or continue.
+        var completed = false
         for (index, item) in items.enumerated() {
             try step()
             let s = Scope(parent: scope)
             try assign(item, to: loop.target, scope: s)
             s.variables["loop"] = .loop(LoopState(index0: index, length: items.count, items: items, depth: depth))
-            if case .breakLoop = try execute(loop.body, scope: s, into: &out) { break }
+            let flow = try execute(loop.body, scope: s, into: &out)
+            if case .breakLoop = flow { break }
+            if case .normal = flow { completed = true }
+        }
+        if !completed {
+            _ = try execute(loop.otherwise, scope: Scope(parent: scope), into: &out)
         }
     }
 
@@ -215,6 +255,7 @@ final class Interpreter {
             // Checked after storing, from the namespace: storing a namespace in itself (or in
             // anything it holds) makes a cycle, which the bounded walk reports; the old value is
             // put back so no cycle outlives the error.
+            try Self.checkNamespaceAttribute(attribute)
             let old = ns.attributes.get(attribute)
             ns.attributes.set(.string(attribute), value)
             do {
@@ -299,8 +340,8 @@ extension Interpreter {
 
     private func depthWalk(_ v: Value, level: Int, visited: inout Int) throws(TemplateError) {
         visited += 1
-        guard level <= limits.maxValueDepth else {
-            throw .limitExceeded(limit: .nesting, message: "a value nested deeper than \(limits.maxValueDepth) levels")
+        guard level <= limits.valueDepth else {
+            throw .limitExceeded(limit: .nesting, message: "a value nested deeper than \(limits.valueDepth) levels")
         }
         switch v {
         case let .list(a), let .tuple(a), let .dictView(_, a):

@@ -33,6 +33,7 @@ extension Interpreter {
 
     func item(_ object: Value, _ key: Value) throws(TemplateError) -> Value {
         if case let .undefined(u) = object { throw .undefined(message: u.message) }
+        try charge(key)
         switch (object, key) {
         case let (.dict(d), _):
             // An unhashable key is a TypeError in Python, which jinja2's getitem turns into undefined.
@@ -44,6 +45,7 @@ extension Interpreter {
             }
         case let (.string(s), _):
             if case let .int(i)? = Python.number(key) {
+                try charge(object)
                 let scalars = Array(s.unicodeScalars)
                 let j = i < 0 ? i + scalars.count : i
                 if j >= 0 && j < scalars.count { return .string(String(scalars[j])) }
@@ -64,6 +66,7 @@ extension Interpreter {
     /// Python's slice semantics (`slice.indices`): clamped bounds, negative indices and steps.
     func slice(_ object: Value, _ start: Value?, _ stop: Value?, _ stride: Value?) throws(TemplateError) -> Value {
         if case let .undefined(u) = object { throw .undefined(message: u.message) }
+        try charge(object)
         func bound(_ v: Value?) throws(TemplateError) -> Int? {
             guard let v else { return nil }
             if case .none = v { return nil }
@@ -83,6 +86,9 @@ extension Interpreter {
         case .range:
             elements = try iterate(object); count = elements.count
         default:
+            // jinja2 compiles slices to Python's own `x[a:b]`, bypassing its getitem, so this is
+            // Python's TypeError. (Only a slice of a constant is folded at compile time into an
+            // undefined value; templates do not slice constants.)
             throw .type(message: "'\(object.pythonTypeName)' object is not subscriptable")
         }
         func clamp(_ v: Int?, _ defaultValue: Int) -> Int {
@@ -165,6 +171,7 @@ extension Interpreter {
             for (k, v) in args.keyword { d.set(.string(k), v) }
             try checkDepth(.dict(d))
             if case .dict = f { return .dict(d) }
+            for case let .string(name) in d.keys { try Self.checkNamespaceAttribute(name) }
             let ns = Namespace()
             ns.attributes = d
             return .namespace(ns)
@@ -176,7 +183,16 @@ extension Interpreter {
         }
     }
 
+    /// transformers' `TemplateNamespace` refuses underscore-prefixed attributes (a sandbox guard).
+    static func checkNamespaceAttribute(_ name: String) throws(TemplateError) {
+        if name.hasPrefix("_") {
+            throw .runtime(message: "Chat templates cannot store underscore-prefixed attributes on a namespace, but got \(Python.stringRepr(name)). Please rename the attribute.")
+        }
+    }
+
     func callMethod(_ receiver: Value, _ name: String, _ args: EvaluatedArguments) throws(TemplateError) -> Value {
+        try charge(receiver)
+        for a in args.positional { try charge(a) }
         switch receiver {
         case let .string(s): return try StringOps.method(name, s, args, self)
         case let .dict(d):
@@ -190,8 +206,13 @@ extension Interpreter {
             }
         case let .list(a), let .tuple(a):
             guard let needle = args.positional.first else { throw .type(message: "\(name)() takes exactly one argument (0 given)") }
-            if name == "count" { return .int(a.filter { Python.equal($0, needle) }.count) }
-            guard let i = a.firstIndex(where: { Python.equal($0, needle) }) else {
+            var matches: [Int] = []
+            for (i, x) in a.enumerated() where try equal(x, needle) {
+                matches.append(i)
+                if name != "count" { break }
+            }
+            if name == "count" { return .int(matches.count) }
+            guard let i = matches.first else {
                 throw .runtime(message: "\(Python.repr(needle)) is not in list")
             }
             return .int(i)

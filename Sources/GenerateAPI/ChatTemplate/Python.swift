@@ -132,15 +132,27 @@ enum Python {
     /// `a == b` in Python: numbers across int/float/bool, strings by code points, containers
     /// element by element. Undefined equals only undefined.
     static func equal(_ a: Value, _ b: Value) -> Bool {
+        var work = 0
+        return equal(a, b, work: &work)
+    }
+
+    /// `equal`, adding the elements and string bytes it looked at to `work`, so the interpreter
+    /// can charge a comparison of large values after the fact.
+    static func equal(_ a: Value, _ b: Value, work: inout Int) -> Bool {
+        work += 1
         switch (a, b) {
         case (.undefined, .undefined), (.none, .none): return true
-        case let (.string(x), .string(y)): return x.utf8.elementsEqual(y.utf8)
+        case let (.string(x), .string(y)):
+            work += min(x.utf8.count, y.utf8.count) >> 6
+            return x.utf8.elementsEqual(y.utf8)
         case let (.list(x), .list(y)), let (.tuple(x), .tuple(y)):
-            return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
+            guard x.count == y.count else { return false }
+            for (p, q) in zip(x, y) where !equal(p, q, work: &work) { return false }
+            return true
         case let (.dict(x), .dict(y)):
             guard x.count == y.count else { return false }
             for (k, v) in zip(x.keys, x.values) {
-                guard let w = y.get(k), equal(v, w) else { return false }
+                guard let w = y.get(k), equal(v, w, work: &work) else { return false }
             }
             return true
         case let (.namespace(x), .namespace(y)): return x === y
@@ -179,6 +191,12 @@ enum Python {
 
     /// `a < b` (negative), equal (zero) or greater, or nil when Python raises TypeError.
     static func compare(_ a: Value, _ b: Value) -> Int? {
+        var work = 0
+        return compare(a, b, work: &work)
+    }
+
+    static func compare(_ a: Value, _ b: Value, work: inout Int) -> Int? {
+        work += 1
         if let x = number(a), let y = number(b) {
             if case let .int(i) = x, case let .int(j) = y { return i < j ? -1 : (i == j ? 0 : 1) }
             let (p, q) = (x.double, y.double)
@@ -188,9 +206,10 @@ enum Python {
         switch (a, b) {
         case let (.string(x), .string(y)):
             // UTF-8 byte order is code point order.
+            work += min(x.utf8.count, y.utf8.count) >> 6
             return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : (x.utf8.elementsEqual(y.utf8) ? 0 : 1)
         case let (.list(x), .list(y)), let (.tuple(x), .tuple(y)):
-            for (p, q) in zip(x, y) where !equal(p, q) { return compare(p, q) }
+            for (p, q) in zip(x, y) where !equal(p, q, work: &work) { return compare(p, q, work: &work) }
             return x.count < y.count ? -1 : (x.count == y.count ? 0 : 1)
         default:
             return nil

@@ -11,18 +11,24 @@ enum StringOps {
         return scalarCount(h[0..<byteOffset])
     }
 
+    /// Knuth–Morris–Pratt: linear in both lengths, so a hostile needle such as `'a' * 500000 + 'b'`
+    /// cannot make a search quadratic.
     static func findBytes(_ n: [UInt8], in h: [UInt8], from: Int = 0) -> Int? {
-        if n.isEmpty { return from <= h.count ? from : nil }
-        guard n.count <= h.count else { return nil }
-        var i = from
-        let first = n[0]
-        while i + n.count <= h.count {
-            if h[i] == first {
-                var k = 1
-                while k < n.count, h[i + k] == n[k] { k += 1 }
-                if k == n.count { return i }
-            }
-            i += 1
+        guard from >= 0, from <= h.count else { return nil }
+        if n.isEmpty { return from }
+        guard n.count <= h.count - from else { return nil }
+        var fail = [Int](repeating: 0, count: n.count)
+        var k = 0
+        for i in 1..<n.count {
+            while k > 0 && n[i] != n[k] { k = fail[k - 1] }
+            if n[i] == n[k] { k += 1 }
+            fail[i] = k
+        }
+        k = 0
+        for i in from..<h.count {
+            while k > 0 && h[i] != n[k] { k = fail[k - 1] }
+            if h[i] == n[k] { k += 1 }
+            if k == n.count { return i - n.count + 1 }
         }
         return nil
     }
@@ -254,12 +260,10 @@ enum StringOps {
             guard case let .string(n)? = a0 else { throw .type(message: "\(name)() argument must be str") }
             var found: Int?
             if name == "rfind" {
-                var at = 0
-                while let f = find(n, in: s, from: at) {
-                    found = f
-                    at = f + 1
-                    try interpreter.step()
-                    if n.isEmpty && f >= s.unicodeScalars.count { break }
+                // The last occurrence is the first one in the reversed bytes: one linear search.
+                let h = Array(s.utf8)
+                if let r = findBytes(Array(n.utf8.reversed()), in: h.reversed()) {
+                    found = scalarCount(h[0..<(h.count - r - n.utf8.count)])
                 }
             } else {
                 found = find(n, in: s)

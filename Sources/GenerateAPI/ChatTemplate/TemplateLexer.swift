@@ -31,7 +31,6 @@ struct TemplateLexer {
     private var tokens: [Token] = []
     private var lineStarts: [Int] = [0]
 
-    static let operators3: [String] = []
     static let operators2: Set<String> = ["//", "**", "==", "!=", ">=", "<="]
     static let operators1: Set<UInt8> = Set("+-*/%~[](){}<>=.:|,;".utf8)
 

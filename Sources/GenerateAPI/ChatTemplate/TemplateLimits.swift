@@ -33,7 +33,7 @@ public struct TemplateLimits: Sendable, Equatable {
     /// Deepest chain of macro calls inside macro calls.
     public var maxCallDepth: Int
     /// Deepest recursion of the interpreter: nested statements, expressions and macro calls
-    /// together. Rendering runs on a thread with a 64 MiB stack reservation, far more than this
+    /// together. Rendering runs on a thread with a 256 MiB stack reservation, far more than this
     /// depth needs even in a debug build.
     public var maxEvaluationDepth: Int
     /// Deepest nesting of values a template builds (lists in lists, namespaces in namespaces).
@@ -42,6 +42,16 @@ public struct TemplateLimits: Sendable, Equatable {
     /// building it (`'a' * 10**9` fails at once).
     public var maxValueSize: Int
 
+    /// Ceilings on the three depth limits, whatever the fields are set to: the render thread's
+    /// 256 MiB stack holds this much recursion even in a debug build.
+    public static let nestingCeiling = 256, evaluationCeiling = 8000, valueDepthCeiling = 1024
+
+    var nesting: Int { min(maxNestingDepth, Self.nestingCeiling) }
+    var evaluation: Int { min(maxEvaluationDepth, Self.evaluationCeiling) }
+    var valueDepth: Int { min(maxValueDepth, Self.valueDepthCeiling) }
+
+    /// Defaults: 1 MiB of source, 5 million steps, 16 MiB of output, nesting 64, 32 macro calls
+    /// deep, 2000 evaluation levels, values 128 deep, strings and lists of 16 Mi bytes or elements.
     public init(maxSourceBytes: Int = 1 << 20, maxSteps: Int = 5_000_000, maxOutputBytes: Int = 16 << 20,
                 maxNestingDepth: Int = 64, maxCallDepth: Int = 32, maxEvaluationDepth: Int = 2000, maxValueDepth: Int = 128,
                 maxValueSize: Int = 16 << 20) {

@@ -205,6 +205,12 @@ extension Value {
         }
     }
 
+    /// A tuple of hashable values is hashable in Python; lists, dicts and namespaces-as-values are not.
+    var isHashableContainer: Bool {
+        if case let .tuple(a) = self { return a.allSatisfy { DictKey($0) != nil || $0.isHashableContainer } }
+        return false
+    }
+
     var isUndefined: Bool {
         if case .undefined = self { return true }
         return false

@@ -5,6 +5,7 @@ extension Interpreter {
 
     func test(_ name: String, _ v: Value, _ args: EvaluatedArguments) throws(TemplateError) -> Bool {
         try step()
+        try charge(v)
         let arg = args.positional.first
         switch name {
         case "defined": return !v.isUndefined
@@ -34,17 +35,14 @@ extension Interpreter {
             default: return false
             }
         case "odd", "even", "divisibleby":
-            guard case let .int(i)? = Python.number(v) else {
-                if case let .undefined(u) = v { throw .undefined(message: u.message) }
-                throw .type(message: "unsupported operand type(s) for %: '\(v.pythonTypeName)' and 'int'")
-            }
-            if name == "odd" { return i & 1 == 1 }
-            if name == "even" { return i & 1 == 0 }
-            guard let arg, case let .int(d)? = Python.number(arg) else { throw .type(message: "divisibleby needs an integer") }
-            guard d != 0 else { throw .runtime(message: "integer division or modulo by zero") }
-            return d == -1 || i % d == 0
-        case "eq", "equalto", "==": return Python.equal(v, arg ?? .none)
-        case "ne", "!=": return !Python.equal(v, arg ?? .none)
+            // value % 2 == 1, value % 2 == 0, value % num == 0, with Python's arithmetic.
+            if case let .undefined(u) = v { throw .undefined(message: u.message) }
+            let divisor: Value = name == "divisibleby" ? (arg ?? .none) : .int(2)
+            let r = try binary(.modulo, v, divisor)
+            if case .string = v { throw .type(message: "not all arguments converted during string formatting") }
+            return try equal(r, .int(name == "odd" ? 1 : 0))
+        case "eq", "equalto", "==": return try equal(v, arg ?? .none)
+        case "ne", "!=": return !(try equal(v, arg ?? .none))
         case "lt", "lessthan", "<": return try compare(.less, v, arg ?? .none)
         case "le", "<=": return try compare(.lessOrEqual, v, arg ?? .none)
         case "gt", "greaterthan", ">": return try compare(.greater, v, arg ?? .none)
@@ -58,12 +56,12 @@ extension Interpreter {
             case let (.int(a), .int(b)): return a == b && (-5...256).contains(a)
             default: return false
             }
-        case "lower":
-            guard case let .string(s) = v else { return false }
-            return StringOps.lower(s).utf8.elementsEqual(s.utf8)
-        case "upper":
-            guard case let .string(s) = v else { return false }
-            return StringOps.upper(s).utf8.elementsEqual(s.utf8)
+        case "lower", "upper":
+            // str(value).islower() / .isupper(): a cased character, and none of the other case.
+            let s = try str(v)
+            guard s.unicodeScalars.contains(where: StringOps.isCased) else { return false }
+            let mapped = name == "lower" ? StringOps.lower(s) : StringOps.upper(s)
+            return mapped.utf8.elementsEqual(s.utf8)
         case "escaped": return false
         default:
             throw .runtime(message: "No test named '\(name)'.")
