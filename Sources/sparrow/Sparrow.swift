@@ -6,6 +6,6 @@ struct Sparrow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "A pure-Swift LLM inference engine.",
-        subcommands: [Generate.self, Inspect.self, Tokenize.self, Detokenize.self, Logits.self, BenchTokenizer.self]
+        subcommands: [Generate.self, Serve.self, Inspect.self, Tokenize.self, Detokenize.self, Logits.self, BenchTokenizer.self]
     )
 }
