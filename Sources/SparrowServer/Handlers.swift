@@ -121,20 +121,28 @@ extension SparrowServer {
     }
 
     /// Writes the events; an engine error becomes an error event. Throws only when a write fails.
+    /// Each delta goes out at once; the closing events go out with `[DONE]` in one write, so that
+    /// a stream costs one write per token plus one.
     private static func writeStream(first: GenerateStreamEvent?, source: EventSource, shape: ResponseShape,
                                     to writer: inout any ResponseBodyWriter) async throws {
-        try await writer.write(contentsOf: shape.start())
+        var out = ByteBuffer()
+        for buffer in shape.start() { out.writeImmutableBuffer(buffer) }
         var event = first
         while let current = event {
-            try await writer.write(contentsOf: shape.events(for: current))
+            for buffer in shape.events(for: current) { out.writeImmutableBuffer(buffer) }
+            if case .delta = current {
+                try await writer.write(out)
+                out.clear()
+            }
             do {
                 event = try await source.next()
             } catch {
-                try await writer.write(shape.failure(APIError(any: error)))
+                out.writeImmutableBuffer(shape.failure(APIError(any: error)))
                 break
             }
         }
-        try await writer.write(JSONResponse.done)
+        out.writeImmutableBuffer(JSONResponse.done)
+        try await writer.write(out)
         try await writer.finish(nil)
     }
 
