@@ -7,6 +7,7 @@
 #       with requests/s and latency percentiles printed (the numbers of BENCHMARKS.md).
 #   scripts/check-server.sh            -> everything
 #   MOCK_ONLY=1 scripts/check-server.sh -> only the parts that need no generation
+#   WITH_SWIFT_TEST=1 scripts/check-server.sh -> also the Swift suite SmolLM2ServerTests, in release
 # The openai client lives in a venv cached at ~/.cache/sparrow/openai-venv (created on first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,4 +55,8 @@ echo "== openai client, SmolLM2"
 echo "== load test, SmolLM2, max_tokens 16: 200 requests, 8 clients"
 python3 scripts/load_test.py "$base" --model "$name" --requests 200 --clients 8 --max-tokens 16
 python3 scripts/load_test.py "$base" --model "$name" --requests 200 --clients 8 --max-tokens 16 --stream
+if [ "${WITH_SWIFT_TEST:-0}" = 1 ]; then
+  echo "== SmolLM2ServerTests (release)"
+  SPARROW_SMOLLM2="$model" swift test -c release --filter SmolLM2ServerTests
+fi
 echo "server check: OK"
