@@ -12,6 +12,7 @@ import Hummingbird
 ///   per choice, then `{"content"}` deltas, then an empty delta with the finish reason per choice.
 /// - OpenAI streams with `stream_options.include_usage` get a last chunk with `usage` and no choices.
 /// - An error after the stream has started is one `{"error": {...}}` event before `[DONE]`.
+/// - Streamed OpenAI chunks carry `"logprobs": null`; ask without `stream` for log-probabilities.
 struct ResponseShape: Sendable {
     enum Format: Sendable {
         case generate
