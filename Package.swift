@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // The library's only native dependency.
@@ -34,7 +35,12 @@ let package = Package(
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
             name: "SparrowServer",
-            dependencies: ["GenerateAPI", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "GenerateAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                // A channel handler that notices a client going away while its request waits.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "sparrow",

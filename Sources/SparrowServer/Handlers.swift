@@ -1,6 +1,7 @@
 import Foundation
 import GenerateAPI
 import Hummingbird
+import NIOCore
 
 extension SparrowServer {
     /// `GET /v1/models`: the registry's models and the default one, in OpenAI's list shape.
@@ -10,7 +11,7 @@ extension SparrowServer {
     }
 
     /// `POST /v1/generate`: the documented request and response.
-    func documentedGenerate(_ request: Request) async -> Response {
+    func documentedGenerate(_ request: Request, channel: any Channel) async -> Response {
         do {
             let body = try await readBody(request)
             let generate: GenerateRequest
@@ -21,24 +22,24 @@ extension SparrowServer {
             } catch {
                 throw APIError.invalid("the body is not a JSON object: \(Self.describe(decoding: error))", param: nil)
             }
-            return try await answer(generate, format: .generate, idPrefix: "gen-", includeUsage: false)
+            return try await answer(generate, format: .generate, idPrefix: "gen-", includeUsage: false, channel: channel)
         } catch {
             return APIError(any: error).response
         }
     }
 
     /// `POST /v1/completions` and `POST /v1/chat/completions`.
-    func openAI(_ request: Request, kind: OpenAIRequest.Kind) async -> Response {
+    func openAI(_ request: Request, kind: OpenAIRequest.Kind, channel: any Channel) async -> Response {
         do {
             let openAI = try OpenAIRequest(kind: kind, body: try await readBody(request))
             switch kind {
             case .completion:
                 let echo = openAI.echo ? openAI.generate.prompt ?? "" : nil
                 return try await answer(openAI.generate, format: .completion(echo: echo), idPrefix: "cmpl-",
-                                        includeUsage: openAI.includeUsage)
+                                        includeUsage: openAI.includeUsage, channel: channel)
             case .chat:
                 return try await answer(openAI.generate, format: .chat, idPrefix: "chatcmpl-",
-                                        includeUsage: openAI.includeUsage)
+                                        includeUsage: openAI.includeUsage, channel: channel)
             }
         } catch {
             return APIError(any: error).response
@@ -64,16 +65,18 @@ extension SparrowServer {
     }
 
     /// Admits `generate` (validation, model lookup, a slot in its model's queue), then answers it
-    /// whole or as a stream.
-    private func answer(_ generate: GenerateRequest, format: ResponseShape.Format, idPrefix: String, includeUsage: Bool)
-        async throws -> Response
+    /// whole or as a stream. A client that hangs up while the request waits for its slot, its whole
+    /// answer or its first token cancels it (``ConnectionWatch``); once streaming, a failed write does.
+    private func answer(_ generate: GenerateRequest, format: ResponseShape.Format, idPrefix: String, includeUsage: Bool,
+                        channel: any Channel) async throws -> Response
     {
         let created = Int(Date().timeIntervalSince1970)
         let admission = try await backend.admit(generate)
         let permit: Permit?
         if let key = admission.queueKey {
             do {
-                permit = try await limiter.acquire(key)
+                let limiter = limiter
+                permit = try await ConnectionWatch.untilClientGone(channel) { try await limiter.acquire(key) }
             } catch let full as ModelLimiter.QueueFull {
                 throw APIError(
                     status: .tooManyRequests,
@@ -87,7 +90,8 @@ extension SparrowServer {
                                   model: admission.modelName, n: generate.n, includeUsage: includeUsage)
         guard generate.stream else {
             do {
-                let response = try await backend.generate(request: generate)
+                let backend = backend
+                let response = try await ConnectionWatch.untilClientGone(channel) { try await backend.generate(request: generate) }
                 await permit?.release()
                 return shape.whole(response)
             } catch {
@@ -100,7 +104,7 @@ extension SparrowServer {
         // too long, a chat template that refuses the conversation) still gets its status code.
         let first: GenerateStreamEvent?
         do {
-            first = try await source.next()
+            first = try await ConnectionWatch.untilClientGone(channel) { try await source.next() }
         } catch {
             source.close()
             await permit?.release()

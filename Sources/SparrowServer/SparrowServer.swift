@@ -79,18 +79,23 @@ public struct SparrowServer: Sendable {
     {
         Application(
             router: makeRouter(),
+            server: .http1(additionalChannelHandlers: [ConnectionWatch()]),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.get("health") { _, _ in JSONResponse.make(["status": "ok"]) }
         router.get("v1/models") { _, _ in await self.listModels() }
-        router.post("v1/generate") { request, _ in await self.documentedGenerate(request) }
-        router.post("v1/completions") { request, _ in await self.openAI(request, kind: .completion) }
-        router.post("v1/chat/completions") { request, _ in await self.openAI(request, kind: .chat) }
+        router.post("v1/generate") { request, context in await self.documentedGenerate(request, channel: context.channel) }
+        router.post("v1/completions") { request, context in
+            await self.openAI(request, kind: .completion, channel: context.channel)
+        }
+        router.post("v1/chat/completions") { request, context in
+            await self.openAI(request, kind: .chat, channel: context.channel)
+        }
         return router
     }
 }
