@@ -83,6 +83,35 @@ struct ConcurrencyTests {
         }
     }
 
+    @Test("a client that hangs up while its request waits (for a slot, a whole answer, a first token) cancels it")
+    func hangUpWhileWaiting() async throws {
+        let backend = SlowBackend(gateOpen: false)
+        let configuration = SparrowServer.Configuration(concurrencyPerModel: 1, queuePerModel: 4)
+        try await TestServer.with(backend: backend, configuration: configuration) { server in
+            let limiter = server.server.limiter
+            // Runs, but its generation waits at the gate: no token, nothing written.
+            let whole = Task { try await server.client.post("v1/generate", Self.body) }
+            #expect(await TestServer.eventually { await backend.record.started == 1 })
+            #expect(await limiter.load("slow") == (1, 0))
+            let queued = Task { try await server.client.post("v1/generate", Self.streamBody) }
+            #expect(await TestServer.eventually { await limiter.load("slow") == (1, 1) })
+
+            queued.cancel()
+            #expect(await TestServer.eventually { await limiter.load("slow") == (1, 0) })
+            whole.cancel()
+            #expect(await TestServer.eventually { await backend.record.cancelled == 1 })
+            #expect(await TestServer.eventually { await limiter.load("slow") == (0, 0) })
+
+            // A stream still waiting for its first token.
+            let stream = Task { try await server.client.post("v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "stream": true}"#) }
+            #expect(await TestServer.eventually { await backend.record.started == 2 })
+            stream.cancel()
+            #expect(await TestServer.eventually { await backend.record.cancelled == 2 })
+            #expect(await TestServer.eventually { await limiter.load("slow") == (0, 0) })
+            #expect(await backend.record.finished == 0)
+        }
+    }
+
     @Test("a request waiting in the queue holds no slot once it has been answered")
     func queuedStreamsRunInOrder() async throws {
         let backend = SlowBackend(tokens: 3, tokenSeconds: 0.005)
