@@ -12,10 +12,13 @@ let package = Package(
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "GenerateAPI", targets: ["GenerateAPI"]),
+        .library(name: "SparrowServer", targets: ["SparrowServer"]),
         .executable(name: "sparrow", targets: ["sparrow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // The library's only native dependency.
@@ -29,10 +32,20 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Tensor"]),
         .target(name: "Sampling"),
         .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling"]),
+        // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
+        .target(
+            name: "SparrowServer",
+            dependencies: [
+                "GenerateAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                // A channel handler that notices a client going away while its request waits.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI",
+                "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI", "SparrowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,6 +54,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
+        .testTarget(name: "SparrowServerTests", dependencies: ["SparrowServer", "GenerateAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ struct Sparrow: AsyncParsableCommand {
         commandName: "sparrow",
         abstract: "A pure-Swift LLM inference engine.",
         subcommands: [
-            Generate.self, RenderTemplate.self, Inspect.self, Tokenize.self, Detokenize.self, Logits.self,
+            Generate.self, Serve.self, RenderTemplate.self, Inspect.self, Tokenize.self, Detokenize.self, Logits.self,
             BenchTokenizer.self, BenchSampler.self,
         ]
     )

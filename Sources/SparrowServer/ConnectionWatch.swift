@@ -1,0 +1,102 @@
+import Hummingbird
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Notices a client going away while its request waits for a queue slot, a whole answer or its
+/// first token, when nothing is being written that could fail.
+///
+/// Hummingbird does not cancel a handler when its connection closes, and it allows half-closure,
+/// so a client that hangs up shows as an `inputClosed` event (or the channel going inactive) and
+/// nothing else. This handler sits in every connection's pipeline after the HTTP decoder, which
+/// passes the event on at once when no further request is buffered.
+final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    private struct State {
+        var gone = false
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { markGone() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        markGone()
+        context.fireChannelInactive()
+    }
+
+    /// Returns once the client has gone, or when the calling task is cancelled.
+    func waitUntilGone() async {
+        let id = state.withLockedValue { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLockedValue { state -> Bool in
+                    if state.gone || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private func markGone() {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.gone = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs `body`, cancelling it if the client of `channel` goes away first.
+    /// - Throws: `CancellationError` when the client went away; whatever `body` throws.
+    static func untilClientGone<T: Sendable>(_ channel: any Channel, _ body: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        guard let watch = try? await channel.pipeline.handler(type: ConnectionWatch.self).get() else {
+            return try await body()
+        }
+        return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
+            group.addTask { .answered(try await body()) }
+            group.addTask {
+                await watch.waitUntilGone()
+                return .clientGone
+            }
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case let .answered(value): return value
+                case .clientGone: throw CancellationError()
+                }
+            }
+            throw CancellationError()
+        }
+    }
+
+    private enum Outcome<T: Sendable>: Sendable {
+        case answered(T)
+        case clientGone
+    }
+}
+
+/// The request context: Hummingbird's basic one plus the connection, for ``ConnectionWatch``.
+struct ServerRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import GenerateAPI
+import Hummingbird
+import NIOCore
+
+extension SparrowServer {
+    /// `GET /v1/models`: the registry's models and the default one, in OpenAI's list shape.
+    func listModels() async -> Response {
+        let names = await backend.modelNames()
+        return JSONResponse.make(OpenAI.ModelList(data: names.map { .init(id: $0, created: startTime) }))
+    }
+
+    /// `POST /v1/generate`: the documented request and response.
+    func documentedGenerate(_ request: Request, channel: any Channel) async -> Response {
+        do {
+            let body = try await readBody(request)
+            let generate: GenerateRequest
+            do {
+                generate = try JSONDecoder().decode(GenerateRequest.self, from: body)
+            } catch let error as GenerateError {
+                throw APIError(error)
+            } catch {
+                throw APIError.invalid("the body is not a JSON object: \(Self.describe(decoding: error))", param: nil)
+            }
+            return try await answer(generate, format: .generate, idPrefix: "gen-", includeUsage: false, channel: channel)
+        } catch {
+            return APIError(any: error).response
+        }
+    }
+
+    /// `POST /v1/completions` and `POST /v1/chat/completions`.
+    func openAI(_ request: Request, kind: OpenAIRequest.Kind, channel: any Channel) async -> Response {
+        do {
+            let openAI = try OpenAIRequest(kind: kind, body: try await readBody(request))
+            switch kind {
+            case .completion:
+                let echo = openAI.echo ? openAI.generate.prompt ?? "" : nil
+                return try await answer(openAI.generate, format: .completion(echo: echo), idPrefix: "cmpl-",
+                                        includeUsage: openAI.includeUsage, channel: channel)
+            case .chat:
+                return try await answer(openAI.generate, format: .chat, idPrefix: "chatcmpl-",
+                                        includeUsage: openAI.includeUsage, channel: channel)
+            }
+        } catch {
+            return APIError(any: error).response
+        }
+    }
+
+    /// The body, up to ``Configuration/maxBodyBytes``.
+    /// - Throws: ``APIError`` 413 for a larger body.
+    func readBody(_ request: Request) async throws -> Data {
+        let limit = configuration.maxBodyBytes
+        let tooLarge = APIError(status: .contentTooLarge, message: "the request body exceeds \(limit) bytes",
+                                type: "invalid_request_error", code: "body_too_large")
+        // A declared length over the limit is refused before a byte of it is read.
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw tooLarge
+        } catch {
+            throw APIError.invalid("cannot read the request body: \(error)", param: nil)
+        }
+    }
+
+    /// Admits `generate` (validation, model lookup, a slot in its model's queue), then answers it
+    /// whole or as a stream. A client that hangs up while the request waits for its slot, its whole
+    /// answer or its first token cancels it (``ConnectionWatch``); once streaming, a failed write does.
+    private func answer(_ generate: GenerateRequest, format: ResponseShape.Format, idPrefix: String, includeUsage: Bool,
+                        channel: any Channel) async throws -> Response
+    {
+        let created = Int(Date().timeIntervalSince1970)
+        let admission = try await backend.admit(generate)
+        let permit: Permit?
+        if let key = admission.queueKey {
+            do {
+                let limiter = limiter
+                permit = try await ConnectionWatch.untilClientGone(channel) { try await limiter.acquire(key) }
+            } catch let full as ModelLimiter.QueueFull {
+                throw APIError(
+                    status: .tooManyRequests,
+                    message: "the server is busy: \(full.running) requests run and \(full.waiting) wait for model \(admission.modelName); retry later",
+                    type: "rate_limit_error", code: "queue_full")
+            }
+        } else {
+            permit = nil  // a mock response costs nothing and waits for nobody
+        }
+        let shape = ResponseShape(format: format, id: idPrefix + Self.randomHex(24), created: created,
+                                  model: admission.modelName, n: generate.n, includeUsage: includeUsage)
+        guard generate.stream else {
+            do {
+                let backend = backend
+                let response = try await ConnectionWatch.untilClientGone(channel) { try await backend.generate(request: generate) }
+                await permit?.release()
+                return shape.whole(response)
+            } catch {
+                await permit?.release()
+                throw error
+            }
+        }
+        let source = EventSource(backend.stream(request: generate))
+        // The first event comes after the prompt has been processed: an error before it (a prompt
+        // too long, a chat template that refuses the conversation) still gets its status code.
+        let first: GenerateStreamEvent?
+        do {
+            first = try await ConnectionWatch.untilClientGone(channel) { try await source.next() }
+        } catch {
+            source.close()
+            await permit?.release()
+            throw error
+        }
+        return Response(status: .ok, headers: JSONResponse.eventStreamHeaders, body: ResponseBody { writer in
+            do {
+                try await Self.writeStream(first: first, source: source, shape: shape, to: &writer)
+            } catch {
+                // The client went away: dropping the stream cancels the generation.
+                source.close()
+                await permit?.release()
+                throw error
+            }
+            source.close()
+            await permit?.release()
+        })
+    }
+
+    /// Writes the events; an engine error becomes an error event. Throws only when a write fails.
+    /// Each delta goes out at once; the closing events go out with `[DONE]` in one write, so that
+    /// a stream costs one write per token plus one.
+    private static func writeStream(first: GenerateStreamEvent?, source: EventSource, shape: ResponseShape,
+                                    to writer: inout any ResponseBodyWriter) async throws {
+        var out = ByteBuffer()
+        for buffer in shape.start() { out.writeImmutableBuffer(buffer) }
+        var event = first
+        while let current = event {
+            for buffer in shape.events(for: current) { out.writeImmutableBuffer(buffer) }
+            if case .delta = current {
+                try await writer.write(out)
+                out.clear()
+            }
+            do {
+                event = try await source.next()
+            } catch {
+                out.writeImmutableBuffer(shape.failure(APIError(any: error)))
+                break
+            }
+        }
+        out.writeImmutableBuffer(JSONResponse.done)
+        try await writer.write(out)
+        try await writer.finish(nil)
+    }
+
+    /// A short reason for a body that is not JSON (Foundation's messages name internal types).
+    static func describe(decoding error: any Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch: return "expected an object"
+        case let DecodingError.dataCorrupted(context): return context.debugDescription
+        default: return "\(error)"
+        }
+    }
+
+    static func randomHex(_ count: Int) -> String {
+        var rng = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef")
+        return String((0..<count).map { _ in digits[Int(rng.next() % 16)] })
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GenerateAPI
+
+/// An OpenAI `POST /v1/completions` or `POST /v1/chat/completions` body, translated into the
+/// documented ``GenerateAPI/GenerateRequest``.
+///
+/// The translation rewrites the JSON object and lets `GenerateRequest` decode the result, so a
+/// field of the wrong type gets the same 400 naming it as on `/v1/generate`. Fields whose names
+/// vLLM and OpenAI share pass through unchanged (`max_tokens`, `temperature`, `top_p`, `n`, `stop`,
+/// `seed`, `presence_penalty`, `frequency_penalty`, `best_of`, and vLLM's `top_k`, `min_p`,
+/// `repetition_penalty`, `use_beam_search`, `length_penalty`, `early_stopping`, `stop_token_ids`,
+/// plus `mock_response`); the rest are translated:
+/// - completions: `prompt` (a string, or an array holding one string), `echo`, `logprobs` (an int);
+/// - chat: `messages` (content a string or an array of `{"type": "text"}` parts; role `developer`
+///   is `system`), `logprobs` (a bool) with `top_logprobs`, `max_completion_tokens`;
+/// - both: `stream`, `stream_options.include_usage`.
+/// Fields that would change the answer in ways this server cannot honour (`tools`, `logit_bias`,
+/// `suffix`, token-id prompts, `response_format` other than text, ...) are refused with a 400
+/// rather than silently ignored; purely informational ones (`user`, `metadata`, `store`) are ignored.
+struct OpenAIRequest: Sendable {
+    enum Kind: Sendable {
+        case completion
+        case chat
+    }
+
+    let kind: Kind
+    let generate: GenerateRequest
+    /// Completions: prepend the prompt to each choice's text.
+    let echo: Bool
+    /// Streams: send a last chunk with `usage` (and no choices) before `[DONE]`.
+    let includeUsage: Bool
+
+    /// A chat request without `max_tokens` may answer at length (OpenAI's default is "until the
+    /// model stops"); the documented request's 16 would cut most replies mid-sentence.
+    static let chatDefaultMaxTokens = 256
+
+    static let passThrough: [String] = [
+        "model", "max_tokens", "n", "best_of", "presence_penalty", "frequency_penalty", "repetition_penalty",
+        "temperature", "top_p", "top_k", "min_p", "use_beam_search", "length_penalty", "early_stopping",
+        "mock_response", "seed", "stop", "stop_token_ids",
+    ]
+
+    /// Decodes `body` as a `kind` request.
+    /// - Throws: ``APIError`` (400) naming the field at fault.
+    init(kind: Kind, body: Data) throws {
+        let object: [String: JSONValue]
+        do {
+            object = try JSONDecoder().decode([String: JSONValue].self, from: body)
+        } catch {
+            throw APIError.invalid("the body is not a JSON object", param: nil)
+        }
+        var out: [String: JSONValue] = [:]
+        for key in Self.passThrough { if let value = object[key]?.nonNull { out[key] = value } }
+        try Self.refuseUnsupported(object, kind: kind)
+
+        var echo = false
+        switch kind {
+        case .completion:
+            out["prompt"] = try Self.completionPrompt(object["prompt"])
+            echo = try Self.bool(object["echo"], "echo") ?? false
+            if let logprobs = object["logprobs"]?.nonNull { out["logprobs"] = logprobs }
+        case .chat:
+            out["messages"] = try Self.chatMessages(object["messages"])
+            if let max = object["max_completion_tokens"]?.nonNull { out["max_tokens"] = max }
+            if out["max_tokens"] == nil { out["max_tokens"] = .int(Int64(Self.chatDefaultMaxTokens)) }
+            if try Self.bool(object["logprobs"], "logprobs") == true {
+                out["logprobs"] = object["top_logprobs"]?.nonNull ?? .int(0)
+            }
+        }
+        let stream = try Self.bool(object["stream"], "stream") ?? false
+        out["stream"] = .bool(stream)
+        var includeUsage = false
+        if case let .object(options)? = object["stream_options"]?.nonNull {
+            includeUsage = try Self.bool(options["include_usage"], "stream_options.include_usage") ?? false
+        } else if object["stream_options"]?.nonNull != nil {
+            throw APIError.invalid("invalid stream_options: expected an object", param: "stream_options")
+        }
+
+        do {
+            let data = try JSONEncoder().encode(out)
+            generate = try JSONDecoder().decode(GenerateRequest.self, from: data)
+        } catch let error as GenerateError {
+            throw APIError(error)
+        } catch {
+            throw APIError.invalid("invalid request: \(error)", param: nil)
+        }
+        self.kind = kind
+        self.echo = echo
+        self.includeUsage = includeUsage
+    }
+
+    private static func bool(_ value: JSONValue?, _ field: String) throws -> Bool? {
+        switch value {
+        case nil, .null?: return nil
+        case let .bool(b)?: return b
+        default: throw APIError.invalid("invalid \(field): expected true or false", param: field)
+        }
+    }
+
+    /// A string, or an array of exactly one string (what the `openai` client sends for a list).
+    private static func completionPrompt(_ value: JSONValue?) throws -> JSONValue {
+        switch value {
+        case let .string(s)?: return .string(s)
+        case let .array(items)? where items.count == 1:
+            if case let .string(s) = items[0] { return .string(s) }
+            throw APIError.invalid("invalid prompt: token-id prompts are not supported; send text", param: "prompt")
+        case .array?:
+            throw APIError.invalid("invalid prompt: send one prompt per request (batches are not supported)", param: "prompt")
+        case nil, .null?:
+            throw APIError.invalid("invalid prompt: a completion needs a prompt", param: "prompt")
+        default:
+            throw APIError.invalid("invalid prompt: expected a string", param: "prompt")
+        }
+    }
+
+    /// OpenAI messages → `[{"role", "content"}]` with string content.
+    private static func chatMessages(_ value: JSONValue?) throws -> JSONValue {
+        guard case let .array(items)? = value else {
+            throw APIError.invalid("invalid messages: expected an array of {\"role\", \"content\"} objects", param: "messages")
+        }
+        var messages: [JSONValue] = []
+        for (i, item) in items.enumerated() {
+            guard case let .object(message) = item, case let .string(role)? = message["role"] else {
+                throw APIError.invalid("invalid messages[\(i)]: expected an object with a string role", param: "messages[\(i)].role")
+            }
+            let content: String
+            switch message["content"] {
+            case let .string(s)?: content = s
+            case let .array(parts)?:
+                content = try parts.map { part -> String in
+                    guard case let .object(p) = part, p["type"] == .string("text"), case let .string(text)? = p["text"] else {
+                        throw APIError.invalid("invalid messages[\(i)].content: only text parts are supported", param: "messages[\(i)].content")
+                    }
+                    return text
+                }.joined()
+            default:
+                throw APIError.invalid("invalid messages[\(i)].content: expected a string or text parts", param: "messages[\(i)].content")
+            }
+            // OpenAI's newer name for the system role.
+            messages.append(.object(["role": .string(role == "developer" ? "system" : role), "content": .string(content)]))
+        }
+        return .array(messages)
+    }
+
+    /// Fields whose meaning this server cannot honour: refused so the client is not misled.
+    private static func refuseUnsupported(_ object: [String: JSONValue], kind: Kind) throws {
+        func refuse(_ field: String, _ why: String) throws -> Never {
+            throw APIError.invalid("unsupported \(field): \(why)", param: field)
+        }
+        if case let .object(bias)? = object["logit_bias"], !bias.isEmpty { try refuse("logit_bias", "not implemented") }
+        if case let .array(tools)? = object["tools"], !tools.isEmpty { try refuse("tools", "tool calls are not implemented") }
+        if object["functions"]?.nonNull != nil { try refuse("functions", "function calls are not implemented") }
+        if let choice = object["tool_choice"]?.nonNull, choice != .string("none"), choice != .string("auto") {
+            try refuse("tool_choice", "tool calls are not implemented")
+        }
+        if case let .object(format)? = object["response_format"], format["type"] != .string("text") {
+            try refuse("response_format", "only {\"type\": \"text\"} is supported")
+        }
+        if case let .string(suffix)? = object["suffix"], !suffix.isEmpty { try refuse("suffix", "not implemented") }
+        if object["ignore_eos"] == .bool(true) { try refuse("ignore_eos", "not implemented") }
+        if case let .int(n)? = object["min_tokens"], n > 0 { try refuse("min_tokens", "not implemented") }
+        if kind == .chat, object["echo"] == .bool(true) { try refuse("echo", "not implemented for chat") }
+    }
+}

@@ -1,0 +1,141 @@
+import GenerateAPI
+import Hummingbird
+
+/// How one endpoint writes an answer: the documented response, OpenAI's `text_completion`, or
+/// OpenAI's `chat.completion`; whole, or as Server-Sent Events.
+///
+/// Event streams (every event is `data: <json>\n\n`; every stream ends with `data: [DONE]\n\n`):
+/// - `/v1/generate`: `{"index", "text"}` per delta, then the whole ``GenerateAPI/GenerateResponse``.
+/// - `/v1/completions`: `text_completion` chunks with one choice each (`"finish_reason": null`),
+///   then one chunk per choice with empty text and its finish reason.
+/// - `/v1/chat/completions`: `chat.completion.chunk`s: first `{"role": "assistant", "content": ""}`
+///   per choice, then `{"content"}` deltas, then an empty delta with the finish reason per choice.
+/// - OpenAI streams with `stream_options.include_usage` get a last chunk with `usage` and no choices.
+/// - An error after the stream has started is one `{"error": {...}}` event before `[DONE]`.
+/// - Streamed OpenAI chunks carry `"logprobs": null`; ask without `stream` for log-probabilities.
+struct ResponseShape: Sendable {
+    enum Format: Sendable {
+        case generate
+        /// `echo`: the prompt, sent before each choice's text.
+        case completion(echo: String?)
+        case chat
+    }
+
+    let format: Format
+    /// OpenAI's `id` (`cmpl-…` or `chatcmpl-…`); unused by the documented format, whose response
+    /// carries the engine's id.
+    let id: String
+    /// Seconds since 1970 when the request arrived.
+    let created: Int
+    /// The model's name as responses report it.
+    let model: String
+    /// How many choices the request asked for.
+    let n: Int
+    let includeUsage: Bool
+
+    /// The whole answer.
+    func whole(_ response: GenerateResponse) -> Response {
+        switch format {
+        case .generate:
+            return JSONResponse.make(response)
+        case let .completion(echo):
+            return JSONResponse.make(OpenAI.Completion(id: id, created: created, response: response, echoPrompt: echo))
+        case .chat:
+            return JSONResponse.make(OpenAI.ChatCompletion(id: id, created: created, response: response))
+        }
+    }
+
+    /// Events before the first delta.
+    func start() -> [ByteBuffer] {
+        switch format {
+        case .generate, .completion(echo: nil):
+            return []
+        case let .completion(echo?):
+            return (0..<n).map { completionChunk(text: echo, index: $0, finish: nil) }
+        case .chat:
+            return (0..<n).map { chatChunk(index: $0, delta: .init(role: "assistant", content: ""), finish: nil) }
+        }
+    }
+
+    /// The events for one engine event.
+    func events(for event: GenerateStreamEvent) -> [ByteBuffer] {
+        switch (event, format) {
+        case let (.delta(index, text), .generate):
+            return [JSONResponse.event(Delta(index: index, text: text))]
+        case let (.delta(index, text), .completion):
+            return [completionChunk(text: text, index: index, finish: nil)]
+        case let (.delta(index, text), .chat):
+            return [chatChunk(index: index, delta: .init(role: nil, content: text), finish: nil)]
+        case let (.finished(response), .generate):
+            return [JSONResponse.event(response)]
+        case let (.finished(response), .completion):
+            return response.choices.map { completionChunk(text: "", index: $0.index, finish: $0.finishReason.rawValue) }
+                + usageChunk(response)
+        case let (.finished(response), .chat):
+            return response.choices.map { chatChunk(index: $0.index, delta: .init(), finish: $0.finishReason.rawValue) }
+                + usageChunk(response)
+        }
+    }
+
+    /// An error after the stream has started.
+    func failure(_ error: APIError) -> ByteBuffer {
+        JSONResponse.event(error.body)
+    }
+
+    /// `{"index", "text"}`: one delta of the documented stream.
+    struct Delta: Codable, Sendable, Equatable {
+        var index: Int
+        var text: String
+    }
+
+    private func completionChunk(text: String, index: Int, finish: String?) -> ByteBuffer {
+        JSONResponse.event(OpenAI.Completion(
+            id: id, created: created, model: model,
+            choices: [.init(text: text, index: index, logprobs: nil, finish_reason: finish)], usage: nil))
+    }
+
+    private func chatChunk(index: Int, delta: OpenAI.ChatChunk.Delta, finish: String?) -> ByteBuffer {
+        JSONResponse.event(OpenAI.ChatChunk(
+            id: id, created: created, model: model,
+            choices: [.init(index: index, delta: delta, logprobs: nil, finish_reason: finish)], usage: nil))
+    }
+
+    private func usageChunk(_ response: GenerateResponse) -> [ByteBuffer] {
+        guard includeUsage else { return [] }
+        switch format {
+        case .generate:
+            return []
+        case .completion:
+            return [JSONResponse.event(OpenAI.Completion(
+                id: id, created: created, model: model, choices: [], usage: .init(response.usage)))]
+        case .chat:
+            return [JSONResponse.event(OpenAI.ChatChunk(
+                id: id, created: created, model: model, choices: [], usage: .init(response.usage)))]
+        }
+    }
+}
+
+/// The engine's event stream, read first by the request handler (whether the first event is an
+/// error decides the status code) and then by the response body writer.
+///
+/// `@unchecked Sendable`: the iterator is not `Sendable`, but the two readers never overlap — the
+/// body writer runs only after the handler has returned the response. ``close()`` drops the
+/// iterator, which ends the engine's stream and so cancels its generation.
+final class EventSource: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<GenerateStreamEvent, any Error>.AsyncIterator?
+
+    init(_ stream: AsyncThrowingStream<GenerateStreamEvent, any Error>) {
+        iterator = stream.makeAsyncIterator()
+    }
+
+    func next() async throws -> GenerateStreamEvent? {
+        guard var current = iterator else { return nil }
+        let event = try await current.next()
+        iterator = current
+        return event
+    }
+
+    func close() {
+        iterator = nil
+    }
+}

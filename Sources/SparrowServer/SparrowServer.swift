@@ -1,0 +1,101 @@
+import Foundation
+import GenerateAPI
+import Hummingbird
+import Logging
+
+/// `sparrow serve`: the documented `POST /v1/generate` and OpenAI's completions, chat completions
+/// and models endpoints over one ``GenerationBackend`` (normally an ``GenerateAPI/Engine``).
+///
+/// ```swift
+/// var registry = ModelRegistry.standard(roots: ["/models"])
+/// registry.allowsPaths = false  // clients may only name models under the roots
+/// let engine = Engine(configuration: .init(registry: registry))
+/// let server = SparrowServer(backend: engine, configuration: .init(port: 8080))
+/// try await server.runService()  // until SIGINT or SIGTERM
+/// ```
+///
+/// Routes: `POST /v1/generate`, `POST /v1/completions`, `POST /v1/chat/completions`,
+/// `GET /v1/models`, `GET /health`. See ``ResponseShape`` for the stream formats and ``APIError``
+/// for the error body.
+public struct SparrowServer: Sendable {
+    /// Where the server listens and how much it admits.
+    public struct Configuration: Sendable, Equatable {
+        /// The address to bind (`127.0.0.1`: this machine only).
+        public var host: String
+        /// The TCP port; 0 picks a free one (reported to `run`'s `onRunning`).
+        public var port: Int
+        /// Generations that run at once per model. On a small machine one request already uses
+        /// every core, so more only splits the same throughput.
+        public var concurrencyPerModel: Int
+        /// Requests that may wait per model; the next one is answered 429.
+        public var queuePerModel: Int
+        /// The largest request body accepted; a larger one is answered 413.
+        public var maxBodyBytes: Int
+
+        /// `127.0.0.1:8080`, one generation per model at a time, 32 waiting, 8 MiB bodies
+        /// (twice the engine's default prompt limit, so that JSON escaping of a maximal prompt fits).
+        public init(host: String = "127.0.0.1", port: Int = 8080, concurrencyPerModel: Int = 1,
+                    queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20) {
+            self.host = host
+            self.port = port
+            self.concurrencyPerModel = concurrencyPerModel
+            self.queuePerModel = queuePerModel
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    /// The engine requests go to.
+    public let backend: any GenerationBackend
+    /// The configuration the server was made with.
+    public let configuration: Configuration
+    let limiter: ModelLimiter
+    /// When the server was made (the `created` of `GET /v1/models`).
+    let startTime = Int(Date().timeIntervalSince1970)
+
+    public init(backend: any GenerationBackend, configuration: Configuration = .init()) {
+        self.backend = backend
+        self.configuration = configuration
+        self.limiter = ModelLimiter(concurrency: configuration.concurrencyPerModel, queueLength: configuration.queuePerModel)
+    }
+
+    /// Serves until the calling task is cancelled. `onRunning` gets the bound port once the server
+    /// accepts connections (the way to learn the port when ``Configuration/port`` is 0).
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await makeApplication(onRunning: onRunning).run()
+    }
+
+    /// As ``run(onRunning:)``, logging to `logger` (tests pass a quiet one).
+    func run(logger: Logger?, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        try await makeApplication(onRunning: onRunning, logger: logger).run()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    public func runService(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await makeApplication(onRunning: onRunning).runService()
+    }
+
+    private func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void, logger: Logger? = nil)
+        -> some ApplicationProtocol
+    {
+        Application(
+            router: makeRouter(),
+            server: .http1(additionalChannelHandlers: [ConnectionWatch()]),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
+        router.get("health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        router.get("v1/models") { _, _ in await self.listModels() }
+        router.post("v1/generate") { request, context in await self.documentedGenerate(request, channel: context.channel) }
+        router.post("v1/completions") { request, context in
+            await self.openAI(request, kind: .completion, channel: context.channel)
+        }
+        router.post("v1/chat/completions") { request, context in
+            await self.openAI(request, kind: .chat, channel: context.channel)
+        }
+        return router
+    }
+}

@@ -1,0 +1,110 @@
+import Dispatch
+import Foundation
+import GenerateAPI
+import Testing
+@testable import SparrowServer
+
+/// The server on the real SmolLM2-135M-Instruct (Q4_1 GGUF): runs only when `SPARROW_SMOLLM2`
+/// holds the model's path; reported as skipped otherwise. Meant for a release build
+/// (`WITH_SWIFT_TEST=1 scripts/check-server.sh` runs it so): in a debug build a prefill takes
+/// seconds, and a client that disconnects before the first token is only noticed after it.
+@Suite("SmolLM2-135M-Instruct over HTTP (needs SPARROW_SMOLLM2)", .serialized)
+struct SmolLM2ServerTests {
+    static let modelPath = ProcessInfo.processInfo.environment["SPARROW_SMOLLM2"]
+    static let skipReason: Comment = "SKIPPED: set SPARROW_SMOLLM2 to SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// An engine serving the file under the default model's names, as `sparrow serve` does.
+    static func engine() throws -> Engine {
+        let path = try #require(modelPath)
+        var registry = ModelRegistry(allowsPaths: false)
+        for name in DefaultModel.names { registry.aliases[name] = path }
+        return Engine(configuration: .init(registry: registry, defaultModel: DefaultModel.name))
+    }
+
+    static let chat = #"{"model": "SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "What is the capital of France?"}], "temperature": 0, "max_tokens": 24"#
+
+    @Test("chat, whole and streamed: the same greedy text", .enabled(if: modelPath != nil, skipReason))
+    func chatWholeAndStreamed() async throws {
+        try await TestServer.with(backend: try Self.engine()) { server in
+            let whole = try await server.client.post("v1/chat/completions", Self.chat + "}")
+            #expect(whole.status == 200, "\(whole.text)")
+            let body = try whole.json()
+            let choice = try #require((body["choices"] as? [[String: Any]])?.first)
+            let content = try #require((choice["message"] as? [String: Any])?["content"] as? String)
+            #expect(!content.isEmpty)
+            let usage = try #require(body["usage"] as? [String: Any])
+            #expect((1...24).contains(usage["completion_tokens"] as? Int ?? 0))
+            #expect(usage["prompt_tokens"] as? Int ?? 0 > 5)
+
+            let streamed = try await server.client.post("v1/chat/completions", Self.chat + #", "stream": true}"#)
+            #expect(streamed.status == 200)
+            #expect(streamed.events.last == "[DONE]")
+            let deltas = try streamed.jsonEvents().compactMap { ($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any] }
+            #expect(deltas.compactMap { $0["content"] as? String }.joined() == content)
+        }
+    }
+
+    @Test("/v1/generate and /v1/completions on a raw prompt, streamed deltas add up", .enabled(if: modelPath != nil, skipReason))
+    func generateAndCompletions() async throws {
+        try await TestServer.with(backend: try Self.engine()) { server in
+            let body = #"{"prompt": "The quick brown fox", "temperature": 0, "max_tokens": 12, "stream": true}"#
+            let r = try await server.client.post("v1/generate", body)
+            #expect(r.status == 200, "\(r.text)")
+            let events = try r.jsonEvents()
+            let final = try #require((events.last?["choices"] as? [[String: Any]])?.first)
+            let text = try #require(final["text"] as? String)
+            #expect(!text.isEmpty)
+            #expect(events.dropLast().compactMap { $0["text"] as? String }.joined() == text)
+            #expect((final["token_ids"] as? [Int])?.count ?? 0 > 0)
+
+            let c = try await server.client.post("v1/completions", #"{"prompt": "The quick brown fox", "temperature": 0, "max_tokens": 12}"#)
+            #expect(c.status == 200, "\(c.text)")
+            #expect((try c.json()["choices"] as? [[String: Any]])?.first?["text"] as? String == text)
+        }
+    }
+
+    /// A raw prompt the model keeps continuing (greedy counting), so a generation is still running
+    /// when a test looks; streamed, so that the test ends it by disconnecting.
+    static let longStream = #"{"prompt": "1, 2, 3, 4, 5, 6, 7, 8,", "max_tokens": 1000, "temperature": 0, "stream": true}"#
+
+    @Test("GET /health within 100 ms during a real generation", .enabled(if: modelPath != nil, skipReason))
+    func healthDuringGeneration() async throws {
+        try await TestServer.with(backend: try Self.engine()) { server in
+            let path = try #require(Self.modelPath)
+            let limiter = server.server.limiter
+            let long = Task { try await server.client.post("v1/generate", Self.longStream) }
+            #expect(await TestServer.eventually(30) { await limiter.load(path).running == 1 })
+            try await Task.sleep(nanoseconds: 300_000_000)
+            var latencies: [Double] = []
+            for _ in 0..<10 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                #expect(try await server.client.get("health").status == 200)
+                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                try await Task.sleep(nanoseconds: 30_000_000)
+            }
+            print("health latencies during SmolLM2 generation (ms): \(latencies.map { String(format: "%.1f", $0) }.joined(separator: " "))")
+            #expect(latencies.allSatisfy { $0 < 100 }, "\(latencies)")
+            #expect(await limiter.load(path).running == 1, "the generation ended before the checks did")
+            long.cancel()
+            #expect(await TestServer.eventually(10) { await limiter.load(path) == (0, 0) })
+        }
+    }
+
+    @Test("disconnecting from a long stream frees the model for the next request", .enabled(if: modelPath != nil, skipReason))
+    func disconnectFreesTheModel() async throws {
+        try await TestServer.with(backend: try Self.engine()) { server in
+            let path = try #require(Self.modelPath)
+            let limiter = server.server.limiter
+            let stream = Task { try await server.client.post("v1/generate", Self.longStream) }
+            #expect(await TestServer.eventually(30) { await limiter.load(path).running == 1 })
+            try await Task.sleep(nanoseconds: 500_000_000)
+            stream.cancel()
+            // 1000 tokens take many seconds; a cancelled generation stops within a token.
+            #expect(await TestServer.eventually(10) { await limiter.load(path) == (0, 0) })
+            let start = Date()
+            let next = try await server.client.post("v1/generate", #"{"prompt": "Hi", "max_tokens": 4, "temperature": 0}"#)
+            #expect(next.status == 200)
+            #expect(Date().timeIntervalSince(start) < 10)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Checks `sparrow serve` with the official `openai` Python client (from PyPI).
+
+Usage: openai_client_check.py BASE_URL [MODEL] [--mock]
+
+Chats with the server (whole and streamed), asks for a completion (whole and streamed), lists the
+models, and checks that a bad request raises the client's BadRequestError with the field named and an
+unknown model raises NotFoundError. --mock sends mock_response so no model is needed. Exits non-zero
+on the first failure.
+"""
+import sys
+import time
+
+import openai
+
+
+def main() -> int:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    mock = "--mock" in sys.argv
+    base = args[0] if args else "http://127.0.0.1:8080"
+    model = args[1] if len(args) > 1 else "SmolLM2-135M-Instruct"
+    extra = {"mock_response": True} if mock else {}
+    client = openai.OpenAI(base_url=base.rstrip("/") + "/v1", api_key="unused", max_retries=0, timeout=300)
+    messages = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]
+
+    listed = [m.id for m in client.models.list()]
+    assert model in listed, f"{model} not in /v1/models: {listed}"
+    print(f"models: {listed}")
+
+    t = time.time()
+    chat = client.chat.completions.create(model=model, messages=messages, max_tokens=32, temperature=0, extra_body=extra)
+    assert chat.object == "chat.completion", chat
+    reply = chat.choices[0].message.content
+    assert chat.choices[0].message.role == "assistant" and reply, chat
+    assert chat.choices[0].finish_reason in ("stop", "length"), chat
+    assert chat.usage.completion_tokens > 0 and chat.usage.total_tokens == chat.usage.prompt_tokens + chat.usage.completion_tokens
+    print(f"chat ({time.time() - t:.2f} s, {chat.usage.completion_tokens} tokens): {reply!r}")
+
+    t = time.time()
+    pieces, finish, usage, first_at = [], None, None, None
+    stream = client.chat.completions.create(model=model, messages=messages, max_tokens=32, temperature=0, stream=True,
+                                            stream_options={"include_usage": True}, extra_body=extra)
+    for chunk in stream:
+        assert chunk.object == "chat.completion.chunk", chunk
+        if chunk.usage:
+            usage = chunk.usage
+        for choice in chunk.choices:
+            if choice.delta.content:
+                first_at = first_at or time.time()
+                pieces.append(choice.delta.content)
+            finish = choice.finish_reason or finish
+    streamed = "".join(pieces)
+    assert streamed == reply, f"streamed {streamed!r} != whole {reply!r} (greedy)"
+    assert finish in ("stop", "length") and usage is not None and usage.completion_tokens == chat.usage.completion_tokens
+    print(f"chat stream ({len(pieces)} deltas, first after {(first_at or t) - t:.2f} s, total {time.time() - t:.2f} s): same text")
+
+    completion = client.completions.create(model=model, prompt="The quick brown fox", max_tokens=12, temperature=0, extra_body=extra)
+    assert completion.object == "text_completion" and completion.choices[0].text, completion
+    text = "".join(c.choices[0].text for c in client.completions.create(
+        model=model, prompt="The quick brown fox", max_tokens=12, temperature=0, stream=True, extra_body=extra) if c.choices)
+    assert text == completion.choices[0].text, f"{text!r} != {completion.choices[0].text!r}"
+    print(f"completion (whole and streamed): {completion.choices[0].text!r}")
+
+    try:
+        client.chat.completions.create(model=model, messages=messages, temperature="hot", extra_body=extra)
+        raise AssertionError("a bad temperature was accepted")
+    except openai.BadRequestError as e:
+        assert e.status_code == 400 and e.body.get("param") == "temperature", e.body
+        print(f"bad request -> 400: {e.body['message']}")
+    try:
+        client.chat.completions.create(model="no-such-model", messages=messages)
+        raise AssertionError("an unknown model was accepted")
+    except openai.NotFoundError as e:
+        assert e.body.get("code") == "model_not_found", e.body
+        print("unknown model -> 404")
+    print("openai client check: OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
