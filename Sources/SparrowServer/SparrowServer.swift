@@ -79,7 +79,7 @@ public struct SparrowServer: Sendable {
     {
         Application(
             router: makeRouter(),
-            server: .http1(additionalChannelHandlers: [ConnectionWatch()]),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatch()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
