@@ -24,7 +24,7 @@ venv="$cache/openai-venv"
 if ! "$venv/bin/python" -c "import openai" 2>/dev/null; then
   echo "== creating $venv with the openai client"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet openai
+  "$venv/bin/pip" install --quiet "openai==3.57.0"
 fi
 echo "openai client $("$venv/bin/python" -c 'import openai; print(openai.__version__)')"
 
