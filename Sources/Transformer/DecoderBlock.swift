@@ -60,12 +60,13 @@ struct LayerPass {
     var newKeys: UnsafeMutablePointer<Float> { keys + start * shape.kvWidth }
     var newValues: UnsafeMutablePointer<Float> { values + start * shape.kvWidth }
 
-    /// output = input·Wᵀ for every row.
-    func linear(_ w: Linear, _ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>)
-        throws(TransformerError)
-    {
-        try w.apply(input, rows: rows, into: output, scratch: state.weightScratch.buffer,
-                    rounding: roundsActivations ? state.rounded.pointer : nil)
+    /// output = input·Wᵀ for every row. `sameInput`: the input is the previous product's, unchanged
+    /// (q, k and v; gate and up), so its 8-bit or rounded form is reused.
+    func linear(
+        _ w: Linear, _ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
+        sameInput: Bool = false
+    ) throws(TransformerError) {
+        try w.apply(input, rows: rows, into: output, state: state, rounds: roundsActivations, sameInput: sameInput)
     }
 
     /// Rotates the queries (rows of `queryStride`) and keys (rows of `keyStride`) by each

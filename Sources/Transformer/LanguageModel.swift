@@ -76,6 +76,9 @@ public struct ModelOptions: Sendable, Equatable {
     public var numerics: Numerics
     /// Float keys and values, or Float16 ones as llama.cpp's default cache has.
     public var kvCachePrecision: KVCachePrecision
+    /// Threads that share each matrix product (a persistent pool; 1 runs everything on the
+    /// calling thread). Default 2, the cores of the machines Sparrow targets.
+    public var threadCount: Int = 2
 
     /// Options with the defaults: the model's own context length, batches of 512, automatic
     /// numerics, a Float KV cache.

@@ -3,8 +3,12 @@ import Tensor
 /// A weight matrix W [outputs, inputs] in its stored type (quantized stays quantized), applied
 /// to activations as Y = X·Wᵀ, one row per token.
 ///
-/// One row (decoding) goes through matrix × vector, which streams each weight byte once; a batch
-/// (prefill) goes through the tiled sgemm, which reuses each decoded tile across every token.
+/// One row (decoding) goes through matrix × vector, which streams each weight byte once: with
+/// llama.cpp's numerics and a Q4_0, Q4_1, Q8_0, Q4_K or Q6_K weight, the activation is quantized
+/// to 8 bits once (``Q8Activation``, shared with the next products of the same input) and each row
+/// is an integer dot product (``QuantizedMatVec``); other types dot dequantized rows in Float. A
+/// batch (prefill) goes through the tiled sgemm, which reuses each decoded tile across every
+/// token. Either way the output rows are split across the run state's thread pool.
 struct Linear: Sendable {
     let weight: Tensor
     /// The checkpoint's name, for error messages.
@@ -13,37 +17,168 @@ struct Linear: Sendable {
     var outputs: Int { weight.rowCount }
     var inputs: Int { weight.rowLength }
 
-    /// Scratch Floats either path needs for this weight.
+    /// Scratch Floats one thread needs for this weight on either path.
     var scratchCount: Int {
         max(MatVec.scratchCount(for: weight), MatMul.recommendedScratchCount(for: weight))
     }
 
+    /// Batches up to this many rows run the integer kernels token by token (as llama.cpp does for
+    /// every batch) instead of dequantizing the whole matrix into tiles for sgemm, which costs far
+    /// more than it saves for a few tokens (an 8-token prompt on Llama-3-8B: ~44 s through tiles).
+    static let integerBatchLimit = 16
+
+    /// Whether rows multiply through the 8-bit integer kernels.
+    ///
+    /// Not Q4_1 yet: its integer kernel (tested in TensorTests) follows ggml's AVX2 arithmetic,
+    /// Float16 `s` included, yet SmolLM2's greedy continuations then leave llama.cpp's on some of
+    /// the 5 fixture prompts while the Float path keeps all 160 tokens (every product's output is
+    /// re-quantized, so last-bit differences grow through the layers). Until the difference is
+    /// found, Q4_1 keeps the Float path, split across the pool.
+    func usesIntegerKernel(rounding: Bool) -> Bool {
+        rounding && QuantizedMatVec.supports(weight.type) && weight.type != .q4_1
+    }
+
     /// Y[rows, outputs] = X[rows, inputs]·Wᵀ.
     ///
-    /// - Parameter rounding: when given, room for rows × inputs Floats where X is first rounded
-    ///   as ggml rounds activations for this weight's type (``Numerics/llamaCpp``).
+    /// - Parameters:
+    ///   - rounds: round (or quantize) X first as ggml does for this weight's type
+    ///     (``Numerics/llamaCpp``).
+    ///   - sameInput: X is the input of the previous `apply` on this state, unchanged since: its
+    ///     rounded or quantized form is reused when the format matches.
     func apply(
         _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutableBufferPointer<Float>, rounding: UnsafeMutablePointer<Float>? = nil
+        state: RunState, rounds: Bool, sameInput: Bool = false
     ) throws(TransformerError) {
-        var x = x
-        if let rounded = rounding, ActivationRounding.applies(to: weight.type) {
-            for r in 0..<rows {
-                ActivationRounding.round(x + r * inputs, count: inputs, for: weight.type, into: rounded + r * inputs)
-            }
-            x = rounded
-        }
         do {
-            if rows == 1 {
-                try MatVec.multiply(weight, UnsafeBufferPointer(start: x, count: inputs),
-                                    into: UnsafeMutableBufferPointer(start: y, count: outputs), scratch: scratch)
+            if rows <= Self.integerBatchLimit, usesIntegerKernel(rounding: rounds),
+               let format = Q8Activation.Format(weightType: weight.type) {
+                try multiplyQuantized(x, rows: rows, format: format, into: y, state: state, sameInput: sameInput)
+                return
+            }
+            var x = x
+            if rounds, ActivationRounding.applies(to: weight.type) {
+                let rounded = state.rounded.pointer
+                if !(sameInput && state.roundedFor == RoundingKey(type: weight.type, rows: rows)) {
+                    for r in 0..<rows {
+                        ActivationRounding.round(x + r * inputs, count: inputs, for: weight.type,
+                                                 into: rounded + r * inputs)
+                    }
+                    state.roundedFor = RoundingKey(type: weight.type, rows: rows)
+                }
+                x = rounded
             } else {
-                try MatMul.matMul(weights: weight, input: UnsafeBufferPointer(start: x, count: rows * inputs),
-                                  tokens: rows, output: UnsafeMutableBufferPointer(start: y, count: rows * outputs),
-                                  scratch: scratch)
+                state.roundedFor = nil
+            }
+            state.quantizedFormat = nil
+            if rows == 1 {
+                try multiplyFloat(x, into: y, state: state)
+            } else {
+                try multiplyBatch(x, rows: rows, into: y, state: state)
             }
         } catch {
             throw .kernel(error)
         }
     }
+
+    /// Rows of X through the integer kernels: each row quantized once, then rows of W in chunks
+    /// across the pool, each chunk dotted with every row of X while it is in cache. This is
+    /// llama.cpp's own arithmetic for prompts too (ggml's CPU `mul_mat` runs the same `vec_dot`
+    /// per row and token), so prefill and decode agree with it alike.
+    private func multiplyQuantized(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, format: Q8Activation.Format, into y: UnsafeMutablePointer<Float>,
+        state: RunState, sameInput: Bool
+    ) throws(KernelError) {
+        let q8 = state.q8
+        if !(sameInput && state.quantizedFormat == format && q8.count == inputs && q8.rows == rows) {
+            try q8.quantize(x, rows: rows, count: inputs, format: format)
+            state.quantizedFormat = format
+        }
+        state.roundedFor = nil
+        guard let w = weight.bytes.baseAddress, outputs > 0 else {
+            for i in 0..<rows * outputs { y[i] = 0 }
+            return
+        }
+        let type = weight.type, rowBytes = weight.rowBytes, rowLength = weight.rowLength, total = outputs
+        let chunk = Self.chunkRows(total, threads: state.runner.threadCount)
+        let tasks = (total + chunk - 1) / chunk
+        if rows == 1 {
+            let view = q8.view(row: 0)
+            state.runner.run(tasks: tasks) { t in
+                let lo = t * chunk
+                QuantizedMatVec.unsafeMultiply(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength,
+                                               x: view, y: y, rows: lo..<min(lo + chunk, total))
+            }
+            return
+        }
+        state.runner.run(tasks: tasks) { t in
+            let lo = t * chunk
+            let range = lo..<min(lo + chunk, total)
+            for token in 0..<rows {
+                QuantizedMatVec.unsafeMultiply(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength,
+                                               x: q8.view(row: token), y: y + token * total, rows: range)
+            }
+        }
+    }
+
+    /// One row through dequantize-and-dot in Float, one contiguous share of the rows per thread,
+    /// each with its own scratch.
+    private func multiplyFloat(
+        _ x: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, state: RunState
+    ) throws(KernelError) {
+        let threads = state.runner.threadCount
+        let perThread = state.scratchPerThread
+        guard threads > 1, outputs >= 64 else {
+            try MatVec.multiply(weight, UnsafeBufferPointer(start: x, count: inputs),
+                                into: UnsafeMutableBufferPointer(start: y, count: outputs),
+                                scratch: UnsafeMutableBufferPointer(start: state.weightScratch.pointer, count: perThread))
+            return
+        }
+        let needed = MatVec.scratchCount(for: weight)
+        guard perThread >= needed else { throw .bufferTooSmall(operand: "scratch", needed: needed, available: perThread) }
+        guard let w = weight.bytes.baseAddress, inputs > 0 else {
+            for r in 0..<outputs { y[r] = 0 }
+            return
+        }
+        let scratch = state.weightScratch.pointer
+        let type = weight.type, rowBytes = weight.rowBytes, rowLength = weight.rowLength, total = outputs
+        state.runner.run(tasks: threads) { t in
+            let rows = Self.share(t, of: threads, total: total)
+            MatVec.unsafeMultiply(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength, x: x, y: y,
+                                  rows: rows, scratch: scratch + t * perThread)
+        }
+    }
+
+    /// A batch: the tiled sgemm (dequantized tiles of W times X), with OpenBLAS's own threads
+    /// (``BLAS/setThreadCount(_:)`` = the model's thread count) while the pool's workers wait.
+    ///
+    /// Measured alternatives: splitting W's rows across the pool with OpenBLAS at 1 thread per
+    /// share, and the integer kernels per token (llama.cpp's arithmetic). Both change the Float
+    /// results of the prompt's products in the last bits, and SmolLM2's greedy fixtures then leave
+    /// llama.cpp's tokens on some prompts; the integer kernels were also slower for 128 tokens.
+    private func multiplyBatch(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, state: RunState
+    ) throws(KernelError) {
+        try MatMul.matMul(weights: weight, input: UnsafeBufferPointer(start: UnsafePointer(x), count: rows * inputs),
+                          tokens: rows, output: UnsafeMutableBufferPointer(start: y, count: rows * outputs),
+                          scratch: UnsafeMutableBufferPointer(start: state.weightScratch.pointer,
+                                                              count: state.scratchPerThread))
+    }
+
+    /// Rows per task for the integer kernels: several tasks per thread so faster threads take more
+    /// (a shared machine's cores are not equally fast), at least 16 rows each.
+    static func chunkRows(_ total: Int, threads: Int) -> Int {
+        guard threads > 1 else { return max(total, 1) }
+        return max(16, (total + threads * 8 - 1) / (threads * 8))
+    }
+
+    /// Thread t's contiguous share of 0..<total.
+    static func share(_ t: Int, of threads: Int, total: Int) -> Range<Int> {
+        (t * total / threads)..<((t + 1) * total / threads)
+    }
+}
+
+/// What the rounded copy of an input holds: the weight type it was rounded for and its rows.
+struct RoundingKey: Equatable {
+    let type: ElementType
+    let rows: Int
 }

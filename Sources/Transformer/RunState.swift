@@ -28,8 +28,19 @@ final class RunState {
     /// Activations rounded as llama.cpp rounds them before a product (``Numerics/llamaCpp``),
     /// [rows, widest input].
     let rounded = ScratchBuffer()
-    /// Decoded weight rows for matrix × vector and weight tiles for matrix × matrix.
+    /// Decoded weight rows for matrix × vector and weight tiles for matrix × matrix: one share of
+    /// ``scratchPerThread`` Floats per thread of the runner.
     let weightScratch = ScratchBuffer()
+    /// Scratch Floats each thread owns in ``weightScratch``.
+    let scratchPerThread: Int
+    /// The activation quantized to 8 bits for the integer kernels (decoding).
+    let q8 = Q8Activation()
+    /// The format ``q8`` currently holds the last input in, if it holds it.
+    var quantizedFormat: Q8Activation.Format?
+    /// What ``rounded`` currently holds the last input rounded for, if it holds it.
+    var roundedFor: RoundingKey?
+    /// The threads matrix products are split across.
+    let runner: any ParallelRunner
 
     private let widths: Widths
     /// Rows every activation buffer can hold.
@@ -41,9 +52,12 @@ final class RunState {
         var rounded: Int
     }
 
-    init(config: ModelConfig, weightScratch scratchCount: Int, contextLength: Int, rounding: Bool)
+    init(config: ModelConfig, weightScratch scratchCount: Int, contextLength: Int, rounding: Bool,
+         runner: any ParallelRunner)
         throws(TransformerError)
     {
+        self.runner = runner
+        scratchPerThread = scratchCount
         let ffn = config.intermediateSize
         let fused = config.architecture == .phi3
         widths = Widths(hidden: config.hiddenSize, query: config.queryWidth,
@@ -52,7 +66,9 @@ final class RunState {
                         rope: config.ropeDimensions / 2,
                         rounded: rounding ? max(config.hiddenSize, config.queryWidth, ffn) : 0)
         try reserve(rows: 1, attended: contextLength)
-        do { try weightScratch.reserve(scratchCount) } catch { throw .kernel(error) }
+        let (total, overflow) = scratchCount.multipliedReportingOverflow(by: runner.threadCount)
+        guard !overflow else { throw .cannotAllocate(what: "weight scratch", bytes: Int.max) }
+        do { try weightScratch.reserve(total) } catch { throw .kernel(error) }
     }
 
     /// Makes room for `rows` rows, each attending to at most `attended` positions.

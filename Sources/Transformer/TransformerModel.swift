@@ -111,8 +111,14 @@ public final class TransformerModel: LanguageModel {
                                halfPrecision: options.kvCachePrecision == .float16,
                                scaleQueriesFirst: llamaCpp && config.architecture == .phi3)
         cache = try KVCache(layers: config.layerCount, capacity: length, width: config.kvWidth)
+        guard options.threadCount >= 1, options.threadCount <= 256 else {
+            throw .invalidConfig(key: "threadCount", value: "\(options.threadCount)", reason: "must be in 1...256")
+        }
         state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length,
-                             rounding: llamaCpp)
+                             rounding: llamaCpp, runner: sharedRunner(threads: options.threadCount))
+        // The pool splits matrix × vector; OpenBLAS's own threads run the prompt's sgemms (the pool's
+        // workers are idle then). Never both at once.
+        BLAS.setThreadCount(options.threadCount)
     }
 
     public var vocabularySize: Int { config.vocabularySize }
@@ -213,11 +219,10 @@ public final class TransformerModel: LanguageModel {
         if logits.count != vocabularySize { logits = [Float](repeating: 0, count: vocabularySize) }
         let xb = state.xb.pointer
         weights.finalNorm.apply(state.x.pointer + row * config.hiddenSize, rows: 1, into: xb)
-        let output = weights.output, scratch = state.weightScratch.buffer
-        let rounding = usesLlamaCppNumerics ? state.rounded.pointer : nil
+        let output = weights.output, state = self.state, rounds = usesLlamaCppNumerics
         try logits.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
             guard let base = out.baseAddress else { return }
-            try output.apply(xb, rows: 1, into: base, scratch: scratch, rounding: rounding)
+            try output.apply(xb, rows: 1, into: base, state: state, rounds: rounds)
         }
     }
 
@@ -225,8 +230,7 @@ public final class TransformerModel: LanguageModel {
     private func logits(rows: Int, into out: UnsafeMutablePointer<Float>) throws(TransformerError) {
         let xb = state.xb.pointer
         weights.finalNorm.apply(state.x.pointer, rows: rows, into: xb)
-        try weights.output.apply(xb, rows: rows, into: out, scratch: state.weightScratch.buffer,
-                                 rounding: usesLlamaCppNumerics ? state.rounded.pointer : nil)
+        try weights.output.apply(xb, rows: rows, into: out, state: state, rounds: usesLlamaCppNumerics)
     }
 
     /// Refuses input that cannot run, before any of it changes the cache.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Transformer
+import Tensor
 
 /// ggml's activation roundings (``Numerics/llamaCpp``) and the Float16 KV option.
 @Suite("Transformer numerics: llama.cpp's roundings")
@@ -82,5 +83,30 @@ struct NumericsTests {
         let half = try tiny.model(options: ModelOptions(kvCachePrecision: .float16)).prefillAllPositions(tokens: prompt)
         let delta = maxAbsDifference(exact, half)
         #expect(delta > 0 && delta < 0.05, "max |Δlogit| = \(delta)")
+    }
+}
+
+/// The integer kernels' 8-bit activations are the rounding the Float path applies.
+@Suite("Q8Activation agrees with ActivationRounding")
+struct Q8ActivationRoundingTests {
+    @Test(arguments: [ElementType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
+    func sameValues(type: ElementType) throws {
+        var rng = SplitMix64(state: 11)
+        let x = (0..<512).map { _ in rng.float(3) }
+        var rounded = [Float](repeating: 0, count: 512)
+        x.withUnsafeBufferPointer { xs in
+            rounded.withUnsafeMutableBufferPointer { ys in
+                ActivationRounding.round(xs.baseAddress!, count: 512, for: type, into: ys.baseAddress!)
+            }
+        }
+        let a = Q8Activation()
+        let format = try #require(Q8Activation.Format(weightType: type))
+        try x.withUnsafeBufferPointer { (xs) throws(KernelError) in
+            try a.quantize(xs.baseAddress!, rows: 1, count: 512, format: format)
+        }
+        let block = format.blockSize
+        for i in 0..<512 {
+            #expect(a.scales[i / block] * Float(a.qs[i]) == rounded[i])
+        }
     }
 }

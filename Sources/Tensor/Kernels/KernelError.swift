@@ -17,6 +17,9 @@ public enum KernelError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidRotaryConfiguration(headDim: Int, ropeDims: Int, base: Float)
     /// A negative token position.
     case invalidPosition(Int)
+    /// A kernel has no implementation for weights of this type (or the activation is in another
+    /// format than the type needs).
+    case unsupportedType(ElementType)
 
     public var description: String {
         switch self {
@@ -36,6 +39,8 @@ public enum KernelError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "base finite and > 0)"
         case let .invalidPosition(p):
             return "position \(p) is negative"
+        case let .unsupportedType(type):
+            return "no kernel for \(type) weights with this activation format"
         }
     }
 }

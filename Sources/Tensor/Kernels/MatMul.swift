@@ -55,18 +55,66 @@ public enum MatMul {
                              beta: 0, c: out, ldc: outRows)
             return
         }
-        let tileRows = min(outRows, scratch.count / cols)
-        guard tileRows > 0, let tile = scratch.baseAddress else {
+        guard scratch.count >= cols, let tile = scratch.baseAddress else {
             throw .bufferTooSmall(operand: "scratch", needed: cols, available: scratch.count)
         }
-        var first = 0
-        while first < outRows {
-            let n = min(tileRows, outRows - first)
+        unsafeTiles(weights: weights, rows: 0..<outRows, input: x, tokens: tokens, output: out,
+                     tile: tile, tileCapacity: scratch.count)
+    }
+
+    /// Checks what ``unsafeMatMul(weights:rows:input:tokens:output:scratch:)`` needs, so callers
+    /// that split one product across threads check once.
+    public static func checkSizes(
+        weights: Tensor, inputCount: Int, tokens: Int, outputCount: Int, scratchCount: Int
+    ) throws(KernelError) {
+        let cols = weights.rowLength, outRows = weights.rowCount
+        try BLAS.checkDimension("tokens", tokens)
+        try BLAS.checkDimension("rows", outRows)
+        try BLAS.checkDimension("columns", cols)
+        let (inCount, o1) = tokens.multipliedReportingOverflow(by: cols)
+        let (outCount, o2) = tokens.multipliedReportingOverflow(by: outRows)
+        guard !o1, !o2 else { throw .invalidDimension(name: "tokens", value: tokens) }
+        guard inputCount == inCount else { throw .lengthMismatch(operand: "input", expected: inCount, actual: inputCount) }
+        guard outputCount == outCount else {
+            throw .lengthMismatch(operand: "output", expected: outCount, actual: outputCount)
+        }
+        guard scratchCount >= cols else { throw .bufferTooSmall(operand: "scratch", needed: cols, available: scratchCount) }
+    }
+
+    /// Columns `rows` of `output` = `input`·W[rows]ᵀ, where output is [tokens, W.rowCount]: one
+    /// thread's share of a product split by weight rows. Sizes as checked by
+    /// ``checkSizes(weights:inputCount:tokens:outputCount:scratchCount:)``; `rows` within W.
+    public static func unsafeMatMul(
+        weights: Tensor, rows: Range<Int>, input: UnsafePointer<Float>, tokens: Int,
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableBufferPointer<Float>
+    ) {
+        guard !rows.isEmpty, tokens > 0 else { return }
+        let cols = weights.rowLength
+        guard cols > 0, weights.bytes.baseAddress != nil, let tile = scratch.baseAddress else {
+            for t in 0..<tokens { (output + t * weights.rowCount + rows.lowerBound).update(repeating: 0, count: rows.count) }
+            return
+        }
+        unsafeTiles(weights: weights, rows: rows, input: input, tokens: tokens, output: output, tile: tile,
+                    tileCapacity: scratch.count)
+    }
+
+    /// Decodes rows of W a tile at a time into `tile` and multiplies each tile with one sgemm,
+    /// writing its columns of `output`.
+    static func unsafeTiles(
+        weights: Tensor, rows: Range<Int>, input: UnsafePointer<Float>, tokens: Int,
+        output: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>, tileCapacity: Int
+    ) {
+        let cols = weights.rowLength, outRows = weights.rowCount
+        guard let w = weights.bytes.baseAddress else { return }
+        let tileRows = max(1, min(rows.count, tileCapacity / cols))
+        var first = rows.lowerBound
+        while first < rows.upperBound {
+            let n = min(tileRows, rows.upperBound - first)
             RowDecoding.decode(weights.type, w + first * weights.rowBytes, count: n * cols, into: tile)
             // This tile is columns first..<first+n of every output row.
             BLAS.unsafeSgemm(transposeA: .none, transposeB: .transposed, m: tokens, n: n, k: cols,
-                             alpha: 1, a: x, lda: cols, b: tile, ldb: cols,
-                             beta: 0, c: out + first, ldc: outRows)
+                             alpha: 1, a: input, lda: cols, b: tile, ldb: cols,
+                             beta: 0, c: output + first, ldc: outRows)
             first += n
         }
     }

@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Runs the tasks of one operation on several threads: the caller plus `threadCount − 1`
+/// persistent workers, created once and reused by every operation (no thread or task is created
+/// per operation).
+///
+/// ``run(tasks:_:)`` hands out task indices 0..<tasks through an atomic counter (threads that run
+/// faster take more, which matters on a shared machine) and returns when every task is done and
+/// every worker has left the operation: a barrier between operations. Between operations workers
+/// spin briefly (yielding the CPU), then sleep on a condition variable until the next one.
+///
+/// One operation runs at a time; a `run` that finds the pool busy (another thread's model using it)
+/// runs its tasks on the calling thread alone. OpenBLAS keeps its own threads: the pool's workers
+/// are idle (spinning with yields or asleep) while the caller is inside an sgemm, so OpenBLAS may use
+/// the same cores then (see ``BLAS/setThreadCount(_:)``).
+public protocol ParallelRunner: AnyObject, Sendable {
+    /// Threads taking part in an operation, the caller included.
+    var threadCount: Int { get }
+    /// Calls `body(i)` once for every i in 0..<tasks, on any of the threads, and returns when all
+    /// calls have returned.
+    func run(tasks: Int, _ body: (Int) -> Void)
+}
+
+/// Runs everything on the calling thread.
+public final class SerialRunner: ParallelRunner {
+    public init() {}
+    public var threadCount: Int { 1 }
+    public func run(tasks: Int, _ body: (Int) -> Void) {
+        for i in 0..<tasks { body(i) }
+    }
+}
+
+/// The pool to use for `threads` threads: a process-wide pool per thread count, created on first
+/// use (threads are never torn down), or a ``SerialRunner`` for 1 thread or where the pool's
+/// atomics are unavailable.
+public func sharedRunner(threads: Int) -> any ParallelRunner {
+    guard threads > 1 else { return SerialRunner() }
+    if #available(macOS 15.0, *) {
+        return WorkerPool.shared(threads: threads)
+    }
+    return SerialRunner()
+}
+
+@available(macOS 15.0, *)
+public final class WorkerPool: ParallelRunner, @unchecked Sendable {
+    public let threadCount: Int
+
+    /// The current operation's body; set by `run` before the generation is bumped, cleared after
+    /// every worker has left.
+    private nonisolated(unsafe) var body: ((Int) -> Void)?
+    private nonisolated(unsafe) var taskCount = 0
+    /// Bumped once per operation; workers wait for it to change.
+    private let generation = Atomic<Int>(0)
+    private let nextTask = Atomic<Int>(0)
+    /// Workers still inside the current operation.
+    private let active = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    private static let registry = Mutex<[Int: WorkerPool]>([:])
+
+    /// The process-wide pool of `threads` threads (the caller and threads − 1 workers).
+    public static func shared(threads: Int) -> WorkerPool {
+        registry.withLock { pools in
+            if let pool = pools[threads] { return pool }
+            let pool = WorkerPool(threads: threads)
+            pools[threads] = pool
+            return pool
+        }
+    }
+
+    /// A pool of `threads` threads in all; it lives as long as the process (workers keep it).
+    public init(threads: Int) {
+        threadCount = max(1, threads)
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        for _ in 1..<threadCount { startWorker() }
+    }
+
+    private func startWorker() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        #if canImport(Darwin)
+        var thread: pthread_t?
+        #else
+        var thread = pthread_t()
+        #endif
+        let created = pthread_create(&thread, nil, { raw in
+            #if canImport(Darwin)
+            let pool = Unmanaged<WorkerPool>.fromOpaque(raw).takeRetainedValue()
+            #else
+            let pool = Unmanaged<WorkerPool>.fromOpaque(raw!).takeRetainedValue()
+            #endif
+            pool.workerLoop()
+            return nil
+        }, context)
+        if created == 0 {
+            #if canImport(Darwin)
+            if let thread { pthread_detach(thread) }
+            #else
+            pthread_detach(thread)
+            #endif
+        } else {
+            Unmanaged<WorkerPool>.fromOpaque(context).release()
+        }
+    }
+
+    public func run(tasks: Int, _ body: (Int) -> Void) {
+        guard tasks > 0 else { return }
+        // One operation at a time; a concurrent caller (another model) runs alone.
+        guard tasks > 1, threadCount > 1,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else {
+            for i in 0..<tasks { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            self.body = escapable
+            taskCount = tasks
+            nextTask.store(0, ordering: .relaxed)
+            active.store(threadCount - 1, ordering: .relaxed)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
+            runTasks(escapable, count: tasks)
+            // The barrier: every worker has finished its tasks and let go of the body.
+            var spins = 0
+            while active.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > 64 { sched_yield() }
+            }
+            self.body = nil
+        }
+        busy.store(false, ordering: .releasing)
+    }
+
+    @inline(__always)
+    private func runTasks(_ body: (Int) -> Void, count: Int) {
+        while true {
+            let i = nextTask.add(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            body(i)
+        }
+    }
+
+    private func workerLoop() {
+        // Workers are started in init, before any operation: generation 0 is the one to wait past.
+        // (Reading it here instead would miss an operation begun before this thread first ran.)
+        var seen = 0
+        while true {
+            // Wait for the next operation: spin (yielding) for a while, then sleep.
+            var spins = 0
+            var current = generation.load(ordering: .acquiring)
+            while current == seen {
+                spins += 1
+                if spins < 200 {
+                    // A short busy spin: operations follow each other within microseconds.
+                } else if spins < 20_000 {
+                    sched_yield()
+                } else {
+                    pthread_mutex_lock(mutex)
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while generation.load(ordering: .sequentiallyConsistent) == seen {
+                        pthread_cond_wait(condition, mutex)
+                    }
+                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(mutex)
+                    spins = 0
+                }
+                current = generation.load(ordering: .acquiring)
+            }
+            seen = current
+            work()
+            active.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// Takes tasks of the current operation until none are left. Kept out of line so the body's
+    /// reference is released before the worker reports it has left.
+    @inline(never)
+    private func work() {
+        if let body { runTasks(body, count: taskCount) }
+    }
+}

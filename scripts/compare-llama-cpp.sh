@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Sparrow vs llama.cpp on the same GGUF files, same threads, prompt and generation lengths (issue 7).
+#
+#   scripts/compare-llama-cpp.sh            all files: SmolLM2-135M Q4_1 (real), random-weight files with
+#                                           TinyLlama-1.1B shapes in Q4_0, Q8_0, Q4_K_M, and Llama-3-8B
+#                                           shapes in Q4_0 (tg only, 16 tokens, pp 32: it is 4.7 GB)
+#   scripts/compare-llama-cpp.sh --quick    CI: SmolLM2 only, pp 64 / tg 16, 2 repetitions
+# Environment: THREADS (default 2), PP (128), TG (64), REPS (3), MODELS (space-separated subset of
+# smollm2 tinyllama-q4_0 tinyllama-q8_0 tinyllama-q4_k_m llama3-8b-q4_0).
+#
+# llama.cpp runs through llama-cpp-python==0.3.36 (llama.cpp build 0c1e570), installed from PyPI into
+# a cached virtual environment ($cache/llama-venv, reused when present). Both engines are timed as
+# llama-bench times them: pp = one batch of PP random tokens from an empty cache, tg = TG single-token
+# decodes from an empty cache; one warm-up run excluded, mean ± sd of REPS runs. Sparrow is the
+# release build with -target-cpu native (README "Release build").
+# Random weights run at the same speed as trained ones of the same shapes and types.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}"
+threads="${THREADS:-2}"; pp="${PP:-128}"; tg="${TG:-64}"; reps="${REPS:-3}"
+models="${MODELS:-smollm2 tinyllama-q4_0 tinyllama-q8_0 tinyllama-q4_k_m llama3-8b-q4_0}"
+if [ "${1:-}" = "--quick" ]; then
+  models=smollm2; pp=64; tg=16; reps=2
+fi
+
+venv="$cache/llama-venv"
+if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
+  echo "== installing llama-cpp-python==0.3.36 into $venv (builds llama.cpp; several minutes)" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet numpy "llama-cpp-python==0.3.36" >&2
+fi
+"$venv/bin/python" -c "import numpy" 2>/dev/null || "$venv/bin/pip" install --quiet numpy >&2
+
+echo "== building Sparrow (release, -target-cpu native)" >&2
+swift build -c release -Xswiftc -target-cpu -Xswiftc native --product sparrow >&2
+bin=$(swift build -c release -Xswiftc -target-cpu -Xswiftc native --show-bin-path)/sparrow
+
+mkdir -p "$cache/random-models"
+path_of() {
+  case "$1" in
+    smollm2) scripts/fetch-default-model.sh ;;
+    *) local p="$cache/random-models/bench-$1.gguf"
+       "$venv/bin/python" scripts/bench_llama_cpp.py make "$p" "$1" >&2
+       echo "$p" ;;
+  esac
+}
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for m in $models; do
+  path=$(path_of "$m")
+  p=$pp; n=$tg; r=$reps
+  # The 8B file mostly shows that it loads and decodes; keep its run short.
+  if [ "$m" = llama3-8b-q4_0 ] && [ -z "${PP_8B:-}" ]; then p=32; n=16; r=2; fi
+  echo "== $m: sparrow" >&2
+  s=$("$bin" bench --model "$path" -p "$p" -n "$n" -t "$threads" -r "$r" --json)
+  echo "== $m: llama.cpp" >&2
+  l=$("$venv/bin/python" scripts/bench_llama_cpp.py time "$path" -p "$p" -n "$n" -t "$threads" -r "$r")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$p" "$n" "$(du -m "$path" | cut -f1)" "$s" "$l" >> "$results"
+done
+
+python3 - "$results" "$threads" <<'PY'
+import json, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+print(f"threads: {sys.argv[2]}")
+print("| model file | MiB | test | Sparrow tok/s | llama.cpp tok/s | ratio |")
+print("|---|---|---|---|---|---|")
+for name, p, n, mib, s, l in rows:
+    s, l = json.loads(s), json.loads(l)
+    for key, count in (("pp", p), ("tg", n)):
+        a, b = s.get(f"{key}_tokens_per_s"), l.get(f"{key}_tokens_per_s")
+        if a is None or b is None:
+            continue
+        print(f"| {name} | {mib} | {key}{count} | {a:.1f} ± {s[key + '_sd']:.1f} | {b:.1f} ± {l[key + '_sd']:.1f} "
+              f"| {a / b:.2f} |")
+PY
