@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=$(scripts/fetch-default-model.sh)
-swift build -c release --product sparrow >/dev/null
-bin=$(swift build -c release --show-bin-path)/sparrow
+bin=$(scripts/build-release.sh)
 "$bin" inspect --json "$model" > /tmp/sparrow-inspect.json
 python3 - /tmp/sparrow-inspect.json <<'PY'
 import json, sys

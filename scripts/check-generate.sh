@@ -12,8 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=$(scripts/fetch-default-model.sh)
-swift build -c release --product sparrow >/dev/null
-bin=$(swift build -c release --show-bin-path)/sparrow
+bin=$(scripts/build-release.sh)
 
 python3 - "$bin" "$model" <<'PY'
 import json, subprocess, sys, tempfile
@@ -79,4 +78,4 @@ print(f"{failures} failed")
 sys.exit(1 if failures else 0)
 PY
 
-SPARROW_SMOLLM2="$model" swift test -c release --filter SmolLM2GenerateTests 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
+SPARROW_SMOLLM2="$model" swift test $(scripts/build-release.sh --flags) --filter SmolLM2GenerateTests 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }

@@ -16,8 +16,7 @@ port="${SPARROW_SERVE_PORT:-18080}"
 base="http://127.0.0.1:$port"
 
 echo "== build (release)"
-swift build -c release --product sparrow >/dev/null
-bin=$(swift build -c release --show-bin-path)/sparrow
+bin=$(scripts/build-release.sh)
 
 cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}"
 venv="$cache/openai-venv"
@@ -57,6 +56,6 @@ python3 scripts/load_test.py "$base" --model "$name" --requests 200 --clients 8 
 python3 scripts/load_test.py "$base" --model "$name" --requests 200 --clients 8 --max-tokens 16 --stream
 if [ "${WITH_SWIFT_TEST:-0}" = 1 ]; then
   echo "== SmolLM2ServerTests (release)"
-  SPARROW_SMOLLM2="$model" swift test -c release --filter SmolLM2ServerTests
+  SPARROW_SMOLLM2="$model" swift test $(scripts/build-release.sh --flags) --filter SmolLM2ServerTests
 fi
 echo "server check: OK"

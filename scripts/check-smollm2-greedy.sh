@@ -18,8 +18,7 @@ cd "$(dirname "$0")/.."
 model=$(scripts/fetch-default-model.sh)
 expected=Fixtures/transformer/smollm2-greedy.json
 [ -s "$expected" ] || { echo "missing $expected"; exit 1; }
-swift build -c release --product sparrow >/dev/null
-bin=$(swift build -c release --show-bin-path)/sparrow
+bin=$(scripts/build-release.sh)
 
 python3 - "$bin" "$model" "$expected" <<'PY'
 import json, subprocess, sys
@@ -70,5 +69,5 @@ sys.exit(0 if peak_mb < 250 else 1)
 PY
 
 if [ "${WITH_SWIFT_TEST:-0}" = 1 ]; then
-  SPARROW_SMOLLM2="$model" swift test -c release --filter SmolLM2GreedyTests
+  SPARROW_SMOLLM2="$model" swift test $(scripts/build-release.sh --flags) --filter SmolLM2GreedyTests
 fi

@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}/random-models"
 mkdir -p "$cache"
-swift build -c release --product sparrow >/dev/null
-bin=$(swift build -c release --show-bin-path)/sparrow
+bin=$(scripts/build-release.sh)
 
 generator=$(cat <<'PY'
 import json, os, random, resource, struct, subprocess, sys

@@ -32,8 +32,7 @@ fi
 "$venv/bin/python" -c "import numpy" 2>/dev/null || "$venv/bin/pip" install --quiet numpy >&2
 
 echo "== building Sparrow (release, -target-cpu native)" >&2
-swift build -c release -Xswiftc -target-cpu -Xswiftc native --product sparrow >&2
-bin=$(swift build -c release -Xswiftc -target-cpu -Xswiftc native --show-bin-path)/sparrow
+bin=$(scripts/build-release.sh)
 
 mkdir -p "$cache/random-models"
 path_of() {
