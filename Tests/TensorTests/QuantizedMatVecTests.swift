@@ -44,6 +44,52 @@ struct QuantizedMatVecTests {
         expectClose(y, reference.y, scale: reference.absdot, tolerance: 2e-2, "\(set) \(type) vs exact x")
     }
 
+    /// The 32-value kernels add in the float order of ggml's AVX2 `vec_dot` (eight lanes, lane l the
+    /// integer sum of products 4l..4l+3 in `bytes_from_nibbles_32` order, d_w·d_x fused into each
+    /// lane, then `hsum_float_8`; Q4_1 adds Σ m_w·s_x after). A scalar transcription of that order
+    /// must give the same bits, row for row.
+    @Test(arguments: [ElementType.q4_0, .q4_1, .q8_0], ["matvec", "wide"])
+    func addsInGGMLsOrder(type: ElementType, set: String) throws {
+        let file = try Self.fixtures.get()
+        let fixture = set == "matvec" ? file.matvec : file.wide
+        let w = try KernelFixtures.matrix(set, type, rows: fixture.rows, cols: fixture.cols)
+        let a = Q8Activation()
+        try fixture.x.withUnsafeBufferPointer { (x) throws(KernelError) in
+            try a.quantize(x.baseAddress!, rows: 1, count: fixture.cols, format: Q8Activation.Format(weightType: type)!)
+        }
+        var y = [Float](repeating: .nan, count: fixture.rows)
+        try y.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
+            try QuantizedMatVec.multiply(w, a, into: yb.baseAddress!, yCount: yb.count)
+        }
+        let bytes = Array(w.bytes)
+        let blockBytes = type == .q4_0 ? 18 : type == .q4_1 ? 20 : 34
+        let blocks = fixture.cols / 32
+        func f16(_ at: Int) -> Float { Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)) }
+        for r in 0..<fixture.rows {
+            var lanes = [Float](repeating: 0, count: 8)
+            var mins: Float = 0
+            for b in 0..<blocks {
+                let base = (r * blocks + b) * blockBytes
+                // The block's 32 weight values in ggml's order: low nibbles, then high nibbles.
+                let q: [Int32] = (0..<32).map { i in
+                    switch type {
+                    case .q4_0: return Int32(i < 16 ? bytes[base + 2 + i] & 0x0F : bytes[base + 2 + i - 16] >> 4) - 8
+                    case .q4_1: return Int32(i < 16 ? bytes[base + 4 + i] & 0x0F : bytes[base + 4 + i - 16] >> 4)
+                    default: return Int32(Int8(bitPattern: bytes[base + 2 + i]))
+                    }
+                }
+                let d = f16(base) * a.scales[b]
+                for l in 0..<8 {
+                    let s = (0..<4).reduce(Int32(0)) { $0 + q[4 * l + $1] * Int32(a.qs[b * 32 + 4 * l + $1]) }
+                    lanes[l] = lanes[l].addingProduct(d, Float(s))
+                }
+                if type == .q4_1 { mins += f16(base + 2) * a.minScales[b] }
+            }
+            let h = ((lanes[4] + lanes[0]) + (lanes[6] + lanes[2])) + ((lanes[5] + lanes[1]) + (lanes[7] + lanes[3]))
+            #expect(y[r].bitPattern == (h + mins).bitPattern, "\(set) \(type) row \(r): \(y[r]) vs \(h + mins)")
+        }
+    }
+
     /// Disjoint row ranges (what pool threads compute) write only their rows and give the same bits.
     @Test(arguments: types)
     func rowRangesCompose(type: ElementType) throws {

@@ -4,13 +4,15 @@
 /// the result equals a Float dot product of the dequantized weights with the dequantized
 /// activation up to the order of the Float additions.
 ///
-/// Vectorisation: every block's integer dot is a plain loop over bytes, widened to Int32 as
-/// `Int32(UInt8) &* Int32(Int8)` (weights zero-extended, activations sign-extended). LLVM turns
-/// these loops into `vpmovzxbw`/`vpmovsxbw` + `vpmaddwd` + `vpaddd` (AVX2; `vpdpwssd` where VNNI
-/// exists) when built with `-target-cpu native`; SIMD-typed element conversions
-/// (`SIMD16<Int16>(truncatingIfNeeded:)`) compile to calls instead and are avoided. Signed weight
-/// values are kept unsigned in the loop and their offset (−8 for Q4_0, −32 for Q6_K) is applied
-/// once per block from the activation's block sums. See BENCHMARKS.md for the assembly seen.
+/// Vectorisation: the 32-value formats (Q4_0, Q4_1, Q8_0) work on whole blocks as `SIMD16<Int16>`
+/// with same-type operations only (loads, shifts, masks, `&*`, `&+`), which compile to ymm
+/// instructions; products of two adjacent bytes share an Int16 lane, lane pairs are widened to
+/// Int32 by shifts and converted to Float once per block, and Float lanes accumulate across blocks,
+/// so there is no horizontal sum per block. SIMD element-type conversions
+/// (`SIMD16<Int16>(truncatingIfNeeded:)`) compile to calls and are avoided. The K-quant kernels are
+/// plain byte loops widened as `Int32(UInt8) &* Int32(Int8)`, which LLVM turns into
+/// `vpmovzxbw`/`vpmovsxbw` + `vpmaddwd` + `vpaddd`; their signed offset (−32 for Q6_K) is applied
+/// once per sub-block from the activation's sums. See BENCHMARKS.md for the assembly seen.
 public enum QuantizedMatVec {
     /// Whether weights of `type` have an integer kernel here (others take ``MatVec``'s
     /// decode-and-dot path on rounded activations).
@@ -82,87 +84,97 @@ public enum QuantizedMatVec {
         Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     }
 
-    /// Q4_0 · Q8_0: Σ_b d_w·d_x·(Σ q·x − 8·Σx), q the unsigned nibbles.
+    /// ggml's `hsum_float_8`: (l0+l4, l1+l5, l2+l6, l3+l7), then pairs, in its order, so the Float
+    /// result is bit-identical to llama.cpp's.
     @inline(__always)
-    static func q4_0Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
-        var acc: Float = 0
-        for b in 0..<blocks {
-            let block = row + b &* 18
-            let q = (block + 2).assumingMemoryBound(to: UInt8.self)
-            let xq = x.qs + b &* 32
-            var s: Int32 = 0
-            for j in 0..<16 {
-                let v = q[j]
-                s &+= Int32(v & 0x0F) &* Int32(xq[j]) &+ Int32(v &>> 4) &* Int32(xq[j &+ 16])
-            }
-            acc += (half(block) * x.scales[b]) * Float(s &- 8 &* x.sums[b])
-        }
-        return acc
-    }
-
-    /// ggml's `hsum_float_8` on eight lane accumulators: (l0+l4, l1+l5, l2+l6, l3+l7), then
-    /// pairs, in its order, so the Float result is bit-identical to llama.cpp's.
-    @inline(__always)
-    static func hsum8(_ a: UnsafeMutablePointer<Float>) -> Float {
-        let r0 = a[4] + a[0], r1 = a[5] + a[1], r2 = a[6] + a[2], r3 = a[7] + a[3]
+    static func hsum8(_ v: SIMD8<Float>) -> Float {
+        let r0 = v[4] + v[0], r1 = v[5] + v[1], r2 = v[6] + v[2], r3 = v[7] + v[3]
         return (r0 + r2) + (r1 + r3)
     }
 
-    /// Q4_1 · Q8_1, in the float order of ggml's AVX2 `ggml_vec_dot_q4_1_q8_1`: eight lanes, lane l
-    /// holding the integer sum of the four products 4l..4l+3 of a block (low nibbles first, then
-    /// high), each block adding d_w·d_x·lane with a fused multiply-add; then `hsum_float_8` plus the
+    /// Sixteen Int16 lanes, each the sum of two adjacent products, to eight Float lanes, each the
+    /// sum of four: lane l holds products 4l..4l+3, the lanes of ggml's `mul_sum_i8_pairs_float`.
+    /// The Int32 view of lane pair (2l, 2l+1) sign-extends each half by shifts: same-type vector
+    /// operations, which stay in ymm registers (element-type conversions would become calls).
+    @inline(__always)
+    static func pairSums(_ p: SIMD16<Int16>) -> SIMD8<Float> {
+        SIMD8<Float>(pairSums32(p))
+    }
+
+    @inline(__always)
+    static func pairSums32(_ p: SIMD16<Int16>) -> SIMD8<Int32> {
+        let v = unsafeBitCast(p, to: SIMD8<Int32>.self)
+        return ((v &<< 16) &>> 16) &+ (v &>> 16)
+    }
+
+    /// A block's 32 activation quants as sixteen Int16 lanes (byte 2i low, 2i+1 high), split into
+    /// the sign-extended even and odd bytes.
+    @inline(__always)
+    static func activationPairs(_ xq: UnsafePointer<Int8>) -> (even: SIMD16<Int16>, odd: SIMD16<Int16>) {
+        let x = UnsafeRawPointer(xq).loadUnaligned(as: SIMD16<Int16>.self)
+        return ((x &<< 8) &>> 8, x &>> 8)
+    }
+
+    /// A 4-bit block's 16 bytes as nibble pairs in ggml's order (`bytes_from_nibbles_32`): lanes 0–7
+    /// hold the low nibbles of bytes 2i and 2i+1 (in bits 0–3 and 8–11), lanes 8–15 the high ones.
+    @inline(__always)
+    static func nibblePairs(_ qs: UnsafeRawPointer) -> SIMD16<Int16> {
+        let w = qs.loadUnaligned(as: SIMD8<Int16>.self)
+        return SIMD16<Int16>(lowHalf: w, highHalf: w &>> 4) & 0x0F0F
+    }
+
+    /// Q4_0 · Q8_0 in the float order of ggml's AVX2 `ggml_vec_dot_q4_0_q8_0`: per block, eight
+    /// lanes of four products of (nibble − 8)·x, d_w·d_x fused into each lane, then `hsum_float_8`.
+    /// Products are exact in Int16: |(q − 8)·x| ≤ 8·127, two per lane.
+    @inline(__always)
+    static func q4_0Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
+        var acc = SIMD8<Float>()
+        for b in 0..<blocks {
+            let block = row + b &* 18
+            let w = nibblePairs(block + 2)
+            let (xe, xo) = activationPairs(x.qs + b &* 32)
+            let p = ((w & 0x000F) &- 8) &* xe &+ ((w &>> 8) &- 8) &* xo
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), pairSums(p))
+        }
+        return hsum8(acc)
+    }
+
+    /// Q4_1 · Q8_1 in the float order of ggml's AVX2 `ggml_vec_dot_q4_1_q8_1`: the same eight lanes
+    /// of four products (unsigned nibbles), d_w·d_x fused into each lane, then `hsum_float_8` plus the
     /// separately summed m_w·s_x, s_x = Float16(d·Σq).
     ///
     /// The order matters beyond rounding: every product's output is re-quantized to 8 bits before
-    /// the next one, so a last-bit difference can flip a quant and grow through the layers; matching
-    /// ggml's order is what keeps greedy decoding on llama.cpp's tokens.
+    /// the next one, so a last-bit difference can flip a quant and grow through the layers.
     @inline(__always)
     static func q4_1Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { lanes in
-            let acc = lanes.baseAddress.unsafelyUnwrapped
-            acc.update(repeating: 0, count: 8)
-            var mins: Float = 0
-            for b in 0..<blocks {
-                let block = row + b &* 20
-                let q = (block + 4).assumingMemoryBound(to: UInt8.self)
-                let xq = x.qs + b &* 32
-                let d = half(block) * x.scales[b]
-                mins += half(block, 2) * x.minScales[b]
-                for l in 0..<4 {
-                    var s: Int32 = 0, t: Int32 = 0
-                    for k in 0..<4 {
-                        let v = q[4 &* l &+ k]
-                        s &+= Int32(v & 0x0F) &* Int32(xq[4 &* l &+ k])
-                        t &+= Int32(v &>> 4) &* Int32(xq[16 &+ 4 &* l &+ k])
-                    }
-                    acc[l] = acc[l].addingProduct(d, Float(s))
-                    acc[l &+ 4] = acc[l &+ 4].addingProduct(d, Float(t))
-                }
-            }
-            return hsum8(acc) + mins
+        var acc = SIMD8<Float>()
+        var mins: Float = 0
+        for b in 0..<blocks {
+            let block = row + b &* 20
+            let w = nibblePairs(block + 4)
+            let (xe, xo) = activationPairs(x.qs + b &* 32)
+            let p = (w & 0x000F) &* xe &+ (w &>> 8) &* xo
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), pairSums(p))
+            mins += half(block, 2) * x.minScales[b]
         }
+        return hsum8(acc) + mins
     }
 
     /// Q8_0 · Q8_0 in the float order of ggml's AVX2 `ggml_vec_dot_q8_0_q8_0`: eight lanes of four
-    /// consecutive products per block, d_w·d_x·lane fused into each lane, then `hsum_float_8`.
+    /// consecutive products per block, d_w·d_x fused into each lane, then `hsum_float_8`. A lane's
+    /// two Int16 products stay exact as long as the activation is within ±127 (``Q8Activation``
+    /// rounds to that range): |w·x| ≤ 128·127.
     @inline(__always)
     static func q8_0Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { lanes in
-            let acc = lanes.baseAddress.unsafelyUnwrapped
-            acc.update(repeating: 0, count: 8)
-            for b in 0..<blocks {
-                let block = row + b &* 34
-                let q = (block + 2).assumingMemoryBound(to: Int8.self)
-                let xq = x.qs + b &* 32
-                let d = half(block) * x.scales[b]
-                for l in 0..<8 {
-                    var s: Int32 = 0
-                    for k in 0..<4 { s &+= Int32(q[4 &* l &+ k]) &* Int32(xq[4 &* l &+ k]) }
-                    acc[l] = acc[l].addingProduct(d, Float(s))
-                }
-            }
-            return hsum8(acc)
+        var acc = SIMD8<Float>()
+        for b in 0..<blocks {
+            let block = row + b &* 34
+            let w = (block + 2).loadUnaligned(as: SIMD16<Int16>.self)
+            let (xe, xo) = activationPairs(x.qs + b &* 32)
+            let p = ((w &<< 8) &>> 8) &* xe &+ (w &>> 8) &* xo
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), pairSums(p))
         }
+        return hsum8(acc)
     }
 
     /// Q4_K · Q8_K: per super-block d·d_x·Σ_s scale_s·(Σ q·x)_s − dmin·d_x·Σ_s min_s·(Σx)_s.
@@ -172,76 +184,77 @@ public enum QuantizedMatVec {
         for b in 0..<blocks {
             let block = row + b &* 144
             let packed = block + 4
-            let qs = (block + 16).assumingMemoryBound(to: UInt8.self)
+            let qs = block + 16
             let xq = x.qs + b &* 256
             let bsums = x.sums + b &* 16
-            var sumi: Int32 = 0, summ: Int32 = 0
+            // Sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles) share 32 bytes of quants;
+            // Int16 lanes hold two products (≤ 2·15·127), widened to Int32 before the 6-bit scale.
+            var sumi = SIMD8<Int32>(), summ: Int32 = 0
             for pair in 0..<4 {
-                let q = qs + pair &* 32
-                let x0 = xq + pair &* 64, x1 = x0 + 32
-                var lo: Int32 = 0, hi: Int32 = 0
-                for j in 0..<32 {
-                    let v = q[j]
-                    lo &+= Int32(v & 0x0F) &* Int32(x0[j])
-                    hi &+= Int32(v &>> 4) &* Int32(x1[j])
-                }
+                let q = (qs + pair &* 32).loadUnaligned(as: SIMD16<Int16>.self)
+                let lo = q & 0x0F0F, hi = (q &>> 4) & 0x0F0F
+                let (xe0, xo0) = activationPairs(xq + pair &* 64)
+                let (xe1, xo1) = activationPairs(xq + (pair &* 64 &+ 32))
+                let p0 = (lo & 0x000F) &* xe0 &+ (lo &>> 8) &* xo0
+                let p1 = (hi & 0x000F) &* xe1 &+ (hi &>> 8) &* xo1
                 let s0 = 2 &* pair, s1 = s0 &+ 1
                 let (sc0, m0) = kQuantScaleMin(packed, s0)
                 let (sc1, m1) = kQuantScaleMin(packed, s1)
-                sumi &+= Int32(sc0) &* lo &+ Int32(sc1) &* hi
+                sumi &+= pairSums32(p0) &* Int32(sc0) &+ pairSums32(p1) &* Int32(sc1)
                 summ &+= Int32(m0) &* (bsums[2 &* s0] &+ bsums[2 &* s0 &+ 1])
                     &+ Int32(m1) &* (bsums[2 &* s1] &+ bsums[2 &* s1 &+ 1])
             }
             let dx = x.scales[b]
-            acc += (half(block) * dx) * Float(sumi) - (half(block, 2) * dx) * Float(summ)
+            acc += (half(block) * dx) * Float(sumi.wrappedSum()) - (half(block, 2) * dx) * Float(summ)
         }
         return acc
     }
 
-    /// Q6_K · Q8_K: per super-block d·d_x·Σ_s scale_s·(Σ u·x − 32·Σx)_s over the sixteen
-    /// sub-blocks of 16, u the unsigned 6-bit values.
+    /// Q6_K · Q8_K: per super-block d·d_x·(Σ_s scale_s·Σ u·x − 32·Σ_s scale_s·Σx_s) over the sixteen
+    /// sub-blocks of 16, u the unsigned 6-bit values (exact in Int32, so the order of the integer
+    /// additions does not matter).
+    ///
+    /// Each half of the block (128 values) has 64 bytes of low nibbles `ql` and 32 bytes of high
+    /// bit pairs `qh`; group t of 32 values takes the low or high nibbles of `ql[0..<32]` or
+    /// `ql[32..<64]` and bits 2t..2t+1 of `qh`. Int16 lanes hold two products (≤ 2·63·127).
     @inline(__always)
     static func q6_KRow(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
         var acc: Float = 0
         for b in 0..<blocks {
             let block = row + b &* 210
-            let ql = block.assumingMemoryBound(to: UInt8.self)
-            let qh = ql + 128
             let scales = (block + 192).assumingMemoryBound(to: Int8.self)
             let xq = x.qs + b &* 256
             let bsums = x.sums + b &* 16
-            var sumi: Int32 = 0
+            var sumi = SIMD8<Int32>()
             for h in 0..<2 {
-                let l = ql + 64 &* h, hb = qh + 32 &* h
-                let xh = xq + 128 &* h
-                // Four groups of 32 share the 32 bytes of qh: group t takes bits 2t..2t+1.
-                var d0: Int32 = 0, d1: Int32 = 0, d2: Int32 = 0, d3: Int32 = 0
-                var e0: Int32 = 0, e1: Int32 = 0, e2: Int32 = 0, e3: Int32 = 0
-                for j in 0..<16 {
-                    let a = l[j], c = l[j &+ 32], hh = hb[j]
-                    d0 &+= Int32((a & 0x0F) | ((hh & 0x03) &<< 4)) &* Int32(xh[j])
-                    d1 &+= Int32((c & 0x0F) | ((hh & 0x0C) &<< 2)) &* Int32(xh[j &+ 32])
-                    d2 &+= Int32((a &>> 4) | (hh & 0x30)) &* Int32(xh[j &+ 64])
-                    d3 &+= Int32((c &>> 4) | ((hh & 0xC0) &>> 2)) &* Int32(xh[j &+ 96])
-                }
-                for j in 16..<32 {
-                    let a = l[j], c = l[j &+ 32], hh = hb[j]
-                    e0 &+= Int32((a & 0x0F) | ((hh & 0x03) &<< 4)) &* Int32(xh[j])
-                    e1 &+= Int32((c & 0x0F) | ((hh & 0x0C) &<< 2)) &* Int32(xh[j &+ 32])
-                    e2 &+= Int32((a &>> 4) | (hh & 0x30)) &* Int32(xh[j &+ 64])
-                    e3 &+= Int32((c &>> 4) | ((hh & 0xC0) &>> 2)) &* Int32(xh[j &+ 96])
-                }
-                // Sub-block s = 8h + 2t (first 16 of group t) and 8h + 2t + 1 (last 16).
-                let s = 8 &* h
-                let bs = bsums + s
-                sumi &+= Int32(scales[s]) &* (d0 &- 32 &* bs[0]) &+ Int32(scales[s &+ 1]) &* (e0 &- 32 &* bs[1])
-                sumi &+= Int32(scales[s &+ 2]) &* (d1 &- 32 &* bs[2]) &+ Int32(scales[s &+ 3]) &* (e1 &- 32 &* bs[3])
-                sumi &+= Int32(scales[s &+ 4]) &* (d2 &- 32 &* bs[4]) &+ Int32(scales[s &+ 5]) &* (e2 &- 32 &* bs[5])
-                sumi &+= Int32(scales[s &+ 6]) &* (d3 &- 32 &* bs[6]) &+ Int32(scales[s &+ 7]) &* (e3 &- 32 &* bs[7])
+                let l0 = (block + 64 &* h).loadUnaligned(as: SIMD16<Int16>.self)
+                let l1 = (block + (64 &* h &+ 32)).loadUnaligned(as: SIMD16<Int16>.self)
+                let hb = (block + (128 &+ 32 &* h)).loadUnaligned(as: SIMD16<Int16>.self)
+                let u0 = (l0 & 0x0F0F) | ((hb & 0x0303) &<< 4)
+                let u1 = (l1 & 0x0F0F) | ((hb & 0x0C0C) &<< 2)
+                let u2 = ((l0 &>> 4) & 0x0F0F) | (hb & 0x3030)
+                let u3 = ((l1 &>> 4) & 0x0F0F) | ((hb &>> 2) & 0x3030)
+                let xh = xq + 128 &* h, s = 8 &* h
+                sumi &+= q6_KGroup(u0, xh, scales, s) &+ q6_KGroup(u1, xh + 32, scales, s &+ 2)
+                sumi &+= q6_KGroup(u2, xh + 64, scales, s &+ 4) &+ q6_KGroup(u3, xh + 96, scales, s &+ 6)
             }
-            acc += (half(block, 208) * x.scales[b]) * Float(sumi)
+            var offset: Int32 = 0
+            for g in 0..<16 { offset &+= Int32(scales[g]) &* bsums[g] }
+            acc += (half(block, 208) * x.scales[b]) * Float(sumi.wrappedSum() &- 32 &* offset)
         }
         return acc
+    }
+
+    /// One group of 32 six-bit values (two sub-blocks, scales `s` and `s + 1`) times its activations.
+    @inline(__always)
+    static func q6_KGroup(
+        _ u: SIMD16<Int16>, _ xq: UnsafePointer<Int8>, _ scales: UnsafePointer<Int8>, _ s: Int
+    ) -> SIMD8<Int32> {
+        let (xe, xo) = activationPairs(xq)
+        let p = (u & 0x003F) &* xe &+ (u &>> 8) &* xo
+        let scale = SIMD8<Int32>(lowHalf: SIMD4(repeating: Int32(scales[s])),
+                                 highHalf: SIMD4(repeating: Int32(scales[s &+ 1])))
+        return pairSums32(p) &* scale
     }
 }
 
