@@ -158,6 +158,7 @@ struct Linear: Sendable {
     private func multiplyBatch(
         _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, state: RunState
     ) throws(KernelError) {
+        state.runner.park()
         try MatMul.matMul(weights: weight, input: UnsafeBufferPointer(start: UnsafePointer(x), count: rows * inputs),
                           tokens: rows, output: UnsafeMutableBufferPointer(start: y, count: rows * outputs),
                           scratch: UnsafeMutableBufferPointer(start: state.weightScratch.pointer,

@@ -158,4 +158,28 @@ struct QuantizedMatVecTests {
             }
         }
     }
+
+    /// After `park()` (workers asleep, as during an sgemm) the next operations wake them and still
+    /// run every task exactly once, on more than the calling thread.
+    @Test func parkedWorkerPoolWakesForTheNextRun() {
+        let runner = sharedRunner(threads: 2)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 256)
+        defer { counts.deallocate() }
+        let caller = pthread_self()
+        var otherThreadRan = false
+        for round in 0..<200 {
+            runner.park()
+            if round % 20 == 0 { usleep(2_000) }  // long enough for the worker to fall asleep
+            counts.update(repeating: 0, count: 256)
+            let others = UnsafeMutablePointer<Int>.allocate(capacity: 256)
+            defer { others.deallocate() }
+            runner.run(tasks: 256) { i in
+                counts[i] += 1
+                for _ in 0..<2_000 { others[i] = pthread_equal(pthread_self(), caller) == 0 ? 1 : 0 }
+            }
+            #expect((0..<256).allSatisfy { counts[$0] == 1 })
+            if (0..<256).contains(where: { others[$0] == 1 }) { otherThreadRan = true }
+        }
+        #expect(otherThreadRan)
+    }
 }
