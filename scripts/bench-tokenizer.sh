@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(scripts/build-release.sh)
 for vocab in llama-bpe llama-spm; do
-    "$bin" bench-tokenizer --model "Fixtures/vocab/ggml-vocab-$vocab.gguf" --megabytes "${1:-1}" --repeats 5
+    "$bin" bench-tokenizer --model "Fixtures/vocab/ggml-vocab-$vocab.gguf" --megabytes "${1:-1}" --repeats 9
     echo
 done

@@ -16,8 +16,8 @@ struct BenchTokenizer: ParsableCommand {
         discussion: """
             Encodes a deterministic text of --megabytes MiB and one ten times as large (no BOS, no \
             special-token parsing) and prints MB/s and the time ratio, which stays near 10 when \
-            encoding is linear. Each round encodes the small text ten times and the large one once; \
-            times and the ratio are medians over rounds. Build with `-c release` for meaningful numbers.
+            encoding is linear. Each round encodes the large text's ten 1/10 slices one by one and \
+            then the large text once; times and the ratio are medians over rounds. Build with `-c release` for meaningful numbers.
             """
     )
 
@@ -56,9 +56,12 @@ struct BenchTokenizer: ParsableCommand {
                      (parse.cpu + build.cpu) * 1e3, parse.cpu * 1e3, build.cpu * 1e3))
 
         let smallBytes = Int(megabytes * 1_048_576)
-        let small = BenchText.make(bytes: smallBytes)
         let large = BenchText.make(bytes: smallBytes * 10)
-        // Equal work per round: the small text ten times, then the large text once, so that both
+        // The small texts are the large one's ten consecutive slices (cut at character boundaries),
+        // so a round encodes the same text both ways, and each small encode meets text that is not
+        // already in the caches (the same 1 MiB ten times would be).
+        let slices = BenchText.slices(of: large, count: 10)
+        // Equal work per round: the ten slices, then the large text once, so that both
         // halves of a round last about as long and meet the same load on a shared machine (timing one
         // short small run against one long large run favours the short one: it is more likely to fit
         // between other processes' bursts). The ratio is taken per round, then the median of rounds.
@@ -66,11 +69,11 @@ struct BenchTokenizer: ParsableCommand {
         var smallIDs = 0, largeIDs = 0
         for _ in 0 ..< repeats {
             var total = Stopwatch.Lap(wall: 0, cpu: 0)
-            for _ in 0 ..< 10 {
-                let (s, count) = time(tokenizer, small)
+            for slice in slices {
+                let (s, count) = time(tokenizer, slice)
                 total.wall += s.wall / 10
                 total.cpu += s.cpu / 10
-                smallIDs = count
+                smallIDs += count
             }
             let (l, count) = time(tokenizer, large)
             smallTimes.append(total)
@@ -81,7 +84,8 @@ struct BenchTokenizer: ParsableCommand {
         let largeTime = Stopwatch.Lap(wall: median(largeTimes.map(\.wall)), cpu: median(largeTimes.map(\.cpu)))
         let wallRatio = median(zip(largeTimes, smallTimes).map { $0.wall / $1.wall })
         let cpuRatio = median(zip(largeTimes, smallTimes).map { $0.cpu / $1.cpu })
-        report(label: String(format: "%g MiB", megabytes), bytes: small.utf8.count, time: smallTime, ids: smallIDs)
+        report(label: String(format: "%g MiB", megabytes), bytes: large.utf8.count / 10, time: smallTime,
+               ids: smallIDs / (10 * repeats))
         report(label: String(format: "%g MiB", megabytes * 10), bytes: large.utf8.count, time: largeTime, ids: largeIDs)
         print(String(format: "ratio:       %.2f wall, %.2f CPU (median of %d rounds; per round: %@)",
                      wallRatio, cpuRatio, repeats,
@@ -169,6 +173,19 @@ enum BenchText {
         "東京は日本の首都であり、多くの人々が毎日電車で通勤しています。" +
         "한국어 문장도 조금 섞어 둡니다. 機械学習モデルは大量のデータから規則を学びます。"
     ).map(String.init)
+
+    /// `text` cut into `count` consecutive pieces of about equal size, at character boundaries.
+    static func slices(of text: String, count: Int) -> [String] {
+        let bytes = Array(text.utf8)
+        var cuts = [0]
+        for k in 1 ..< count {
+            var cut = bytes.count * k / count
+            while cut < bytes.count, bytes[cut] & 0xC0 == 0x80 { cut += 1 }
+            cuts.append(max(cut, cuts[cuts.count - 1]))
+        }
+        cuts.append(bytes.count)
+        return (0 ..< count).map { String(decoding: bytes[cuts[$0] ..< cuts[$0 + 1]], as: UTF8.self) }
+    }
 
     static func make(bytes target: Int) -> String {
         var out = ""
