@@ -14,7 +14,7 @@ shift
 case "$kind" in
   address | thread) ;;
   *) echo "unknown sanitizer '$kind' (address or thread)" >&2; exit 2 ;;
-esac[ -f Package.resolved ] && mkdir -p ".build-sanitize-$kind" && cp Package.resolved ".build-sanitize-$kind/" 2>/dev/null || true
+esac
 # halt_on_error: the first report fails the run instead of scrolling past.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
