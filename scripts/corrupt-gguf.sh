@@ -27,7 +27,7 @@ if [ -z "$bin" ]; then
 fi
 
 work=.build/corrupt-gguf
-mkdir -p "$work/failed"
+rm -rf "$work/failed"; mkdir -p "$work/failed"
 copy="$work/copy.gguf"
 ok=0 typed=0 bad=0 peak=0
 declare -A reasons=()
