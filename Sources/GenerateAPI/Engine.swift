@@ -153,7 +153,8 @@ public actor Engine {
         guard prompt.count < model.contextLength else {
             throw GenerateError.promptTooLong(promptTokens: prompt.count, contextLength: model.contextLength)
         }
-        if prompt.count + parameters.maxTokens > model.contextLength {
+        // Subtracting, not adding: max_tokens may be near Int.max when the engine's limit is raised.
+        if parameters.maxTokens > model.contextLength - prompt.count {
             throw GenerateError.invalidField(
                 field: "max_tokens",
                 reason: "\(parameters.maxTokens) tokens after a \(prompt.count)-token prompt exceed the context of \(model.contextLength) tokens")

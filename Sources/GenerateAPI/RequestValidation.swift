@@ -3,6 +3,10 @@ import Sampling
 /// Resource limits a request must respect, beyond what vLLM's rules check. A server exposed to
 /// clients keeps them low; a command line may raise them.
 public struct EngineLimits: Sendable, Equatable {
+    /// The most tokens one request may ask to generate (`max_tokens`), whatever the model. A real
+    /// model also caps it by its context (prompt + `max_tokens` must fit); this bound holds for
+    /// mock responses too and rejects absurd values before any model is loaded.
+    public var maxTokens: Int
     /// The most candidates (`best_of`, or `n` without it) one request may ask for.
     public var maxBestOf: Int
     /// The most `stop` strings, and the longest one in bytes.
@@ -15,10 +19,11 @@ public struct EngineLimits: Sendable, Equatable {
     /// The most bytes of prompt or message text (before tokenization).
     public var maxPromptBytes: Int
 
-    /// Limits that any sane client stays within: 64 candidates, 16 stop strings of 1 KiB,
-    /// 1,024 stop token ids, 1,024 messages, 4 MiB of text.
-    public init(maxBestOf: Int = 64, maxStopStrings: Int = 16, maxStopStringBytes: Int = 1024,
+    /// Limits that any sane client stays within: 1 Mi (1,048,576) tokens to generate, 64
+    /// candidates, 16 stop strings of 1 KiB, 1,024 stop token ids, 1,024 messages, 4 MiB of text.
+    public init(maxTokens: Int = 1 << 20, maxBestOf: Int = 64, maxStopStrings: Int = 16, maxStopStringBytes: Int = 1024,
                 maxStopTokenIDs: Int = 1024, maxMessages: Int = 1024, maxPromptBytes: Int = 4 << 20) {
+        self.maxTokens = maxTokens
         self.maxBestOf = maxBestOf
         self.maxStopStrings = maxStopStrings
         self.maxStopStringBytes = maxStopStringBytes
@@ -44,6 +49,9 @@ extension GenerateRequest {
             useBeamSearch: useBeamSearch, lengthPenalty: Float(lengthPenalty), earlyStopping: earlyStopping,
             seed: seed, stop: stop, stopTokenIDs: stopTokenIDs, logprobs: logprobs)
         do { try p.validate() } catch { throw GenerateError(error) }
+        if maxTokens > limits.maxTokens {
+            throw .invalidField(field: "max_tokens", reason: "\(maxTokens) tokens exceed this engine's limit of \(limits.maxTokens)")
+        }
         let candidates = bestOf ?? n
         if candidates > limits.maxBestOf {
             let field = bestOf == nil ? "n" : "best_of"
@@ -59,6 +67,15 @@ extension GenerateRequest {
             throw .invalidField(field: "stop_token_ids", reason: "at most \(limits.maxStopTokenIDs) ids")
         }
         return p
+    }
+
+    /// Checks everything about the request that does not need the model: vLLM's rules for the
+    /// sampling fields, the engine's limits, and the prompt or conversation. `Engine` makes the same
+    /// checks (a mock response skips the prompt's); the model adds the context length.
+    /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the first field at fault.
+    public func validate(limits: EngineLimits = .init()) throws(GenerateError) {
+        _ = try samplingParameters(limits: limits)
+        _ = try promptSource(limits: limits)
     }
 
     /// What the prompt is made from: raw text or a conversation, exactly one of them.

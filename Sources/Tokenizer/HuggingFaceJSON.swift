@@ -7,22 +7,37 @@ struct JSONObject {
     /// The dotted path of this object in its file, for error messages ("model", "added_tokens[3]").
     let path: String
 
+    /// The largest JSON file read, in bytes. The biggest real `tokenizer.json` files (256k-token
+    /// vocabularies with their merges) are ~35 MB; the parsed tree takes several times the file, so
+    /// a runaway file is refused before it is read rather than after memory runs out.
+    static let maxFileBytes = 256 << 20
+
     /// Parses a file whose top level must be an object.
     static func read(file: String) throws(TokenizerError) -> JSONObject {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+        let size = (attributes?[.size] as? Int) ?? 0
+        guard size <= maxFileBytes else {
+            throw .unreadableFile(path: file, reason: "\(size) bytes exceed the limit of \(maxFileBytes)")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
             throw .unreadableFile(path: file, reason: error.localizedDescription)
         }
+        return try parse([UInt8](data), name: file)
+    }
+
+    /// Parses bytes whose top level must be an object; `name` stands for the file in errors.
+    static func parse(_ bytes: [UInt8], name: String) throws(TokenizerError) -> JSONObject {
         let parsed: JSONValue
         do {
-            parsed = try JSONValue.parse([UInt8](data))
+            parsed = try JSONValue.parse(bytes)
         } catch {
-            throw .unreadableFile(path: file, reason: "invalid JSON at byte \(error.offset): \(error.reason)")
+            throw .unreadableFile(path: name, reason: "invalid JSON at byte \(error.offset): \(error.reason)")
         }
         guard case let .object(members) = parsed else {
-            throw .unreadableFile(path: file, reason: "the top level is not a JSON object")
+            throw .unreadableFile(path: name, reason: "the top level is not a JSON object")
         }
         return JSONObject(members: members, path: "")
     }

@@ -28,6 +28,17 @@ extension Tokenizer {
         let vocabulary = try HuggingFaceVocabulary.build(json: json, config: config, preTokenizer: preTokenizer)
         try self.init(vocabulary: vocabulary)
     }
+
+    /// Loads a Hugging Face tokenizer from the contents of `tokenizer.json` and, optionally,
+    /// `tokenizer_config.json`, with exactly the checks and errors of
+    /// ``init(huggingFaceDirectory:preTokenizer:)`` (which reads the files and comes here). For
+    /// tokenizers that are not in files, and for the fuzz harness.
+    public init(huggingFaceJSON json: [UInt8], config: [UInt8]? = nil, preTokenizer: String? = nil) throws(TokenizerError) {
+        let parsed = try JSONObject.parse(json, name: "tokenizer.json")
+        var parsedConfig: JSONObject?
+        if let config { parsedConfig = try JSONObject.parse(config, name: "tokenizer_config.json") }
+        try self.init(vocabulary: HuggingFaceVocabulary.build(json: parsed, config: parsedConfig, preTokenizer: preTokenizer))
+    }
 }
 
 /// Turns parsed `tokenizer.json` / `tokenizer_config.json` into a `Vocabulary`.

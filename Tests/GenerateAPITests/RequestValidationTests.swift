@@ -74,6 +74,7 @@ struct RequestValidationTests {
     }
 
     @Test("absurd sizes hit the engine's limits", arguments: [
+        (#"{"prompt": "x", "max_tokens": 1000000000000}"#, "max_tokens"),
         (#"{"prompt": "x", "n": 1000000}"#, "n"),
         (#"{"prompt": "x", "n": 2, "best_of": 1000000}"#, "best_of"),
         (#"{"prompt": "x", "stop": ["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}"#, "stop"),
@@ -93,5 +94,8 @@ struct RequestValidationTests {
         #expect(try Self.field(of: #"{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}"#,
                                limits: tight) == "messages")
         #expect(try Self.field(of: #"{"prompt": "x", "n": 2}"#, limits: tight) == nil)
+        #expect(try Self.field(of: #"{"prompt": "x", "max_tokens": 65}"#, limits: EngineLimits(maxTokens: 64)) == "max_tokens")
+        #expect(try Self.field(of: #"{"prompt": "x", "max_tokens": 64}"#, limits: EngineLimits(maxTokens: 64)) == nil)
+        #expect(EngineLimits().maxTokens == 1_048_576)
     }
 }

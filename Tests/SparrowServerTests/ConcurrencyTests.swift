@@ -59,7 +59,7 @@ struct ConcurrencyTests {
             let stillRunning = await backend.record.finished
             print("health latencies while generating (ms): \(latencies.map { String(format: "%.1f", $0) }.joined(separator: " "))")
             #expect(stillRunning == 0, "the generations ended before the health checks did")
-            #expect(latencies.allSatisfy { $0 < 100 }, "\(latencies)")
+            #expect(latencies.allSatisfy { $0 < TimeScale.milliseconds(100) }, "\(latencies)")
             for generation in generations { generation.cancel() }
         }
     }

@@ -83,7 +83,7 @@ struct SmolLM2ServerTests {
                 try await Task.sleep(nanoseconds: 30_000_000)
             }
             print("health latencies during SmolLM2 generation (ms): \(latencies.map { String(format: "%.1f", $0) }.joined(separator: " "))")
-            #expect(latencies.allSatisfy { $0 < 100 }, "\(latencies)")
+            #expect(latencies.allSatisfy { $0 < TimeScale.milliseconds(100) }, "\(latencies)")
             #expect(await limiter.load(path).running == 1, "the generation ended before the checks did")
             long.cancel()
             #expect(await TestServer.eventually(10) { await limiter.load(path) == (0, 0) })

@@ -25,16 +25,23 @@ public enum FileError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// A whole file mapped read-only into memory. The mapping lives as long as this object, and every
 /// tensor view into it keeps it alive. Nothing is read until a page is touched.
+///
+/// ``init(copying:name:)`` makes one from bytes already in memory instead, so that the readers built
+/// on `MappedFile` (`GGUFFile`, `SafetensorsFile`) parse such bytes with exactly the code that parses
+/// files: the fuzz harnesses and the corruption tests use it.
 public final class MappedFile: @unchecked Sendable {
-    // @unchecked: the mapping is read-only (PROT_READ) and never changes after init.
+    // @unchecked: the bytes are read-only (PROT_READ, or a private copy) and never change after init.
     public let path: String
     /// The first byte of the file (`nil` for an empty file, which is not mapped).
     public let baseAddress: UnsafeRawPointer?
     /// The file's size in bytes.
     public let count: Int
+    /// Whether `baseAddress` is a heap copy (freed in deinit) rather than a mapping (unmapped).
+    private let isHeapCopy: Bool
 
     public init(path: String) throws(FileError) {
         self.path = path
+        isHeapCopy = false
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw .cannotOpen(path: path, errno: errno) }
         defer { close(fd) }
@@ -53,8 +60,28 @@ public final class MappedFile: @unchecked Sendable {
         baseAddress = UnsafeRawPointer(p)
     }
 
+    /// A private heap copy of `bytes`, read as if it were a file called `name` (which appears in
+    /// error messages). The copy is exactly `bytes.count` long, so a parser reading one byte too far
+    /// touches the allocator's red zone under AddressSanitizer (a mapping would hide it in the
+    /// page's slack).
+    public init(copying bytes: [UInt8], name: String) {
+        path = name
+        isHeapCopy = true
+        count = bytes.count
+        guard !bytes.isEmpty else {
+            baseAddress = nil
+            return
+        }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+        bytes.withUnsafeBytes { if let source = $0.baseAddress { copy.copyMemory(from: source, byteCount: $0.count) } }
+        baseAddress = UnsafeRawPointer(copy)
+    }
+
     deinit {
-        if let baseAddress, count > 0 {
+        guard let baseAddress, count > 0 else { return }
+        if isHeapCopy {
+            UnsafeMutableRawPointer(mutating: baseAddress).deallocate()
+        } else {
             munmap(UnsafeMutableRawPointer(mutating: baseAddress), count)
         }
     }

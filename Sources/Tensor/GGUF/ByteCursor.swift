@@ -3,8 +3,13 @@
 struct ByteCursor {
     let bytes: UnsafeRawBufferPointer
     private(set) var offset: Int = 0
+    /// The longest string `readString` and `readStringBytes` accept (`GGUFLimits.maxStringBytes`).
+    let maxStringBytes: Int
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer, maxStringBytes: Int = .max) {
+        self.bytes = bytes
+        self.maxStringBytes = maxStringBytes
+    }
 
     var remaining: Int { bytes.count - offset }
 
@@ -42,6 +47,9 @@ struct ByteCursor {
         let length = try read(UInt64.self, what())
         guard length <= UInt64(remaining), let base = bytes.baseAddress else {
             throw .stringPastEndOfFile(what: what(), length: length, offset: start)
+        }
+        guard length <= UInt64(maxStringBytes) else {
+            throw .limitExceeded(what: "length of \(what())", value: length, limit: maxStringBytes)
         }
         let n = Int(length)
         let bytes = UnsafeBufferPointer(start: (base + offset).assumingMemoryBound(to: UInt8.self), count: n)

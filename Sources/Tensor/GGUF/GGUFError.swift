@@ -22,6 +22,9 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownValueType(key: String, type: UInt32)
     /// A bool byte other than 0 or 1.
     case invalidBool(key: String, byte: UInt8)
+    /// A count or length within the file but above a `GGUFLimits` ceiling: `what` names it (a key,
+    /// "tensor count", ...), `value` is what the file claims.
+    case limitExceeded(what: String, value: UInt64, limit: Int)
     /// The same metadata key twice.
     case duplicateKey(String)
     /// The tensor count cannot fit in the rest of the file.
@@ -69,6 +72,7 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .arrayNestingTooDeep(key): return "GGUF: metadata '\(key)': arrays nested too deeply"
         case let .unknownValueType(key, t): return "GGUF: metadata '\(key)': unknown value type \(t)"
         case let .invalidBool(key, b): return "GGUF: metadata '\(key)': bool byte \(b) is neither 0 nor 1"
+        case let .limitExceeded(what, v, limit): return "GGUF: \(what): \(v) exceeds the reader's limit of \(limit)"
         case let .duplicateKey(k): return "GGUF: metadata key '\(k)' appears twice"
         case let .tensorCountTooLarge(n): return "GGUF: tensor count \(n) cannot fit in the file"
         case let .metadataCountTooLarge(n): return "GGUF: metadata count \(n) cannot fit in the file"

@@ -36,17 +36,18 @@ public final class GGUFFile: Sendable {
     public let file: MappedFile
     private let tensorIndex: [String: Int]
 
-    /// Maps and parses the file at `path`.
-    public convenience init(path: String) throws(GGUFError) {
+    /// Maps and parses the file at `path`, within `limits`.
+    public convenience init(path: String, limits: GGUFLimits = .init()) throws(GGUFError) {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch { throw .file(error) }
-        try self.init(file: file)
+        try self.init(file: file, limits: limits)
     }
 
-    public init(file: MappedFile) throws(GGUFError) {
+    /// Parses an already mapped file (or an in-memory copy: `MappedFile(copying:name:)`), within `limits`.
+    public init(file: MappedFile, limits: GGUFLimits = .init()) throws(GGUFError) {
         path = file.path
         self.file = file
-        var p = GGUFParser(cursor: ByteCursor(file.bytes))
+        var p = GGUFParser(bytes: file.bytes, limits: limits)
         let header = try p.parse()
         version = header.version
         metadata = header.metadata

@@ -9,6 +9,12 @@ struct GGUFParser {
     }
 
     var cursor: ByteCursor
+    let limits: GGUFLimits
+
+    init(bytes: UnsafeRawBufferPointer, limits: GGUFLimits) {
+        cursor = ByteCursor(bytes, maxStringBytes: limits.maxStringBytes)
+        self.limits = limits
+    }
 
     // Smallest encodings, used to reject counts that cannot fit in the rest of the file before
     // reserving anything: a key/value is at least a u64 key length + u32 type + 1 byte; a tensor info
@@ -28,6 +34,12 @@ struct GGUFParser {
         let kvCount = try cursor.read(UInt64.self, "metadata count")
         guard kvCount <= UInt64(cursor.remaining / Self.minKeyValueBytes) else { throw .metadataCountTooLarge(kvCount) }
         guard tensorCount <= UInt64(cursor.remaining / Self.minTensorInfoBytes) else { throw .tensorCountTooLarge(tensorCount) }
+        guard kvCount <= UInt64(limits.maxMetadataCount) else {
+            throw .limitExceeded(what: "metadata count", value: kvCount, limit: limits.maxMetadataCount)
+        }
+        guard tensorCount <= UInt64(limits.maxTensorCount) else {
+            throw .limitExceeded(what: "tensor count", value: tensorCount, limit: limits.maxTensorCount)
+        }
 
         var entries: [(key: String, value: GGUFValue)] = []
         entries.reserveCapacity(Int(kvCount))
@@ -157,6 +169,7 @@ struct GGUFParser {
         case .uint8, .int8, .bool: minElementBytes = 1
         }
         guard rawCount <= UInt64(cursor.remaining / minElementBytes) else { throw .arrayTooLarge(key: key, count: rawCount) }
+        try checkArrayLimit(rawCount, key: key)
         let n = Int(rawCount)
         switch type {
         case .uint8: return .uint8(try cursor.readArray(UInt8.self, count: n, key: key))
@@ -183,6 +196,14 @@ struct GGUFParser {
             out.reserveCapacity(n)
             for _ in 0..<n { out.append(try readArray(key: key, depth: depth + 1)) }
             return .array(out)
+        }
+    }
+
+    /// `GGUFLimits.maxArrayCount`, checked after the fits-in-the-file check so that a count the file
+    /// cannot hold keeps its more telling error.
+    func checkArrayLimit(_ count: UInt64, key: String) throws(GGUFError) {
+        guard count <= UInt64(limits.maxArrayCount) else {
+            throw .limitExceeded(what: "metadata '\(key)': array count", value: count, limit: limits.maxArrayCount)
         }
     }
 }

@@ -45,6 +45,7 @@ extension GGUFParser {
         }
         // As in `readArray`: every element takes at least its 8-byte length.
         guard rawCount <= UInt64(cursor.remaining / 8) else { throw .arrayTooLarge(key: key, count: rawCount) }
+        try checkArrayLimit(rawCount, key: key)
         let n = Int(rawCount)
         // First pass: check every element (length, bounds, UTF-8) and add up the sizes; second: copy
         // into buffers of exactly that size (no regrowth, no over-allocation).

@@ -1,0 +1,10 @@
+import Foundation
+
+/// Wall-clock bounds in these tests are set for a plain debug build. Sanitized builds run several
+/// times slower, so `scripts/sanitize.sh` sets `SPARROW_TIME_SCALE` and every bound is multiplied by it.
+enum TimeScale {
+    static let factor: Double = ProcessInfo.processInfo.environment["SPARROW_TIME_SCALE"].flatMap(Double.init) ?? 1
+
+    /// `seconds`, scaled.
+    static func seconds(_ seconds: Double) -> Duration { .milliseconds(Int(seconds * factor * 1000)) }
+}
