@@ -9,7 +9,8 @@
 /// - `scales`: one Float per block (32 values for Q8_0/Q8_1, 256 for Q8_K): ggml's `d`, already
 ///   rounded to Float16 for Q8_0/Q8_1 as ggml stores it;
 /// - `sums`: the Int32 sum of the quants of each block of 32 (Q8_0/Q8_1) or of each 16 (Q8_K, ggml's
-///   `bsums`), used for the constant offsets of Q4_0 (−8) and Q6_K (−32) and the mins of Q4_K;
+///   `bsums`); the K-quant kernels use them for Q6_K's constant offset (−32) and Q4_K's mins (the
+///   32-value kernels subtract Q4_0's 8 inside each block, in ggml's order, and do not read them);
 /// - `minScales` (Q8_1 only): ggml's `s = d · Σq` rounded to Float16, per block of 32.
 ///
 /// Memory only grows; after the first product of each size nothing is allocated.
