@@ -4,15 +4,16 @@
 /// the result equals a Float dot product of the dequantized weights with the dequantized
 /// activation up to the order of the Float additions.
 ///
-/// Vectorisation: the 32-value formats (Q4_0, Q4_1, Q8_0) work on whole blocks as `SIMD16<Int16>`
-/// with same-type operations only (loads, shifts, masks, `&*`, `&+`), which compile to ymm
-/// instructions; products of two adjacent bytes share an Int16 lane, lane pairs are widened to
-/// Int32 by shifts and converted to Float once per block, and Float lanes accumulate across blocks,
-/// so there is no horizontal sum per block. SIMD element-type conversions
-/// (`SIMD16<Int16>(truncatingIfNeeded:)`) compile to calls and are avoided. The K-quant kernels are
-/// plain byte loops widened as `Int32(UInt8) &* Int32(Int8)`, which LLVM turns into
-/// `vpmovzxbw`/`vpmovsxbw` + `vpmaddwd` + `vpaddd`; their signed offset (−32 for Q6_K) is applied
-/// once per sub-block from the activation's sums. See BENCHMARKS.md for the assembly seen.
+/// Vectorisation: every kernel works on groups of 32 values as `SIMD16<Int16>` with same-type
+/// operations only (loads, shifts, masks, `&*`, `&+`), which compile to ymm instructions. Products
+/// of two adjacent values share an Int16 lane: the weight's even and odd values are split out of
+/// its bytes, the activation's come pre-split (``Q8Activation``'s `pairs`, once per input). Lane
+/// pairs are widened to Int32 by shifts; the 32-value formats convert them to Float once per block
+/// and accumulate Float lanes across blocks, so there is no horizontal sum per block, and the
+/// K-quants scale them by their integer sub-block scales. SIMD element-type conversions
+/// (`SIMD16<Int32>(truncatingIfNeeded:)`) compile to calls and are avoided; without them Swift has
+/// no `vpmaddubsw`/`vpmaddwd`, which is why the products are formed in Int16 lanes. K-quant
+/// offsets (Q4_K's mins, Q6_K's −32) come off once per sub-block from the activation's sums.
 public enum QuantizedMatVec {
     /// Whether weights of `type` have an integer kernel here (others take ``MatVec``'s
     /// decode-and-dot path on rounded activations).
@@ -92,49 +93,49 @@ public enum QuantizedMatVec {
         return (r0 + r2) + (r1 + r3)
     }
 
-    /// Sixteen Int16 lanes, each the sum of two adjacent products, to eight Float lanes, each the
+    /// Sixteen Int16 lanes, each the sum of two adjacent products, to eight Int32 lanes, each the
     /// sum of four: lane l holds products 4l..4l+3, the lanes of ggml's `mul_sum_i8_pairs_float`.
     /// The Int32 view of lane pair (2l, 2l+1) sign-extends each half by shifts: same-type vector
     /// operations, which stay in ymm registers (element-type conversions would become calls).
-    @inline(__always)
-    static func pairSums(_ p: SIMD16<Int16>) -> SIMD8<Float> {
-        SIMD8<Float>(pairSums32(p))
-    }
-
     @inline(__always)
     static func pairSums32(_ p: SIMD16<Int16>) -> SIMD8<Int32> {
         let v = unsafeBitCast(p, to: SIMD8<Int32>.self)
         return ((v &<< 16) &>> 16) &+ (v &>> 16)
     }
 
-    /// A block's 32 activation quants as sixteen Int16 lanes (byte 2i low, 2i+1 high), split into
-    /// the sign-extended even and odd bytes.
+    /// ``pairSums32(_:)`` in three operations instead of four, when each lane pair's sum fits in
+    /// Int16 (every kernel but Q8_0's): adding the lane pair shifted up puts (high + low) mod 2¹⁶ in
+    /// the upper half, which the arithmetic shift then sign-extends.
     @inline(__always)
-    static func activationPairs(_ xq: UnsafePointer<Int8>) -> (even: SIMD16<Int16>, odd: SIMD16<Int16>) {
-        let x = UnsafeRawPointer(xq).loadUnaligned(as: SIMD16<Int16>.self)
-        return ((x &<< 8) &>> 8, x &>> 8)
+    static func narrowPairSums32(_ p: SIMD16<Int16>) -> SIMD8<Int32> {
+        let v = unsafeBitCast(p, to: SIMD8<Int32>.self)
+        return (v &+ (v &<< 16)) &>> 16
     }
 
     /// A 4-bit block's 16 bytes as nibble pairs in ggml's order (`bytes_from_nibbles_32`): lanes 0–7
-    /// hold the low nibbles of bytes 2i and 2i+1 (in bits 0–3 and 8–11), lanes 8–15 the high ones.
+    /// hold the low nibbles of bytes 2i and 2i+1, lanes 8–15 the high ones, each pair split into the
+    /// even byte's nibble and the odd byte's, matching ``Q8Activation``'s `pairs`.
     @inline(__always)
-    static func nibblePairs(_ qs: UnsafeRawPointer) -> SIMD16<Int16> {
+    static func nibbles(_ qs: UnsafeRawPointer) -> (even: SIMD16<Int16>, odd: SIMD16<Int16>) {
         let w = qs.loadUnaligned(as: SIMD8<Int16>.self)
-        return SIMD16<Int16>(lowHalf: w, highHalf: w &>> 4) & 0x0F0F
+        let n = SIMD16<Int16>(lowHalf: w, highHalf: w &>> 4)
+        return (n & 0x000F, (n &>> 8) & 0x000F)
     }
 
     /// Q4_0 · Q8_0 in the float order of ggml's AVX2 `ggml_vec_dot_q4_0_q8_0`: per block, eight
     /// lanes of four products of (nibble − 8)·x, d_w·d_x fused into each lane, then `hsum_float_8`.
-    /// Products are exact in Int16: |(q − 8)·x| ≤ 8·127, two per lane.
+    /// The −8 comes off as 8·(x_even + x_odd) per Int16 lane (``Q8Activation``'s third pair vector):
+    /// integers, so the lanes are exactly ggml's. Each Int16 lane holds two products,
+    /// |(q − 8)·x| ≤ 8·127.
     @inline(__always)
     static func q4_0Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
         var acc = SIMD8<Float>()
         for b in 0..<blocks {
             let block = row + b &* 18
-            let w = nibblePairs(block + 2)
-            let (xe, xo) = activationPairs(x.qs + b &* 32)
-            let p = ((w & 0x000F) &- 8) &* xe &+ ((w &>> 8) &- 8) &* xo
-            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), pairSums(p))
+            let (we, wo) = nibbles(block + 2)
+            let xp = x.pairs + b &* 3
+            let p = we &* xp[0] &+ wo &* xp[1] &- xp[2]
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(narrowPairSums32(p)))
         }
         return hsum8(acc)
     }
@@ -151,10 +152,10 @@ public enum QuantizedMatVec {
         var mins: Float = 0
         for b in 0..<blocks {
             let block = row + b &* 20
-            let w = nibblePairs(block + 4)
-            let (xe, xo) = activationPairs(x.qs + b &* 32)
-            let p = (w & 0x000F) &* xe &+ (w &>> 8) &* xo
-            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), pairSums(p))
+            let (we, wo) = nibbles(block + 4)
+            let xp = x.pairs + b &* 3
+            let p = we &* xp[0] &+ wo &* xp[1]
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(narrowPairSums32(p)))
             mins += half(block, 2) * x.minScales[b]
         }
         return hsum8(acc) + mins
@@ -163,16 +164,16 @@ public enum QuantizedMatVec {
     /// Q8_0 · Q8_0 in the float order of ggml's AVX2 `ggml_vec_dot_q8_0_q8_0`: eight lanes of four
     /// consecutive products per block, d_w·d_x fused into each lane, then `hsum_float_8`. A lane's
     /// two Int16 products stay exact as long as the activation is within ±127 (``Q8Activation``
-    /// rounds to that range): |w·x| ≤ 128·127.
+    /// rounds to that range): |w·x| ≤ 128·127; their pair sums need Int32.
     @inline(__always)
     static func q8_0Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
         var acc = SIMD8<Float>()
         for b in 0..<blocks {
             let block = row + b &* 34
             let w = (block + 2).loadUnaligned(as: SIMD16<Int16>.self)
-            let (xe, xo) = activationPairs(x.qs + b &* 32)
-            let p = ((w &<< 8) &>> 8) &* xe &+ (w &>> 8) &* xo
-            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), pairSums(p))
+            let xp = x.pairs + b &* 3
+            let p = ((w &<< 8) &>> 8) &* xp[0] &+ (w &>> 8) &* xp[1]
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(pairSums32(p)))
         }
         return hsum8(acc)
     }
@@ -185,7 +186,7 @@ public enum QuantizedMatVec {
             let block = row + b &* 144
             let packed = block + 4
             let qs = block + 16
-            let xq = x.qs + b &* 256
+            let xp = x.pairs + b &* 24
             let bsums = x.sums + b &* 16
             // Sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles) share 32 bytes of quants;
             // Int16 lanes hold two products (≤ 2·15·127), widened to Int32 before the 6-bit scale.
@@ -193,14 +194,13 @@ public enum QuantizedMatVec {
             for pair in 0..<4 {
                 let q = (qs + pair &* 32).loadUnaligned(as: SIMD16<Int16>.self)
                 let lo = q & 0x0F0F, hi = (q &>> 4) & 0x0F0F
-                let (xe0, xo0) = activationPairs(xq + pair &* 64)
-                let (xe1, xo1) = activationPairs(xq + (pair &* 64 &+ 32))
-                let p0 = (lo & 0x000F) &* xe0 &+ (lo &>> 8) &* xo0
-                let p1 = (hi & 0x000F) &* xe1 &+ (hi &>> 8) &* xo1
+                let x0 = xp + pair &* 6, x1 = x0 + 3
+                let p0 = (lo & 0x000F) &* x0[0] &+ (lo &>> 8) &* x0[1]
+                let p1 = (hi & 0x000F) &* x1[0] &+ (hi &>> 8) &* x1[1]
                 let s0 = 2 &* pair, s1 = s0 &+ 1
                 let (sc0, m0) = kQuantScaleMin(packed, s0)
                 let (sc1, m1) = kQuantScaleMin(packed, s1)
-                sumi &+= pairSums32(p0) &* Int32(sc0) &+ pairSums32(p1) &* Int32(sc1)
+                sumi &+= narrowPairSums32(p0) &* Int32(sc0) &+ narrowPairSums32(p1) &* Int32(sc1)
                 summ &+= Int32(m0) &* (bsums[2 &* s0] &+ bsums[2 &* s0 &+ 1])
                     &+ Int32(m1) &* (bsums[2 &* s1] &+ bsums[2 &* s1 &+ 1])
             }
@@ -223,7 +223,7 @@ public enum QuantizedMatVec {
         for b in 0..<blocks {
             let block = row + b &* 210
             let scales = (block + 192).assumingMemoryBound(to: Int8.self)
-            let xq = x.qs + b &* 256
+            let xp = x.pairs + b &* 24
             let bsums = x.sums + b &* 16
             var sumi = SIMD8<Int32>()
             for h in 0..<2 {
@@ -234,9 +234,9 @@ public enum QuantizedMatVec {
                 let u1 = (l1 & 0x0F0F) | ((hb & 0x0C0C) &<< 2)
                 let u2 = ((l0 &>> 4) & 0x0F0F) | (hb & 0x3030)
                 let u3 = ((l1 &>> 4) & 0x0F0F) | ((hb &>> 2) & 0x3030)
-                let xh = xq + 128 &* h, s = 8 &* h
-                sumi &+= q6_KGroup(u0, xh, scales, s) &+ q6_KGroup(u1, xh + 32, scales, s &+ 2)
-                sumi &+= q6_KGroup(u2, xh + 64, scales, s &+ 4) &+ q6_KGroup(u3, xh + 96, scales, s &+ 6)
+                let xh = xp + 12 &* h, s = 8 &* h
+                sumi &+= q6_KGroup(u0, xh, scales, s) &+ q6_KGroup(u1, xh + 3, scales, s &+ 2)
+                sumi &+= q6_KGroup(u2, xh + 6, scales, s &+ 4) &+ q6_KGroup(u3, xh + 9, scales, s &+ 6)
             }
             var offset: Int32 = 0
             for g in 0..<16 { offset &+= Int32(scales[g]) &* bsums[g] }
@@ -245,16 +245,16 @@ public enum QuantizedMatVec {
         return acc
     }
 
-    /// One group of 32 six-bit values (two sub-blocks, scales `s` and `s + 1`) times its activations.
+    /// One group of 32 six-bit values (two sub-blocks, scales `s` and `s + 1`) times its activations
+    /// (`xp`: the group's pair vectors). Lane pair sums fit in Int16: 4·63·127 < 2¹⁵.
     @inline(__always)
     static func q6_KGroup(
-        _ u: SIMD16<Int16>, _ xq: UnsafePointer<Int8>, _ scales: UnsafePointer<Int8>, _ s: Int
+        _ u: SIMD16<Int16>, _ xp: UnsafePointer<SIMD16<Int16>>, _ scales: UnsafePointer<Int8>, _ s: Int
     ) -> SIMD8<Int32> {
-        let (xe, xo) = activationPairs(xq)
-        let p = (u & 0x003F) &* xe &+ (u &>> 8) &* xo
+        let p = (u & 0x003F) &* xp[0] &+ (u &>> 8) &* xp[1]
         let scale = SIMD8<Int32>(lowHalf: SIMD4(repeating: Int32(scales[s])),
                                  highHalf: SIMD4(repeating: Int32(scales[s &+ 1])))
-        return pairSums32(p) &* scale
+        return narrowPairSums32(p) &* scale
     }
 }
 
@@ -265,6 +265,8 @@ extension Q8Activation {
         public let scales: UnsafePointer<Float>
         public let sums: UnsafePointer<Int32>
         public let minScales: UnsafePointer<Float>
+        /// Three pair vectors per 32 values (see ``Q8Activation``).
+        public let pairs: UnsafePointer<SIMD16<Int16>>
     }
 
     /// Row `row`'s view (the caller checks `row < rows`).
@@ -272,6 +274,6 @@ extension Q8Activation {
         let blocks = count / format.blockSize
         let sumsPerRow = format == .q8_K ? count / 16 : count / 32
         return RowView(qs: qs + row &* count, scales: scales + row &* blocks, sums: sums + row &* sumsPerRow,
-                       minScales: minScales + row &* (count / 32))
+                       minScales: minScales + row &* (count / 32), pairs: pairs + row &* (count / 32) &* 3)
     }
 }
