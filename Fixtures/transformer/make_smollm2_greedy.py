@@ -11,6 +11,12 @@ For each prompt:
                whether llama.cpp with an F32 KV cache (type_k = type_v = F32) produced the same 32 tokens.
                Generation does NOT stop at an end-of-generation token: it goes on to 32 tokens;
                "eog_positions" lists the indices i in greedy_ids where greedy_ids[i] is such a token.
+  step_top     = at each of the 32 steps, llama.cpp's 8 highest logits as [id, logit] (same incremental run).
+  step_batched = the logits of those 8 ids at the same positions when llama.cpp evaluates prompt + greedy_ids[:-1]
+               as ONE batch (logits_all=True): the same tokens through llama.cpp's prompt path instead of its
+               one-token path.  |step_batched - step_top| is llama.cpp's own arithmetic spread, the yardstick
+               for how far another correct implementation's logits may sit from step_top
+               (scripts/check-smollm2-greedy.sh).
 
 Run with an interpreter that has llama-cpp-python (0.3.36):
   /root/.cache/sparrow/llama-venv/bin/python Fixtures/transformer/make_smollm2_greedy.py
@@ -30,6 +36,7 @@ from llama_cpp import Llama
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 N_GREEDY = 32
+N_TOP = 8
 
 SYSTEM = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
 # Chosen among ~30 candidates for robust greedy paths: llama.cpp gives the same 32 tokens with its default F16
@@ -48,6 +55,8 @@ def main() -> None:
     model_path = subprocess.run(["bash", str(REPO / "scripts/fetch-default-model.sh")], check=True,
                                 capture_output=True, text=True).stdout.strip().splitlines()[-1]
     llm = Llama(model_path=model_path, n_ctx=512, n_batch=512, n_threads=2, seed=0, logits_all=False, verbose=False)
+    llm_batch = Llama(model_path=model_path, n_ctx=512, n_batch=512, n_threads=2, seed=0, logits_all=True,
+                      verbose=False)
     llm32 = Llama(model_path=model_path, n_ctx=512, n_batch=512, n_threads=2, seed=0, logits_all=False, verbose=False,
                   type_k=llama_cpp.GGML_TYPE_F32, type_v=llama_cpp.GGML_TYPE_F32)
     md = llm.metadata
@@ -58,7 +67,7 @@ def main() -> None:
     def greedy(model, ids):
         model.reset()
         model.eval(ids)
-        out, margins = [], []
+        out, margins, tops = [], [], []
         for _ in range(N_GREEDY):
             # With logits_all=False llama-cpp-python no longer copies logits into .scores: read llama.cpp's
             # logits of the last evaluated token directly.
@@ -67,20 +76,33 @@ def main() -> None:
             out.append(nxt)
             top2 = np.partition(logits, -2)[-2:]
             margins.append(round(float(top2[1] - top2[0]), 4))
+            best = np.argsort(-logits, kind="stable")[:N_TOP]
+            tops.append([[int(t), float(logits[t])] for t in best])
             model.eval([nxt])
-        return out, margins
+        return out, margins, tops
+
+    def batched(ids, out, tops):
+        llm_batch.reset()
+        llm_batch.eval(ids + out[:-1])
+        rows = []
+        for i, top in enumerate(tops):
+            logits = np.asarray(llm_batch.scores[len(ids) - 1 + i], dtype=np.float32)
+            rows.append([float(logits[t]) for t, _ in top])
+        return rows
 
     cases = []
     for text in PROMPTS:
         ids = llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)  # add_special / parse_special
-        out, margins = greedy(llm, ids)
-        out32, _ = greedy(llm32, ids)
+        out, margins, tops = greedy(llm, ids)
+        out32, _, _ = greedy(llm32, ids)
         cases.append({
             "prompt": text,
             "prompt_ids": [int(t) for t in ids],
             "greedy_ids": out,
             "eog_positions": [i for i, t in enumerate(out) if eog(t)],
             "top2_margins": margins,
+            "step_top": tops,
+            "step_batched": batched(ids, out, tops),
             "same_with_f32_kv_cache": out32 == out,
             "greedy_text": llm.detokenize(out, special=True).decode("utf-8", errors="replace"),
         })
@@ -97,7 +119,8 @@ def main() -> None:
             "settings": "Llama(n_ctx=512, n_batch=512, n_threads=2, logits_all=False), default KV cache (f16); "
                         "tokenize(text, add_bos=True, special=True); eval(prompt_ids), then 32 times: argmax of "
                         "llama_get_logits_ith(ctx, -1) (first maximum), eval([next]); no sampler, no penalties, "
-                        "no stop at end-of-generation tokens",
+                        "no stop at end-of-generation tokens; step_batched: a second Llama(logits_all=True) "
+                        "evaluating prompt_ids + greedy_ids[:-1] in one eval, read from .scores",
         },
         "model": Path(model_path).name,
         "cases": cases,

@@ -10,7 +10,9 @@ struct Logits: ParsableCommand {
             <|im_start|> are parsed, and BOS is added when the vocabulary asks for it. --ids skips the \
             tokenizer and feeds the ids as given. The whole prompt runs as one batched pass. \
             --greedy N then decodes N tokens, each the argmax of the previous logits, and prints \
-            their ids (the top-K then belongs to the last position of prompt + continuation).
+            their ids (the top-K then belongs to the last position of prompt + continuation). \
+            --follow IDS instead feeds the given ids one at a time after the prompt (teacher forcing) \
+            and, with --json, prints the top-K before each of them as "steps".
             """
     )
 
@@ -29,6 +31,9 @@ struct Logits: ParsableCommand {
     @Option(help: "After the prompt, decode this many tokens greedily and print their ids.")
     var greedy = 0
 
+    @Option(help: "After the prompt, decode these ids (a JSON array) one at a time; --json prints the top-K before each.")
+    var follow: String?
+
     @Option(help: "Cap the KV cache at this many positions (default: prompt + continuation).")
     var maxContext: Int?
 
@@ -45,6 +50,7 @@ struct Logits: ParsableCommand {
         if (prompt == nil) == (ids == nil) { throw ValidationError("give either --prompt or --ids") }
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if greedy < 0 { throw ValidationError("--greedy must not be negative") }
+        if follow != nil, greedy > 0 { throw ValidationError("give at most one of --greedy and --follow") }
     }
 
     func run() throws {
@@ -58,9 +64,10 @@ struct Logits: ParsableCommand {
             texts = { tokenizer.tokenText($0) }
         }
         guard !promptIDs.isEmpty else { throw CommandError("the prompt has no tokens") }
+        let followed = try follow.map { try Detokenize.parseIDs($0) } ?? []
 
         // The cache only needs the positions this run uses; a model's full context can be GBs.
-        let options = ModelOptions(maxContextLength: maxContext ?? promptIDs.count + greedy,
+        let options = ModelOptions(maxContextLength: maxContext ?? promptIDs.count + greedy + followed.count,
                                    numerics: numerics.value, kvCachePrecision: kvCache.value)
         let lm: TransformerModel
         do { lm = try loadModel(path: model, options: options) } catch {
@@ -68,11 +75,16 @@ struct Logits: ParsableCommand {
         }
         var logits: [Float]
         var continuation: [Int] = []
+        var steps: [[(id: Int, logit: Float)]] = []
         do {
             logits = try lm.prefill(tokens: promptIDs)
             for _ in 0..<greedy {
                 let next = Self.topK(logits, 1).first?.id ?? 0
                 continuation.append(next)
+                try lm.decode(token: next, into: &logits)
+            }
+            for next in followed {
+                steps.append(Self.topK(logits, top))
                 try lm.decode(token: next, into: &logits)
             }
         } catch {
@@ -82,6 +94,11 @@ struct Logits: ParsableCommand {
         if json {
             var fields: [(String, JSON)] = [("prompt_ids", .array(promptIDs.map { .int($0) }))]
             if greedy > 0 { fields.append(("greedy_ids", .array(continuation.map { .int($0) }))) }
+            if follow != nil {
+                fields.append(("steps", .array(steps.map { step in
+                    .array(step.map { .object([("id", .int($0.id)), ("logit", .float($0.logit))]) })
+                })))
+            }
             fields.append(("top", .array(best.map { entry in
                 var o: [(String, JSON)] = [("id", .int(entry.id)), ("logit", .float(entry.logit))]
                 if let text = texts?(entry.id) { o.append(("text", .string(text))) }
