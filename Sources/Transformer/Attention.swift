@@ -10,9 +10,10 @@ import Tensor
 ///
 /// over the cached positions j ≤ p, and with a sliding window W only over p − W < j ≤ p.
 ///
-/// One head at a time, both products are sgemm calls straight on the cache: the scores
-/// S = Q_h·K_gᵀ as [rows, positions], then O_h = S·V_g, with the heads picked out by leading
-/// dimensions, so nothing is copied. Decoding is the same code with one row.
+/// Per head, both products are sgemm calls straight on the cache: the scores S = Q_h·K_gᵀ as
+/// [rows, positions], then O_h = S·V_g, with the heads picked out by leading dimensions, so nothing
+/// is copied. The heads are split across the pool's threads, each with its own scores. Decoding is
+/// the same code with one row.
 struct AttentionShape: Sendable {
     let heads: Int
     let kvHeads: Int
@@ -42,12 +43,14 @@ enum Attention {
     /// - Parameters:
     ///   - queries: [rows, heads × headDim], already rotated.
     ///   - keys, values: the layer's cache from position 0, rows of kvHeads × headDim.
-    ///   - scores: room for rows × (start + rows − firstAttended) Floats.
+    ///   - scores: room for `runner.threadCount` × rows × (start + rows − firstAttended) Floats.
     ///   - out: [rows, heads × headDim].
+    ///   - runner: the threads the heads are split across.
     static func attend(
         queries: UnsafeMutablePointer<Float>, rows: Int, start: Int,
         keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
-        shape: AttentionShape, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
+        shape: AttentionShape, scores allScores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
+        runner: any ParallelRunner
     ) {
         let d = shape.headDim, qWidth = shape.queryWidth, kvWidth = shape.kvWidth
         let group = shape.heads / shape.kvHeads
@@ -69,28 +72,33 @@ enum Attention {
             ActivationRounding.roundToHalf(queries, count: rows * qWidth)
         }
 
-        for h in 0..<shape.heads {
-            let g = h / group
-            // S[i, j] = q[i, h]·k[first + j, g] / √d
-            BLAS.unsafeSgemm(transposeA: .none, transposeB: .transposed, m: rows, n: columns, k: d, alpha: scale,
-                             a: queries + h * d, lda: qWidth, b: firstKey + g * d, ldb: kvWidth,
-                             beta: 0, c: scores, ldc: columns)
-            // Causal (and windowed) softmax, row by row: masked positions get weight 0.
-            for i in 0..<rows {
-                let row = scores + i * columns
-                let position = start + i
-                let lo = shape.firstAttended(start: position) - first
-                let hi = position - first  // inclusive
-                if lo > 0 { row.update(repeating: 0, count: lo) }
-                Normalization.unsafeSoftmax(row + lo, count: hi - lo + 1)
-                if hi + 1 < columns { (row + hi + 1).update(repeating: 0, count: columns - hi - 1) }
-                // llama.cpp converts the probabilities to halves for the product with V.
-                if shape.halfPrecision { ActivationRounding.roundToHalf(row + lo, count: hi - lo + 1) }
+        let heads = shape.heads, alpha = scale
+        let tasks = min(runner.threadCount, heads)
+        runner.run(tasks: tasks) { t in
+            let scores = allScores + t * rows * columns
+            for h in (t * heads / tasks)..<((t + 1) * heads / tasks) {
+                let g = h / group
+                // S[i, j] = q[i, h]·k[first + j, g] / √d
+                BLAS.unsafeSgemm(transposeA: .none, transposeB: .transposed, m: rows, n: columns, k: d, alpha: alpha,
+                                 a: queries + h * d, lda: qWidth, b: firstKey + g * d, ldb: kvWidth,
+                                 beta: 0, c: scores, ldc: columns)
+                // Causal (and windowed) softmax, row by row: masked positions get weight 0.
+                for i in 0..<rows {
+                    let row = scores + i * columns
+                    let position = start + i
+                    let lo = shape.firstAttended(start: position) - first
+                    let hi = position - first  // inclusive
+                    if lo > 0 { row.update(repeating: 0, count: lo) }
+                    Normalization.unsafeSoftmax(row + lo, count: hi - lo + 1)
+                    if hi + 1 < columns { (row + hi + 1).update(repeating: 0, count: columns - hi - 1) }
+                    // llama.cpp converts the probabilities to halves for the product with V.
+                    if shape.halfPrecision { ActivationRounding.roundToHalf(row + lo, count: hi - lo + 1) }
+                }
+                // O_h = S·V_g
+                BLAS.unsafeSgemm(transposeA: .none, transposeB: .none, m: rows, n: d, k: columns, alpha: 1,
+                                 a: scores, lda: columns, b: firstValue + g * d, ldb: kvWidth,
+                                 beta: 0, c: out + h * d, ldc: qWidth)
             }
-            // O_h = S·V_g
-            BLAS.unsafeSgemm(transposeA: .none, transposeB: .none, m: rows, n: d, k: columns, alpha: 1,
-                             a: scores, lda: columns, b: firstValue + g * d, ldb: kvWidth,
-                             beta: 0, c: out + h * d, ldc: qWidth)
         }
     }
 }

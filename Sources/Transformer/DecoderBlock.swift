@@ -85,7 +85,7 @@ struct LayerPass {
     /// out = softmax(q·kᵀ/√d + mask)·v over the cache, per head.
     func attend(queries: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         Attention.attend(queries: queries, rows: rows, start: start, keys: keys, values: values, shape: shape,
-                         scores: state.scores.pointer, into: out)
+                         scores: state.scores.pointer, into: out, runner: state.runner)
     }
 
     /// x += y over every row.

@@ -149,51 +149,33 @@ struct Linear: Sendable {
         }
     }
 
-    /// A batch: the tiled sgemm (dequantized tiles of W times X), with OpenBLAS's own threads
-    /// (``BLAS/setThreadCount(_:)`` = the model's thread count) while the pool's workers wait.
+    /// A batch: W's rows split across the pool's threads, each decoding its share a tile at a time
+    /// into its own scratch and multiplying the tile with a single-threaded sgemm (OpenBLAS runs
+    /// on 1 thread, ``TransformerModel``). Every thread decodes and multiplies at once, with one
+    /// fork and join per product.
     ///
-    /// A tile is as many rows of W as the whole weight scratch holds (every thread's share), and the
-    /// pool's threads decode it together before the sgemm: decoding on one thread left the other
-    /// core idle, and small tiles re-packed X into OpenBLAS's layout once per tile. Decoding is
-    /// element by element and the sgemm's sums run over the same k for any tile width, so the
-    /// Float results are the same for any tile size.
-    ///
-    /// Measured alternatives: splitting W's rows across the pool with OpenBLAS at 1 thread per
-    /// share, and the integer kernels per token (llama.cpp's arithmetic). Both change the Float
-    /// results of the prompt's products in the last bits, and SmolLM2's greedy fixtures then leave
-    /// llama.cpp's tokens on some prompts; the integer kernels were also slower for 128 tokens.
+    /// Measured against OpenBLAS's own threads on tiles decoded between sgemms (the path until
+    /// stop 13): those tiles left a core idle while one thread decoded, and OpenBLAS's threads
+    /// slept and woke for every tile (a tenth of the prefill's CPU time in the scheduler). The
+    /// Float results differ in the last bits between the two (OpenBLAS blocks k differently with
+    /// one thread); `scripts/check-smollm2-greedy.sh` judges both against llama.cpp's own spread.
     private func multiplyBatch(
         _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, state: RunState
     ) throws(KernelError) {
         let threads = state.runner.threadCount
-        let capacity = state.scratchPerThread * threads
-        guard weight.type != .f32, threads > 1, inputs > 0, capacity >= inputs * threads else {
-            state.runner.park()
-            try MatMul.matMul(weights: weight, input: UnsafeBufferPointer(start: UnsafePointer(x), count: rows * inputs),
-                              tokens: rows, output: UnsafeMutableBufferPointer(start: y, count: rows * outputs),
-                              scratch: UnsafeMutableBufferPointer(start: state.weightScratch.pointer,
-                                                                  count: state.scratchPerThread))
-            return
-        }
+        let perThread = state.scratchPerThread
+        // Aligned F32 weights go to sgemm where they lie; every other type needs a row of scratch.
+        let inPlace = weight.type == .f32 && Int(bitPattern: weight.bytes.baseAddress) % MemoryLayout<Float>.alignment == 0
         try MatMul.checkSizes(weights: weight, inputCount: rows * inputs, tokens: rows, outputCount: rows * outputs,
-                              scratchCount: capacity)
-        let tile = state.weightScratch.pointer
-        let tileRows = min(outputs, capacity / inputs)
-        let weight = self.weight, inputs = self.inputs, outputs = self.outputs
-        var first = 0
-        while first < outputs {
-            let n = min(tileRows, outputs - first)
-            state.runner.run(tasks: threads) { t in
-                let part = Self.share(t, of: threads, total: n)
-                MatMul.unsafeDecodeRows(weight, rows: (first + part.lowerBound)..<(first + part.upperBound),
-                                        into: tile + part.lowerBound * inputs)
-            }
-            state.runner.park()
-            // This tile is columns first..<first+n of every output row.
-            BLAS.unsafeSgemm(transposeA: .none, transposeB: .transposed, m: rows, n: n, k: inputs,
-                             alpha: 1, a: x, lda: inputs, b: tile, ldb: inputs,
-                             beta: 0, c: y + first, ldc: outputs)
-            first += n
+                              scratchCount: inPlace ? max(perThread, inputs) : perThread)
+        let scratch = state.weightScratch.pointer
+        let weight = self.weight, outputs = self.outputs
+        // Shares of whole rows, at least 16 apiece so that small matrices do not split finer.
+        let tasks = max(1, min(threads, outputs / 16))
+        state.runner.run(tasks: tasks) { t in
+            MatMul.unsafeMatMul(weights: weight, rows: Self.share(t, of: tasks, total: outputs), input: x, tokens: rows,
+                                output: y, scratch: UnsafeMutableBufferPointer(start: scratch + t * perThread,
+                                                                               count: perThread))
         }
     }
 

@@ -23,7 +23,7 @@ final class RunState {
     /// cos and sin of each row's rotary angles, [rows, ropeDims / 2].
     let cos = ScratchBuffer()
     let sin = ScratchBuffer()
-    /// Attention scores of one head, [rows, attended positions].
+    /// Attention scores of one head per thread of the runner, [rows, attended positions] each.
     let scores = ScratchBuffer()
     /// Activations rounded as llama.cpp rounds them before a product (``Numerics/llamaCpp``),
     /// [rows, widest input].
@@ -73,6 +73,9 @@ final class RunState {
 
     /// Makes room for `rows` rows, each attending to at most `attended` positions.
     func reserve(rows newRows: Int, attended: Int) throws(TransformerError) {
+        let (perThread, o1) = newRows.multipliedReportingOverflow(by: attended)
+        let (scoresCount, o2) = perThread.multipliedReportingOverflow(by: runner.threadCount)
+        guard !o1, !o2 else { throw .cannotAllocate(what: "attention scores", bytes: Int.max) }
         do {
             if newRows > rows {
                 try x.reserve(newRows * widths.hidden)
@@ -87,7 +90,7 @@ final class RunState {
                 try rounded.reserve(newRows * widths.rounded)
                 rows = newRows
             }
-            try scores.reserve(newRows * attended)
+            try scores.reserve(scoresCount)
         } catch {
             throw .kernel(error)
         }

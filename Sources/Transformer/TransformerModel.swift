@@ -116,11 +116,11 @@ public final class TransformerModel: LanguageModel {
         }
         state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length,
                              rounding: llamaCpp, runner: sharedRunner(threads: options.threadCount))
-        // The pool splits matrix × vector; OpenBLAS's own threads run the prompt's sgemms (the pool's
-        // workers are idle then). Never both at once. Only a change is written: OpenBLAS rebuilds its
-        // thread pool on a change, which corrupts memory if another model (another request, a fork)
-        // is inside an sgemm at that moment.
-        if BLAS.threadCount != options.threadCount { BLAS.setThreadCount(options.threadCount) }
+        // The pool splits every product, the prompt's sgemms included (each thread its share of W's
+        // rows, Linear.multiplyBatch), so OpenBLAS runs on the calling thread alone. Only a change is
+        // written: OpenBLAS rebuilds its thread pool on a change, which corrupts memory if another
+        // model (another request, a fork) is inside an sgemm at that moment; 1 is set once.
+        if BLAS.threadCount != 1 { BLAS.setThreadCount(1) }
     }
 
     public var vocabularySize: Int { config.vocabularySize }

@@ -115,10 +115,17 @@ public enum QuantizedMatVec {
     /// A 4-bit block's 16 bytes as nibble pairs in ggml's order (`bytes_from_nibbles_32`): lanes 0–7
     /// hold the low nibbles of bytes 2i and 2i+1, lanes 8–15 the high ones, each pair split into the
     /// even byte's nibble and the odd byte's, matching ``Q8Activation``'s `pairs`.
+    ///
+    /// The 16 bytes go to both halves of a 256-bit vector and the upper half is shifted by 4 as
+    /// 32-bit lanes (`vpsrlvd`): bits crossing into a lane's top nibble are masked off. Written as
+    /// two 128-bit halves, LLVM pushed the later shift by 8 into each half and built the odd
+    /// nibbles with four extra instructions; this form is five instructions and measured 13 %
+    /// faster on Q4_0.
     @inline(__always)
     static func nibbles(_ qs: UnsafeRawPointer) -> (even: SIMD16<Int16>, odd: SIMD16<Int16>) {
-        let w = qs.loadUnaligned(as: SIMD8<Int16>.self)
-        let n = SIMD16<Int16>(lowHalf: w, highHalf: w &>> 4)
+        let w = qs.loadUnaligned(as: SIMD4<UInt32>.self)
+        let shifted = SIMD8<UInt32>(lowHalf: w, highHalf: w) &>> SIMD8<UInt32>(0, 0, 0, 0, 4, 4, 4, 4)
+        let n = unsafeBitCast(shifted, to: SIMD16<Int16>.self)
         return (n & 0x000F, (n &>> 8) & 0x000F)
     }
 
