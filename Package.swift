@@ -27,7 +27,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        // One inline prefetch hint (Swift has none); header-only in effect, links nothing.
+        .target(name: "CPrefetch"),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CPrefetch"]),
         .target(name: "Tokenizer"),
         .target(name: "Transformer", dependencies: ["Tensor"]),
         .target(name: "Sampling"),
