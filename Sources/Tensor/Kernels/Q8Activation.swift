@@ -11,6 +11,7 @@
 /// - `sums`: the Int32 sum of the quants of each block of 32 (Q8_0/Q8_1) or of each 16 (Q8_K, ggml's
 ///   `bsums`); the K-quant kernels use them for Q6_K's constant offset (−32) and Q4_K's mins (the
 ///   32-value kernels subtract Q4_0's 8 inside each block, in ggml's order, and do not read them);
+/// - `sums32` (Q8_K only): the sums of each 32 quants, eight per block (Q4_K's mins multiply them).
 /// - `minScales` (Q8_1 only): ggml's `s = d · Σq` rounded to Float16, per block of 32.
 /// - `pairs`: the same quants once more, three `SIMD16<Int16>` per 32 values, in the form the
 ///   kernels multiply (``QuantizedMatVec``): the 16 even-indexed quants, the 16 odd-indexed ones
@@ -54,6 +55,7 @@ public final class Q8Activation {
     public private(set) var sums: UnsafeMutablePointer<Int32>
     public private(set) var minScales: UnsafeMutablePointer<Float>
     public private(set) var pairs: UnsafeMutablePointer<SIMD16<Int16>>
+    public private(set) var sums32: UnsafeMutablePointer<Int32>
     private var capacity = 0
 
     public init() {
@@ -62,6 +64,7 @@ public final class Q8Activation {
         sums = .allocate(capacity: 4)
         minScales = .allocate(capacity: 2)
         pairs = .allocate(capacity: 6)
+        sums32 = .allocate(capacity: 2)
         capacity = 64
     }
 
@@ -71,6 +74,7 @@ public final class Q8Activation {
         sums.deallocate()
         minScales.deallocate()
         pairs.deallocate()
+        sums32.deallocate()
     }
 
     /// Quantizes `rows` rows of `count` values from `x` (rows `count` apart) in `format`.
@@ -101,6 +105,8 @@ public final class Q8Activation {
                     Self.quantizeQ8_K(src + b &* 256, q + b &* 256, scale: scales + (r &* (count / 256) &+ b),
                                       sums: sums + (r &* (count / 16) &+ b &* 16))
                 }
+                let sums16 = sums + r &* (count / 16), sums32 = self.sums32 + r &* (count / 32)
+                for g in 0..<count / 32 { sums32[g] = sums16[2 &* g] &+ sums16[2 &* g &+ 1] }
             }
             Self.splitPairs(q, groups: count / 32, into: pairs + r &* (count / 32) &* 3)
         }
@@ -126,11 +132,13 @@ public final class Q8Activation {
         sums.deallocate()
         minScales.deallocate()
         pairs.deallocate()
+        sums32.deallocate()
         qs = .allocate(capacity: total)
         scales = .allocate(capacity: total / 32 + 1)
         sums = .allocate(capacity: total / 16 + 1)
         minScales = .allocate(capacity: total / 32 + 1)
         pairs = .allocate(capacity: total / 32 &* 3 + 3)
+        sums32 = .allocate(capacity: total / 32 + 1)
         capacity = total
     }
 

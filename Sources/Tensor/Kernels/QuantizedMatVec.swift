@@ -215,13 +215,12 @@ public enum QuantizedMatVec {
             prefetch(block, lines: 3)
             let qs = block + 16
             let xp = x.pairs + b &* 24
-            let bsums = x.sums + b &* 16
             let (scales, mins) = q4_KScalesAndMins(block + 4)
-            var sumi = SIMD8<Int32>(), summ: Int32 = 0
-            for s in 0..<8 {
-                summ &+= Int32(truncatingIfNeeded: (mins &>> (8 &* UInt64(s))) & 0xFF)
-                    &* (bsums[2 &* s] &+ bsums[2 &* s &+ 1])
-            }
+            // Σ_s min_s·(Σx)_s over the eight sub-blocks of 32, as one 8-lane product.
+            var minLanes = SIMD8<Int32>()
+            for s in 0..<8 { minLanes[s] = Int32(truncatingIfNeeded: (mins &>> (8 &* UInt64(s))) & 0xFF) }
+            let summ = (minLanes &* UnsafeRawPointer(x.sums32 + b &* 8).loadUnaligned(as: SIMD8<Int32>.self)).wrappedSum()
+            var sumi = SIMD8<Int32>()
             // Sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles) share 32 bytes of quants;
             // Int16 lanes hold two products (≤ 2·15·127), widened to Int32 before the 6-bit scale.
             for pair in 0..<4 {
@@ -312,6 +311,8 @@ extension Q8Activation {
         public let scales: UnsafePointer<Float>
         public let sums: UnsafePointer<Int32>
         public let minScales: UnsafePointer<Float>
+        /// Q8_K only: the sums of each 32 quants (eight per block of 256).
+        public let sums32: UnsafePointer<Int32>
         /// Three pair vectors per 32 values (see ``Q8Activation``).
         public let pairs: UnsafePointer<SIMD16<Int16>>
     }
@@ -321,6 +322,6 @@ extension Q8Activation {
         let blocks = count / format.blockSize
         let sumsPerRow = format == .q8_K ? count / 16 : count / 32
         return RowView(qs: qs + row &* count, scales: scales + row &* blocks, sums: sums + row &* sumsPerRow,
-                       minScales: minScales + row &* (count / 32), pairs: pairs + row &* (count / 32) &* 3)
+                       minScales: minScales + row &* (count / 32), sums32: sums32 + row &* (count / 32), pairs: pairs + row &* (count / 32) &* 3)
     }
 }
