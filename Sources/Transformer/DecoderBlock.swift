@@ -39,9 +39,8 @@ struct LayerPass {
     let rows: Int
     let start: Int
     let state: RunState
-    /// This layer's cached keys and values from position 0.
-    let keys: UnsafeMutablePointer<Float>
-    let values: UnsafeMutablePointer<Float>
+    /// This layer's cached keys and values.
+    let kv: KVLayer
     let rotary: Rotary
     let shape: AttentionShape
     let hiddenSize: Int
@@ -56,9 +55,10 @@ struct LayerPass {
     var qkv: UnsafeMutablePointer<Float> { state.qkv.pointer }
     var hidden: UnsafeMutablePointer<Float> { state.hidden.pointer }
     var hidden2: UnsafeMutablePointer<Float> { state.hidden2.pointer }
-    /// Where this batch's keys and values go: cache rows start..<start+rows.
-    var newKeys: UnsafeMutablePointer<Float> { keys + start * shape.kvWidth }
-    var newValues: UnsafeMutablePointer<Float> { values + start * shape.kvWidth }
+    /// This batch's keys and values, [rows, kvWidth]: the projections write them here, RoPE
+    /// rotates the keys, and ``attend(queries:into:)`` stores both in the cache.
+    var newKeys: UnsafeMutablePointer<Float> { state.newKeys.pointer }
+    var newValues: UnsafeMutablePointer<Float> { state.newValues.pointer }
 
     /// output = input·Wᵀ for every row. `sameInput`: the input is the previous product's, unchanged
     /// (q, k and v; gate and up), so its 8-bit or rounded form is reused.
@@ -82,10 +82,12 @@ struct LayerPass {
                           cos: cos, sin: sin)
     }
 
-    /// out = softmax(q·kᵀ/√d + mask)·v over the cache, per head.
+    /// Stores this batch's keys and values in the cache, then out = softmax(q·kᵀ/√d + mask)·v over
+    /// the cache, per head.
     func attend(queries: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        Attention.attend(queries: queries, rows: rows, start: start, keys: keys, values: values, shape: shape,
-                         scores: state.scores.pointer, into: out, runner: state.runner)
+        Attention.attend(queries: queries, rows: rows, start: start, newKeys: newKeys, newValues: newValues, kv: kv,
+                         shape: shape, scores: state.scores.pointer, kvScratch: state.kvScratch.pointer, into: out,
+                         runner: state.runner)
     }
 
     /// x += y over every row.

@@ -6,12 +6,15 @@ import Musl
 import Darwin
 #endif
 
-/// The keys and values of every cached position, for every layer, in Float.
+/// The keys and values of every cached position, for every layer, as Float or as IEEE halves.
 ///
 /// Layout: for each layer, `capacity` rows of keys then `capacity` rows of values, each row
 /// ``width`` (= kv heads × head dimension) values. A layer's keys are thus one dense row-major
-/// matrix [position, width], which the attention hands to sgemm as is, with the rows of one kv
-/// head `headDim` values into each row and rows `width` apart.
+/// matrix [position, width], with the rows of one kv head `headDim` values into each row.
+///
+/// With ``halfPrecision`` (llama.cpp's default F16 cache) every entry is stored as a Float16: half
+/// the memory, and the same values llama.cpp's cache holds. A Float cache is handed to sgemm as
+/// is; a half one is widened per kv head into the attention's scratch (``KVLayer``).
 ///
 /// The memory is reserved with `malloc` and never written up front: the operating system backs
 /// a page only when a token first writes it, so resident memory grows with the positions used,
@@ -22,51 +25,60 @@ final class KVCache {
     let capacity: Int
     /// Values per position and layer, for keys and for values each.
     let width: Int
+    /// Entries are Float16 rather than Float.
+    let halfPrecision: Bool
     /// Positions filled so far (0..<count are valid in every layer).
     var count = 0
-    private let base: UnsafeMutablePointer<Float>
+    private let base: UnsafeMutableRawPointer
+    /// Entries per layer (keys and values).
     private let layerStride: Int
 
-    init(layers: Int, capacity: Int, width: Int) throws(TransformerError) {
+    init(layers: Int, capacity: Int, width: Int, halfPrecision: Bool = false) throws(TransformerError) {
         // Sizes come from model files: every product is checked before anything is reserved.
         let (rowsPerLayer, o1) = capacity.multipliedReportingOverflow(by: 2)
         let (perLayer, o2) = rowsPerLayer.multipliedReportingOverflow(by: width)
         let (total, o3) = perLayer.multipliedReportingOverflow(by: layers)
-        let (bytes, o4) = total.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        let (bytes, o4) = total.multipliedReportingOverflow(by: halfPrecision ? 2 : 4)
         guard !o1, !o2, !o3, !o4, layers > 0, capacity > 0, width > 0 else {
             throw .cannotAllocate(what: "KV cache (\(layers) layers × \(capacity) positions × \(width))", bytes: Int.max)
         }
         guard let raw = malloc(bytes) else { throw .cannotAllocate(what: "KV cache", bytes: bytes) }
-        base = raw.bindMemory(to: Float.self, capacity: total)
+        if halfPrecision { raw.bindMemory(to: Float16.self, capacity: total) } else { raw.bindMemory(to: Float.self, capacity: total) }
+        base = raw
         self.layers = layers
         self.capacity = capacity
         self.width = width
+        self.halfPrecision = halfPrecision
         layerStride = perLayer
     }
 
     deinit { free(base) }
 
-    /// Layer `layer`'s keys: `capacity` rows of `width`.
-    func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { base + layer &* layerStride }
+    private var entryBytes: Int { halfPrecision ? 2 : 4 }
 
-    /// Layer `layer`'s values: `capacity` rows of `width`.
-    func values(_ layer: Int) -> UnsafeMutablePointer<Float> { base + (layer &* layerStride &+ capacity &* width) }
+    /// Layer `layer`'s keys and values.
+    func layer(_ layer: Int) -> KVLayer {
+        let keys = base + layer &* layerStride &* entryBytes
+        return KVLayer(keys: keys, values: keys + capacity &* width &* entryBytes, width: width,
+                       halfPrecision: halfPrecision)
+    }
 
-    /// A copy of positions 0..<count.
+    /// A copy of positions 0..<count, as Floats.
     func snapshot() -> KVSnapshot {
         let n = count * width
         var data = [Float](repeating: 0, count: layers * 2 * n)
         data.withUnsafeMutableBufferPointer { out in
             guard let dst = out.baseAddress else { return }
             for l in 0..<layers {
-                (dst + 2 * l * n).update(from: keys(l), count: n)
-                (dst + (2 * l + 1) * n).update(from: values(l), count: n)
+                let kv = layer(l)
+                kv.read(kv.keys, rows: 0..<count, column: 0, count: width, into: dst + 2 * l * n)
+                kv.read(kv.values, rows: 0..<count, column: 0, count: width, into: dst + (2 * l + 1) * n)
             }
         }
         return KVSnapshot(count: count, layers: layers, width: width, data: data)
     }
 
-    /// Replaces the cache's contents with `snapshot`'s.
+    /// Replaces the cache's contents with `snapshot`'s (rounded to Float16 for a half cache).
     func restore(_ snapshot: KVSnapshot) throws(TransformerError) {
         guard snapshot.layers == layers, snapshot.width == width else {
             throw .incompatibleState("snapshot of \(snapshot.layers) layers × width \(snapshot.width), "
@@ -82,24 +94,71 @@ final class KVCache {
         snapshot.data.withUnsafeBufferPointer { src in
             guard let s = src.baseAddress else { return }
             for l in 0..<layers {
-                keys(l).update(from: s + 2 * l * n, count: n)
-                values(l).update(from: s + (2 * l + 1) * n, count: n)
+                layer(l).store(keys: s + 2 * l * n, values: s + (2 * l + 1) * n, at: 0, rows: snapshot.count)
             }
         }
         count = snapshot.count
     }
 
-    /// Copies positions 0..<other.count from `other`, a cache of the same layers and width.
+    /// Copies positions 0..<other.count from `other`, a cache of the same layers, width and precision.
     func copyPrefix(from other: KVCache) throws(TransformerError) {
-        guard other.layers == layers, other.width == width, other.count <= capacity else {
+        guard other.layers == layers, other.width == width, other.halfPrecision == halfPrecision,
+              other.count <= capacity else {
             throw .incompatibleState("caches of different shapes")
         }
-        let n = other.count * width
+        let bytes = other.count * width * entryBytes
         for l in 0..<layers {
-            keys(l).update(from: other.keys(l), count: n)
-            values(l).update(from: other.values(l), count: n)
+            let mine = layer(l), theirs = other.layer(l)
+            mine.keys.copyMemory(from: theirs.keys, byteCount: bytes)
+            mine.values.copyMemory(from: theirs.values, byteCount: bytes)
         }
         count = other.count
+    }
+}
+
+/// One layer's slice of a ``KVCache``: `capacity` rows of keys and of values, Float or Float16.
+struct KVLayer {
+    let keys: UnsafeMutableRawPointer
+    let values: UnsafeMutableRawPointer
+    /// Entries per row.
+    let width: Int
+    let halfPrecision: Bool
+
+    /// Writes `rows` rows of keys and values (rows of `width` Floats) at positions start..<start+rows,
+    /// rounding them to Float16 in a half cache as llama.cpp's F16 cache does.
+    func store(keys newKeys: UnsafePointer<Float>, values newValues: UnsafePointer<Float>, at start: Int, rows: Int) {
+        let n = rows &* width, first = start &* width
+        if halfPrecision {
+            let k = keys.assumingMemoryBound(to: Float16.self) + first
+            let v = values.assumingMemoryBound(to: Float16.self) + first
+            for i in 0..<n {
+                k[i] = Float16(newKeys[i])
+                v[i] = Float16(newValues[i])
+            }
+        } else {
+            (keys.assumingMemoryBound(to: Float.self) + first).update(from: newKeys, count: n)
+            (values.assumingMemoryBound(to: Float.self) + first).update(from: newValues, count: n)
+        }
+    }
+
+    /// Copies `count` entries from `column` of each row in `rows` of `matrix` (``keys`` or
+    /// ``values``) into consecutive rows of `count` Floats at `destination`, widening halves.
+    func read(
+        _ matrix: UnsafeMutableRawPointer, rows: Range<Int>, column: Int, count: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        if halfPrecision {
+            let m = matrix.assumingMemoryBound(to: Float16.self)
+            for (i, r) in rows.enumerated() {
+                let src = m + (r &* width &+ column), dst = destination + i &* count
+                for j in 0..<count { dst[j] = Float(src[j]) }
+            }
+        } else {
+            let m = matrix.assumingMemoryBound(to: Float.self)
+            for (i, r) in rows.enumerated() {
+                (destination + i &* count).update(from: m + (r &* width &+ column), count: count)
+            }
+        }
     }
 }
 

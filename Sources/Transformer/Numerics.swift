@@ -27,8 +27,9 @@ public enum KVCachePrecision: Sendable, Hashable {
     /// Float16 values, as llama.cpp's default cache holds them: keys and values are rounded to
     /// halves when cached, and so are the queries and attention probabilities multiplied with them
     /// (ggml converts those to the cache's type for the products). Phi-3's queries are scaled by
-    /// 1/√d before that rounding, as in llama.cpp's Phi-3 graph. The cache still stores Floats for
-    /// now, so this changes results, not memory.
+    /// 1/√d before that rounding, as in llama.cpp's Phi-3 graph. The cache stores the halves (2
+    /// bytes an entry, half a Float cache's memory) and widens one kv head at a time for the
+    /// attention's products.
     case float16
 }
 

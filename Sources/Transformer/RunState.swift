@@ -25,6 +25,12 @@ final class RunState {
     let sin = ScratchBuffer()
     /// Attention scores of one head per thread of the runner, [rows, attended positions] each.
     let scores = ScratchBuffer()
+    /// This batch's keys and values before they are stored in the cache, [rows, kvWidth].
+    let newKeys = ScratchBuffer()
+    let newValues = ScratchBuffer()
+    /// With a Float16 KV cache, one kv head's keys and values widened to Float per thread of the
+    /// runner, [attended positions, headDim] each.
+    let kvScratch = ScratchBuffer()
     /// Activations rounded as llama.cpp rounds them before a product (``Numerics/llamaCpp``),
     /// [rows, widest input].
     let rounded = ScratchBuffer()
@@ -48,12 +54,15 @@ final class RunState {
 
     struct Widths {
         var hidden: Int, query: Int, fusedQKV: Int, feedForward: Int, feedForwardFused: Int, rope: Int
+        var kv: Int
+        /// Floats one thread widens per attended position: 2 × headDim with a Float16 cache, else 0.
+        var widenedKV: Int
         /// The widest input of any weight matrix, for the rounded copy; 0 when not rounding.
         var rounded: Int
     }
 
     init(config: ModelConfig, weightScratch scratchCount: Int, contextLength: Int, rounding: Bool,
-         runner: any ParallelRunner)
+         halfPrecisionCache: Bool = false, runner: any ParallelRunner)
         throws(TransformerError)
     {
         self.runner = runner
@@ -63,7 +72,8 @@ final class RunState {
         widths = Widths(hidden: config.hiddenSize, query: config.queryWidth,
                         fusedQKV: fused ? config.queryWidth + 2 * config.kvWidth : 0,
                         feedForward: ffn, feedForwardFused: fused ? 2 * ffn : ffn,
-                        rope: config.ropeDimensions / 2,
+                        rope: config.ropeDimensions / 2, kv: config.kvWidth,
+                        widenedKV: halfPrecisionCache ? 2 * config.headDimension : 0,
                         rounded: rounding ? max(config.hiddenSize, config.queryWidth, ffn) : 0)
         try reserve(rows: 1, attended: contextLength)
         let (total, overflow) = scratchCount.multipliedReportingOverflow(by: runner.threadCount)
@@ -75,7 +85,9 @@ final class RunState {
     func reserve(rows newRows: Int, attended: Int) throws(TransformerError) {
         let (perThread, o1) = newRows.multipliedReportingOverflow(by: attended)
         let (scoresCount, o2) = perThread.multipliedReportingOverflow(by: runner.threadCount)
-        guard !o1, !o2 else { throw .cannotAllocate(what: "attention scores", bytes: Int.max) }
+        let (widened, o3) = attended.multipliedReportingOverflow(by: widths.widenedKV)
+        let (widenedCount, o4) = widened.multipliedReportingOverflow(by: runner.threadCount)
+        guard !o1, !o2, !o3, !o4 else { throw .cannotAllocate(what: "attention scores", bytes: Int.max) }
         do {
             if newRows > rows {
                 try x.reserve(newRows * widths.hidden)
@@ -88,9 +100,12 @@ final class RunState {
                 try cos.reserve(newRows * widths.rope)
                 try sin.reserve(newRows * widths.rope)
                 try rounded.reserve(newRows * widths.rounded)
+                try newKeys.reserve(newRows * widths.kv)
+                try newValues.reserve(newRows * widths.kv)
                 rows = newRows
             }
             try scores.reserve(scoresCount)
+            try kvScratch.reserve(widenedCount)
         } catch {
             throw .kernel(error)
         }

@@ -110,12 +110,14 @@ public final class TransformerModel: LanguageModel {
                                headDim: config.headDimension, window: config.slidingWindow,
                                halfPrecision: options.kvCachePrecision == .float16,
                                scaleQueriesFirst: llamaCpp && config.architecture == .phi3)
-        cache = try KVCache(layers: config.layerCount, capacity: length, width: config.kvWidth)
+        cache = try KVCache(layers: config.layerCount, capacity: length, width: config.kvWidth,
+                            halfPrecision: options.kvCachePrecision == .float16)
         guard options.threadCount >= 1, options.threadCount <= 256 else {
             throw .invalidConfig(key: "threadCount", value: "\(options.threadCount)", reason: "must be in 1...256")
         }
         state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length,
-                             rounding: llamaCpp, runner: sharedRunner(threads: options.threadCount))
+                             rounding: llamaCpp, halfPrecisionCache: options.kvCachePrecision == .float16,
+                             runner: sharedRunner(threads: options.threadCount))
         // The pool splits every product, the prompt's sgemms included (each thread its share of W's
         // rows, Linear.multiplyBatch), so OpenBLAS runs on the calling thread alone. Only a change is
         // written: OpenBLAS rebuilds its thread pool on a change, which corrupts memory if another
@@ -209,7 +211,7 @@ public final class TransformerModel: LanguageModel {
         // Each block adds its attention and feed-forward outputs into x.
         for (layer, block) in weights.blocks.enumerated() {
             try block.forward(LayerPass(
-                rows: rows, start: start, state: state, keys: cache.keys(layer), values: cache.values(layer),
+                rows: rows, start: start, state: state, kv: cache.layer(layer),
                 rotary: rotary, shape: shape, hiddenSize: d, feedForwardSize: config.intermediateSize,
                 roundsActivations: usesLlamaCppNumerics))
         }
