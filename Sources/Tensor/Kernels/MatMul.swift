@@ -108,15 +108,6 @@ public enum MatMul {
                     tileCapacity: scratch.count)
     }
 
-    /// Decodes rows `rows` of W into `destination` as Floats, `rows.count × W.rowLength` of them:
-    /// the tile-filling step, for callers that split it across threads. Checks nothing: `rows` must
-    /// lie within W and `destination` hold the Floats.
-    public static func unsafeDecodeRows(_ weights: Tensor, rows: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
-        guard !rows.isEmpty, let w = weights.bytes.baseAddress else { return }
-        RowDecoding.decode(weights.type, w + rows.lowerBound &* weights.rowBytes, count: rows.count &* weights.rowLength,
-                           into: destination)
-    }
-
     /// Decodes rows of W a tile at a time into `tile` and multiplies each tile with one sgemm,
     /// writing its columns of `output`.
     static func unsafeTiles(
