@@ -27,9 +27,10 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // One inline prefetch hint (Swift has none); header-only in effect, links nothing.
-        .target(name: "CPrefetch"),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CPrefetch"]),
+        // Two CPU instructions Swift cannot name (a prefetch hint, vpmaddwd) as inline functions;
+        // header-only in effect, links nothing.
+        .target(name: "CIntrinsics"),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CIntrinsics"]),
         .target(name: "Tokenizer"),
         .target(name: "Transformer", dependencies: ["Tensor"]),
         .target(name: "Sampling"),

@@ -90,6 +90,90 @@ struct QuantizedMatVecTests {
         }
     }
 
+    /// The K-quant kernels add in the float order of ggml's AVX2 `ggml_vec_dot_q4_K_q8_K` and
+    /// `ggml_vec_dot_q6_K_q8_K`: per super-block eight Int32 lanes, lane l the sum over the 32-value
+    /// groups of scale × (products 4l..4l+3 of the group), fused as d·d_x into eight Float lanes;
+    /// Q4_K's mins as four lanes of m·Σx pairs (sub-blocks 2k, 2k+1) fused with −dmin·d_x; then
+    /// `hsum_float_8`, plus the four min lanes summed pairwise. A scalar transcription of that order,
+    /// unpacking the blocks from their documented layout, must give the same bits.
+    @Test(arguments: [ElementType.q4_K, .q6_K], ["matvec", "wide"])
+    func kQuantsAddInGGMLsOrder(type: ElementType, set: String) throws {
+        let file = try Self.fixtures.get()
+        let fixture = set == "matvec" ? file.matvec : file.wide
+        let w = try KernelFixtures.matrix(set, type, rows: fixture.rows, cols: fixture.cols)
+        let a = Q8Activation()
+        try fixture.x.withUnsafeBufferPointer { (x) throws(KernelError) in
+            try a.quantize(x.baseAddress!, rows: 1, count: fixture.cols, format: .q8_K)
+        }
+        var y = [Float](repeating: .nan, count: fixture.rows)
+        try y.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
+            try QuantizedMatVec.multiply(w, a, into: yb.baseAddress!, yCount: yb.count)
+        }
+        let bytes = Array(w.bytes)
+        let blockBytes = type == .q4_K ? 144 : 210
+        let blocks = fixture.cols / 256
+        func f16(_ at: Int) -> Float { Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)) }
+        for r in 0..<fixture.rows {
+            var lanes = [Float](repeating: 0, count: 8), minLanes = [Float](repeating: 0, count: 4)
+            for b in 0..<blocks {
+                let base = (r * blocks + b) * blockBytes
+                let x = (0..<256).map { Int32(a.qs[b * 256 + $0]) }
+                // Each value's integer weight (after Q6_K's −32) and the integer scale of its sub-block.
+                var q = [Int32](repeating: 0, count: 256), scale = [Int32](repeating: 0, count: 256)
+                var d: Float
+                if type == .q4_K {
+                    let sc = (0..<12).map { Int32(bytes[base + 4 + $0]) }
+                    var mins = [Int32](repeating: 0, count: 8)
+                    for s in 0..<8 {
+                        let (scale6, min6) = s < 4
+                            ? (sc[s] & 63, sc[s + 4] & 63)
+                            : ((sc[s + 4] & 0xF) | (sc[s - 4] >> 6) << 4, (sc[s + 4] >> 4) | (sc[s] >> 6) << 4)
+                        mins[s] = min6
+                        for i in 0..<32 {
+                            let byte = Int32(bytes[base + 16 + 32 * (s / 2) + i])
+                            q[32 * s + i] = s % 2 == 0 ? byte & 0xF : byte >> 4
+                            scale[32 * s + i] = scale6
+                        }
+                    }
+                    let sums = (0..<8).map { s in (0..<32).reduce(Int32(0)) { $0 + x[32 * s + $1] } }
+                    let dmin = -a.scales[b] * f16(base + 2)
+                    for k in 0..<4 {
+                        let prod = mins[2 * k] * sums[2 * k] + mins[2 * k + 1] * sums[2 * k + 1]
+                        minLanes[k] = minLanes[k].addingProduct(dmin, Float(prod))
+                    }
+                    d = a.scales[b] * f16(base)
+                } else {
+                    for h in 0..<2 {
+                        for i in 0..<32 {
+                            let l0 = Int32(bytes[base + 64 * h + i]), l1 = Int32(bytes[base + 64 * h + 32 + i])
+                            let hb = Int32(bytes[base + 128 + 32 * h + i])
+                            q[128 * h + i] = (l0 & 0xF) | (hb & 3) << 4
+                            q[128 * h + 32 + i] = (l1 & 0xF) | ((hb >> 2) & 3) << 4
+                            q[128 * h + 64 + i] = (l0 >> 4) | ((hb >> 4) & 3) << 4
+                            q[128 * h + 96 + i] = (l1 >> 4) | ((hb >> 6) & 3) << 4
+                        }
+                    }
+                    for v in 0..<256 {
+                        q[v] -= 32
+                        scale[v] = Int32(Int8(bitPattern: bytes[base + 192 + v / 16]))
+                    }
+                    d = a.scales[b] * f16(base + 208)
+                }
+                for l in 0..<8 {
+                    var sum: Int32 = 0
+                    for g in 0..<8 {
+                        for i in 4 * l..<4 * l + 4 { sum += scale[32 * g + i] * q[32 * g + i] * x[32 * g + i] }
+                    }
+                    lanes[l] = lanes[l].addingProduct(d, Float(sum))
+                }
+            }
+            let h = ((lanes[4] + lanes[0]) + (lanes[6] + lanes[2])) + ((lanes[5] + lanes[1]) + (lanes[7] + lanes[3]))
+            let m = (minLanes[0] + minLanes[2]) + (minLanes[1] + minLanes[3])
+            let expected = type == .q4_K ? h + m : h
+            #expect(y[r].bitPattern == expected.bitPattern, "\(set) \(type) row \(r): \(y[r]) vs \(expected)")
+        }
+    }
+
     /// Disjoint row ranges (what pool threads compute) write only their rows and give the same bits.
     @Test(arguments: types)
     func rowRangesCompose(type: ElementType) throws {

@@ -1,4 +1,4 @@
-import CPrefetch
+import CIntrinsics
 
 /// Matrix × vector on quantized weights with an 8-bit activation (``Q8Activation``): ggml's
 /// `vec_dot_*_q8_*` arithmetic. Each block's product is an exact integer dot product of the weight
@@ -7,15 +7,16 @@ import CPrefetch
 /// activation up to the order of the Float additions.
 ///
 /// Vectorisation: every kernel works on groups of 32 values as `SIMD16<Int16>` with same-type
-/// operations only (loads, shifts, masks, `&*`, `&+`), which compile to ymm instructions. Products
-/// of two adjacent values share an Int16 lane: the weight's even and odd values are split out of
-/// its bytes, the activation's come pre-split (``Q8Activation``'s `pairs`, once per input). Lane
-/// pairs are widened to Int32 by shifts; the 32-value formats convert them to Float once per block
-/// and accumulate Float lanes across blocks, so there is no horizontal sum per block, and the
-/// K-quants scale them by their integer sub-block scales. SIMD element-type conversions
-/// (`SIMD16<Int32>(truncatingIfNeeded:)`) compile to calls and are avoided; without them Swift has
-/// no `vpmaddubsw`/`vpmaddwd`, which is why the products are formed in Int16 lanes. K-quant
-/// offsets (Q4_K's mins, Q6_K's −32) come off once per sub-block from the activation's sums.
+/// operations (loads, shifts, masks, `&*`, `&+`), which compile to ymm instructions. Each Int16
+/// lane holds one even-indexed and one odd-indexed value: the weight's are split out of its bytes,
+/// the activation's come pre-split (``Q8Activation``'s `pairs`, once per input). Products reach
+/// Int32 through ``madd(_:_:)``, the one widening LLVM turns into a single `vpmaddwd`: the 32-value
+/// formats madd weights with activations directly; the K-quants first form Int16 products and
+/// madd them with their sub-block scales, as ggml's AVX2 kernels do. Every kernel's Int32 lanes
+/// hold the same integers as ggml's AVX2 `vec_dot` lanes, and the Float accumulation follows its
+/// order, so results are bit-identical to it. Other SIMD element-type conversions (from 8-bit
+/// lanes, and SIMD32 of 8-bit lanes) compile to calls or scalar loops and are avoided; Swift has
+/// no `vpmaddubsw`.
 public enum QuantizedMatVec {
     /// Whether weights of `type` have an integer kernel here (others take ``MatVec``'s
     /// decode-and-dot path on rounded activations).
@@ -107,23 +108,31 @@ public enum QuantizedMatVec {
         return (r0 + r2) + (r1 + r3)
     }
 
-    /// Sixteen Int16 lanes, each the sum of two adjacent products, to eight Int32 lanes, each the
-    /// sum of four: lane l holds products 4l..4l+3, the lanes of ggml's `mul_sum_i8_pairs_float`.
-    /// The Int32 view of lane pair (2l, 2l+1) sign-extends each half by shifts: same-type vector
-    /// operations, which stay in ymm registers (element-type conversions would become calls).
+    /// `vpmaddwd`: lane l = a[2l]·b[2l] + a[2l+1]·b[2l+1] in Int32 (``sparrow_madd``, where the
+    /// header says why this one operation is not written in Swift). Exact for every input the
+    /// kernels produce: it only wraps for 2·(−2¹⁵)².
     @inline(__always)
-    static func pairSums32(_ p: SIMD16<Int16>) -> SIMD8<Int32> {
-        let v = unsafeBitCast(p, to: SIMD8<Int32>.self)
-        return ((v &<< 16) &>> 16) &+ (v &>> 16)
+    static func madd(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
+        sparrow_madd(a, b)
     }
 
-    /// ``pairSums32(_:)`` in three operations instead of four, when each lane pair's sum fits in
-    /// Int16 (every kernel but Q8_0's): adding the lane pair shifted up puts (high + low) mod 2¹⁶ in
-    /// the upper half, which the arithmetic shift then sign-extends.
+    /// ``madd(_:_:)`` on eight lanes (`_mm_madd_epi16`).
     @inline(__always)
-    static func narrowPairSums32(_ p: SIMD16<Int16>) -> SIMD8<Int32> {
-        let v = unsafeBitCast(p, to: SIMD8<Int32>.self)
-        return (v &+ (v &<< 16)) &>> 16
+    static func madd(_ a: SIMD8<Int16>, _ b: SIMD8<Int16>) -> SIMD4<Int32> {
+        let ae = a.evenHalf, ao = a.oddHalf, be = b.evenHalf, bo = b.oddHalf
+        return SIMD4(Int32(ae[0]), Int32(ae[1]), Int32(ae[2]), Int32(ae[3]))
+            &* SIMD4(Int32(be[0]), Int32(be[1]), Int32(be[2]), Int32(be[3]))
+            &+ SIMD4(Int32(ao[0]), Int32(ao[1]), Int32(ao[2]), Int32(ao[3]))
+            &* SIMD4(Int32(bo[0]), Int32(bo[1]), Int32(bo[2]), Int32(bo[3]))
+    }
+
+    /// The eight bytes of `packed` (little-endian) as eight Int16 lanes, zero-extended
+    /// (`vpmovzxbw`).
+    @inline(__always)
+    static func bytes16(_ packed: UInt64) -> SIMD8<Int16> {
+        var v = SIMD8<Int16>()
+        for i in 0..<8 { v[i] = Int16(truncatingIfNeeded: (packed &>> (8 &* UInt64(i))) & 0xFF) }
+        return v
     }
 
     /// A 4-bit block's 16 bytes as nibble pairs in ggml's order (`bytes_from_nibbles_32`): lanes 0–7
@@ -145,9 +154,9 @@ public enum QuantizedMatVec {
 
     /// Q4_0 · Q8_0 in the float order of ggml's AVX2 `ggml_vec_dot_q4_0_q8_0`: per block, eight
     /// lanes of four products of (nibble − 8)·x, d_w·d_x fused into each lane, then `hsum_float_8`.
-    /// The −8 comes off as 8·(x_even + x_odd) per Int16 lane (``Q8Activation``'s third pair vector):
-    /// integers, so the lanes are exactly ggml's. Each Int16 lane holds two products,
-    /// |(q − 8)·x| ≤ 8·127.
+    /// Lane l madds products 4l, 4l+2 (even) and 4l+1, 4l+3 (odd); the −8 comes off as 8·Σx over
+    /// the lane's four values (``Q8Activation``'s third pair vector): integers, so the lanes are
+    /// exactly ggml's.
     @inline(__always)
     static func q4_0Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
         var acc = SIMD8<Float>()
@@ -156,8 +165,8 @@ public enum QuantizedMatVec {
             if b & 3 == 0 { prefetch(block) }
             let (we, wo) = nibbles(block + 2)
             let xp = x.pairs + b &* 3
-            let p = we &* xp[0] &+ wo &* xp[1] &- xp[2]
-            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(narrowPairSums32(p)))
+            let p = madd(we, xp[0]) &+ madd(wo, xp[1]) &- unsafeBitCast(xp[2], to: SIMD8<Int32>.self)
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(p))
         }
         return hsum8(acc)
     }
@@ -177,17 +186,15 @@ public enum QuantizedMatVec {
             if b & 1 == 0 { prefetch(block) }
             let (we, wo) = nibbles(block + 4)
             let xp = x.pairs + b &* 3
-            let p = we &* xp[0] &+ wo &* xp[1]
-            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(narrowPairSums32(p)))
+            let p = madd(we, xp[0]) &+ madd(wo, xp[1])
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(p))
             mins += half(block, 2) * x.minScales[b]
         }
         return hsum8(acc) + mins
     }
 
     /// Q8_0 · Q8_0 in the float order of ggml's AVX2 `ggml_vec_dot_q8_0_q8_0`: eight lanes of four
-    /// consecutive products per block, d_w·d_x fused into each lane, then `hsum_float_8`. A lane's
-    /// two Int16 products stay exact as long as the activation is within ±127 (``Q8Activation``
-    /// rounds to that range): |w·x| ≤ 128·127; their pair sums need Int32.
+    /// consecutive products per block, d_w·d_x fused into each lane, then `hsum_float_8`.
     @inline(__always)
     static func q8_0Row(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
         var acc = SIMD8<Float>()
@@ -196,47 +203,45 @@ public enum QuantizedMatVec {
             prefetch(block)
             let w = (block + 2).loadUnaligned(as: SIMD16<Int16>.self)
             let xp = x.pairs + b &* 3
-            let p = ((w &<< 8) &>> 8) &* xp[0] &+ (w &>> 8) &* xp[1]
-            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(pairSums32(p)))
+            let p = madd((w &<< 8) &>> 8, xp[0]) &+ madd(w &>> 8, xp[1])
+            acc = acc.addingProduct(SIMD8(repeating: half(block) * x.scales[b]), SIMD8<Float>(p))
         }
         return hsum8(acc)
     }
 
-    /// Q4_K · Q8_K: per super-block d·d_x·Σ_s scale_s·(Σ q·x)_s − dmin·d_x·Σ_s min_s·(Σx)_s.
+    /// Q4_K · Q8_K in the order of ggml's AVX2 `ggml_vec_dot_q4_K_q8_K`: per super-block,
+    /// d·d_x·Σ_s scale_s·(q·x)_s into eight Float lanes and −dmin·d_x·Σ_s min_s·(Σx)_s into four,
+    /// then `hsum_float_8` of the first plus the four summed pairwise.
     ///
     /// The eight 6-bit scales and mins are unpacked once per super-block with ggml's 32-bit masks
-    /// (``q4_KScalesAndMins(_:)``) and each sub-block's lanes are scaled as they are added: all
-    /// integers, so the result is the same for any order of these additions.
+    /// (``q4_KScalesAndMins(_:)``). Sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles)
+    /// share 32 bytes of quants; their Int16 lanes hold two products (≤ 2·15·127) and are madded
+    /// with the sub-block's scale, which makes lane l scale·(products 4l..4l+3): ggml's lanes.
     @inline(__always)
     static func q4_KRow(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
-        var acc: Float = 0
+        var acc = SIMD8<Float>(), accMins = SIMD4<Float>()
         for b in 0..<blocks {
             let block = row + b &* 144
             prefetch(block, lines: 3)
             let qs = block + 16
             let xp = x.pairs + b &* 24
-            let (scales, mins) = q4_KScalesAndMins(block + 4)
-            // Σ_s min_s·(Σx)_s over the eight sub-blocks of 32, as one 8-lane product.
-            var minLanes = SIMD8<Int32>()
-            for s in 0..<8 { minLanes[s] = Int32(truncatingIfNeeded: (mins &>> (8 &* UInt64(s))) & 0xFF) }
-            let summ = (minLanes &* UnsafeRawPointer(x.sums32 + b &* 8).loadUnaligned(as: SIMD8<Int32>.self)).wrappedSum()
+            let (packedScales, packedMins) = q4_KScalesAndMins(block + 4)
+            let sums = UnsafeRawPointer(x.sums32 + b &* 8).loadUnaligned(as: SIMD8<Int16>.self)
+            let minTerms = madd(bytes16(packedMins), sums)
+            accMins = accMins.addingProduct(SIMD4(repeating: -x.scales[b] * half(block, 2)), SIMD4<Float>(minTerms))
+            let scales = bytes16(packedScales)
             var sumi = SIMD8<Int32>()
-            // Sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles) share 32 bytes of quants;
-            // Int16 lanes hold two products (≤ 2·15·127), widened to Int32 before the 6-bit scale.
             for pair in 0..<4 {
                 let q = (qs + pair &* 32).loadUnaligned(as: SIMD16<Int16>.self)
                 let lo = q & 0x0F0F, hi = (q &>> 4) & 0x0F0F
                 let x0 = xp + pair &* 6, x1 = x0 + 3
                 let p0 = (lo & 0x000F) &* x0[0] &+ (lo &>> 8) &* x0[1]
                 let p1 = (hi & 0x000F) &* x1[0] &+ (hi &>> 8) &* x1[1]
-                let sc = scales &>> (16 &* UInt64(pair))
-                sumi &+= narrowPairSums32(p0) &* SIMD8(repeating: Int32(truncatingIfNeeded: sc & 0xFF))
-                    &+ narrowPairSums32(p1) &* SIMD8(repeating: Int32(truncatingIfNeeded: (sc &>> 8) & 0xFF))
+                sumi &+= madd(p0, SIMD16(repeating: scales[2 &* pair])) &+ madd(p1, SIMD16(repeating: scales[2 &* pair &+ 1]))
             }
-            let dx = x.scales[b]
-            acc += (half(block) * dx) * Float(sumi.wrappedSum()) - (half(block, 2) * dx) * Float(summ)
+            acc = acc.addingProduct(SIMD8(repeating: x.scales[b] * half(block)), SIMD8<Float>(sumi))
         }
-        return acc
+        return hsum8(acc) + ((accMins[0] + accMins[2]) + (accMins[1] + accMins[3]))
     }
 
     /// The eight 6-bit scales and mins of a Q4_K (or Q5_K) super-block from its 12 packed bytes
@@ -255,22 +260,23 @@ public enum QuantizedMatVec {
         return (UInt64(scalesLow) | UInt64(scalesHigh) &<< 32, UInt64(minsLow) | UInt64(minsHigh) &<< 32)
     }
 
-    /// Q6_K · Q8_K: per super-block d·d_x·(Σ_s scale_s·Σ u·x − 32·Σ_s scale_s·Σx_s) over the sixteen
-    /// sub-blocks of 16, u the unsigned 6-bit values (exact in Int32, so the order of the integer
-    /// additions does not matter).
+    /// Q6_K · Q8_K in the order of ggml's AVX2 `ggml_vec_dot_q6_K_q8_K`: per super-block,
+    /// d·d_x·Σ_g scale_g·((u − 32)·x)_g into eight Float lanes, then `hsum_float_8`; u are the
+    /// unsigned 6-bit values, sixteen sub-blocks of 16 with one scale each.
     ///
     /// Each half of the block (128 values) has 64 bytes of low nibbles `ql` and 32 bytes of high
     /// bit pairs `qh`; group t of 32 values takes the low or high nibbles of `ql[0..<32]` or
-    /// `ql[32..<64]` and bits 2t..2t+1 of `qh`. Int16 lanes hold two products (≤ 2·63·127).
+    /// `ql[32..<64]` and bits 2t..2t+1 of `qh`.
     @inline(__always)
     static func q6_KRow(_ row: UnsafeRawPointer, _ x: Q8Activation.RowView, blocks: Int) -> Float {
-        var acc: Float = 0
+        var acc = SIMD8<Float>()
         for b in 0..<blocks {
             let block = row + b &* 210
             prefetch(block, lines: 4)
-            let scales = (block + 192).assumingMemoryBound(to: Int8.self)
+            // The sixteen Int8 scales, sign-extended: scale 2k in lane k of `even`, 2k + 1 in `odd`.
+            let packed = (block + 192).loadUnaligned(as: SIMD8<Int16>.self)
+            let even = (packed &<< 8) &>> 8, odd = packed &>> 8
             let xp = x.pairs + b &* 24
-            let bsums = x.sums + b &* 16
             var sumi = SIMD8<Int32>()
             for h in 0..<2 {
                 let l0 = (block + 64 &* h).loadUnaligned(as: SIMD16<Int16>.self)
@@ -280,27 +286,25 @@ public enum QuantizedMatVec {
                 let u1 = (l1 & 0x0F0F) | ((hb & 0x0C0C) &<< 2)
                 let u2 = ((l0 &>> 4) & 0x0F0F) | (hb & 0x3030)
                 let u3 = ((l1 &>> 4) & 0x0F0F) | ((hb &>> 2) & 0x3030)
-                let xh = xp + 12 &* h, s = 8 &* h
-                sumi &+= q6_KGroup(u0, xh, scales, s) &+ q6_KGroup(u1, xh + 3, scales, s &+ 2)
-                sumi &+= q6_KGroup(u2, xh + 6, scales, s &+ 4) &+ q6_KGroup(u3, xh + 9, scales, s &+ 6)
+                let xh = xp + 12 &* h, s = 4 &* h
+                sumi &+= q6_KGroup(u0, xh, even[s], odd[s]) &+ q6_KGroup(u1, xh + 3, even[s &+ 1], odd[s &+ 1])
+                sumi &+= q6_KGroup(u2, xh + 6, even[s &+ 2], odd[s &+ 2]) &+ q6_KGroup(u3, xh + 9, even[s &+ 3], odd[s &+ 3])
             }
-            var offset: Int32 = 0
-            for g in 0..<16 { offset &+= Int32(scales[g]) &* bsums[g] }
-            acc += (half(block, 208) * x.scales[b]) * Float(sumi.wrappedSum() &- 32 &* offset)
+            acc = acc.addingProduct(SIMD8(repeating: x.scales[b] * half(block, 208)), SIMD8<Float>(sumi))
         }
-        return acc
+        return hsum8(acc)
     }
 
-    /// One group of 32 six-bit values (two sub-blocks, scales `s` and `s + 1`) times its activations
-    /// (`xp`: the group's pair vectors). Lane pair sums fit in Int16: 4·63·127 < 2¹⁵.
+    /// One group of 32 six-bit values u (two sub-blocks of 16, scales `first` and `second`) times
+    /// its activations (`xp`: the group's pair vectors). The −32 comes off each value before the
+    /// products, so an Int16 lane holds two products of at most 32·127, as ggml's
+    /// `maddubs(u, x) − maddubs(32, x)`; the madd with the scales then gives ggml's lanes.
     @inline(__always)
     static func q6_KGroup(
-        _ u: SIMD16<Int16>, _ xp: UnsafePointer<SIMD16<Int16>>, _ scales: UnsafePointer<Int8>, _ s: Int
+        _ u: SIMD16<Int16>, _ xp: UnsafePointer<SIMD16<Int16>>, _ first: Int16, _ second: Int16
     ) -> SIMD8<Int32> {
-        let p = (u & 0x003F) &* xp[0] &+ (u &>> 8) &* xp[1]
-        let scale = SIMD8<Int32>(lowHalf: SIMD4(repeating: Int32(scales[s])),
-                                 highHalf: SIMD4(repeating: Int32(scales[s &+ 1])))
-        return narrowPairSums32(p) &* scale
+        let p = ((u & 0x003F) &- 32) &* xp[0] &+ ((u &>> 8) &- 32) &* xp[1]
+        return madd(p, SIMD16(lowHalf: SIMD8(repeating: first), highHalf: SIMD8(repeating: second)))
     }
 }
 
@@ -312,7 +316,7 @@ extension Q8Activation {
         public let sums: UnsafePointer<Int32>
         public let minScales: UnsafePointer<Float>
         /// Q8_K only: the sums of each 32 quants (eight per block of 256).
-        public let sums32: UnsafePointer<Int32>
+        public let sums32: UnsafePointer<Int16>
         /// Three pair vectors per 32 values (see ``Q8Activation``).
         public let pairs: UnsafePointer<SIMD16<Int16>>
     }
