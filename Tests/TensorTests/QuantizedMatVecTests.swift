@@ -243,17 +243,17 @@ struct QuantizedMatVecTests {
         }
     }
 
-    /// After `park()` (workers asleep, as during an sgemm) the next operations wake them and still
-    /// run every task exactly once, on more than the calling thread.
-    @Test func parkedWorkerPoolWakesForTheNextRun() {
+    /// After a pause long enough for idle workers to stop spinning and sleep, the next operations
+    /// wake them and still run every task exactly once, on more than the calling thread.
+    @Test func sleepingWorkerPoolWakesForTheNextRun() {
         let runner = sharedRunner(threads: 2)
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: 256)
         defer { counts.deallocate() }
         let caller = pthread_self()
         var otherThreadRan = false
         for round in 0..<200 {
-            runner.park()
-            if round % 20 == 0 { usleep(2_000) }  // long enough for the worker to fall asleep
+            // 20 000 yields, then the worker sleeps: 50 ms is well past that on this kind of machine.
+            if round % 40 == 0 { usleep(50_000) }
             counts.update(repeating: 0, count: 256)
             let others = UnsafeMutablePointer<Int>.allocate(capacity: 256)
             defer { others.deallocate() }

@@ -10,13 +10,14 @@
 ///   rounded to Float16 for Q8_0/Q8_1 as ggml stores it;
 /// - `sums`: the Int32 sum of the quants of each block of 32 (Q8_0/Q8_1) or of each 16 (Q8_K, ggml's
 ///   `bsums`);
-/// - `sums32` (Q8_K only): the sums of each 32 quants as Int16 (|Σ| ≤ 32·127), eight per block:
-///   Q4_K's mins multiply them, as ggml's pairwise-added `bsums`.
+/// - `sums32` (Q8_K only): the sums of each 32 quants, eight per block: Q4_K's mins multiply them,
+///   as ggml's pairwise-added `bsums`.
 /// - `minScales` (Q8_1 only): ggml's `s = d · Σq` rounded to Float16, per block of 32.
 /// - `pairs`: the same quants once more, three `SIMD16<Int16>` per 32 values, in the form the
 ///   kernels multiply (``QuantizedMatVec``): the 16 even-indexed quants, the 16 odd-indexed ones
 ///   (lane i holding quants 2i and 2i + 1), and, as the bits of a `SIMD8<Int32>`, 8 · Σ of quants
-///   4l..4l+3 in lane l: what Q4_0's −8 offset subtracts from each of its lanes. Splitting once
+///   4l..4l+3 in lane l: what Q4_0's −8 offset subtracts from each of its lanes (Q8_0 format
+///   only; zero in the others, whose kernels do not read it). Splitting once
 ///   per input instead of once per weight row takes a quarter of the per-block operations out of
 ///   the 32-value kernels.
 ///
@@ -56,7 +57,7 @@ public final class Q8Activation {
     public private(set) var sums: UnsafeMutablePointer<Int32>
     public private(set) var minScales: UnsafeMutablePointer<Float>
     public private(set) var pairs: UnsafeMutablePointer<SIMD16<Int16>>
-    public private(set) var sums32: UnsafeMutablePointer<Int16>
+    public private(set) var sums32: UnsafeMutablePointer<Int32>
     private var capacity = 0
 
     public init() {
@@ -107,21 +108,24 @@ public final class Q8Activation {
                                       sums: sums + (r &* (count / 16) &+ b &* 16))
                 }
                 let sums16 = sums + r &* (count / 16), sums32 = self.sums32 + r &* (count / 32)
-                for g in 0..<count / 32 { sums32[g] = Int16(truncatingIfNeeded: sums16[2 &* g] &+ sums16[2 &* g &+ 1]) }
+                for g in 0..<count / 32 { sums32[g] = sums16[2 &* g] &+ sums16[2 &* g &+ 1] }
             }
-            Self.splitPairs(q, groups: count / 32, into: pairs + r &* (count / 32) &* 3)
+            Self.splitPairs(q, groups: count / 32, into: pairs + r &* (count / 32) &* 3, offsets: format == .q8_0)
         }
     }
 
-    /// Fills `pairs` for `groups` groups of 32 quants at `q` (see the type's layout).
+    /// Fills `pairs` for `groups` groups of 32 quants at `q` (see the type's layout); the third
+    /// vector of each group only with `offsets` (Q8_0, what Q4_0 pairs with; zero otherwise).
     @inline(__always)
-    static func splitPairs(_ q: UnsafePointer<Int8>, groups: Int, into pairs: UnsafeMutablePointer<SIMD16<Int16>>) {
+    static func splitPairs(
+        _ q: UnsafePointer<Int8>, groups: Int, into pairs: UnsafeMutablePointer<SIMD16<Int16>>, offsets: Bool
+    ) {
         for g in 0..<groups {
             let x = UnsafeRawPointer(q + g &* 32).loadUnaligned(as: SIMD16<Int16>.self)
             let even = (x &<< 8) &>> 8, odd = x &>> 8
             pairs[g &* 3] = even
             pairs[g &* 3 &+ 1] = odd
-            let eights = QuantizedMatVec.madd(even &+ odd, SIMD16(repeating: 8))
+            let eights = offsets ? QuantizedMatVec.madd(even &+ odd, SIMD16(repeating: 8)) : SIMD8()
             pairs[g &* 3 &+ 2] = unsafeBitCast(eights, to: SIMD16<Int16>.self)
         }
     }

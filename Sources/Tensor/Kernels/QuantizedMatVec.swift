@@ -116,23 +116,20 @@ public enum QuantizedMatVec {
         sparrow_madd(a, b)
     }
 
-    /// ``madd(_:_:)`` on eight lanes (`_mm_madd_epi16`).
+    /// The eight bytes of `packed` (little-endian) as eight Int32 lanes, zero-extended: one
+    /// `vpmovzxbd`, which LLVM recognises in this shift-and-mask form.
     @inline(__always)
-    static func madd(_ a: SIMD8<Int16>, _ b: SIMD8<Int16>) -> SIMD4<Int32> {
-        let ae = a.evenHalf, ao = a.oddHalf, be = b.evenHalf, bo = b.oddHalf
-        return SIMD4(Int32(ae[0]), Int32(ae[1]), Int32(ae[2]), Int32(ae[3]))
-            &* SIMD4(Int32(be[0]), Int32(be[1]), Int32(be[2]), Int32(be[3]))
-            &+ SIMD4(Int32(ao[0]), Int32(ao[1]), Int32(ao[2]), Int32(ao[3]))
-            &* SIMD4(Int32(bo[0]), Int32(bo[1]), Int32(bo[2]), Int32(bo[3]))
+    static func bytes32(_ packed: UInt64) -> SIMD8<Int32> {
+        let low = SIMD4(repeating: UInt32(truncatingIfNeeded: packed))
+        let high = SIMD4(repeating: UInt32(truncatingIfNeeded: packed &>> 32))
+        let v = (SIMD8(lowHalf: low, highHalf: high) &>> SIMD8<UInt32>(0, 8, 16, 24, 0, 8, 16, 24)) & 0xFF
+        return unsafeBitCast(v, to: SIMD8<Int32>.self)
     }
 
-    /// The eight bytes of `packed` (little-endian) as eight Int16 lanes, zero-extended
-    /// (`vpmovzxbw`).
+    /// Byte `k` of `packed` in every lane.
     @inline(__always)
-    static func bytes16(_ packed: UInt64) -> SIMD8<Int16> {
-        var v = SIMD8<Int16>()
-        for i in 0..<8 { v[i] = Int16(truncatingIfNeeded: (packed &>> (8 &* UInt64(i))) & 0xFF) }
-        return v
+    static func splat(byte k: Int, of packed: UInt64) -> SIMD16<Int16> {
+        SIMD16(repeating: Int16(truncatingIfNeeded: (packed &>> (8 &* UInt64(k))) & 0xFF))
     }
 
     /// A 4-bit block's 16 bytes as nibble pairs in ggml's order (`bytes_from_nibbles_32`): lanes 0–7
@@ -226,10 +223,10 @@ public enum QuantizedMatVec {
             let qs = block + 16
             let xp = x.pairs + b &* 24
             let (packedScales, packedMins) = q4_KScalesAndMins(block + 4)
-            let sums = UnsafeRawPointer(x.sums32 + b &* 8).loadUnaligned(as: SIMD8<Int16>.self)
-            let minTerms = madd(bytes16(packedMins), sums)
+            // ggml's four min lanes, lane k = min_2k·(Σx)_2k + min_2k+1·(Σx)_2k+1.
+            let products = bytes32(packedMins) &* UnsafeRawPointer(x.sums32 + b &* 8).loadUnaligned(as: SIMD8<Int32>.self)
+            let minTerms = products.evenHalf &+ products.oddHalf
             accMins = accMins.addingProduct(SIMD4(repeating: -x.scales[b] * half(block, 2)), SIMD4<Float>(minTerms))
-            let scales = bytes16(packedScales)
             var sumi = SIMD8<Int32>()
             for pair in 0..<4 {
                 let q = (qs + pair &* 32).loadUnaligned(as: SIMD16<Int16>.self)
@@ -237,7 +234,8 @@ public enum QuantizedMatVec {
                 let x0 = xp + pair &* 6, x1 = x0 + 3
                 let p0 = (lo & 0x000F) &* x0[0] &+ (lo &>> 8) &* x0[1]
                 let p1 = (hi & 0x000F) &* x1[0] &+ (hi &>> 8) &* x1[1]
-                sumi &+= madd(p0, SIMD16(repeating: scales[2 &* pair])) &+ madd(p1, SIMD16(repeating: scales[2 &* pair &+ 1]))
+                sumi &+= madd(p0, splat(byte: 2 &* pair, of: packedScales))
+                    &+ madd(p1, splat(byte: 2 &* pair &+ 1, of: packedScales))
             }
             acc = acc.addingProduct(SIMD8(repeating: x.scales[b] * half(block)), SIMD8<Float>(sumi))
         }
@@ -277,22 +275,29 @@ public enum QuantizedMatVec {
             let packed = (block + 192).loadUnaligned(as: SIMD8<Int16>.self)
             let even = (packed &<< 8) &>> 8, odd = packed &>> 8
             let xp = x.pairs + b &* 24
-            var sumi = SIMD8<Int32>()
-            for h in 0..<2 {
-                let l0 = (block + 64 &* h).loadUnaligned(as: SIMD16<Int16>.self)
-                let l1 = (block + (64 &* h &+ 32)).loadUnaligned(as: SIMD16<Int16>.self)
-                let hb = (block + (128 &+ 32 &* h)).loadUnaligned(as: SIMD16<Int16>.self)
-                let u0 = (l0 & 0x0F0F) | ((hb & 0x0303) &<< 4)
-                let u1 = (l1 & 0x0F0F) | ((hb & 0x0C0C) &<< 2)
-                let u2 = ((l0 &>> 4) & 0x0F0F) | (hb & 0x3030)
-                let u3 = ((l1 &>> 4) & 0x0F0F) | ((hb &>> 2) & 0x3030)
-                let xh = xp + 12 &* h, s = 4 &* h
-                sumi &+= q6_KGroup(u0, xh, even[s], odd[s]) &+ q6_KGroup(u1, xh + 3, even[s &+ 1], odd[s &+ 1])
-                sumi &+= q6_KGroup(u2, xh + 6, even[s &+ 2], odd[s &+ 2]) &+ q6_KGroup(u3, xh + 9, even[s &+ 3], odd[s &+ 3])
-            }
+            let sumi = q6_KHalf(block, xp, even, odd, 0) &+ q6_KHalf(block, xp, even, odd, 1)
             acc = acc.addingProduct(SIMD8(repeating: x.scales[b] * half(block, 208)), SIMD8<Float>(sumi))
         }
         return hsum8(acc)
+    }
+
+    /// Half `h` of a Q6_K block (128 values, sub-blocks 8h..<8h+8). A function called with constant
+    /// `h` rather than a loop: LLVM kept the loop and spilled the scales to the stack to index them.
+    @inline(__always)
+    static func q6_KHalf(
+        _ block: UnsafeRawPointer, _ xp: UnsafePointer<SIMD16<Int16>>, _ even: SIMD8<Int16>, _ odd: SIMD8<Int16>,
+        _ h: Int
+    ) -> SIMD8<Int32> {
+        let l0 = (block + 64 &* h).loadUnaligned(as: SIMD16<Int16>.self)
+        let l1 = (block + (64 &* h &+ 32)).loadUnaligned(as: SIMD16<Int16>.self)
+        let hb = (block + (128 &+ 32 &* h)).loadUnaligned(as: SIMD16<Int16>.self)
+        let u0 = (l0 & 0x0F0F) | ((hb & 0x0303) &<< 4)
+        let u1 = (l1 & 0x0F0F) | ((hb & 0x0C0C) &<< 2)
+        let u2 = ((l0 &>> 4) & 0x0F0F) | (hb & 0x3030)
+        let u3 = ((l1 &>> 4) & 0x0F0F) | ((hb &>> 2) & 0x3030)
+        let xh = xp + 12 &* h, s = 4 &* h
+        return (q6_KGroup(u0, xh, even[s], odd[s]) &+ q6_KGroup(u1, xh + 3, even[s &+ 1], odd[s &+ 1]))
+            &+ (q6_KGroup(u2, xh + 6, even[s &+ 2], odd[s &+ 2]) &+ q6_KGroup(u3, xh + 9, even[s &+ 3], odd[s &+ 3]))
     }
 
     /// One group of 32 six-bit values u (two sub-blocks of 16, scales `first` and `second`) times
@@ -316,7 +321,7 @@ extension Q8Activation {
         public let sums: UnsafePointer<Int32>
         public let minScales: UnsafePointer<Float>
         /// Q8_K only: the sums of each 32 quants (eight per block of 256).
-        public let sums32: UnsafePointer<Int16>
+        public let sums32: UnsafePointer<Int32>
         /// Three pair vectors per 32 values (see ``Q8Activation``).
         public let pairs: UnsafePointer<SIMD16<Int16>>
     }

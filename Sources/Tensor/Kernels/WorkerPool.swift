@@ -17,22 +17,14 @@ import Synchronization
 /// spin briefly (yielding the CPU), then sleep on a condition variable until the next one.
 ///
 /// One operation runs at a time; a `run` that finds the pool busy (another thread's model using it)
-/// runs its tasks on the calling thread alone. OpenBLAS keeps its own threads: the pool's workers
-/// are idle (spinning with yields or asleep) while the caller is inside an sgemm, so OpenBLAS may use
-/// the same cores then (see ``BLAS/setThreadCount(_:)``).
+/// runs its tasks on the calling thread alone. Prefill's sgemms run inside the pool's tasks, each on
+/// one OpenBLAS thread (see ``BLAS/setThreadCount(_:)``).
 public protocol ParallelRunner: AnyObject, Sendable {
     /// Threads taking part in an operation, the caller included.
     var threadCount: Int { get }
     /// Calls `body(i)` once for every i in 0..<tasks, on any of the threads, and returns when all
     /// calls have returned.
     func run(tasks: Int, _ body: (Int) -> Void)
-    /// A hint that the caller is about to spend a while outside the runner (an OpenBLAS sgemm on
-    /// OpenBLAS's own threads): idle threads should sleep rather than spin until the next `run`.
-    func park()
-}
-
-extension ParallelRunner {
-    public func park() {}
 }
 
 /// Runs everything on the calling thread.
@@ -70,8 +62,6 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
     private let active = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    /// Set by ``park()``, cleared by the next `run`: waiting workers go to sleep at once.
-    private let parked = Atomic<Bool>(false)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
@@ -138,7 +128,6 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
             taskCount = tasks
             nextTask.store(0, ordering: .relaxed)
             active.store(threadCount - 1, ordering: .relaxed)
-            parked.store(false, ordering: .relaxed)
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
@@ -155,13 +144,6 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
             self.body = nil
         }
         busy.store(false, ordering: .releasing)
-    }
-
-    /// Waiting workers stop spinning and sleep until the next `run`. During an sgemm OpenBLAS runs
-    /// its own threads on the same cores; a worker yield-spinning beside them took about a fifth
-    /// of a TinyLlama prefill's CPU time (perf: `sched_yield`, `__schedule`).
-    public func park() {
-        parked.store(true, ordering: .relaxed)
     }
 
     @inline(__always)
@@ -183,10 +165,9 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
             var current = generation.load(ordering: .acquiring)
             while current == seen {
                 spins += 1
-                let sleepNow = parked.load(ordering: .relaxed)
-                if spins < 200, !sleepNow {
+                if spins < 200 {
                     // A short busy spin: operations follow each other within microseconds.
-                } else if spins < 20_000, !sleepNow {
+                } else if spins < 20_000 {
                     sched_yield()
                 } else {
                     pthread_mutex_lock(mutex)
