@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Heap allocations per decoded token: runs `sparrow bench -p 0 -r 1` (a warm-up pass and one timed
+# pass) for 8 and for 72 tokens with an LD_PRELOAD allocation counter
+# (scripts/support/count_allocations.c) and prints the difference per token: (count(72) − count(8)) /
+# (2 passes × 64 tokens). Issue 7 asks for none inside the decode loop.
+#
+#   scripts/count-decode-allocations.sh [MODEL] [THREADS]     # default: the SmolLM2 model, 2 threads
+#
+# Not yet in CI: at stop 14 the count is not zero (see BENCHMARKS.md, "Allocation while decoding").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=${1:-$(scripts/fetch-default-model.sh)}
+threads=${2:-2}
+bin=$(scripts/build-release.sh)
+lib=$(mktemp -d)/count_allocations.so
+cc -O2 -shared -fPIC -o "$lib" scripts/support/count_allocations.c -ldl
+count() {
+  LD_PRELOAD="$lib" "$bin" bench --model "$model" -p 0 -n "$1" -t "$threads" -r 1 2>&1 >/dev/null \
+    | sed -n 's/^allocations: //p'
+}
+short=$(count 8)
+long=$(count 72)
+echo "allocations: $short for 2 × 8 tokens, $long for 2 × 72 tokens: $(( (long - short) / 128 )) per decoded token"
