@@ -57,11 +57,9 @@ enum Attention {
         shape: AttentionShape, scores allScores: UnsafeMutablePointer<Float>, kvScratch: UnsafeMutablePointer<Float>,
         into out: UnsafeMutablePointer<Float>, runner: any ParallelRunner
     ) {
-        let d = shape.headDim, qWidth = shape.queryWidth, kvWidth = shape.kvWidth
-        let group = shape.heads / shape.kvHeads
+        let d = shape.headDim, qWidth = shape.queryWidth
         let first = shape.firstAttended(start: start)
-        let end = start + rows
-        let columns = end - first
+        let columns = start + rows - first
         // transformers multiplies q·kᵀ by head_dim ** -0.5, computed in double.
         var scale = Float(1 / Double(d).squareRoot())
         // llama.cpp stores this batch's keys and values as halves (a Float16 cache rounds them here).
@@ -75,49 +73,64 @@ enum Attention {
             ActivationRounding.roundToHalf(queries, count: rows * qWidth)
         }
 
-        let heads = shape.heads, alpha = scale
-        let tasks = min(runner.threadCount, heads)
-        runner.run(tasks: tasks) { t in
-            let scores = allScores + t * rows * columns
-            let keysOfGroup = kvScratch + t * 2 * columns * d, valuesOfGroup = keysOfGroup + columns * d
-            var widened = -1
-            for h in (t * heads / tasks)..<((t + 1) * heads / tasks) {
-                let g = h / group
-                // K_g and V_g over the attended positions: in place in a Float cache (rows kvWidth
-                // apart), widened into this thread's scratch from a Float16 one (rows d apart).
-                let k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int
-                if kv.halfPrecision {
-                    if widened != g {
-                        kv.read(kv.keys, rows: first..<end, column: g * d, count: d, into: keysOfGroup)
-                        kv.read(kv.values, rows: first..<end, column: g * d, count: d, into: valuesOfGroup)
-                        widened = g
-                    }
-                    (k, v, ld) = (UnsafePointer(keysOfGroup), UnsafePointer(valuesOfGroup), d)
-                } else {
-                    let keys = kv.keys.assumingMemoryBound(to: Float.self), values = kv.values.assumingMemoryBound(to: Float.self)
-                    (k, v, ld) = (UnsafePointer(keys + first * kvWidth + g * d), UnsafePointer(values + first * kvWidth + g * d), kvWidth)
+        let tasks = min(runner.threadCount, shape.heads)
+        runner.run(tasks: tasks, AttentionHeads(
+            queries: queries, rows: rows, start: start, first: first, columns: columns, kv: kv, shape: shape,
+            alpha: scale, tasks: tasks, scores: allScores, kvScratch: kvScratch, out: out))
+    }
+}
+
+/// Attention for a share of the heads (task t of `tasks`), with its own scores and K/V scratch:
+/// ``Attention/attend(queries:rows:start:newKeys:newValues:kv:shape:scores:kvScratch:into:runner:)``'s
+/// work on one thread.
+private struct AttentionHeads: ParallelTask {
+    let queries: UnsafeMutablePointer<Float>, rows: Int, start: Int, first: Int, columns: Int
+    let kv: KVLayer, shape: AttentionShape, alpha: Float, tasks: Int
+    let scores: UnsafeMutablePointer<Float>, kvScratch: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+
+    func run(task t: Int) {
+        let d = shape.headDim, qWidth = shape.queryWidth, kvWidth = shape.kvWidth
+        let heads = shape.heads, group = shape.heads / shape.kvHeads
+        let end = start + rows
+        let scores = self.scores + t * rows * columns
+        let keysOfGroup = kvScratch + t * 2 * columns * d, valuesOfGroup = keysOfGroup + columns * d
+        var widened = -1
+        for h in (t * heads / tasks)..<((t + 1) * heads / tasks) {
+            let g = h / group
+            // K_g and V_g over the attended positions: in place in a Float cache (rows kvWidth
+            // apart), widened into this thread's scratch from a Float16 one (rows d apart).
+            let k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int
+            if kv.halfPrecision {
+                if widened != g {
+                    kv.read(kv.keys, rows: first..<end, column: g * d, count: d, into: keysOfGroup)
+                    kv.read(kv.values, rows: first..<end, column: g * d, count: d, into: valuesOfGroup)
+                    widened = g
                 }
-                // S[i, j] = q[i, h]·k[first + j, g] / √d
-                BLAS.unsafeSgemm(transposeA: .none, transposeB: .transposed, m: rows, n: columns, k: d, alpha: alpha,
-                                 a: queries + h * d, lda: qWidth, b: k, ldb: ld,
-                                 beta: 0, c: scores, ldc: columns)
-                // Causal (and windowed) softmax, row by row: masked positions get weight 0.
-                for i in 0..<rows {
-                    let row = scores + i * columns
-                    let position = start + i
-                    let lo = shape.firstAttended(start: position) - first
-                    let hi = position - first  // inclusive
-                    if lo > 0 { row.update(repeating: 0, count: lo) }
-                    Normalization.unsafeSoftmax(row + lo, count: hi - lo + 1)
-                    if hi + 1 < columns { (row + hi + 1).update(repeating: 0, count: columns - hi - 1) }
-                    // llama.cpp converts the probabilities to halves for the product with V.
-                    if shape.halfPrecision { ActivationRounding.roundToHalf(row + lo, count: hi - lo + 1) }
-                }
-                // O_h = S·V_g
-                BLAS.unsafeSgemm(transposeA: .none, transposeB: .none, m: rows, n: d, k: columns, alpha: 1,
-                                 a: scores, lda: columns, b: v, ldb: ld,
-                                 beta: 0, c: out + h * d, ldc: qWidth)
+                (k, v, ld) = (UnsafePointer(keysOfGroup), UnsafePointer(valuesOfGroup), d)
+            } else {
+                let keys = kv.keys.assumingMemoryBound(to: Float.self), values = kv.values.assumingMemoryBound(to: Float.self)
+                (k, v, ld) = (UnsafePointer(keys + first * kvWidth + g * d), UnsafePointer(values + first * kvWidth + g * d), kvWidth)
             }
+            // S[i, j] = q[i, h]·k[first + j, g] / √d
+            BLAS.unsafeSgemm(transposeA: .none, transposeB: .transposed, m: rows, n: columns, k: d, alpha: alpha,
+                             a: queries + h * d, lda: qWidth, b: k, ldb: ld,
+                             beta: 0, c: scores, ldc: columns)
+            // Causal (and windowed) softmax, row by row: masked positions get weight 0.
+            for i in 0..<rows {
+                let row = scores + i * columns
+                let position = start + i
+                let lo = shape.firstAttended(start: position) - first
+                let hi = position - first  // inclusive
+                if lo > 0 { row.update(repeating: 0, count: lo) }
+                Normalization.unsafeSoftmax(row + lo, count: hi - lo + 1)
+                if hi + 1 < columns { (row + hi + 1).update(repeating: 0, count: columns - hi - 1) }
+                // llama.cpp converts the probabilities to halves for the product with V.
+                if shape.halfPrecision { ActivationRounding.roundToHalf(row + lo, count: hi - lo + 1) }
+            }
+            // O_h = S·V_g
+            BLAS.unsafeSgemm(transposeA: .none, transposeB: .none, m: rows, n: d, k: columns, alpha: 1,
+                             a: scores, lda: columns, b: v, ldb: ld,
+                             beta: 0, c: out + h * d, ldc: qWidth)
         }
     }
 }

@@ -102,20 +102,20 @@ struct Linear: Sendable {
         let type = weight.type, rowBytes = weight.rowBytes, rowLength = weight.rowLength, total = outputs
         let chunk = Self.chunkRows(total, threads: state.runner.threadCount)
         let tasks = (total + chunk - 1) / chunk
-        if rows == 1 {
-            let view = q8.view(row: 0)
-            state.runner.run(tasks: tasks) { t in
-                let lo = t * chunk
-                QuantizedMatVec.unsafeMultiply(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength,
-                                               x: view, y: y, rows: lo..<min(lo + chunk, total))
-            }
-            return
-        }
-        state.runner.run(tasks: tasks) { t in
+        state.runner.run(tasks: tasks, QuantizedChunks(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength,
+                                                       q8: q8, tokens: rows, y: y, chunk: chunk, total: total))
+    }
+
+    /// Chunks of W's rows times every token's 8-bit input (a task per chunk of `chunk` rows).
+    private struct QuantizedChunks: ParallelTask {
+        let type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int
+        let q8: Q8Activation, tokens: Int, y: UnsafeMutablePointer<Float>, chunk: Int, total: Int
+
+        func run(task t: Int) {
             let lo = t * chunk
             let range = lo..<min(lo + chunk, total)
-            for token in 0..<rows {
-                QuantizedMatVec.unsafeMultiply(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength,
+            for token in 0..<tokens {
+                QuantizedMatVec.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength,
                                                x: q8.view(row: token), y: y + token * total, rows: range)
             }
         }
@@ -140,12 +140,20 @@ struct Linear: Sendable {
             for r in 0..<outputs { y[r] = 0 }
             return
         }
-        let scratch = state.weightScratch.pointer
-        let type = weight.type, rowBytes = weight.rowBytes, rowLength = weight.rowLength, total = outputs
-        state.runner.run(tasks: threads) { t in
-            let rows = Self.share(t, of: threads, total: total)
-            MatVec.unsafeMultiply(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength, x: x, y: y,
-                                  rows: rows, scratch: scratch + t * perThread)
+        state.runner.run(tasks: threads, FloatShares(
+            type: weight.type, matrix: w, rowBytes: weight.rowBytes, rowLength: weight.rowLength, x: x, y: y,
+            threads: threads, total: outputs, scratch: state.weightScratch.pointer, perThread: perThread))
+    }
+
+    /// Thread t's share of W's rows dotted with x in Float, decoding through its own scratch.
+    private struct FloatShares: ParallelTask {
+        let type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int
+        let x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
+        let threads: Int, total: Int, scratch: UnsafeMutablePointer<Float>, perThread: Int
+
+        func run(task t: Int) {
+            MatVec.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength, x: x, y: y,
+                                  rows: Linear.share(t, of: threads, total: total), scratch: scratch + t * perThread)
         }
     }
 

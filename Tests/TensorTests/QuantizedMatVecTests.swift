@@ -243,6 +243,31 @@ struct QuantizedMatVecTests {
         }
     }
 
+    /// The same through a task value (`ParallelTask`, the decode loop's allocation-free form),
+    /// alternating with closures, on the pool and on the serial runner.
+    @Test(arguments: [1, 2, 3])
+    func workerPoolRunsEveryTaskValueOnce(threads: Int) {
+        struct Count: ParallelTask {
+            let counts: UnsafeMutablePointer<Int>
+            let offset: Int
+            func run(task: Int) { counts[task] += offset }
+        }
+        let runner = sharedRunner(threads: threads)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 1000)
+        defer { counts.deallocate() }
+        for tasks in [1, 2, 3, 7, 64, 1000] {
+            for round in 0..<50 {
+                counts.update(repeating: 0, count: tasks)
+                if round % 2 == 0 {
+                    runner.run(tasks: tasks, Count(counts: counts, offset: 1))
+                } else {
+                    runner.run(tasks: tasks) { i in counts[i] += 1 }
+                }
+                #expect((0..<tasks).allSatisfy { counts[$0] == 1 })
+            }
+        }
+    }
+
     /// After a pause long enough for idle workers to stop spinning and sleep, the next operations
     /// wake them and still run every task exactly once, on more than the calling thread.
     @Test func sleepingWorkerPoolWakesForTheNextRun() {

@@ -24,7 +24,21 @@ public protocol ParallelRunner: AnyObject, Sendable {
     var threadCount: Int { get }
     /// Calls `body(i)` once for every i in 0..<tasks, on any of the threads, and returns when all
     /// calls have returned.
+    ///
+    /// Handing a closure to other threads takes `withoutActuallyEscaping`, which allocates a small
+    /// box on every call; the decode loop uses ``run(tasks:_:)-(_,ParallelTask)`` instead.
     func run(tasks: Int, _ body: (Int) -> Void)
+    /// Calls `task.run(task: i)` once for every i in 0..<tasks, on any of the threads, and returns
+    /// when all calls have returned. Allocates nothing: the threads read `task` where it lies on
+    /// the caller's stack.
+    func run<Task: ParallelTask>(tasks: Int, _ task: Task)
+}
+
+/// One operation's work for a ``ParallelRunner``, as a value: the fields are what a closure would
+/// capture, ``run(task:)`` its body.
+public protocol ParallelTask {
+    /// Does task `task` of the operation.
+    func run(task: Int)
 }
 
 /// Runs everything on the calling thread.
@@ -33,6 +47,9 @@ public final class SerialRunner: ParallelRunner {
     public var threadCount: Int { 1 }
     public func run(tasks: Int, _ body: (Int) -> Void) {
         for i in 0..<tasks { body(i) }
+    }
+    public func run<Task: ParallelTask>(tasks: Int, _ task: Task) {
+        for i in 0..<tasks { task.run(task: i) }
     }
 }
 
@@ -54,6 +71,9 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
     /// The current operation's body; set by `run` before the generation is bumped, cleared after
     /// every worker has left.
     private nonisolated(unsafe) var body: ((Int) -> Void)?
+    /// The current operation's task value and its type, when it was given as a ``ParallelTask``.
+    private nonisolated(unsafe) var taskPointer: UnsafeRawPointer?
+    private nonisolated(unsafe) var taskType: (any ParallelTask.Type)?
     private nonisolated(unsafe) var taskCount = 0
     /// Bumped once per operation; workers wait for it to change.
     private let generation = Atomic<Int>(0)
@@ -115,35 +135,76 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
     }
 
     public func run(tasks: Int, _ body: (Int) -> Void) {
-        guard tasks > 0 else { return }
-        // One operation at a time; a concurrent caller (another model) runs alone.
-        guard tasks > 1, threadCount > 1,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-        else {
+        guard acquire(tasks: tasks) else {
             for i in 0..<tasks { body(i) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
-            taskCount = tasks
-            nextTask.store(0, ordering: .relaxed)
-            active.store(threadCount - 1, ordering: .relaxed)
-            generation.add(1, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(mutex)
-                pthread_cond_broadcast(condition)
-                pthread_mutex_unlock(mutex)
-            }
+            start(tasks: tasks)
             runTasks(escapable, count: tasks)
-            // The barrier: every worker has finished its tasks and let go of the body.
-            var spins = 0
-            while active.load(ordering: .acquiring) > 0 {
-                spins += 1
-                if spins > 64 { sched_yield() }
-            }
+            waitForWorkers()
             self.body = nil
         }
         busy.store(false, ordering: .releasing)
+    }
+
+    public func run<Task: ParallelTask>(tasks: Int, _ task: Task) {
+        guard acquire(tasks: tasks) else {
+            for i in 0..<tasks { task.run(task: i) }
+            return
+        }
+        withUnsafePointer(to: task) { pointer in
+            taskPointer = UnsafeRawPointer(pointer)
+            taskType = Task.self
+            start(tasks: tasks)
+            Self.runTasks(of: Task.self, at: UnsafeRawPointer(pointer), count: tasks, next: nextTask)
+            waitForWorkers()
+            taskPointer = nil
+            taskType = nil
+        }
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Whether this operation runs on the pool: more than one task, more than one thread, and the
+    /// pool not busy with another caller's operation (then it is now this caller's).
+    private func acquire(tasks: Int) -> Bool {
+        tasks > 1 && threadCount > 1
+            && busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    }
+
+    /// Publishes an operation of `tasks` tasks (its body already set) and wakes sleeping workers.
+    private func start(tasks: Int) {
+        taskCount = tasks
+        nextTask.store(0, ordering: .relaxed)
+        active.store(threadCount - 1, ordering: .relaxed)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(condition)
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// The barrier: every worker has finished its tasks and let go of the body.
+    private func waitForWorkers() {
+        var spins = 0
+        while active.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > 64 { sched_yield() }
+        }
+    }
+
+    /// Takes task indices from `next` and runs them on the task value at `pointer`.
+    private static func runTasks<Task: ParallelTask>(
+        of _: Task.Type, at pointer: UnsafeRawPointer, count: Int, next: borrowing Atomic<Int>
+    ) {
+        let task = pointer.assumingMemoryBound(to: Task.self)
+        while true {
+            let i = next.add(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            task.pointee.run(task: i)
+        }
     }
 
     @inline(__always)
@@ -191,6 +252,10 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
     /// reference is released before the worker reports it has left.
     @inline(never)
     private func work() {
-        if let body { runTasks(body, count: taskCount) }
+        if let body {
+            runTasks(body, count: taskCount)
+        } else if let taskType, let taskPointer {
+            Self.runTasks(of: taskType, at: taskPointer, count: taskCount, next: nextTask)
+        }
     }
 }
