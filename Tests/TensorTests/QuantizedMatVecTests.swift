@@ -44,23 +44,33 @@ struct QuantizedMatVecTests {
         expectClose(y, reference.y, scale: reference.absdot, tolerance: 2e-2, "\(set) \(type) vs exact x")
     }
 
+    /// A fixture set's weights of `type`, its activation quantized in the kernel's format, and the
+    /// kernel's output.
+    static func kernelOutput(type: ElementType, set: String) throws
+        -> (fixture: KernelFixtures.MatVecSet, w: Tensor, a: Q8Activation, y: [Float])
+    {
+        let file = try fixtures.get()
+        let fixture = set == "matvec" ? file.matvec : file.wide
+        let w = try KernelFixtures.matrix(set, type, rows: fixture.rows, cols: fixture.cols)
+        let a = Q8Activation()
+        let format = try #require(Q8Activation.Format(weightType: type))
+        try fixture.x.withUnsafeBufferPointer { (x) throws(KernelError) in
+            try a.quantize(x.baseAddress!, rows: 1, count: fixture.cols, format: format)
+        }
+        var y = [Float](repeating: .nan, count: fixture.rows)
+        try y.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
+            try QuantizedMatVec.multiply(w, a, into: yb.baseAddress!, yCount: yb.count)
+        }
+        return (fixture, w, a, y)
+    }
+
     /// The 32-value kernels add in the float order of ggml's AVX2 `vec_dot` (eight lanes, lane l the
     /// integer sum of products 4l..4l+3 in `bytes_from_nibbles_32` order, d_w·d_x fused into each
     /// lane, then `hsum_float_8`; Q4_1 adds Σ m_w·s_x after). A scalar transcription of that order
     /// must give the same bits, row for row.
     @Test(arguments: [ElementType.q4_0, .q4_1, .q8_0], ["matvec", "wide"])
     func addsInGGMLsOrder(type: ElementType, set: String) throws {
-        let file = try Self.fixtures.get()
-        let fixture = set == "matvec" ? file.matvec : file.wide
-        let w = try KernelFixtures.matrix(set, type, rows: fixture.rows, cols: fixture.cols)
-        let a = Q8Activation()
-        try fixture.x.withUnsafeBufferPointer { (x) throws(KernelError) in
-            try a.quantize(x.baseAddress!, rows: 1, count: fixture.cols, format: Q8Activation.Format(weightType: type)!)
-        }
-        var y = [Float](repeating: .nan, count: fixture.rows)
-        try y.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
-            try QuantizedMatVec.multiply(w, a, into: yb.baseAddress!, yCount: yb.count)
-        }
+        let (fixture, w, a, y) = try Self.kernelOutput(type: type, set: set)
         let bytes = Array(w.bytes)
         let blockBytes = type == .q4_0 ? 18 : type == .q4_1 ? 20 : 34
         let blocks = fixture.cols / 32
@@ -98,17 +108,7 @@ struct QuantizedMatVecTests {
     /// unpacking the blocks from their documented layout, must give the same bits.
     @Test(arguments: [ElementType.q4_K, .q6_K], ["matvec", "wide"])
     func kQuantsAddInGGMLsOrder(type: ElementType, set: String) throws {
-        let file = try Self.fixtures.get()
-        let fixture = set == "matvec" ? file.matvec : file.wide
-        let w = try KernelFixtures.matrix(set, type, rows: fixture.rows, cols: fixture.cols)
-        let a = Q8Activation()
-        try fixture.x.withUnsafeBufferPointer { (x) throws(KernelError) in
-            try a.quantize(x.baseAddress!, rows: 1, count: fixture.cols, format: .q8_K)
-        }
-        var y = [Float](repeating: .nan, count: fixture.rows)
-        try y.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
-            try QuantizedMatVec.multiply(w, a, into: yb.baseAddress!, yCount: yb.count)
-        }
+        let (fixture, w, a, y) = try Self.kernelOutput(type: type, set: set)
         let bytes = Array(w.bytes)
         let blockBytes = type == .q4_K ? 144 : 210
         let blocks = fixture.cols / 256
