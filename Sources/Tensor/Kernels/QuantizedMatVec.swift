@@ -10,7 +10,8 @@ import CIntrinsics
 /// operations (loads, shifts, masks, `&*`, `&+`), which compile to ymm instructions. Each Int16
 /// lane holds one even-indexed and one odd-indexed value: the weight's are split out of its bytes,
 /// the activation's come pre-split (``Q8Activation``'s `pairs`, once per input). Products reach
-/// Int32 through ``madd(_:_:)``, the one widening LLVM turns into a single `vpmaddwd`: the 32-value
+/// Int32 through ``madd(_:_:)``, one `vpmaddwd` (an inline C function: Swift's own spelling of it
+/// did not survive LLVM inside the kernels, see `CIntrinsics.h`): the 32-value
 /// formats madd weights with activations directly; the K-quants first form Int16 products and
 /// madd them with their sub-block scales, as ggml's AVX2 kernels do. Every kernel's Int32 lanes
 /// hold the same integers as ggml's AVX2 `vec_dot` lanes, and the Float accumulation follows its
