@@ -27,10 +27,10 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // Two CPU instructions Swift cannot name (a prefetch hint, vpmaddwd) as inline functions;
-        // header-only in effect, links nothing.
-        .target(name: "CIntrinsics"),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CIntrinsics"]),
+        // The innermost kernel loops, one function per instruction set chosen at run time: Swift has
+        // no per-function CPU targets (README, "What is C and why"). Links nothing.
+        .target(name: "CKernels"),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "Tokenizer"),
         .target(name: "Transformer", dependencies: ["Tensor"]),
         .target(name: "Sampling"),

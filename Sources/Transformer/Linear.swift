@@ -3,12 +3,13 @@ import Tensor
 /// A weight matrix W [outputs, inputs] in its stored type (quantized stays quantized), applied
 /// to activations as Y = X·Wᵀ, one row per token.
 ///
-/// One row (decoding) goes through matrix × vector, which streams each weight byte once: with
-/// llama.cpp's numerics and a Q4_0, Q4_1, Q8_0, Q4_K or Q6_K weight, the activation is quantized
-/// to 8 bits once (``Q8Activation``, shared with the next products of the same input) and each row
-/// is an integer dot product (``QuantizedMatVec``); other types dot dequantized rows in Float. A
-/// batch (prefill) goes through the tiled sgemm, which reuses each decoded tile across every
-/// token. Either way the output rows are split across the run state's thread pool.
+/// With llama.cpp's numerics and a weight type that has an integer kernel
+/// (``QuantizedMatMul/supports(_:)``), every row of X is quantized to 8 bits on its own
+/// (``Q8Activation``, shared with the next products of the same input) and multiplied by the
+/// quantized matrix × matrix kernel, one token or many alike: a token's output does not depend on
+/// the batch it is in. Other types dot dequantized rows in Float for one row and go through the
+/// tiled sgemm for a batch (whose sums depend on the batch). Either way the output rows are split
+/// across the run state's thread pool.
 struct Linear: Sendable {
     let weight: Tensor
     /// The checkpoint's name, for error messages.
@@ -22,21 +23,10 @@ struct Linear: Sendable {
         max(MatVec.scratchCount(for: weight), MatMul.recommendedScratchCount(for: weight))
     }
 
-    /// Batches up to this many rows run the integer kernels token by token (as llama.cpp does for
-    /// every batch) instead of dequantizing the whole matrix into tiles for sgemm, which costs far
-    /// more than it saves for a few tokens (an 8-token prompt on Llama-3-8B: ~44 s through tiles).
-    static let integerBatchLimit = 16
-
     /// Whether rows multiply through the 8-bit integer kernels: with llama.cpp's numerics, for
-    /// every type that has one (``QuantizedMatVec/supports(_:)``).
-    ///
-    /// Q4_1 was held back on the Float path until stop 12 because SmolLM2's greedy continuations
-    /// left llama.cpp's tokens on some prompts. Measured since: llama.cpp's own batched and
-    /// one-token paths give the same tokens logits up to 0.93 apart and flip one argmax in 160,
-    /// and both Sparrow paths sit as close to llama.cpp's one-token logits as that (median 0.2–0.35).
-    /// The real-model check now judges against that spread (`scripts/check-smollm2-greedy.sh`).
+    /// every type that has one.
     func usesIntegerKernel(rounding: Bool) -> Bool {
-        rounding && QuantizedMatVec.supports(weight.type)
+        rounding && QuantizedMatMul.supports(weight.type)
     }
 
     /// Y[rows, outputs] = X[rows, inputs]·Wᵀ.
@@ -51,7 +41,7 @@ struct Linear: Sendable {
         state: RunState, rounds: Bool, sameInput: Bool = false
     ) throws(TransformerError) {
         do {
-            if rows <= Self.integerBatchLimit, usesIntegerKernel(rounding: rounds),
+            if usesIntegerKernel(rounding: rounds),
                let format = Q8Activation.Format(weightType: weight.type) {
                 try multiplyQuantized(x, rows: rows, format: format, into: y, state: state, sameInput: sameInput)
                 return
@@ -82,9 +72,9 @@ struct Linear: Sendable {
     }
 
     /// Rows of X through the integer kernels: each row quantized once, then rows of W in chunks
-    /// across the pool, each chunk dotted with every row of X while it is in cache. This is
-    /// llama.cpp's own arithmetic for prompts too (ggml's CPU `mul_mat` runs the same `vec_dot`
-    /// per row and token), so prefill and decode agree with it alike.
+    /// across the pool, each chunk multiplied with every row of X while it is in cache. This is
+    /// llama.cpp's own arithmetic (ggml's CPU `mul_mat` runs the same `vec_dot` per row and token),
+    /// for prompts and decoding alike.
     private func multiplyQuantized(
         _ x: UnsafeMutablePointer<Float>, rows: Int, format: Q8Activation.Format, into y: UnsafeMutablePointer<Float>,
         state: RunState, sameInput: Bool
@@ -99,11 +89,11 @@ struct Linear: Sendable {
             for i in 0..<rows * outputs { y[i] = 0 }
             return
         }
-        let type = weight.type, rowBytes = weight.rowBytes, rowLength = weight.rowLength, total = outputs
-        let chunk = Self.chunkRows(total, threads: state.runner.threadCount)
-        let tasks = (total + chunk - 1) / chunk
-        state.runner.run(tasks: tasks, QuantizedChunks(type: type, matrix: w, rowBytes: rowBytes, rowLength: rowLength,
-                                                       q8: q8, tokens: rows, y: y, chunk: chunk, total: total))
+        let chunk = Self.chunkRows(outputs, threads: state.runner.threadCount)
+        let tasks = (outputs + chunk - 1) / chunk
+        state.runner.run(tasks: tasks, QuantizedChunks(type: weight.type, matrix: w, rowBytes: weight.rowBytes,
+                                                       rowLength: inputs, q8: q8, tokens: rows, y: y, chunk: chunk,
+                                                       total: outputs))
     }
 
     /// Chunks of W's rows times every token's 8-bit input (a task per chunk of `chunk` rows).
@@ -113,11 +103,9 @@ struct Linear: Sendable {
 
         func run(task t: Int) {
             let lo = t * chunk
-            let range = lo..<min(lo + chunk, total)
-            for token in 0..<tokens {
-                QuantizedMatVec.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength,
-                                               x: q8.view(row: token), y: y + token * total, rows: range)
-            }
+            QuantizedMatMul.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength,
+                                           x: q8, columns: 0..<tokens, y: y, ldy: total,
+                                           rows: lo..<min(lo + chunk, total))
         }
     }
 

@@ -20,6 +20,8 @@ public enum KernelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A kernel has no implementation for weights of this type (or the activation is in another
     /// format than the type needs).
     case unsupportedType(ElementType)
+    /// A kernel variant was asked for an instruction set this CPU does not run.
+    case unsupportedInstructionSet(String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum KernelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "rotary embedding with head dimension \(headDim), \(ropeDims) rotated dimensions "
                 + "and base \(base) is invalid (rotated dimensions must be even, in 2...headDim; "
                 + "base finite and > 0)"
+        case let .unsupportedInstructionSet(name):
+            return "this CPU does not run the \(name) kernels"
         case let .invalidPosition(p):
             return "position \(p) is negative"
         case let .unsupportedType(type):

@@ -9,7 +9,7 @@
 /// F32 rows are dotted where they lie. Other types are decoded into the caller's scratch in
 /// chunks of ``chunkElements`` values and dotted from there, so the scratch stays small enough
 /// for L1 whatever the row length. Quantized types that have an 8-bit integer kernel take
-/// ``QuantizedMatVec`` instead when the caller quantizes the activation as ggml does.
+/// ``QuantizedMatMul`` instead when the caller quantizes the activation as ggml does.
 public enum MatVec {
     /// Values decoded at a time per row. A multiple of every block size (256); 8 KiB of Floats.
     public static let chunkElements = 2048

@@ -1,0 +1,25 @@
+// The quantized kernels for avx2 (avx2,fma,f16c), chosen at run time (quant.c).
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+#include "CKernels.h"
+#include "quant_dispatch.h"
+
+#pragma clang fp contract(off)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+
+#include "quant_common.h"
+#define VNNI 0
+#include "quant_x86_primitives.h"
+
+#define SUFFIX(name) name##_avx2
+#define RT_32 4
+#define CT_32 2
+#define RT_K 2
+#define CT_K 2
+#include "quant_body.h"
+
+#pragma clang attribute pop
+#endif

@@ -1,0 +1,364 @@
+// The quantized kernels' bodies, written once and compiled once per instruction set: each
+// `quant_<isa>.c` defines the integer dot-product primitives below for its instructions, the tile
+// sizes, and SUFFIX, then includes this file.
+//
+// Primitives the including file defines (all exact integer arithmetic, so every variant gives the
+// same integers):
+//   i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b)   init + lane sums of 4 products a·b (a ≤ 128)
+//   i32x8 dot_s8s8(i8x32 a, i8x32 b, i32x8 neg128) lane sums of 4 products a·b; neg128 is −128·Σ4 b
+//   i16x16 maddubs16(u8x32 a, i8x32 b)              pair sums a·b in Int16 (never saturating here)
+//   i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset)
+//                                                  acc + pair sums of scale · (pair sums q·x − offset)
+//
+// The Float order (see QuantizedMatMul.swift): per weight row and activation column, eight Float
+// lanes; each block's lane l adds its Int32 lane l, converted to Float and multiplied by the block
+// scale product, with one fused multiply-add, blocks in order; then ggml's `hsum_float_8`. That is
+// the order of ggml's AVX2 `vec_dot` kernels. It depends on neither the tile a result is computed
+// in nor the instruction set.
+
+#ifndef SUFFIX
+#error "define SUFFIX before including quant_body.h"
+#endif
+
+/// Bytes ahead of the block being read that the row streams prefetch: past the next 4 KiB page
+/// often enough that the hardware prefetcher's restart there does not stall.
+#define PREFETCH_AHEAD 2048
+/// Columns whose activations are kept hot while a thread's rows pass over them.
+#define COLUMN_BLOCK 16
+#define MAX_TILE 4
+
+typedef struct gemm_ctx {
+    const uint8_t *w;
+    int64_t row_bytes;
+    /// Blocks per row (of 32 or 256 values).
+    int64_t blocks;
+    const sparrow_q8_matrix *x;
+    float *y;
+    int64_t ldy;
+} gemm_ctx;
+
+// MARK: Tiles of the 32-value formats
+
+/// The shared shape of a 32-value tile: RT weight rows × CT activation columns, each pair with
+/// eight Float lanes. UNPACK(i, block) sets `wq[i]` (the row's 32 values as unsigned bytes, or the
+/// signed bytes for Q8_0), `wd[i]` and `wm[i]`; DOT(i) gives the block's Int32 lanes for row i and
+/// the current column; `with_mins` adds Σ m_w · s_x after the lanes (Q4_1, Q5_1).
+#define TILE_32(NAME, BLOCK_BYTES, PREFETCH_EVERY, UNPACK, DOT, WITH_MINS)                                     \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
+        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
+        float mins[MAX_TILE][MAX_TILE];                                                                         \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                acc[i][j] = splat8(0);                                                                          \
+                mins[i][j] = 0;                                                                                 \
+            }                                                                                                   \
+        const int64_t n = g->x->count;                                                                          \
+        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
+            u8x32 wq[MAX_TILE];                                                                                 \
+            float wd[MAX_TILE], wm[MAX_TILE];                                                                   \
+            for (int i = 0; i < RT; i++) {                                                                      \
+                const uint8_t *block = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                       \
+                if (b % (PREFETCH_EVERY) == 0) sparrow_prefetch(block + PREFETCH_AHEAD);                        \
+                wm[i] = 0;                                                                                      \
+                UNPACK;                                                                                         \
+            }                                                                                                   \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const int64_t col = c + j;                                                                      \
+                const i8x32 xq = load_i8x32(g->x->qs + col * n + b * 32);                                       \
+                const i32x8 negsum = load_i32x8(g->x->neg_sums4 + col * (n / 4) + b * 8);                       \
+                const float xd = g->x->scales[col * (n / 32) + b];                                              \
+                for (int i = 0; i < RT; i++) {                                                                  \
+                    const i32x8 s = DOT;                                                                        \
+                    acc[i][j] = fma8(splat8(wd[i] * xd), to_float8(s), acc[i][j]);                              \
+                    if (WITH_MINS) mins[i][j] += wm[i] * g->x->scaled_sums[col * (n / 32) + b];                 \
+                }                                                                                               \
+                (void)negsum;                                                                                   \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) g->y[(c + j) * g->ldy + r + i] = hsum8(acc[i][j]) + mins[i][j];        \
+    }
+
+// Q4_0: d, 16 bytes of nibbles; values nibble − 8, the −8 taken off as 8·Σ4 x.
+TILE_32(q4_0_tile, 18, 2,
+        (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 2)),
+        dot_u8s8(negsum << 3, wq[i], xq), 0)
+// Q4_1: d, m, 16 bytes of nibbles; values d·nibble + m.
+TILE_32(q4_1_tile, 20, 2,
+        (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2), wq[i] = nibbles32(block + 4)),
+        dot_u8s8((i32x8){0}, wq[i], xq), 1)
+// Q5_0: d, 32 fifth bits, 16 bytes of nibbles; values (nibble | bit·16) − 16.
+TILE_32(q5_0_tile, 22, 2,
+        (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 6) | fifth_bits32(load_u32(block + 2))),
+        dot_u8s8(negsum << 4, wq[i], xq), 0)
+// Q5_1: d, m, 32 fifth bits, 16 bytes of nibbles; values d·(nibble | bit·16) + m.
+TILE_32(q5_1_tile, 24, 2,
+        (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2),
+         wq[i] = nibbles32(block + 8) | fifth_bits32(load_u32(block + 4))),
+        dot_u8s8((i32x8){0}, wq[i], xq), 1)
+// Q8_0: d, 32 signed bytes.
+TILE_32(q8_0_tile, 34, 1,
+        (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
+        dot_s8s8((i8x32)wq[i], xq, negsum << 7), 0)
+
+// MARK: Tiles of the K-quants (super-blocks of 256)
+
+/// The activation's Q8_K sums of each 32 for block b of column `col` (ggml's pairwise `bsums`).
+INLINE i32x8 sums32(const gemm_ctx *g, int64_t col, int64_t b) {
+    const int32_t *s = g->x->sums16 + col * (g->x->count / 16) + b * 16;
+    const i32x8 lo = load_i32x8(s), hi = load_i32x8(s + 8);
+    return __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14) +
+           __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
+INLINE i16x16 splat16(int v) {
+    const int16_t s = (int16_t)v;
+    return (i16x16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
+}
+
+/// Q4_K and Q5_K: d, dmin, 12 bytes of 6-bit scales and mins, (Q5_K: 32 bytes of fifth bits,) 128
+/// bytes of nibbles. Sub-blocks 2p and 2p + 1 share 32 bytes, low and high nibbles. Per super-block:
+/// eight Int32 lanes Σ_s scale_s·(q·x)_s fused as d·d_x into the Float lanes; the mins as
+/// −dmin·d_x · Σ_s min_s·(Σx)_s, Q4_K in four Float lanes (pairs of sub-blocks, ggml's order),
+/// Q5_K as one Float.
+#define TILE_K4(NAME, BLOCK_BYTES, FIFTH)                                                                        \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
+        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
+        f32x4 accm[MAX_TILE][MAX_TILE];                                                                         \
+        float summ[MAX_TILE][MAX_TILE];                                                                         \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                acc[i][j] = splat8(0);                                                                          \
+                accm[i][j] = splat4(0);                                                                         \
+                summ[i][j] = 0;                                                                                 \
+            }                                                                                                   \
+        const int64_t n = g->x->count;                                                                          \
+        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
+            const uint8_t *blk[MAX_TILE];                                                                       \
+            uint8_t sc[MAX_TILE][8], mn[MAX_TILE][8];                                                           \
+            for (int i = 0; i < RT; i++) {                                                                      \
+                blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                                     \
+                for (int l = 0; l < (BLOCK_BYTES) / 64; l++) sparrow_prefetch(blk[i] + PREFETCH_AHEAD + 64 * l); \
+                k4_scales_and_mins(blk[i] + 4, sc[i], mn[i]);                                                   \
+            }                                                                                                   \
+            i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
+            for (int i = 0; i < RT; i++)                                                                        \
+                for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};                                           \
+            for (int p = 0; p < 4; p++) {                                                                       \
+                u8x32 lo[MAX_TILE], hi[MAX_TILE];                                                               \
+                for (int i = 0; i < RT; i++) {                                                                  \
+                    const u8x32 q = load_u8x32(blk[i] + (FIFTH ? 48 : 16) + 32 * p);                            \
+                    lo[i] = q & (uint8_t)0x0F;                                                                  \
+                    hi[i] = q >> 4;                                                                             \
+                    if (FIFTH) {                                                                                \
+                        const u8x32 h = load_u8x32(blk[i] + 16);                                                \
+                        lo[i] |= ((h >> (2 * p)) & (uint8_t)1) << 4;                                            \
+                        hi[i] |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;                                        \
+                    }                                                                                           \
+                }                                                                                               \
+                for (int j = 0; j < CT; j++) {                                                                  \
+                    const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * p;                               \
+                    const i8x32 x0 = load_i8x32(xq), x1 = load_i8x32(xq + 32);                                  \
+                    for (int i = 0; i < RT; i++) {                                                              \
+                        sumi[i][j] = kdot(sumi[i][j], lo[i], x0, splat16(sc[i][2 * p]), splat16(0));            \
+                        sumi[i][j] = kdot(sumi[i][j], hi[i], x1, splat16(sc[i][2 * p + 1]), splat16(0));        \
+                    }                                                                                           \
+                }                                                                                               \
+            }                                                                                                   \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
+                const i32x8 s32 = sums32(g, c + j, b);                                                          \
+                for (int i = 0; i < RT; i++) {                                                                  \
+                    const i32x8 m = {mn[i][0], mn[i][1], mn[i][2], mn[i][3], mn[i][4], mn[i][5], mn[i][6], mn[i][7]}; \
+                    const i32x8 prod = m * s32;                                                                 \
+                    const float dmin = -xd * half_to_float(blk[i] + 2);                                         \
+                    if (FIFTH) {                                                                                \
+                        const int32_t total = ((prod[0] + prod[1]) + (prod[2] + prod[3])) +                      \
+                                              ((prod[4] + prod[5]) + (prod[6] + prod[7]));                       \
+                        summ[i][j] += dmin * (float)total;                                                      \
+                    } else {                                                                                    \
+                        const i32x4 terms = __builtin_shufflevector(prod, prod, 0, 2, 4, 6) +                   \
+                                            __builtin_shufflevector(prod, prod, 1, 3, 5, 7);                    \
+                        accm[i][j] = fma4(splat4(dmin), to_float4(terms), accm[i][j]);                          \
+                    }                                                                                           \
+                    acc[i][j] = fma8(splat8(xd * half_to_float(blk[i])), to_float8(sumi[i][j]), acc[i][j]);     \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const f32x4 m = accm[i][j];                                                                     \
+                const float mins = FIFTH ? summ[i][j] : (m[0] + m[2]) + (m[1] + m[3]);                          \
+                g->y[(c + j) * g->ldy + r + i] = hsum8(acc[i][j]) + mins;                                       \
+            }                                                                                                   \
+    }
+
+TILE_K4(q4_K_tile, 144, 0)
+TILE_K4(q5_K_tile, 176, 1)
+
+/// Q6_K: 128 bytes of low nibbles, 64 of high bit pairs, 16 Int8 scales (one per 16 values), d.
+/// Group g of 32 values (half h = g / 4, t = g % 4) takes the low (t < 2) or high nibbles of
+/// ql[64h + 32(t % 2) ..< +32] and bits 2t, 2t + 1 of qh[32h ..< +32]; its values are u − 32, taken
+/// off as the pair sums of 32·x (ggml's `maddubs(32, x)`). Per super-block eight Int32 lanes
+/// Σ_g scale·((u − 32)·x), fused as d·d_x.
+INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {
+    f32x8 acc[MAX_TILE][MAX_TILE];
+    for (int i = 0; i < RT; i++)
+        for (int j = 0; j < CT; j++) acc[i][j] = splat8(0);
+    const int64_t n = g->x->count;
+    const u8x32 thirtyTwo = (u8x32){0} + (uint8_t)32;
+    for (int64_t b = 0; b < g->blocks; b++) {
+        const uint8_t *blk[MAX_TILE];
+        for (int i = 0; i < RT; i++) {
+            blk[i] = g->w + (r + i) * g->row_bytes + b * 210;
+            for (int l = 0; l < 4; l++) sparrow_prefetch(blk[i] + PREFETCH_AHEAD + 64 * l);
+        }
+        i32x8 sumi[MAX_TILE][MAX_TILE];
+        for (int i = 0; i < RT; i++)
+            for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};
+        for (int grp = 0; grp < 8; grp++) {
+            const int h = grp / 4, t = grp % 4;
+            u8x32 u[MAX_TILE];
+            i16x16 scale[MAX_TILE];
+            for (int i = 0; i < RT; i++) {
+                const u8x32 ql = load_u8x32(blk[i] + 64 * h + 32 * (t % 2));
+                const u8x32 qh = load_u8x32(blk[i] + 128 + 32 * h);
+                const u8x32 low = t < 2 ? (ql & (uint8_t)0x0F) : (ql >> 4);
+                u[i] = low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
+                const int8_t *s = (const int8_t *)blk[i] + 192 + 2 * grp;
+                const int16_t s0 = s[0], s1 = s[1];
+                scale[i] = (i16x16){s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
+            }
+            for (int j = 0; j < CT; j++) {
+                const i8x32 x = load_i8x32(g->x->qs + (c + j) * n + b * 256 + 32 * grp);
+                const i16x16 offset = maddubs16(thirtyTwo, x);
+                for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], u[i], x, scale[i], offset);
+            }
+        }
+        for (int j = 0; j < CT; j++) {
+            const float xd = g->x->scales[(c + j) * (n / 256) + b];
+            for (int i = 0; i < RT; i++)
+                acc[i][j] = fma8(splat8(xd * half_to_float(blk[i] + 208)), to_float8(sumi[i][j]), acc[i][j]);
+        }
+    }
+    for (int i = 0; i < RT; i++)
+        for (int j = 0; j < CT; j++) g->y[(c + j) * g->ldy + r + i] = hsum8(acc[i][j]);
+}
+
+// MARK: Drivers
+
+/// Rows r0..<r1 × columns c0..<c1 of one type: column blocks of COLUMN_BLOCK, within each the rows
+/// in tiles of RT (the rest one by one), the columns in tiles of CT (the rest in one smaller tile).
+#define DEFINE_GEMM(T, RT_FULL, CT_FULL)                                                                        \
+    INLINE void T##_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {               \
+        int64_t c = c0;                                                                                         \
+        for (; c + (CT_FULL) <= c1; c += (CT_FULL)) T##_tile(g, r, c, RT, (CT_FULL));                           \
+        switch (c1 - c) {                                                                                       \
+        case 1: T##_tile(g, r, c, RT, 1); break;                                                                \
+        case 2: if ((CT_FULL) > 2) T##_tile(g, r, c, RT, 2); break;                                             \
+        case 3: if ((CT_FULL) > 3) T##_tile(g, r, c, RT, 3); break;                                             \
+        default: break;                                                                                         \
+        }                                                                                                       \
+    }                                                                                                           \
+    static void T##_gemm(const gemm_ctx *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {                   \
+        for (int64_t cb = c0; cb < c1; cb += COLUMN_BLOCK) {                                                    \
+            const int64_t ce = cb + COLUMN_BLOCK < c1 ? cb + COLUMN_BLOCK : c1;                                 \
+            int64_t r = r0;                                                                                     \
+            for (; r + (RT_FULL) <= r1; r += (RT_FULL)) T##_columns(g, r, cb, ce, (RT_FULL));                   \
+            for (; r < r1; r++) T##_columns(g, r, cb, ce, 1);                                                   \
+        }                                                                                                       \
+    }
+
+DEFINE_GEMM(q4_0, RT_32, CT_32)
+DEFINE_GEMM(q4_1, RT_32, CT_32)
+DEFINE_GEMM(q5_0, RT_32, CT_32)
+DEFINE_GEMM(q5_1, RT_32, CT_32)
+DEFINE_GEMM(q8_0, RT_32, CT_32)
+DEFINE_GEMM(q4_K, RT_K, CT_K)
+DEFINE_GEMM(q5_K, RT_K, CT_K)
+DEFINE_GEMM(q6_K, RT_K, CT_K)
+
+int SUFFIX(sparrow_qgemm)(int type, const void *weights, int64_t row_bytes, int64_t row_length, int64_t r0,
+                          int64_t r1, const sparrow_q8_matrix *x, int64_t c0, int64_t c1, float *y, int64_t ldy) {
+    const int k = type >= 10 ? 256 : 32;
+    const gemm_ctx g = {(const uint8_t *)weights, row_bytes, row_length / k, x, y, ldy};
+    switch (type) {
+    case 2: q4_0_gemm(&g, r0, r1, c0, c1); return 0;
+    case 3: q4_1_gemm(&g, r0, r1, c0, c1); return 0;
+    case 6: q5_0_gemm(&g, r0, r1, c0, c1); return 0;
+    case 7: q5_1_gemm(&g, r0, r1, c0, c1); return 0;
+    case 8: q8_0_gemm(&g, r0, r1, c0, c1); return 0;
+    case 12: q4_K_gemm(&g, r0, r1, c0, c1); return 0;
+    case 13: q5_K_gemm(&g, r0, r1, c0, c1); return 0;
+    case 14: q6_K_gemm(&g, r0, r1, c0, c1); return 0;
+    default: return -1;
+    }
+}
+
+// MARK: Activation quantization
+
+/// A rounded value as an Int8 quant: NaN becomes 0, and the value is clamped to ±127.
+INLINE int8_t to_quant(float v) {
+    if (v != v) return 0;
+    return (int8_t)(v < -127.0f ? -127.0f : (v > 127.0f ? 127.0f : v));
+}
+
+INLINE void neg_sums_of_4(const int8_t *q, int64_t count, int32_t *out) {
+    for (int64_t k = 0; k < count / 4; k++) out[k] = -((int32_t)q[4 * k] + q[4 * k + 1] + q[4 * k + 2] + q[4 * k + 3]);
+}
+
+void SUFFIX(sparrow_quantize_q8)(int format, const float *x, int64_t count, int8_t *qs, float *scales,
+                                 float *scaled_sums, int32_t *sums16, int32_t *neg_sums4) {
+    if (format == SPARROW_Q8_K) {
+        for (int64_t b = 0; b < count / 256; b++) {
+            const float *v = x + 256 * b;
+            int8_t *q = qs + 256 * b;
+            float amax = 0, extreme = 0;
+            for (int j = 0; j < 256; j++) {
+                const float a = fabsf(v[j]);
+                if (a > amax) {
+                    amax = a;
+                    extreme = v[j];
+                }
+            }
+            if (amax == 0) {
+                memset(q, 0, 256);
+                for (int k = 0; k < 16; k++) sums16[16 * b + k] = 0;
+                scales[b] = 0;
+                continue;
+            }
+            const float iscale = -127.0f / extreme;
+            for (int j = 0; j < 256; j++) {
+                const float rounded = rintf(iscale * v[j]);
+                // ggml's MIN(127, ·), which also maps NaN to 127.
+                q[j] = to_quant(rounded < 127.0f ? rounded : 127.0f);
+            }
+            for (int k = 0; k < 16; k++) {
+                int32_t s = 0;
+                for (int j = 0; j < 16; j++) s += q[16 * k + j];
+                sums16[16 * b + k] = s;
+            }
+            scales[b] = 1 / iscale;
+        }
+    } else {
+        for (int64_t b = 0; b < count / 32; b++) {
+            const float *v = x + 32 * b;
+            int8_t *q = qs + 32 * b;
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                const float a = fabsf(v[j]);
+                amax = a > amax ? a : amax;
+            }
+            const float d = amax / 127.0f;
+            const float inverse = amax != 0 ? 127.0f / amax : 0;
+            int32_t s = 0;
+            for (int j = 0; j < 32; j++) {
+                q[j] = to_quant(rintf(v[j] * inverse));
+                s += q[j];
+            }
+            scales[b] = round_to_half(d);
+            if (format == SPARROW_Q8_1) scaled_sums[b] = round_to_half(d * (float)s);
+        }
+    }
+    neg_sums_of_4(qs, count, neg_sums4);
+}

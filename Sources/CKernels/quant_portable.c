@@ -1,0 +1,50 @@
+// The quantized kernels in plain C, for any CPU: the reference every other variant equals bit for bit.
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+#include "CKernels.h"
+#include "quant_dispatch.h"
+
+#pragma clang fp contract(off)
+// 256-bit vector values pass between always-inline helpers only; no call ABI is involved.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#include "quant_common.h"
+
+INLINE i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b) {
+    i32x8 r = init;
+    for (int l = 0; l < 8; l++)
+        for (int k = 0; k < 4; k++) r[l] += (int32_t)a[4 * l + k] * (int32_t)b[4 * l + k];
+    return r;
+}
+
+INLINE i32x8 dot_s8s8(i8x32 a, i8x32 b, i32x8 neg128) {
+    (void)neg128;
+    i32x8 r = {0};
+    for (int l = 0; l < 8; l++)
+        for (int k = 0; k < 4; k++) r[l] += (int32_t)a[4 * l + k] * (int32_t)b[4 * l + k];
+    return r;
+}
+
+/// `vpmaddubsw`: Int16 sums of adjacent products, saturated.
+INLINE i16x16 maddubs16(u8x32 a, i8x32 b) {
+    i16x16 r;
+    for (int m = 0; m < 16; m++) {
+        int32_t s = (int32_t)a[2 * m] * b[2 * m] + (int32_t)a[2 * m + 1] * b[2 * m + 1];
+        r[m] = (int16_t)(s > 32767 ? 32767 : (s < -32768 ? -32768 : s));
+    }
+    return r;
+}
+
+INLINE i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset) {
+    const i16x16 p = maddubs16(q, x) - offset;
+    for (int l = 0; l < 8; l++) acc[l] += (int32_t)scale[2 * l] * p[2 * l] + (int32_t)scale[2 * l + 1] * p[2 * l + 1];
+    return acc;
+}
+
+#define SUFFIX(name) name##_portable
+#define RT_32 2
+#define CT_32 2
+#define RT_K 1
+#define CT_K 2
+#include "quant_body.h"

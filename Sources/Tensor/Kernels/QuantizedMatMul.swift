@@ -1,0 +1,86 @@
+import CKernels
+
+/// Quantized weights × 8-bit activations (``Q8Activation``): ggml's `vec_dot_*_q8_*` arithmetic
+/// for any number of activation columns at once, in the C kernels (`Sources/CKernels`).
+///
+/// Each block's product is an exact integer dot product of the weight quants and the activation
+/// quants, scaled by the product of the two block scales in Float, so a result equals a Float dot
+/// product of the dequantized weights with the dequantized activation up to the order of the Float
+/// additions. That order is fixed per (weight row, column), the order of ggml's AVX2 `vec_dot`:
+///
+/// - eight Float lanes; lane l of a 32-value block holds the Int32 sum of products 4l..4l+3 (values
+///   in `bytes_from_nibbles_32` order for the 4-bit formats); a K-quant super-block's lane l holds
+///   Σ over its eight groups of 32 of (sub-block scale) × (products 4l..4l+3 of the group);
+/// - each block adds its lanes into the Float lanes with one fused multiply-add by d_w·d_x, blocks
+///   in order;
+/// - then ggml's `hsum_float_8`, plus: Q4_1/Q5_1 Σ m_w·s_x summed block by block; Q4_K its mins in
+///   four Float lanes (−dmin·d_x fused with pairs of sub-blocks) summed (0+2)+(1+3); Q5_K its mins
+///   as one Float, −dmin·d_x·(Σ_s min_s·(Σx)_s) added block by block.
+///
+/// Nothing in that order depends on how many rows or columns are computed together, on the tile a
+/// result falls in, or on the instruction set: a token's output is the same bits in a prefill of
+/// any length, alone, or beside other sequences' tokens (batch invariance), on every CPU.
+public enum QuantizedMatMul {
+    /// Whether weights of `type` have an integer kernel here (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
+    /// Q5_K, Q6_K); others take ``MatVec`` / ``MatMul``'s dequantize-and-multiply path.
+    public static func supports(_ type: ElementType) -> Bool {
+        sparrow_quantized_gemm_supports(Int32(type.rawValue)) != 0
+    }
+
+    /// y[c·ldy + r] = W[r]·x[c] for r in `rows` and c in `columns`: x's rows are the columns of the
+    /// product, quantized in the format ``Q8Activation/Format/init(weightType:)`` gives for W's type.
+    ///
+    /// - Parameters:
+    ///   - y: `yCount` Floats; column c of the result starts at c·ldy.
+    ///   - ldy: distance between columns of y, at least W's row count (the default).
+    ///   - isa: the instruction set to run (every one gives the same bits).
+    /// - Throws: ``KernelError`` when the type has no kernel here or a size doesn't match.
+    public static func multiply(
+        _ weights: Tensor, _ x: Q8Activation, columns: Range<Int>? = nil, into y: UnsafeMutablePointer<Float>,
+        yCount: Int, ldy: Int? = nil, rows: Range<Int>? = nil, isa: InstructionSet = .best
+    ) throws(KernelError) {
+        let rows = rows ?? 0..<weights.rowCount
+        let columns = columns ?? 0..<x.rows
+        let ldy = ldy ?? weights.rowCount
+        guard supports(weights.type), Q8Activation.Format(weightType: weights.type) == x.format else {
+            throw .unsupportedType(weights.type)
+        }
+        guard x.count == weights.rowLength else {
+            throw .lengthMismatch(operand: "x", expected: weights.rowLength, actual: x.count)
+        }
+        guard rows.lowerBound >= 0, rows.upperBound <= weights.rowCount else {
+            throw .rowRangeOutOfBounds(rows, rowCount: weights.rowCount)
+        }
+        guard columns.lowerBound >= 0, columns.upperBound <= x.rows else {
+            throw .rowRangeOutOfBounds(columns, rowCount: x.rows)
+        }
+        guard ldy >= weights.rowCount else { throw .invalidDimension(name: "ldy", value: ldy) }
+        let (needed, overflow) = max(columns.upperBound - 1, 0).multipliedReportingOverflow(by: ldy)
+        guard !overflow, columns.isEmpty || needed + weights.rowCount <= yCount else {
+            throw .lengthMismatch(operand: "y", expected: overflow ? Int.max : needed + weights.rowCount,
+                                  actual: yCount)
+        }
+        guard isa.isSupported else { throw .unsupportedInstructionSet(isa.description) }
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        guard let w = weights.bytes.baseAddress, weights.rowLength > 0 else {
+            for c in columns { for r in rows { y[c * ldy + r] = 0 } }
+            return
+        }
+        unsafeMultiply(type: weights.type, matrix: w, rowBytes: weights.rowBytes, rowLength: weights.rowLength,
+                       x: x, columns: columns, y: y, ldy: ldy, rows: rows, isa: isa)
+    }
+
+    /// The unchecked core. The caller guarantees `type` is supported, `x` is in its format with
+    /// `rowLength` values per row, the matrix holds `rows.upperBound` rows of `rowBytes`, and y has
+    /// room for every result.
+    @inline(__always)
+    public static func unsafeMultiply(
+        type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int, x: Q8Activation,
+        columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int, rows: Range<Int>, isa: InstructionSet = .best
+    ) {
+        var q8 = x.matrix
+        _ = sparrow_quantized_gemm(isa.rawValue, Int32(type.rawValue), matrix, Int64(rowBytes), Int64(rowLength),
+                                   Int64(rows.lowerBound), Int64(rows.upperBound), &q8, Int64(columns.lowerBound),
+                                   Int64(columns.upperBound), y, Int64(ldy))
+    }
+}
