@@ -20,9 +20,11 @@
 #error "define SUFFIX before including quant_body.h"
 #endif
 
-/// Bytes ahead of the block being read that the row streams prefetch: past the next 4 KiB page
-/// often enough that the hardware prefetcher's restart there does not stall.
-#define PREFETCH_AHEAD 2048
+/// What a tile prefetches while it reads block b of its RT rows: block b of the RT rows below, the
+/// next tile's. Rows of a few KiB are read as RT interleaved streams, which the hardware prefetcher
+/// follows poorly and a fixed distance ahead within one row would overshoot into this tile's own
+/// rows.
+#define PREFETCH_NEXT_TILE(block, RT) ((block) + (RT) * g->row_bytes)
 /// Columns whose activations are kept hot while a thread's rows pass over them.
 #define COLUMN_BLOCK 16
 #define MAX_TILE 4
@@ -58,7 +60,7 @@ typedef struct gemm_ctx {
             float wd[MAX_TILE], wm[MAX_TILE];                                                                   \
             for (int i = 0; i < RT; i++) {                                                                      \
                 const uint8_t *block = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                       \
-                if (b % (PREFETCH_EVERY) == 0) sparrow_prefetch(block + PREFETCH_AHEAD);                        \
+                if (b % (PREFETCH_EVERY) == 0) sparrow_prefetch(PREFETCH_NEXT_TILE(block, RT));                        \
                 wm[i] = 0;                                                                                      \
                 UNPACK;                                                                                         \
             }                                                                                                   \
@@ -138,7 +140,7 @@ INLINE i16x16 splat16(int v) {
             uint8_t sc[MAX_TILE][8], mn[MAX_TILE][8];                                                           \
             for (int i = 0; i < RT; i++) {                                                                      \
                 blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                                     \
-                for (int l = 0; l < (BLOCK_BYTES) / 64; l++) sparrow_prefetch(blk[i] + PREFETCH_AHEAD + 64 * l); \
+                for (int l = 0; l < ((BLOCK_BYTES) + 63) / 64; l++) sparrow_prefetch(PREFETCH_NEXT_TILE(blk[i], RT) + 64 * l); \
                 k4_scales_and_mins(blk[i] + 4, sc[i], mn[i]);                                                   \
             }                                                                                                   \
             i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
@@ -211,7 +213,7 @@ INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
         const uint8_t *blk[MAX_TILE];
         for (int i = 0; i < RT; i++) {
             blk[i] = g->w + (r + i) * g->row_bytes + b * 210;
-            for (int l = 0; l < 4; l++) sparrow_prefetch(blk[i] + PREFETCH_AHEAD + 64 * l);
+            for (int l = 0; l < 4; l++) sparrow_prefetch(PREFETCH_NEXT_TILE(blk[i], RT) + 64 * l);
         }
         i32x8 sumi[MAX_TILE][MAX_TILE];
         for (int i = 0; i < RT; i++)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tensor
 import Transformer
 
 /// `sparrow bench`: prompt processing and text generation speed, measured as llama-bench measures
@@ -97,7 +98,7 @@ struct Bench: ParsableCommand {
         let threads = options.threadCount
         if json {
             var fields: [(String, JSON)] = [("model", .string(model)), ("threads", .int(threads)),
-                                            ("repetitions", .int(r))]
+                                            ("repetitions", .int(r)), ("isa", .string(InstructionSet.best.description))]
             if p > 0 {
                 fields += [("n_prompt", .int(p)), ("pp_tokens_per_s", .double(pp.mean)), ("pp_sd", .double(pp.sd))]
             }
@@ -106,7 +107,7 @@ struct Bench: ParsableCommand {
             }
             print(JSON.object(fields).serialized)
         } else {
-            print("model: \(model)  threads: \(threads)  repetitions: \(r)")
+            print("model: \(model)  threads: \(threads)  repetitions: \(r)  kernels: \(InstructionSet.best)")
             if p > 0 { print(String(format: "pp%-5d %10.2f ± %.2f tokens/s", p, pp.mean, pp.sd)) }
             if n > 0 { print(String(format: "tg%-5d %10.2f ± %.2f tokens/s", n, tg.mean, tg.sd)) }
         }

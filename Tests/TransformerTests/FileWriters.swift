@@ -1,12 +1,15 @@
 import Foundation
 
-/// Writes small GGUF v3 files (F32 tensors only) for loader tests.
+/// Writes small GGUF v3 files for loader tests: F32 tensors from Floats, and tensors of any type
+/// from their stored bytes.
 struct GGUFWriter {
     enum Value {
         case u32(UInt32), f32(Float), string(String), strings([String])
     }
     var metadata: [(String, Value)] = []
     var tensors: [(name: String, shape: [Int], values: [Float])] = []
+    /// Tensors given as stored bytes with their ggml type id, written after `tensors`.
+    var storedTensors: [(name: String, shape: [Int], type: UInt32, bytes: [UInt8])] = []
 
     func data() -> Data {
         var d = Data()
@@ -15,7 +18,7 @@ struct GGUFWriter {
         func string(_ s: String) { u64(UInt64(s.utf8.count)); d.append(contentsOf: Array(s.utf8)) }
         d.append(contentsOf: Array("GGUF".utf8))
         u32(3)
-        u64(UInt64(tensors.count))
+        u64(UInt64(tensors.count + storedTensors.count))
         u64(UInt64(metadata.count))
         for (key, value) in metadata {
             string(key)
@@ -36,9 +39,21 @@ struct GGUFWriter {
             u64(UInt64(offset))
             offset += (t.values.count * 4 + 31) / 32 * 32
         }
+        for t in storedTensors {
+            string(t.name)
+            u32(UInt32(t.shape.count))
+            for dim in t.shape.reversed() { u64(UInt64(dim)) }
+            u32(t.type)
+            u64(UInt64(offset))
+            offset += (t.bytes.count + 31) / 32 * 32
+        }
         while d.count % 32 != 0 { d.append(0) }
         for t in tensors {
             for v in t.values { u32(v.bitPattern) }
+            while d.count % 32 != 0 { d.append(0) }
+        }
+        for t in storedTensors {
+            d.append(contentsOf: t.bytes)
             while d.count % 32 != 0 { d.append(0) }
         }
         return d
