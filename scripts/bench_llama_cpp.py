@@ -2,9 +2,13 @@
 """Helper of scripts/compare-llama-cpp.sh.
 
   bench_llama_cpp.py make PATH KIND      write a random-weight GGUF (KIND below) at PATH unless it exists
-  bench_llama_cpp.py time MODEL -p P -n N -t T -r R
+  bench_llama_cpp.py time MODEL -p P -n N -t T -r R [--batch B]
                                          time llama.cpp (llama-cpp-python) as llama-bench does; prints
-                                         {"pp_tokens_per_s", "pp_sd", "tg_tokens_per_s", "tg_sd"} as JSON
+                                         {"pp_tokens_per_s", "pp_sd", "tg_tokens_per_s", "tg_sd"} as JSON.
+                                         With --batch B, as llama-batched-bench does: B sequences, each a
+                                         P-token prompt in one llama_decode, then N steps of one llama_decode
+                                         holding one token per sequence id; pp = B*P / prefill time,
+                                         tg = B*N / decode time
 
 KIND is one of
   tinyllama-q4_0    TinyLlama-1.1B shapes, Q4_0 with output.weight Q6_K (llama.cpp's "Q4_0" mix)
@@ -185,6 +189,62 @@ def time_llama_cpp(model, p, n, threads, reps):
     return out
 
 
+def time_llama_cpp_batched(model, p, n, threads, reps, B):
+    """llama-batched-bench's measurement through llama.cpp's C API: a context with B sequence ids and a
+    unified KV cache; the B prompts (P random tokens each) as one batch, then N batches of B tokens, one
+    per sequence. One warm-up run, not counted."""
+    import random
+    import llama_cpp
+    from llama_cpp import Llama
+    llm = Llama(model_path=model, n_ctx=16, n_threads=threads, verbose=False)
+    params = llama_cpp.llama_context_default_params()
+    params.n_ctx = B * (p + n) + 16
+    params.n_batch = max(B * p, B, 512)
+    params.n_ubatch = params.n_batch
+    params.n_seq_max = B
+    params.kv_unified = True
+    params.n_threads = threads
+    params.n_threads_batch = threads
+    ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
+    batch = llama_cpp.llama_batch_init(max(B * p, B), 0, 1)
+    vocab = llm.n_vocab()
+    rnd = random.Random(1234)
+    prompts = [[rnd.randrange(vocab) for _ in range(p)] for _ in range(B)]
+    generated = [[rnd.randrange(vocab) for _ in range(n)] for _ in range(B)]
+
+    def decode(entries):
+        batch.n_tokens = len(entries)
+        for i, (token, pos, seq, logits) in enumerate(entries):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, pos, 1, logits
+            batch.seq_id[i][0] = seq
+        if llama_cpp.llama_decode(ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed")
+
+    def run():
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+        t0 = time.perf_counter()
+        if p:
+            decode([(prompts[s][i], i, s, i == p - 1) for s in range(B) for i in range(p)])
+            llama_cpp.llama_synchronize(ctx)
+        t1 = time.perf_counter()
+        for step in range(n):
+            decode([(generated[s][step], p + step, s, True) for s in range(B)])
+        llama_cpp.llama_synchronize(ctx)
+        t2 = time.perf_counter()
+        return (B * p / (t1 - t0) if p else None), (B * n / (t2 - t1) if n else None)
+
+    runs = [run() for _ in range(reps + 1)][1:]
+    out = {"engine": "llama.cpp", "threads": threads, "repetitions": reps, "batch": B}
+    for key, i in (("pp", 0), ("tg", 1)):
+        rates = [r[i] for r in runs if r[i] is not None]
+        if rates:
+            out[f"{key}_tokens_per_s"] = statistics.mean(rates)
+            out[f"{key}_sd"] = statistics.stdev(rates) if len(rates) > 1 else 0.0
+    llama_cpp.llama_batch_free(batch)
+    llama_cpp.llama_free(ctx)
+    return out
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "make":
         path, kind = sys.argv[2], sys.argv[3]
@@ -200,8 +260,12 @@ def main():
         ap.add_argument("-n", type=int, default=64)
         ap.add_argument("-t", type=int, default=2)
         ap.add_argument("-r", type=int, default=3)
+        ap.add_argument("--batch", type=int, default=0)
         a = ap.parse_args(sys.argv[2:])
-        print(json.dumps(time_llama_cpp(a.model, a.p, a.n, a.t, a.r)))
+        if a.batch > 0:
+            print(json.dumps(time_llama_cpp_batched(a.model, a.p, a.n, a.t, a.r, a.batch)))
+        else:
+            print(json.dumps(time_llama_cpp(a.model, a.p, a.n, a.t, a.r)))
         return
     print(__doc__, file=sys.stderr)
     sys.exit(2)
