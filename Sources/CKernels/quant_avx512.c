@@ -14,6 +14,7 @@
 #define VNNI 2
 #include "quant_x86_primitives.h"
 
+#define WIDE_TILES 1
 #define SUFFIX(name) name##_avx512
 #define RT_32 4
 #define CT_32 4

@@ -20,11 +20,15 @@
 #error "define SUFFIX before including quant_body.h"
 #endif
 
-/// What a tile prefetches while it reads block b of its RT rows: block b of the RT rows below, the
-/// next tile's. Rows of a few KiB are read as RT interleaved streams, which the hardware prefetcher
-/// follows poorly and a fixed distance ahead within one row would overshoot into this tile's own
-/// rows.
-#define PREFETCH_NEXT_TILE(block, RT) ((block) + (RT) * g->row_bytes)
+/// While a tile reads block b of its RT rows, it prefetches the matching share of the next tile's
+/// rows: those RT rows are one contiguous region, streamed in order, a 1/blocks share per block.
+/// (The tile itself reads its rows as RT interleaved streams, which the hardware prefetcher follows
+/// poorly; prefetching each row a fixed distance ahead would overshoot into this tile's own rows.)
+INLINE void prefetch_next_tile(const uint8_t *w, int64_t row_bytes, int64_t blocks, int64_t r, int RT, int64_t b) {
+    const int64_t step = (RT * row_bytes + blocks - 1) / blocks;
+    const uint8_t *next = w + (r + RT) * row_bytes;
+    for (int64_t o = (b * step) & ~(int64_t)63; o < (b + 1) * step; o += 64) sparrow_prefetch(next + o);
+}
 /// Columns whose activations are kept hot while a thread's rows pass over them.
 #define COLUMN_BLOCK 16
 #define MAX_TILE 4
@@ -45,7 +49,7 @@ typedef struct gemm_ctx {
 /// eight Float lanes. UNPACK(i, block) sets `wq[i]` (the row's 32 values as unsigned bytes, or the
 /// signed bytes for Q8_0), `wd[i]` and `wm[i]`; DOT(i) gives the block's Int32 lanes for row i and
 /// the current column; `with_mins` adds Σ m_w · s_x after the lanes (Q4_1, Q5_1).
-#define TILE_32(NAME, BLOCK_BYTES, PREFETCH_EVERY, UNPACK, DOT, WITH_MINS)                                     \
+#define TILE_32(NAME, BLOCK_BYTES, UNPACK, DOT, WITH_MINS)                                                     \
     INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
         f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
         float mins[MAX_TILE][MAX_TILE];                                                                         \
@@ -56,11 +60,11 @@ typedef struct gemm_ctx {
             }                                                                                                   \
         const int64_t n = g->x->count;                                                                          \
         for (int64_t b = 0; b < g->blocks; b++) {                                                               \
+            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
             u8x32 wq[MAX_TILE];                                                                                 \
             float wd[MAX_TILE], wm[MAX_TILE];                                                                   \
             for (int i = 0; i < RT; i++) {                                                                      \
                 const uint8_t *block = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                       \
-                if (b % (PREFETCH_EVERY) == 0) sparrow_prefetch(PREFETCH_NEXT_TILE(block, RT));                        \
                 wm[i] = 0;                                                                                      \
                 UNPACK;                                                                                         \
             }                                                                                                   \
@@ -82,26 +86,45 @@ typedef struct gemm_ctx {
     }
 
 // Q4_0: d, 16 bytes of nibbles; values nibble − 8, the −8 taken off as 8·Σ4 x.
-TILE_32(q4_0_tile, 18, 2,
+TILE_32(q4_0_narrow, 18,
         (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 2)),
         dot_u8s8(negsum << 3, wq[i], xq), 0)
 // Q4_1: d, m, 16 bytes of nibbles; values d·nibble + m.
-TILE_32(q4_1_tile, 20, 2,
+TILE_32(q4_1_narrow, 20,
         (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2), wq[i] = nibbles32(block + 4)),
         dot_u8s8((i32x8){0}, wq[i], xq), 1)
 // Q5_0: d, 32 fifth bits, 16 bytes of nibbles; values (nibble | bit·16) − 16.
-TILE_32(q5_0_tile, 22, 2,
+TILE_32(q5_0_narrow, 22,
         (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 6) | fifth_bits32(load_u32(block + 2))),
         dot_u8s8(negsum << 4, wq[i], xq), 0)
 // Q5_1: d, m, 32 fifth bits, 16 bytes of nibbles; values d·(nibble | bit·16) + m.
-TILE_32(q5_1_tile, 24, 2,
+TILE_32(q5_1_narrow, 24,
         (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2),
          wq[i] = nibbles32(block + 8) | fifth_bits32(load_u32(block + 4))),
         dot_u8s8((i32x8){0}, wq[i], xq), 1)
 // Q8_0: d, 32 signed bytes.
-TILE_32(q8_0_tile, 34, 1,
+TILE_32(q8_0_narrow, 34,
         (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
         dot_s8s8((i8x32)wq[i], xq, negsum << 7), 0)
+
+#ifdef WIDE_TILES
+#include "quant_wide512.h"
+/// Pairs of rows go to the 512-bit tiles, a single row to the 256-bit one.
+#define PICK_32(T)                                                                                              \
+    INLINE void T##_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                  \
+        if (RT % 2 == 0) T##_wide(g, r, c, RT, CT); else T##_narrow(g, r, c, RT, CT);                           \
+    }
+#else
+#define PICK_32(T)                                                                                              \
+    INLINE void T##_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                  \
+        T##_narrow(g, r, c, RT, CT);                                                                            \
+    }
+#endif
+PICK_32(q4_0)
+PICK_32(q4_1)
+PICK_32(q5_0)
+PICK_32(q5_1)
+PICK_32(q8_0)
 
 // MARK: Tiles of the K-quants (super-blocks of 256)
 
@@ -138,9 +161,9 @@ INLINE i16x16 splat16(int v) {
         for (int64_t b = 0; b < g->blocks; b++) {                                                               \
             const uint8_t *blk[MAX_TILE];                                                                       \
             uint8_t sc[MAX_TILE][8], mn[MAX_TILE][8];                                                           \
+            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
             for (int i = 0; i < RT; i++) {                                                                      \
                 blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                                     \
-                for (int l = 0; l < ((BLOCK_BYTES) + 63) / 64; l++) sparrow_prefetch(PREFETCH_NEXT_TILE(blk[i], RT) + 64 * l); \
                 k4_scales_and_mins(blk[i] + 4, sc[i], mn[i]);                                                   \
             }                                                                                                   \
             i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
@@ -211,10 +234,8 @@ INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
     const u8x32 thirtyTwo = (u8x32){0} + (uint8_t)32;
     for (int64_t b = 0; b < g->blocks; b++) {
         const uint8_t *blk[MAX_TILE];
-        for (int i = 0; i < RT; i++) {
-            blk[i] = g->w + (r + i) * g->row_bytes + b * 210;
-            for (int l = 0; l < 4; l++) sparrow_prefetch(PREFETCH_NEXT_TILE(blk[i], RT) + 64 * l);
-        }
+        prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);
+        for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * 210;
         i32x8 sumi[MAX_TILE][MAX_TILE];
         for (int i = 0; i < RT; i++)
             for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};
