@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "Tokenizer"),
-        .target(name: "Transformer", dependencies: ["Tensor"]),
+        .target(name: "Transformer", dependencies: ["Tensor", "CKernels"]),
         .target(name: "Sampling"),
         .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
@@ -54,7 +54,7 @@ let package = Package(
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "CKernels"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
         .testTarget(name: "SparrowServerTests", dependencies: ["SparrowServer", "GenerateAPI"]),

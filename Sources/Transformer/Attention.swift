@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 /// Causal grouped-query attention over the KV cache: the part of attention every architecture
@@ -10,10 +11,11 @@ import Tensor
 ///
 /// over the cached positions j ≤ p, and with a sliding window W only over p − W < j ≤ p.
 ///
-/// Per head, both products are sgemm calls: the scores S = Q_h·K_gᵀ as [rows, positions], then
-/// O_h = S·V_g. A Float cache is read where it lies, the heads picked out by leading dimensions; a
-/// Float16 cache is widened one kv head at a time. The heads are split across the pool's threads,
-/// each with its own scores. Decoding is the same code with one row.
+/// The C kernel `sparrow_attention` (Sources/CKernels/attention_impl.h) computes each (row, head)
+/// pair on its own, in one fixed order of Float operations, reading the cache where it lies (Float
+/// or Float16): a token's output is the same bits whether it arrives in a prefill, in a chunk or
+/// alone, on any instruction set and any split across threads. The pairs are split across the
+/// pool's threads, each with its own scores.
 struct AttentionShape: Sendable {
     let heads: Int
     let kvHeads: Int
@@ -42,95 +44,63 @@ enum Attention {
     /// writes o = softmax(q·kᵀ/√d + causal mask)·v for those `rows` tokens.
     ///
     /// - Parameters:
-    ///   - queries: [rows, heads × headDim], already rotated.
+    ///   - queries: [rows, heads × headDim], already rotated. With ``AttentionShape/halfPrecision``
+    ///     they are rounded to Float16 here, in place.
     ///   - newKeys, newValues: this batch's [rows, kvWidth], keys already rotated.
-    ///   - kv: the layer's cache; a Float cache is read where it lies, a Float16 one is widened one
-    ///     kv head at a time into `kvScratch`.
-    ///   - scores: room for `runner.threadCount` × rows × (start + rows − firstAttended) Floats.
-    ///   - kvScratch: with a Float16 cache, room for `runner.threadCount` × 2 × (start + rows −
-    ///     firstAttended) × headDim Floats.
+    ///   - kv: the layer's cache, read where it lies by the kernel.
+    ///   - scores: room for ``scoresPerThread(attending:)`` × `runner.threadCount` Floats, for the
+    ///     most positions a row attends to (start + rows − firstAttended).
     ///   - out: [rows, heads × headDim].
-    ///   - runner: the threads the heads are split across.
+    ///   - runner: the threads the (row, head) pairs are split across.
+    ///   - isa: the instruction set of the C kernels (`sparrow_isa_best()` unless a test picks one).
     static func attend(
         queries: UnsafeMutablePointer<Float>, rows: Int, start: Int,
         newKeys: UnsafePointer<Float>, newValues: UnsafePointer<Float>, kv: KVLayer,
-        shape: AttentionShape, scores allScores: UnsafeMutablePointer<Float>, kvScratch: UnsafeMutablePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, runner: any ParallelRunner
+        shape: AttentionShape, scores: UnsafeMutablePointer<Float>,
+        into out: UnsafeMutablePointer<Float>, runner: any ParallelRunner, isa: Int32 = sparrow_isa_best()
     ) {
-        let d = shape.headDim, qWidth = shape.queryWidth
-        let first = shape.firstAttended(start: start)
-        let columns = start + rows - first
+        let d = shape.headDim, count = rows * shape.queryWidth
         // transformers multiplies q·kᵀ by head_dim ** -0.5, computed in double.
         var scale = Float(1 / Double(d).squareRoot())
         // llama.cpp stores this batch's keys and values as halves (a Float16 cache rounds them here).
-        kv.store(keys: newKeys, values: newValues, at: start, rows: rows)
+        kv.store(keys: newKeys, values: newValues, at: start, rows: rows, isa: isa)
         if shape.halfPrecision {
             // ... and converts the queries to halves for the product with them.
             if shape.scaleQueriesFirst {
-                for i in 0..<rows * qWidth { queries[i] *= scale }
+                for i in 0..<count { queries[i] *= scale }
                 scale = 1
             }
-            ActivationRounding.roundToHalf(queries, count: rows * qWidth)
+            sparrow_round_f16(isa, queries, queries, Int64(count))
         }
-
-        let tasks = min(runner.threadCount, shape.heads)
-        runner.run(tasks: tasks, AttentionHeads(
-            queries: queries, rows: rows, start: start, first: first, columns: columns, kv: kv, shape: shape,
-            alpha: scale, tasks: tasks, scores: allScores, kvScratch: kvScratch, out: out))
+        let problem = sparrow_attention_problem(
+            queries: queries, keys: kv.keys, values: kv.values, out: out, rows: Int64(rows), start: Int64(start),
+            heads: Int64(shape.heads), kv_heads: Int64(shape.kvHeads), head_dim: Int64(d),
+            window: Int64(shape.window ?? 0), scale: scale, half_cache: kv.halfPrecision ? 1 : 0,
+            half_probabilities: shape.halfPrecision ? 1 : 0)
+        let pairs = rows * shape.heads
+        let tasks = min(runner.threadCount, pairs)
+        let attending = start + rows - shape.firstAttended(start: start)
+        runner.run(tasks: tasks, AttentionPairs(
+            problem: problem, isa: isa, pairs: pairs, tasks: tasks, scores: scores,
+            scoresPerTask: scoresPerThread(attending: attending)))
     }
+
+    /// The scores one thread needs for rows that attend to at most `attending` positions.
+    static func scoresPerThread(attending: Int) -> Int { Int(sparrow_attention_scratch(Int64(attending))) }
 }
 
-/// Attention for a share of the heads (task t of `tasks`), with its own scores and K/V scratch:
-/// ``Attention/attend(queries:rows:start:newKeys:newValues:kv:shape:scores:kvScratch:into:runner:)``'s
-/// work on one thread.
-private struct AttentionHeads: ParallelTask {
-    let queries: UnsafeMutablePointer<Float>, rows: Int, start: Int, first: Int, columns: Int
-    let kv: KVLayer, shape: AttentionShape, alpha: Float, tasks: Int
-    let scores: UnsafeMutablePointer<Float>, kvScratch: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+/// Pairs t·pairs/tasks ..< (t+1)·pairs/tasks of one ``Attention/attend(queries:rows:start:newKeys:newValues:kv:shape:scores:into:runner:isa:)``
+/// (pair i is head i / rows, row i % rows), with task t's own scores. Which task computes a pair
+/// does not change its bits.
+private struct AttentionPairs: ParallelTask {
+    let problem: sparrow_attention_problem
+    let isa: Int32, pairs: Int, tasks: Int
+    let scores: UnsafeMutablePointer<Float>, scoresPerTask: Int
 
     func run(task t: Int) {
-        let d = shape.headDim, qWidth = shape.queryWidth, kvWidth = shape.kvWidth
-        let heads = shape.heads, group = shape.heads / shape.kvHeads
-        let end = start + rows
-        let scores = self.scores + t * rows * columns
-        let keysOfGroup = kvScratch + t * 2 * columns * d, valuesOfGroup = keysOfGroup + columns * d
-        var widened = -1
-        for h in (t * heads / tasks)..<((t + 1) * heads / tasks) {
-            let g = h / group
-            // K_g and V_g over the attended positions: in place in a Float cache (rows kvWidth
-            // apart), widened into this thread's scratch from a Float16 one (rows d apart).
-            let k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int
-            if kv.halfPrecision {
-                if widened != g {
-                    kv.read(kv.keys, rows: first..<end, column: g * d, count: d, into: keysOfGroup)
-                    kv.read(kv.values, rows: first..<end, column: g * d, count: d, into: valuesOfGroup)
-                    widened = g
-                }
-                (k, v, ld) = (UnsafePointer(keysOfGroup), UnsafePointer(valuesOfGroup), d)
-            } else {
-                let keys = kv.keys.assumingMemoryBound(to: Float.self), values = kv.values.assumingMemoryBound(to: Float.self)
-                (k, v, ld) = (UnsafePointer(keys + first * kvWidth + g * d), UnsafePointer(values + first * kvWidth + g * d), kvWidth)
-            }
-            // S[i, j] = q[i, h]·k[first + j, g] / √d
-            BLAS.unsafeSgemm(transposeA: .none, transposeB: .transposed, m: rows, n: columns, k: d, alpha: alpha,
-                             a: queries + h * d, lda: qWidth, b: k, ldb: ld,
-                             beta: 0, c: scores, ldc: columns)
-            // Causal (and windowed) softmax, row by row: masked positions get weight 0.
-            for i in 0..<rows {
-                let row = scores + i * columns
-                let position = start + i
-                let lo = shape.firstAttended(start: position) - first
-                let hi = position - first  // inclusive
-                if lo > 0 { row.update(repeating: 0, count: lo) }
-                Normalization.unsafeSoftmax(row + lo, count: hi - lo + 1)
-                if hi + 1 < columns { (row + hi + 1).update(repeating: 0, count: columns - hi - 1) }
-                // llama.cpp converts the probabilities to halves for the product with V.
-                if shape.halfPrecision { ActivationRounding.roundToHalf(row + lo, count: hi - lo + 1) }
-            }
-            // O_h = S·V_g
-            BLAS.unsafeSgemm(transposeA: .none, transposeB: .none, m: rows, n: d, k: columns, alpha: 1,
-                             a: scores, lda: columns, b: v, ldb: ld,
-                             beta: 0, c: out + h * d, ldc: qWidth)
-        }
+        let begin = Int64(t * pairs / tasks), end = Int64((t + 1) * pairs / tasks)
+        let scratch = scores + t * scoresPerTask
+        // −1 means no kernel for `isa` in this build, which `sparrow_isa_best()` never returns.
+        _ = withUnsafePointer(to: problem) { sparrow_attention(isa, $0, begin, end, scratch) }
     }
 }

@@ -86,8 +86,7 @@ struct LayerPass {
     /// the cache, per head.
     func attend(queries: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         Attention.attend(queries: queries, rows: rows, start: start, newKeys: newKeys, newValues: newValues, kv: kv,
-                         shape: shape, scores: state.scores.pointer, kvScratch: state.kvScratch.pointer, into: out,
-                         runner: state.runner)
+                         shape: shape, scores: state.scores.pointer, into: out, runner: state.runner)
     }
 
     /// x += y over every row.

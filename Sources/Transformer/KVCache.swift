@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,8 +14,9 @@ import Darwin
 /// matrix [position, width], with the rows of one kv head `headDim` values into each row.
 ///
 /// With ``halfPrecision`` (llama.cpp's default F16 cache) every entry is stored as a Float16: half
-/// the memory, and the same values llama.cpp's cache holds. A Float cache is handed to sgemm as
-/// is; a half one is widened per kv head into the attention's scratch (``KVLayer``).
+/// the memory, and the same values llama.cpp's cache holds. The attention kernel reads either kind
+/// where it lies (``Attention``); the conversions to and from halves are C kernels, since Swift
+/// without F16C converts one value per compiler-rt call.
 ///
 /// The memory is reserved with `malloc` and never written up front: the operating system backs
 /// a page only when a token first writes it, so resident memory grows with the positions used,
@@ -125,16 +127,16 @@ struct KVLayer {
     let halfPrecision: Bool
 
     /// Writes `rows` rows of keys and values (rows of `width` Floats) at positions start..<start+rows,
-    /// rounding them to Float16 in a half cache as llama.cpp's F16 cache does.
-    func store(keys newKeys: UnsafePointer<Float>, values newValues: UnsafePointer<Float>, at start: Int, rows: Int) {
+    /// rounding them to Float16 (nearest even, as `Float16(x)`) in a half cache as llama.cpp's F16
+    /// cache does. `isa` picks the conversion kernel's instruction set.
+    func store(
+        keys newKeys: UnsafePointer<Float>, values newValues: UnsafePointer<Float>, at start: Int, rows: Int,
+        isa: Int32 = sparrow_isa_best()
+    ) {
         let n = rows &* width, first = start &* width
         if halfPrecision {
-            let k = keys.assumingMemoryBound(to: Float16.self) + first
-            let v = values.assumingMemoryBound(to: Float16.self) + first
-            for i in 0..<n {
-                k[i] = Float16(newKeys[i])
-                v[i] = Float16(newValues[i])
-            }
+            sparrow_f16_from_f32(isa, newKeys, keys + first &* 2, Int64(n))
+            sparrow_f16_from_f32(isa, newValues, values + first &* 2, Int64(n))
         } else {
             (keys.assumingMemoryBound(to: Float.self) + first).update(from: newKeys, count: n)
             (values.assumingMemoryBound(to: Float.self) + first).update(from: newValues, count: n)
@@ -147,16 +149,13 @@ struct KVLayer {
         _ matrix: UnsafeMutableRawPointer, rows: Range<Int>, column: Int, count: Int,
         into destination: UnsafeMutablePointer<Float>
     ) {
-        if halfPrecision {
-            let m = matrix.assumingMemoryBound(to: Float16.self)
-            for (i, r) in rows.enumerated() {
-                let src = m + (r &* width &+ column), dst = destination + i &* count
-                for j in 0..<count { dst[j] = Float(src[j]) }
-            }
-        } else {
-            let m = matrix.assumingMemoryBound(to: Float.self)
-            for (i, r) in rows.enumerated() {
-                (destination + i &* count).update(from: m + (r &* width &+ column), count: count)
+        let isa = sparrow_isa_best()
+        for (i, r) in rows.enumerated() {
+            let entry = r &* width &+ column, dst = destination + i &* count
+            if halfPrecision {
+                sparrow_f32_from_f16(isa, matrix + entry &* 2, dst, Int64(count))
+            } else {
+                dst.update(from: matrix.assumingMemoryBound(to: Float.self) + entry, count: count)
             }
         }
     }

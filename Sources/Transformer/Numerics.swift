@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 /// Which reference's arithmetic the forward pass follows where the references round differently.
@@ -28,8 +29,7 @@ public enum KVCachePrecision: Sendable, Hashable {
     /// halves when cached, and so are the queries and attention probabilities multiplied with them
     /// (ggml converts those to the cache's type for the products). Phi-3's queries are scaled by
     /// 1/√d before that rounding, as in llama.cpp's Phi-3 graph. The cache stores the halves (2
-    /// bytes an entry, half a Float cache's memory) and widens one kv head at a time for the
-    /// attention's products.
+    /// bytes an entry, half a Float cache's memory), which the attention kernel reads directly.
     case float16
 }
 
@@ -49,7 +49,7 @@ enum ActivationRounding {
         case .f32:
             y.update(from: x, count: count)
         case .f16:
-            for i in 0..<count { y[i] = Float(Float16(x[i])) }
+            roundToHalf(x, count: count, into: y)
         case .bf16:
             for i in 0..<count { y[i] = bfloat16(x[i]) }
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0:
@@ -98,8 +98,14 @@ enum ActivationRounding {
         return Float(bitPattern: rounded)
     }
 
-    /// Rounds `count` values to Float16 and back, in place.
+    /// Rounds `count` values to Float16 (nearest even, as `Float16(x)`) and back, in place.
     static func roundToHalf(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { x[i] = Float(Float16(x[i])) }
+        roundToHalf(x, count: count, into: x)
+    }
+
+    /// y = Float(Float16(x)) for `count` values; `y` may be `x`. A C kernel: without F16C, Swift's
+    /// conversion is one compiler-rt call per value.
+    static func roundToHalf(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        sparrow_round_f16(sparrow_isa_best(), x, y, Int64(count))
     }
 }

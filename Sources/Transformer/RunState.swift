@@ -23,14 +23,12 @@ final class RunState {
     /// cos and sin of each row's rotary angles, [rows, ropeDims / 2].
     let cos = ScratchBuffer()
     let sin = ScratchBuffer()
-    /// Attention scores of one head per thread of the runner, [rows, attended positions] each.
+    /// Attention scores of one (row, head) pair per thread of the runner,
+    /// ``Attention/scoresPerThread(attending:)`` Floats each.
     let scores = ScratchBuffer()
     /// This batch's keys and values before they are stored in the cache, [rows, kvWidth].
     let newKeys = ScratchBuffer()
     let newValues = ScratchBuffer()
-    /// With a Float16 KV cache, one kv head's keys and values widened to Float per thread of the
-    /// runner, [attended positions, headDim] each.
-    let kvScratch = ScratchBuffer()
     /// Activations rounded as llama.cpp rounds them before a product (``Numerics/llamaCpp``),
     /// [rows, widest input].
     let rounded = ScratchBuffer()
@@ -55,14 +53,12 @@ final class RunState {
     struct Widths {
         var hidden: Int, query: Int, fusedQKV: Int, feedForward: Int, feedForwardFused: Int, rope: Int
         var kv: Int
-        /// Floats one thread widens per attended position: 2 × headDim with a Float16 cache, else 0.
-        var widenedKV: Int
         /// The widest input of any weight matrix, for the rounded copy; 0 when not rounding.
         var rounded: Int
     }
 
     init(config: ModelConfig, weightScratch scratchCount: Int, contextLength: Int, rounding: Bool,
-         halfPrecisionCache: Bool = false, runner: any ParallelRunner)
+         runner: any ParallelRunner)
         throws(TransformerError)
     {
         self.runner = runner
@@ -73,7 +69,6 @@ final class RunState {
                         fusedQKV: fused ? config.queryWidth + 2 * config.kvWidth : 0,
                         feedForward: ffn, feedForwardFused: fused ? 2 * ffn : ffn,
                         rope: config.ropeDimensions / 2, kv: config.kvWidth,
-                        widenedKV: halfPrecisionCache ? 2 * config.headDimension : 0,
                         rounded: rounding ? max(config.hiddenSize, config.queryWidth, ffn) : 0)
         try reserve(rows: 1, attended: contextLength)
         let (total, overflow) = scratchCount.multipliedReportingOverflow(by: runner.threadCount)
@@ -83,11 +78,10 @@ final class RunState {
 
     /// Makes room for `rows` rows, each attending to at most `attended` positions.
     func reserve(rows newRows: Int, attended: Int) throws(TransformerError) {
-        let (perThread, o1) = newRows.multipliedReportingOverflow(by: attended)
-        let (scoresCount, o2) = perThread.multipliedReportingOverflow(by: runner.threadCount)
-        let (widened, o3) = attended.multipliedReportingOverflow(by: widths.widenedKV)
-        let (widenedCount, o4) = widened.multipliedReportingOverflow(by: runner.threadCount)
-        guard !o1, !o2, !o3, !o4 else { throw .cannotAllocate(what: "attention scores", bytes: Int.max) }
+        // Scores are per (row, head) pair, so their size depends on the positions alone.
+        let (scoresCount, overflow) = Attention.scoresPerThread(attending: attended)
+            .multipliedReportingOverflow(by: runner.threadCount)
+        guard !overflow, attended >= 0 else { throw .cannotAllocate(what: "attention scores", bytes: Int.max) }
         do {
             if newRows > rows {
                 try x.reserve(newRows * widths.hidden)
@@ -105,7 +99,6 @@ final class RunState {
                 rows = newRows
             }
             try scores.reserve(scoresCount)
-            try kvScratch.reserve(widenedCount)
         } catch {
             throw .kernel(error)
         }

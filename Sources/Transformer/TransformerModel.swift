@@ -116,8 +116,7 @@ public final class TransformerModel: LanguageModel {
             throw .invalidConfig(key: "threadCount", value: "\(options.threadCount)", reason: "must be in 1...256")
         }
         state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length,
-                             rounding: llamaCpp, halfPrecisionCache: options.kvCachePrecision == .float16,
-                             runner: sharedRunner(threads: options.threadCount))
+                             rounding: llamaCpp, runner: sharedRunner(threads: options.threadCount))
         // The pool splits every product, the prompt's sgemms included (each thread its share of W's
         // rows, Linear.multiplyBatch), so OpenBLAS runs on the calling thread alone. Only a change is
         // written: OpenBLAS rebuilds its thread pool on a change, which corrupts memory if another
