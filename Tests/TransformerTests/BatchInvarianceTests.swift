@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import Tensor
+@testable import Transformer
+
+/// A sequence's logits are the same bits however its tokens are batched: in one prefill, in
+/// chunks, or one token at a time, for every weight type with an integer kernel, with a Float or
+/// a Float16 KV cache.
+@Suite("Batch invariance")
+struct BatchInvarianceTests {
+    static let types: [ElementType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
+
+    /// Random stored blocks of `type` for `count` values: random quants, and Float16 scales (and
+    /// mins) drawn small enough that activations stay finite through the layers.
+    static func randomBlocks(_ type: ElementType, count: Int, rng: inout SplitMix64) -> [UInt8] {
+        let blocks = count / type.blockSize
+        var bytes = (0..<blocks * type.blockBytes).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        // Offsets of each block's Float16 scale fields (ggml's layouts, Sources/Tensor/Quant).
+        let halves: [Int] = switch type {
+        case .q4_0, .q5_0, .q8_0: [0]
+        case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+        case .q6_K: [208]
+        default: []
+        }
+        let magnitude: Float = type == .q8_0 ? 0.002 : type.blockSize == 256 ? 0.004 : 0.02
+        for b in 0..<blocks {
+            for offset in halves {
+                let h = Float16(rng.float(magnitude)).bitPattern
+                bytes[b * type.blockBytes + offset] = UInt8(h & 0xFF)
+                bytes[b * type.blockBytes + offset + 1] = UInt8(h >> 8)
+            }
+        }
+        return bytes
+    }
+
+    /// A two-layer Llama GGUF (head dimension 64, rows of 256 so every K-quant fits) whose matrices
+    /// are all stored as `type`; embedding and norms stay F32.
+    static func model(_ type: ElementType, kv: KVCachePrecision, prefillBatchSize: Int = 512) throws -> TransformerModel {
+        let tiny = TinyModel(TinyModel.config(layers: 2, hidden: 256, ffn: 512, heads: 4, kvHeads: 2, vocab: 64,
+                                              context: 64))
+        var writer = GGUFWriter.llama(tiny)
+        var rng = SplitMix64(state: 0x5EED &+ UInt64(type.rawValue))
+        let matrices = Set(["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output"]
+            .flatMap { name in (0..<2).map { "blk.\($0).\(name).weight" } + ["\(name).weight"] })
+        let quantized = writer.tensors.filter { matrices.contains($0.name) }
+        writer.tensors.removeAll { matrices.contains($0.name) }
+        writer.storedTensors = quantized.map { t in
+            (t.name, t.shape, type.rawValue, randomBlocks(type, count: t.values.count, rng: &rng))
+        }
+        let path = try writer.write()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try loadModel(path: path, options: ModelOptions(prefillBatchSize: prefillBatchSize,
+                                                               kvCachePrecision: kv))
+    }
+
+    static let prompt: [Int] = {
+        var rng = SplitMix64(state: 42)
+        return (0..<40).map { _ in Int(rng.next() % 64) }
+    }()
+
+    /// The first (position, logit) whose bits differ, or nil when every bit agrees.
+    static func firstDifference(_ a: [[Float]], _ b: [[Float]]) -> String? {
+        guard a.count == b.count else { return "\(a.count) positions vs \(b.count)" }
+        for (p, (x, y)) in zip(a, b).enumerated() {
+            guard x.count == y.count else { return "position \(p): \(x.count) logits vs \(y.count)" }
+            if let i = x.indices.first(where: { x[$0].bitPattern != y[$0].bitPattern }) {
+                return "position \(p), logit \(i): \(x[i]) vs \(y[i])"
+            }
+        }
+        return nil
+    }
+
+    @Test(arguments: types, [KVCachePrecision.float32, .float16])
+    func logitsDoNotDependOnTheBatch(type: ElementType, kv: KVCachePrecision) throws {
+        let whole = try Self.model(type, kv: kv)
+        #expect(whole.usesLlamaCppNumerics)
+        let reference = try whole.prefillAllPositions(tokens: Self.prompt)
+        #expect(reference.allSatisfy { $0.allSatisfy(\.isFinite) }, "finite logits")
+        // Chunks of 7 (prefillBatchSize), then token by token.
+        let chunked = try Self.model(type, kv: kv, prefillBatchSize: 7).prefillAllPositions(tokens: Self.prompt)
+        #expect(Self.firstDifference(chunked, reference) == nil, "\(type) \(kv): chunks of 7")
+        let single = try Self.model(type, kv: kv)
+        let stepped = try Self.prompt.map { try single.decode(token: $0) }
+        #expect(Self.firstDifference(stepped, reference) == nil, "\(type) \(kv): token by token")
+        // A prefill of the first part, then the rest as one batch.
+        let split = try Self.model(type, kv: kv)
+        _ = try split.prefill(tokens: Array(Self.prompt[..<13]))
+        let rest = try split.prefillAllPositions(tokens: Array(Self.prompt[13...]))
+        #expect(Self.firstDifference(rest, Array(reference[13...])) == nil, "\(type) \(kv): 13 then 27")
+    }
+}
