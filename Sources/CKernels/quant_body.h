@@ -271,7 +271,7 @@ INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
 // MARK: Drivers
 
 /// Rows r0..<r1 × columns c0..<c1 of one type: column blocks of COLUMN_BLOCK, within each the rows
-/// in tiles of RT (the rest one by one), the columns in tiles of CT (the rest in one smaller tile).
+/// in tiles of RT (the rest in pairs, then one by one), the columns in tiles of CT (the rest in one smaller tile).
 #define DEFINE_GEMM(T, RT_FULL, CT_FULL)                                                                        \
     INLINE void T##_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {               \
         int64_t c = c0;                                                                                         \
@@ -280,6 +280,10 @@ INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
         case 1: T##_tile(g, r, c, RT, 1); break;                                                                \
         case 2: if ((CT_FULL) > 2) T##_tile(g, r, c, RT, 2); break;                                             \
         case 3: if ((CT_FULL) > 3) T##_tile(g, r, c, RT, 3); break;                                             \
+        case 4: if ((CT_FULL) > 4) T##_tile(g, r, c, RT, 4); break;                                             \
+        case 5: if ((CT_FULL) > 5) T##_tile(g, r, c, RT, 5); break;                                             \
+        case 6: if ((CT_FULL) > 6) T##_tile(g, r, c, RT, 6); break;                                             \
+        case 7: if ((CT_FULL) > 7) T##_tile(g, r, c, RT, 7); break;                                             \
         default: break;                                                                                         \
         }                                                                                                       \
     }                                                                                                           \
@@ -288,6 +292,8 @@ INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
             const int64_t ce = cb + COLUMN_BLOCK < c1 ? cb + COLUMN_BLOCK : c1;                                 \
             int64_t r = r0;                                                                                     \
             for (; r + (RT_FULL) <= r1; r += (RT_FULL)) T##_columns(g, r, cb, ce, (RT_FULL));                   \
+            if ((RT_FULL) > 2)                                                                                  \
+                for (; r + 2 <= r1; r += 2) T##_columns(g, r, cb, ce, 2);                                       \
             for (; r < r1; r++) T##_columns(g, r, cb, ce, 1);                                                   \
         }                                                                                                       \
     }

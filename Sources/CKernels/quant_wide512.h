@@ -22,22 +22,18 @@ INLINE __m512i fifth_bits_pair(const uint8_t *a, const uint8_t *b) {
     return _mm512_maskz_mov_epi8(k, _mm512_set1_epi8(0x10));
 }
 
-/// The Float16 at each of `count` (2 or 4) block addresses, widened: one `vcvtph2ps`.
-INLINE __m128 halves(const uint8_t *const *blocks, int offset, int count) {
+/// The Float16 at each of `count` (2 to 8, even) block addresses, widened: one `vcvtph2ps`.
+INLINE __m256 halves(const uint8_t *const *blocks, int offset, int count) {
     __m128i h = _mm_cvtsi32_si128(load_u16(blocks[0] + offset));
-    h = _mm_insert_epi16(h, load_u16(blocks[1] + offset), 1);
-    if (count > 2) {
-        h = _mm_insert_epi16(h, load_u16(blocks[2] + offset), 2);
-        h = _mm_insert_epi16(h, load_u16(blocks[3] + offset), 3);
-    }
-    return _mm_cvtph_ps(h);
+    for (int i = 1; i < count; i++) h = _mm_insert_epi16(h, load_u16(blocks[i] + offset), i);
+    return _mm256_cvtph_ps(h);
 }
 
 /// Lanes 0–7 = v[2p], lanes 8–15 = v[2p + 1].
-INLINE __m512 pair_lanes(__m128 v, int p) {
+INLINE __m512 pair_lanes(__m256 v, int p) {
     const __m512i index = _mm512_set_epi32(2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
                                            2 * p + 1, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p);
-    return _mm512_permutexvar_ps(index, _mm512_castps128_ps512(v));
+    return _mm512_permutexvar_ps(index, _mm512_castps256_ps512(v));
 }
 
 /// `hsum_float_8` of the low (half 0) or high (half 1) eight lanes.
@@ -46,7 +42,7 @@ INLINE float hsum8_half(__m512 v, int half) {
     return hsum8((f32x8)h);
 }
 
-/// A tile of RT rows (2 or 4: RT / 2 pairs) × CT columns. UNPACK_PAIR(p) sets `wq[p]` from the
+/// A tile of RT rows (2, 4, 6 or 8: RT / 2 pairs) × CT columns. UNPACK_PAIR(p) sets `wq[p]` from the
 /// blocks `blk[2p]`, `blk[2p + 1]`; DOT_PAIR(p) gives the pair's Int32 lanes for the current column.
 #define WIDE_TILE_32(NAME, BLOCK_BYTES, D_OFFSET, M_OFFSET, UNPACK_PAIR, DOT_PAIR, WITH_MINS)        \
     INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
@@ -61,8 +57,8 @@ INLINE float hsum8_half(__m512 v, int half) {
             const uint8_t *blk[MAX_TILE];                                                                       \
             prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
             for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);           \
-            const __m128 d = halves(blk, D_OFFSET, RT);                                                         \
-            __m128 m = _mm_setzero_ps();                                                                        \
+            const __m256 d = halves(blk, D_OFFSET, RT);                                                         \
+            __m256 m = _mm256_setzero_ps();                                                                     \
             if (WITH_MINS) m = halves(blk, M_OFFSET, RT);                                                       \
             __m512i wq[MAX_TILE / 2];                                                                           \
             __m512 wd[MAX_TILE / 2];                                                                            \
