@@ -24,9 +24,9 @@ INLINE __m512i fifth_bits_pair(const uint8_t *a, const uint8_t *b) {
 
 /// The Float16 at each of `count` (2 to 8, even) block addresses, widened: one `vcvtph2ps`.
 INLINE __m256 halves(const uint8_t *const *blocks, int offset, int count) {
-    __m128i h = _mm_cvtsi32_si128(load_u16(blocks[0] + offset));
-    for (int i = 1; i < count; i++) h = _mm_insert_epi16(h, load_u16(blocks[i] + offset), i);
-    return _mm256_cvtph_ps(h);
+    uint16_t h[8] = {0};
+    for (int i = 0; i < count; i++) h[i] = load_u16(blocks[i] + offset);
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
 }
 
 /// Lanes 0–7 = v[2p], lanes 8–15 = v[2p + 1].
