@@ -32,15 +32,16 @@ struct PreNormBlock<Attention: BlockSublayer, MLP: BlockSublayer>: DecoderBlock 
     }
 }
 
-/// What one block works on: `rows` tokens at positions `start ..< start + rows`, the shared
-/// activation buffers, and this layer's slice of the KV cache. The helpers keep the
-/// architectures' forward passes down to one line per step of the math.
+/// What one block works on: `rows` tokens, one or more sequences' runs of them (`segments`, each
+/// at its own positions with its own KV cache), the shared activation buffers, and the layer. The
+/// helpers keep the architectures' forward passes down to one line per step of the math.
 struct LayerPass {
     let rows: Int
-    let start: Int
+    /// The sequences whose tokens fill the rows, in row order.
+    let segments: [BatchSegment]
+    /// This layer's index, for each segment's cache.
+    let layer: Int
     let state: RunState
-    /// This layer's cached keys and values.
-    let kv: KVLayer
     let rotary: Rotary
     let shape: AttentionShape
     let hiddenSize: Int
@@ -82,11 +83,16 @@ struct LayerPass {
                           cos: cos, sin: sin)
     }
 
-    /// Stores this batch's keys and values in the cache, then out = softmax(q·kᵀ/√d + mask)·v over
-    /// the cache, per head.
+    /// Stores this batch's keys and values in each sequence's cache, then out = softmax(q·kᵀ/√d +
+    /// mask)·v over that cache, per head: every sequence attends only to its own positions.
     func attend(queries: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        Attention.attend(queries: queries, rows: rows, start: start, newKeys: newKeys, newValues: newValues, kv: kv,
-                         shape: shape, scores: state.scores.pointer, into: out, runner: state.runner)
+        let q = shape.queryWidth, kv = shape.kvWidth
+        for s in segments {
+            Attention.attend(queries: queries + s.firstRow * q, rows: s.rows, start: s.start,
+                             newKeys: newKeys + s.firstRow * kv, newValues: newValues + s.firstRow * kv,
+                             kv: s.cache.layer(layer), shape: shape, scores: state.scores.pointer,
+                             into: out + s.firstRow * q, runner: state.runner)
+        }
     }
 
     /// x += y over every row.
@@ -106,4 +112,13 @@ struct LayerPass {
             (destination + r * width).update(from: source + r * sourceStride + column, count: width)
         }
     }
+}
+
+/// One sequence's run of rows in a forward pass: rows `firstRow ..< firstRow + rows` are its tokens
+/// at positions `start ..< start + rows`, and their keys and values go to `cache`.
+struct BatchSegment {
+    let firstRow: Int
+    let rows: Int
+    let start: Int
+    let cache: KVCache
 }

@@ -43,6 +43,9 @@ final class RunState {
     var quantizedFormat: Q8Activation.Format?
     /// What ``rounded`` currently holds the last input rounded for, if it holds it.
     var roundedFor: RoundingKey?
+    /// The sequences of the current forward pass (capacity kept between passes, so a step allocates
+    /// nothing once it has seen its batch size).
+    var segments: [BatchSegment] = []
     /// The threads matrix products are split across.
     let runner: any ParallelRunner
 

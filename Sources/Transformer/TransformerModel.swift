@@ -14,6 +14,9 @@ struct ModelWeights: Sendable {
     let naming: WeightNaming
     /// Whether some matrix is stored in another type than F32.
     let hasNonFloat32Matrix: Bool
+    /// Shared by every copy of these weights (every fork): sequences may share a forward pass only
+    /// if their identities are the same object.
+    let identity = WeightsIdentity()
 
     static func load(config c: ModelConfig, source: any TensorSource, naming: WeightNaming) throws(TransformerError)
         -> ModelWeights
@@ -52,6 +55,9 @@ struct ModelWeights: Sendable {
             hasNonFloat32Matrix: matrices.contains { $0.weight.type != .f32 })
     }
 }
+
+/// The identity of one loaded set of weights (see ``ModelWeights/identity``).
+final class WeightsIdentity: Sendable {}
 
 /// A decoder-only transformer (Llama, Mistral or Phi-3) with one sequence's KV cache.
 ///
@@ -194,8 +200,20 @@ public final class TransformerModel: LanguageModel {
     /// Runs every block over `tokens`, which take positions `position ..< position + count`,
     /// leaving the final hidden states in `state.x` and their keys and values in the cache.
     private func forward(_ tokens: some RandomAccessCollection<Int>) throws(TransformerError) {
-        let rows = tokens.count, start = cache.count, d = config.hiddenSize
-        try state.reserve(rows: rows, attended: start + rows - shape.firstAttended(start: start))
+        state.segments.removeAll(keepingCapacity: true)
+        state.segments.append(BatchSegment(firstRow: 0, rows: tokens.count, start: cache.count, cache: cache))
+        try forward(tokens, segments: state.segments)
+    }
+
+    /// Runs every block over `tokens`, whose rows belong to the sequences of `segments` (each run at
+    /// its own positions, with its own cache), leaving the final hidden states in `state.x` and each
+    /// sequence's keys and values in its cache. Every row is computed as it would be alone: the
+    /// matrix kernels and the attention are batch-invariant.
+    func forward(_ tokens: some RandomAccessCollection<Int>, segments: [BatchSegment]) throws(TransformerError) {
+        let rows = tokens.count, d = config.hiddenSize
+        var attended = 0
+        for s in segments { attended = max(attended, s.start + s.rows - shape.firstAttended(start: s.start)) }
+        try state.reserve(rows: rows, attended: attended)
         // x = the tokens' embedding rows, widened to Float.
         let x = state.x.pointer
         for (i, token) in tokens.enumerated() {
@@ -205,16 +223,20 @@ public final class TransformerModel: LanguageModel {
                 throw .tokenOutOfRange(token: token, vocabularySize: weights.tokenEmbedding.rowCount)
             }
         }
-        // cos and sin of these positions' rotary angles, shared by every layer.
-        rotary.angles(start: start, rows: rows, cos: state.cos.pointer, sin: state.sin.pointer)
+        // cos and sin of each row's rotary angles (its sequence's positions), shared by every layer.
+        let pairs = rotary.pairs
+        for s in segments {
+            rotary.angles(start: s.start, rows: s.rows, cos: state.cos.pointer + s.firstRow * pairs,
+                          sin: state.sin.pointer + s.firstRow * pairs)
+        }
         // Each block adds its attention and feed-forward outputs into x.
         for (layer, block) in weights.blocks.enumerated() {
             try block.forward(LayerPass(
-                rows: rows, start: start, state: state, kv: cache.layer(layer),
+                rows: rows, segments: segments, layer: layer, state: state,
                 rotary: rotary, shape: shape, hiddenSize: d, feedForwardSize: config.intermediateSize,
                 roundsActivations: usesLlamaCppNumerics))
         }
-        cache.count = start + rows
+        for s in segments { s.cache.count = s.start + s.rows }
     }
 
     /// logits = W_out · RMSNorm(x[row]), into `logits` (resized to the vocabulary if it is not).
@@ -237,7 +259,7 @@ public final class TransformerModel: LanguageModel {
     }
 
     /// Refuses input that cannot run, before any of it changes the cache.
-    private func check(_ tokens: some Collection<Int>) throws(TransformerError) {
+    func check(_ tokens: some Collection<Int>) throws(TransformerError) {
         guard !tokens.isEmpty else { throw .emptyInput }
         let vocab = weights.tokenEmbedding.rowCount
         for t in tokens where t < 0 || t >= vocab { throw .tokenOutOfRange(token: t, vocabularySize: vocab) }

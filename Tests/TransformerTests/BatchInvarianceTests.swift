@@ -88,4 +88,64 @@ struct BatchInvarianceTests {
         let rest = try split.prefillAllPositions(tokens: Array(Self.prompt[13...]))
         #expect(Self.firstDifference(rest, Array(reference[13...])) == nil, "\(type) \(kv): 13 then 27")
     }
+
+    /// The same sequence's logits when its tokens share forward passes with three other sequences of
+    /// other lengths and positions (``TransformerModel/forward(_:logits:)``): in chunks of 5 beside
+    /// chunks of 3, 11 and 1, then token by token beside single tokens, all bit for bit the reference.
+    @Test(arguments: [ElementType.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K], [KVCachePrecision.float32, .float16])
+    func logitsDoNotDependOnOtherSequences(type: ElementType, kv: KVCachePrecision) throws {
+        let reference = try Self.model(type, kv: kv).prefillAllPositions(tokens: Self.prompt)
+        let model = try Self.model(type, kv: kv)
+        let others = try (0..<3).map { _ in try model.fork() }
+        var rng = SplitMix64(state: 9)
+        func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % 64) } }
+        var batch = SequenceBatch()
+        var logits: [Float] = []
+        var received: [[Float]] = []
+        let vocab = model.vocabularySize
+        // The first 20 tokens in chunks of 5, the others' chunks before and after it in the batch.
+        for chunk in stride(from: 0, to: 20, by: 5) {
+            batch.removeAll()
+            batch.append(others[0], tokens: randomTokens(3), logits: .all)
+            batch.append(model, tokens: Self.prompt[chunk..<chunk + 5], logits: .all)
+            batch.append(others[1], tokens: randomTokens(11), logits: .last)
+            batch.append(others[2], tokens: randomTokens(1), logits: .none)
+            try model.forward(batch, logits: &logits)
+            #expect(logits.count == batch.logitRows * vocab)
+            // Rows: 3 of others[0], then this sequence's 5.
+            received += (3..<8).map { Array(logits[$0 * vocab..<($0 + 1) * vocab]) }
+        }
+        // The rest one token at a time, the target last in the batch.
+        for position in 20..<Self.prompt.count {
+            batch.removeAll()
+            for other in others { batch.append(other, tokens: randomTokens(1)) }
+            batch.append(model, tokens: CollectionOfOne(Self.prompt[position]))
+            try model.forward(batch, logits: &logits)
+            received.append(Array(logits[3 * vocab..<4 * vocab]))
+        }
+        #expect(Self.firstDifference(received, reference) == nil, "\(type) \(kv): beside other sequences")
+        #expect(model.position == Self.prompt.count && others[0].position == 12 + 20)
+    }
+
+    /// A batch that cannot run is refused before any cache changes.
+    @Test func invalidBatchesAreRefused() throws {
+        let model = try Self.model(.q8_0, kv: .float32)
+        let fork = try model.fork()
+        let stranger = try Self.model(.q8_0, kv: .float32)
+        var logits: [Float] = []
+        var batch = SequenceBatch()
+        #expect(throws: TransformerError.self) { try model.forward(batch, logits: &logits) }
+        batch.append(model, tokens: [1, 2])
+        batch.append(model, tokens: [3])
+        #expect(throws: TransformerError.self) { try model.forward(batch, logits: &logits) }
+        batch.removeAll()
+        batch.append(fork, tokens: [1])
+        batch.append(stranger, tokens: [2])
+        #expect(throws: TransformerError.self) { try model.forward(batch, logits: &logits) }
+        batch.removeAll()
+        batch.append(fork, tokens: [1])
+        batch.append(model, tokens: [64])
+        #expect(throws: TransformerError.self) { try model.forward(batch, logits: &logits) }
+        #expect(model.position == 0 && fork.position == 0 && stranger.position == 0)
+    }
 }
