@@ -12,6 +12,10 @@ import Transformer
 ///
 /// Each test runs once as a warm-up (not counted), then `-r` times; tokens/s are reported as the
 /// mean ± sample standard deviation over the repetitions.
+///
+/// With `--batch B`, as llama-batched-bench measures: B sequences (the model and B − 1 forks), each
+/// with its own `-p` random prompt tokens, prefilled in one forward pass, then `-n` passes of one
+/// token per sequence. pp = B·p / prefill time and tg = B·n / decode time.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing (pp) and text generation (tg) speed in tokens/s, as llama-bench does.",
@@ -37,6 +41,9 @@ struct Bench: ParsableCommand {
     @Option(name: .short, help: "Repetitions after the warm-up.")
     var r = 3
 
+    @Option(help: "Sequences run together (llama-batched-bench's B); 0 runs the single-sequence tests.")
+    var batch = 0
+
     @Option(help: "KV cache precision: f32, or f16 (as llama.cpp's default cache).")
     var kvCache: KVChoice = .f16
 
@@ -51,10 +58,12 @@ struct Bench: ParsableCommand {
         if p == 0 && n == 0 { throw ValidationError("nothing to measure: -p and -n are both 0") }
         if r < 1 { throw ValidationError("-r must be at least 1") }
         if let t, t < 1 || t > 256 { throw ValidationError("-t must be in 1...256") }
+        if batch < 0 || batch > 256 { throw ValidationError("--batch must be in 0...256") }
     }
 
     func run() throws {
-        var options = ModelOptions(maxContextLength: max(p, n, 1), prefillBatchSize: max(p, 1),
+        var options = ModelOptions(maxContextLength: batch > 0 ? max(p + n, 1) : max(p, n, 1),
+                                   prefillBatchSize: max(p, 1),
                                    numerics: numerics.value, kvCachePrecision: kvCache.value)
         if let t { options.threadCount = t }
         let lm: TransformerModel
@@ -68,7 +77,10 @@ struct Bench: ParsableCommand {
 
         var ppRates: [Double] = [], tgRates: [Double] = []
         do {
-            if p > 0 {
+            if batch > 0 {
+                (ppRates, tgRates) = try runBatched(lm, randomTokens: randomTokens)
+            }
+            if batch == 0, p > 0 {
                 let tokens = randomTokens(p)
                 for rep in 0...r {
                     lm.reset()
@@ -78,7 +90,7 @@ struct Bench: ParsableCommand {
                     if rep > 0 { ppRates.append(Double(p) / seconds) }
                 }
             }
-            if n > 0 {
+            if batch == 0, n > 0 {
                 let tokens = randomTokens(n)
                 var logits = [Float](repeating: 0, count: vocab)
                 for rep in 0...r {
@@ -99,6 +111,7 @@ struct Bench: ParsableCommand {
         if json {
             var fields: [(String, JSON)] = [("model", .string(model)), ("threads", .int(threads)),
                                             ("repetitions", .int(r)), ("isa", .string(InstructionSet.best.description))]
+            if batch > 0 { fields.append(("batch", .int(batch))) }
             if p > 0 {
                 fields += [("n_prompt", .int(p)), ("pp_tokens_per_s", .double(pp.mean)), ("pp_sd", .double(pp.sd))]
             }
@@ -107,10 +120,47 @@ struct Bench: ParsableCommand {
             }
             print(JSON.object(fields).serialized)
         } else {
-            print("model: \(model)  threads: \(threads)  repetitions: \(r)  kernels: \(InstructionSet.best)")
+            print("model: \(model)  threads: \(threads)  repetitions: \(r)  kernels: \(InstructionSet.best)"
+                  + (batch > 0 ? "  batch: \(batch)" : ""))
             if p > 0 { print(String(format: "pp%-5d %10.2f ± %.2f tokens/s", p, pp.mean, pp.sd)) }
             if n > 0 { print(String(format: "tg%-5d %10.2f ± %.2f tokens/s", n, tg.mean, tg.sd)) }
         }
+    }
+
+    /// `--batch`: per repetition, B prompts prefilled in one pass (pp), then n passes of B tokens (tg);
+    /// the first repetition is the warm-up.
+    func runBatched(_ lm: TransformerModel, randomTokens: (Int) -> [Int]) throws(TransformerError)
+        -> (pp: [Double], tg: [Double])
+    {
+        var sequences = [lm]
+        for _ in 1..<batch { sequences.append(try lm.fork()) }
+        let prompts = sequences.map { _ in randomTokens(p) }
+        let generated = sequences.map { _ in randomTokens(n) }
+        var step = SequenceBatch()
+        var logits: [Float] = []
+        var ppRates: [Double] = [], tgRates: [Double] = []
+        for rep in 0...r {
+            for s in sequences { s.reset() }
+            if p > 0 {
+                step.removeAll()
+                for (s, prompt) in zip(sequences, prompts) { step.append(s, tokens: prompt) }
+                let start = DispatchTime.now().uptimeNanoseconds
+                try lm.forward(step, logits: &logits)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if rep > 0 { ppRates.append(Double(batch * p) / seconds) }
+            }
+            if n > 0 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for i in 0..<n {
+                    step.removeAll()
+                    for (s, tokens) in zip(sequences, generated) { step.append(s, tokens: CollectionOfOne(tokens[i])) }
+                    try lm.forward(step, logits: &logits)
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if rep > 0 { tgRates.append(Double(batch * n) / seconds) }
+            }
+        }
+        return (ppRates, tgRates)
     }
 
     /// Mean and sample standard deviation (0 for fewer than two values).
