@@ -107,25 +107,6 @@ TILE_32(q8_0_narrow, 34,
         (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
         dot_s8s8((i8x32)wq[i], xq, negsum << 7), 0)
 
-#ifdef WIDE_TILES
-#include "quant_wide512.h"
-/// Pairs of rows go to the 512-bit tiles, a single row to the 256-bit one.
-#define PICK_32(T)                                                                                              \
-    INLINE void T##_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                  \
-        if (RT % 2 == 0) T##_wide(g, r, c, RT, CT); else T##_narrow(g, r, c, RT, CT);                           \
-    }
-#else
-#define PICK_32(T)                                                                                              \
-    INLINE void T##_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                  \
-        T##_narrow(g, r, c, RT, CT);                                                                            \
-    }
-#endif
-PICK_32(q4_0)
-PICK_32(q4_1)
-PICK_32(q5_0)
-PICK_32(q5_1)
-PICK_32(q8_0)
-
 // MARK: Tiles of the K-quants (super-blocks of 256)
 
 /// The activation's Q8_K sums of each 32 for block b of column `col` (ggml's pairwise `bsums`).
@@ -218,15 +199,15 @@ INLINE i16x16 splat16(int v) {
             }                                                                                                   \
     }
 
-TILE_K4(q4_K_tile, 144, 0)
-TILE_K4(q5_K_tile, 176, 1)
+TILE_K4(q4_K_narrow, 144, 0)
+TILE_K4(q5_K_narrow, 176, 1)
 
 /// Q6_K: 128 bytes of low nibbles, 64 of high bit pairs, 16 Int8 scales (one per 16 values), d.
 /// Group g of 32 values (half h = g / 4, t = g % 4) takes the low (t < 2) or high nibbles of
 /// ql[64h + 32(t % 2) ..< +32] and bits 2t, 2t + 1 of qh[32h ..< +32]; its values are u − 32, taken
 /// off as the pair sums of 32·x (ggml's `maddubs(32, x)`). Per super-block eight Int32 lanes
 /// Σ_g scale·((u − 32)·x), fused as d·d_x.
-INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {
+INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {
     f32x8 acc[MAX_TILE][MAX_TILE];
     for (int i = 0; i < RT; i++)
         for (int j = 0; j < CT; j++) acc[i][j] = splat8(0);
@@ -267,6 +248,28 @@ INLINE void q6_K_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
     for (int i = 0; i < RT; i++)
         for (int j = 0; j < CT; j++) g->y[(c + j) * g->ldy + r + i] = hsum8(acc[i][j]);
 }
+
+#ifdef WIDE_TILES
+#include "quant_wide512.h"
+/// Pairs of rows go to the 512-bit tiles, a single row to the 256-bit one (same bits either way).
+#define PICK_TILE(T)                                                                                              \
+    INLINE void T##_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                  \
+        if (RT % 2 == 0) T##_wide(g, r, c, RT, CT); else T##_narrow(g, r, c, RT, CT);                           \
+    }
+#else
+#define PICK_TILE(T)                                                                                              \
+    INLINE void T##_tile(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                  \
+        T##_narrow(g, r, c, RT, CT);                                                                            \
+    }
+#endif
+PICK_TILE(q4_0)
+PICK_TILE(q4_1)
+PICK_TILE(q5_0)
+PICK_TILE(q5_1)
+PICK_TILE(q8_0)
+PICK_TILE(q4_K)
+PICK_TILE(q5_K)
+PICK_TILE(q6_K)
 
 // MARK: Drivers
 

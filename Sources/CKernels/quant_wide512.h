@@ -1,4 +1,4 @@
-// AVX-512 tiles for the 32-value formats: two weight rows per 512-bit register, row i in the low
+// AVX-512 tiles: two weight rows per 512-bit register, row i in the low
 // eight Int32/Float lanes and row i + 1 in the high eight. Each row's lanes follow exactly the
 // arithmetic and order of quant_body.h's TILE_32 (same Int32 lanes, same fused multiply-add per block,
 // same `hsum_float_8`), so results are the same bits; what changes is that one instruction serves
@@ -109,3 +109,171 @@ WIDE_TILE_32(q8_0_wide, 34, 0, 0,
                                     _mm256_loadu_si256((const __m256i *)(blk[2 * p + 1] + 2)), 1),
                  _mm512_set1_epi8((char)0x80)),
              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 7), wq[p], xq), 0)
+
+// MARK: K-quants
+
+/// [a's 32 bytes | b's 32 bytes].
+INLINE __m512i bytes_pair(const uint8_t *a, const uint8_t *b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a)),
+                              _mm256_loadu_si256((const __m256i *)b), 1);
+}
+
+/// Int16 lanes 0–15 = v[i], lanes 16–31 = v[j] (`v` holds 32 Int16 values).
+INLINE __m512i pick16(__m512i v, int i, int j) {
+    return _mm512_permutexvar_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)i)),
+                                                       _mm256_set1_epi16((short)j), 1), v);
+}
+
+/// Q4_K and Q5_K for a pair of rows: TILE_K4's arithmetic, lane for lane, with row a in the low
+/// half of each register and row b in the high half. The mins' four lanes per row sit in the even
+/// lanes of each half (the odd ones hold pair sums nobody reads).
+#define WIDE_TILE_K4(NAME, BLOCK_BYTES, FIFTH)                                                                   \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
+        __m512 acc[MAX_TILE / 2][MAX_TILE], accm[MAX_TILE / 2][MAX_TILE];                                       \
+        float summ[MAX_TILE][MAX_TILE];                                                                         \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                acc[p][j] = _mm512_setzero_ps();                                                                \
+                accm[p][j] = _mm512_setzero_ps();                                                               \
+                summ[2 * p][j] = summ[2 * p + 1][j] = 0;                                                        \
+            }                                                                                                   \
+        const int64_t n = g->x->count;                                                                          \
+        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
+            const uint8_t *blk[MAX_TILE];                                                                       \
+            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
+            for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);           \
+            const __m256 d = halves(blk, 0, RT), dmin = halves(blk, 2, RT);                                     \
+            __m512i scales[MAX_TILE / 2], mins[MAX_TILE / 2];                                                   \
+            __m512i sumi[MAX_TILE / 2][MAX_TILE];                                                               \
+            for (int p = 0; p < RT / 2; p++) {                                                                  \
+                uint8_t sc[16], mn[16];                                                                         \
+                k4_scales_and_mins(blk[2 * p] + 4, sc, mn);                                                     \
+                k4_scales_and_mins(blk[2 * p + 1] + 4, sc + 8, mn + 8);                                         \
+                scales[p] = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)sc))); \
+                mins[p] = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)mn));                           \
+                for (int j = 0; j < CT; j++) sumi[p][j] = _mm512_setzero_si512();                               \
+            }                                                                                                   \
+            for (int q = 0; q < 4; q++) {                                                                       \
+                __m512i lo[MAX_TILE / 2], hi[MAX_TILE / 2], slo[MAX_TILE / 2], shi[MAX_TILE / 2];               \
+                for (int p = 0; p < RT / 2; p++) {                                                              \
+                    const int o = (FIFTH ? 48 : 16) + 32 * q;                                                   \
+                    const __m512i w = bytes_pair(blk[2 * p] + o, blk[2 * p + 1] + o);                           \
+                    lo[p] = _mm512_and_si512(w, _mm512_set1_epi8(0x0F));                                        \
+                    hi[p] = _mm512_and_si512(_mm512_srli_epi16(w, 4), _mm512_set1_epi8(0x0F));                  \
+                    if (FIFTH) {                                                                                \
+                        const __m512i h = bytes_pair(blk[2 * p] + 16, blk[2 * p + 1] + 16);                     \
+                        const __m512i one = _mm512_set1_epi8(1);                                                \
+                        lo[p] = _mm512_or_si512(lo[p], _mm512_slli_epi16(                                       \
+                            _mm512_and_si512(_mm512_srli_epi16(h, 2 * q), one), 4));                            \
+                        hi[p] = _mm512_or_si512(hi[p], _mm512_slli_epi16(                                       \
+                            _mm512_and_si512(_mm512_srli_epi16(h, 2 * q + 1), one), 4));                        \
+                    }                                                                                           \
+                    slo[p] = pick16(scales[p], 2 * q, 8 + 2 * q);                                               \
+                    shi[p] = pick16(scales[p], 2 * q + 1, 8 + 2 * q + 1);                                       \
+                }                                                                                               \
+                for (int j = 0; j < CT; j++) {                                                                  \
+                    const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * q;                               \
+                    const __m512i x0 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)xq));        \
+                    const __m512i x1 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xq + 32))); \
+                    for (int p = 0; p < RT / 2; p++) {                                                          \
+                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], slo[p], _mm512_maddubs_epi16(lo[p], x0));  \
+                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], shi[p], _mm512_maddubs_epi16(hi[p], x1));  \
+                    }                                                                                           \
+                }                                                                                               \
+            }                                                                                                   \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
+                const __m512i s32 = _mm512_broadcast_i64x4((__m256i)sums32(g, c + j, b));                       \
+                for (int p = 0; p < RT / 2; p++) {                                                              \
+                    const __m512i prod = _mm512_mullo_epi32(mins[p], s32);                                      \
+                    const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(-xd), pair_lanes(dmin, p));                  \
+                    if (FIFTH) {                                                                                \
+                        const int32_t ta = _mm512_mask_reduce_add_epi32(0x00FF, prod);                          \
+                        const int32_t tb = _mm512_mask_reduce_add_epi32(0xFF00, prod);                          \
+                        summ[2 * p][j] += dm[0] * (float)ta;                                                    \
+                        summ[2 * p + 1][j] += dm[8] * (float)tb;                                                \
+                    } else {                                                                                    \
+                        const __m512i terms = _mm512_add_epi32(prod, _mm512_srli_epi64(prod, 32));              \
+                        accm[p][j] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(terms), accm[p][j]);                \
+                    }                                                                                           \
+                    acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(xd), pair_lanes(d, p)),           \
+                                                _mm512_cvtepi32_ps(sumi[p][j]), acc[p][j]);                     \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int j = 0; j < CT; j++)                                                                        \
+                for (int h = 0; h < 2; h++) {                                                                   \
+                    const __m512 m = accm[p][j];                                                                \
+                    const int l = 8 * h;                                                                        \
+                    const float mins_sum = FIFTH ? summ[2 * p + h][j] : (m[l] + m[l + 4]) + (m[l + 2] + m[l + 6]);  \
+                    g->y[(c + j) * g->ldy + r + 2 * p + h] = hsum8_half(acc[p][j], h) + mins_sum;               \
+                }                                                                                               \
+    }
+
+WIDE_TILE_K4(q4_K_wide, 144, 0)
+WIDE_TILE_K4(q5_K_wide, 176, 1)
+
+/// Q6_K for a pair of rows: q6_K_tile's arithmetic with row a in the low half of each register.
+INLINE void q6_K_wide(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {
+    __m512 acc[MAX_TILE / 2][MAX_TILE];
+    for (int p = 0; p < RT / 2; p++)
+        for (int j = 0; j < CT; j++) acc[p][j] = _mm512_setzero_ps();
+    const int64_t n = g->x->count;
+    for (int64_t b = 0; b < g->blocks; b++) {
+        const uint8_t *blk[MAX_TILE];
+        prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);
+        for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * 210;
+        const __m256 d = halves(blk, 208, RT);
+        __m512i scales[MAX_TILE / 2];
+        __m512i sumi[MAX_TILE / 2][MAX_TILE];
+        for (int p = 0; p < RT / 2; p++) {
+            scales[p] = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(blk[2 * p] + 192))),
+                _mm_loadu_si128((const __m128i *)(blk[2 * p + 1] + 192)), 1));
+            for (int j = 0; j < CT; j++) sumi[p][j] = _mm512_setzero_si512();
+        }
+        for (int grp = 0; grp < 8; grp++) {
+            const int h = grp / 4, t = grp % 4;
+            __m512i u[MAX_TILE / 2], scale[MAX_TILE / 2];
+            for (int p = 0; p < RT / 2; p++) {
+                const __m512i ql = bytes_pair(blk[2 * p] + 64 * h + 32 * (t % 2), blk[2 * p + 1] + 64 * h + 32 * (t % 2));
+                const __m512i qh = bytes_pair(blk[2 * p] + 128 + 32 * h, blk[2 * p + 1] + 128 + 32 * h);
+                const __m512i low = t < 2 ? _mm512_and_si512(ql, _mm512_set1_epi8(0x0F))
+                                          : _mm512_and_si512(_mm512_srli_epi16(ql, 4), _mm512_set1_epi8(0x0F));
+                const __m512i high = _mm512_and_si512(_mm512_srli_epi16(qh, 2 * t), _mm512_set1_epi8(3));
+                u[p] = _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
+                // Int16 lanes 0–7 scale 2g of row a, 8–15 scale 2g + 1; 16–31 the same of row b.
+                const __m512i index = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(_mm256_setr_epi16(2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp,
+                                                             2 * grp, 2 * grp, 2 * grp + 1, 2 * grp + 1, 2 * grp + 1,
+                                                             2 * grp + 1, 2 * grp + 1, 2 * grp + 1, 2 * grp + 1,
+                                                             2 * grp + 1)),
+                    _mm256_add_epi16(_mm256_setr_epi16(2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp,
+                                                       2 * grp, 2 * grp + 1, 2 * grp + 1, 2 * grp + 1, 2 * grp + 1,
+                                                       2 * grp + 1, 2 * grp + 1, 2 * grp + 1, 2 * grp + 1),
+                                     _mm256_set1_epi16(16)), 1);
+                scale[p] = _mm512_permutexvar_epi16(index, scales[p]);
+            }
+            for (int j = 0; j < CT; j++) {
+                const __m512i x = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256((const __m256i *)(g->x->qs + (c + j) * n + b * 256 + 32 * grp)));
+                const __m512i offset = _mm512_maddubs_epi16(_mm512_set1_epi8(32), x);
+                for (int p = 0; p < RT / 2; p++)
+                    sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], scale[p],
+                                                     _mm512_sub_epi16(_mm512_maddubs_epi16(u[p], x), offset));
+            }
+        }
+        for (int j = 0; j < CT; j++) {
+            const __m512 xd = _mm512_set1_ps(g->x->scales[(c + j) * (n / 256) + b]);
+            for (int p = 0; p < RT / 2; p++)
+                acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(xd, pair_lanes(d, p)), _mm512_cvtepi32_ps(sumi[p][j]),
+                                            acc[p][j]);
+        }
+    }
+    for (int p = 0; p < RT / 2; p++)
+        for (int j = 0; j < CT; j++) {
+            g->y[(c + j) * g->ldy + r + 2 * p] = hsum8_half(acc[p][j], 0);
+            g->y[(c + j) * g->ldy + r + 2 * p + 1] = hsum8_half(acc[p][j], 1);
+        }
+}
