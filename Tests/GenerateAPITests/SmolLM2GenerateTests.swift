@@ -42,13 +42,24 @@ struct SmolLM2GenerateTests {
         print("SmolLM2 chat: \(choice.text.debugDescription) [\(choice.finishReason.rawValue)]")
     }
 
+    /// A chat whose greedy answer is not decided by a near tie. llama.cpp (llama-cpp-python 0.3.36,
+    /// `create_chat_completion`, temperature 0) answers it "The capital of France is Paris." and ends
+    /// its turn; Sparrow's first token leads the next by 1.7. (`chat` above is no such chat: there
+    /// llama.cpp itself answers "Le Grand Paris, le Grand-Bien-…" and never stops, and with "You are a
+    /// helpful assistant." its first two candidates lie 0.09 apart, less than its own batched and
+    /// one-token logits differ.)
+    static let greedyChat = [
+        ChatMessage(role: "system", content: "You are a concise assistant."),
+        ChatMessage(role: "user", content: "What is the capital of France? Answer in one sentence."),
+    ]
+
     @Test("greedy chat: the capital of France is Paris",
           .enabled(if: modelPath != nil, "SKIPPED: set SPARROW_SMOLLM2 (scripts/check-generate.sh does)"))
     func greedyAnswer() async throws {
-        let request = GenerateRequest(messages: Self.chat, maxTokens: 32, temperature: 0)
+        let request = GenerateRequest(messages: Self.greedyChat, maxTokens: 32, temperature: 0)
         let response = try await Self.engine.generate(request: request)
         let text = try #require(response.choices.first).text
-        #expect(text.contains("Paris"), "\(text)")
+        #expect(text == "The capital of France is Paris.", "\(text)")
         #expect(response.choices[0].finishReason == .stop)  // it ends its turn with <|im_end|>
     }
 
