@@ -7,6 +7,16 @@ struct QuantizedMatMulTests {
     static let fixtures = Result { try KernelFixtures.load(KernelFixtures.MatVecFile.self, "matvec.json") }
     static let types: [ElementType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
+    /// The little-endian Float16 at `at`, widened.
+    static func half(_ bytes: [UInt8], _ at: Int) -> Float {
+        Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8))
+    }
+
+    /// ggml's `hsum_float_8` of eight lanes: (l0+l4, l1+l5, l2+l6, l3+l7), then (0+2) + (1+3).
+    static func hsum8(_ lanes: [Float]) -> Float {
+        ((lanes[4] + lanes[0]) + (lanes[6] + lanes[2])) + ((lanes[5] + lanes[1]) + (lanes[7] + lanes[3]))
+    }
+
     /// The activation as the kernels see it: d·q per block.
     static func dequantized(_ a: Q8Activation) -> [Double] {
         let block = a.format.blockSize
@@ -66,7 +76,7 @@ struct QuantizedMatMulTests {
             let bytes = Array(w.bytes)
             let blockBytes = type.blockBytes
             let blocks = fixture.cols / 32
-            func f16(_ at: Int) -> Float { Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)) }
+            func f16(_ at: Int) -> Float { Self.half(bytes, at) }
             for r in 0..<fixture.rows {
                 var lanes = [Float](repeating: 0, count: 8)
                 var mins: Float = 0
@@ -95,7 +105,7 @@ struct QuantizedMatMulTests {
                     }
                     if type == .q4_1 || type == .q5_1 { mins += f16(base + 2) * a.minScales[b] }
                 }
-                let h = ((lanes[4] + lanes[0]) + (lanes[6] + lanes[2])) + ((lanes[5] + lanes[1]) + (lanes[7] + lanes[3]))
+                let h = Self.hsum8(lanes)
                 #expect(y[r].bitPattern == (h + mins).bitPattern, "\(isa) \(set) \(type) row \(r): \(y[r]) vs \(h + mins)")
             }
         }
@@ -115,7 +125,7 @@ struct QuantizedMatMulTests {
             let bytes = Array(w.bytes)
             let blockBytes = type.blockBytes
             let blocks = fixture.cols / 256
-            func f16(_ at: Int) -> Float { Float(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)) }
+            func f16(_ at: Int) -> Float { Self.half(bytes, at) }
             for r in 0..<fixture.rows {
                 var lanes = [Float](repeating: 0, count: 8), minLanes = [Float](repeating: 0, count: 4)
                 var minSum: Float = 0
@@ -178,7 +188,7 @@ struct QuantizedMatMulTests {
                         lanes[l] = lanes[l].addingProduct(d, Float(sum))
                     }
                 }
-                let h = ((lanes[4] + lanes[0]) + (lanes[6] + lanes[2])) + ((lanes[5] + lanes[1]) + (lanes[7] + lanes[3]))
+                let h = Self.hsum8(lanes)
                 let m = (minLanes[0] + minLanes[2]) + (minLanes[1] + minLanes[3])
                 let expected = type == .q4_K ? h + m : type == .q5_K ? h + minSum : h
                 #expect(y[r].bitPattern == expected.bitPattern, "\(isa) \(set) \(type) row \(r): \(y[r]) vs \(expected)")
