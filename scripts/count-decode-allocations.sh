@@ -17,16 +17,16 @@ threads=${2:-2}
 bin=$(scripts/build-release.sh)
 lib=$(mktemp -d)/count_allocations.so
 cc -O2 -shared -fPIC -o "$lib" scripts/support/count_allocations.c -ldl
-count() {  # tokens [bench arguments...]
-  local n=$1; shift
-  LD_PRELOAD="$lib" "$bin" bench --model "$model" -p 0 -n "$n" -t "$threads" -r 1 "$@" 2>&1 >/dev/null \
+count() {  # prompt tokens, generated tokens [bench arguments...]
+  local p=$1 n=$2; shift 2
+  LD_PRELOAD="$lib" "$bin" bench --model "$model" -p "$p" -n "$n" -t "$threads" -r 1 "$@" 2>&1 >/dev/null \
     | sed -n 's/^allocations: //p'
 }
-short=$(count 8)
-long=$(count 72)
+short=$(count 0 8)
+long=$(count 0 72)
 echo "allocations: $short for 2 × 8 tokens, $long for 2 × 72 tokens: $(( (long - short) / 128 )) per decoded token"
-batched_short=$(count 8 -p 4 --batch 4)
-batched_long=$(count 72 -p 4 --batch 4)
+batched_short=$(count 4 8 --batch 4)
+batched_long=$(count 4 72 --batch 4)
 echo "batched (4 sequences): $batched_short for 2 × 8 steps, $batched_long for 2 × 72 steps:" \
      "$(( (batched_long - batched_short) / 128 )) per step"
 [ $(( long - short )) -lt 16 ] && [ $(( batched_long - batched_short )) -lt 16 ]
