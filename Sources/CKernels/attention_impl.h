@@ -151,22 +151,42 @@ static inline vf16 exp16(vf16 x) {
 
 // MARK: One (row, head) pair
 
-/// scores[j] = scale · (q · k_{first + j}) for j < n, where key j's entries start at
-/// `at + j·stride`; then −∞ up to the next multiple of 16. The d products of a dot product are
-/// fused into 16 lanes (lane l takes the elements l, l + 16, …, a partial last block padded with
-/// zeros) in increasing order, then `sum16`.
-static inline __attribute__((always_inline)) void scores_of(const float *q, const void *keys, int64_t at,
-                                                            int64_t stride, int64_t n, int64_t d, float scale,
+/// Where a position's rows are: the entry offset of position `position`'s row in the keys (and the
+/// values), and how many positions from it on lie in consecutive rows (to the end of its block).
+static inline int64_t row_offset(const sparrow_attention_problem *p, int64_t position, int64_t kv_width,
+                                 int64_t *run) {
+    if (!p->block_table) {
+        *run = INT64_MAX;
+        return position * kv_width;
+    }
+    const int64_t block = position / p->block_size, within = position % p->block_size;
+    *run = p->block_size - within;
+    return (int64_t)p->block_table[block] * p->block_stride + within * kv_width;
+}
+
+/// scores[j] = scale · (q · k_{first + j}) for j < n, where the keys of kv head offset `head_at`
+/// are read through `row_offset`; then −∞ up to the next multiple of 16. The d products of a dot
+/// product are fused into 16 lanes (lane l takes the elements l, l + 16, …, a partial last block
+/// padded with zeros) in increasing order, then `sum16`.
+static inline __attribute__((always_inline)) void scores_of(const sparrow_attention_problem *p, const float *q,
+                                                            int64_t first, int64_t head_at, int64_t n,
                                                             float *scores, int half) {
-    const int64_t whole = d / 16 * 16;
-    for (int64_t j = 0; j < n; j++, at += stride) {
-        vf16 acc = splat(0);
-        for (int64_t c = 0; c < whole; c += 16) acc = fma16(load16(q + c), load_entries(keys, at + c, half), acc);
-        if (whole < d) {
-            acc = fma16(load_partial(q + whole, d - whole), load_entries_partial(keys, at + whole, d - whole, half),
-                        acc);
+    const int64_t d = p->head_dim, kv_width = p->kv_heads * d, whole = d / 16 * 16;
+    const void *keys = p->keys;
+    const float scale = p->scale;
+    for (int64_t j = 0; j < n;) {
+        int64_t run;
+        int64_t at = row_offset(p, first + j, kv_width, &run) + head_at;
+        const int64_t end = run < n - j ? j + run : n;
+        for (; j < end; j++, at += kv_width) {
+            vf16 acc = splat(0);
+            for (int64_t c = 0; c < whole; c += 16) acc = fma16(load16(q + c), load_entries(keys, at + c, half), acc);
+            if (whole < d) {
+                acc = fma16(load_partial(q + whole, d - whole),
+                            load_entries_partial(keys, at + whole, d - whole, half), acc);
+            }
+            scores[j] = scale * sum16(acc);
         }
-        scores[j] = scale * sum16(acc);
     }
     for (int64_t j = n; j % 16 != 0; j++) scores[j] = -INFINITY;
 }
@@ -200,23 +220,36 @@ static inline void softmax(float *scores, int64_t n, int round_half) {
     }
 }
 
+/// The positions first ..< first + n of the values at kv head offset `head_at`, one run of
+/// consecutive rows at a time: `BODY` runs for each position with `row` its entry offset plus `c`
+/// and `j` its index, in increasing j.
+#define FOR_EACH_VALUE_ROW(p, first, head_at, n, c, BODY)                                      \
+    for (int64_t j = 0; j < (n);) {                                                             \
+        int64_t run;                                                                            \
+        int64_t row = row_offset((p), (first) + j, kv_width, &run) + (head_at) + (c);          \
+        const int64_t end = run < (n) - j ? j + run : (n);                                      \
+        for (; j < end; j++, row += kv_width) { BODY }                                          \
+    }
+
 /// out[c] = Σ_j p_j · v_{first + j}[c] for c < d: one fused multiply-add per position, in increasing
-/// j from 0 (each output's sum is its own, so the blocking of c does not change any bit).
-static inline __attribute__((always_inline)) void weighted_sum(const float *p, const void *values, int64_t at,
-                                                               int64_t stride, int64_t n, int64_t d, float *out,
-                                                               int half) {
+/// j from 0 (each output's sum is its own, so neither the blocking of c nor the runs of rows change
+/// any bit).
+static inline __attribute__((always_inline)) void weighted_sum(const sparrow_attention_problem *p,
+                                                               const float *probabilities, int64_t first,
+                                                               int64_t head_at, int64_t n, float *out, int half) {
+    const int64_t d = p->head_dim, kv_width = p->kv_heads * d;
+    const void *values = p->values;
     int64_t c = 0;
     // Four blocks of 16 at a time: four independent chains of fused multiply-adds.
     for (; c + 64 <= d; c += 64) {
         vf16 a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
-        int64_t row = at + c;
-        for (int64_t j = 0; j < n; j++, row += stride) {
-            const vf16 pj = splat(p[j]);
+        FOR_EACH_VALUE_ROW(p, first, head_at, n, c, {
+            const vf16 pj = splat(probabilities[j]);
             a0 = fma16(pj, load_entries(values, row, half), a0);
             a1 = fma16(pj, load_entries(values, row + 16, half), a1);
             a2 = fma16(pj, load_entries(values, row + 32, half), a2);
             a3 = fma16(pj, load_entries(values, row + 48, half), a3);
-        }
+        })
         store16(out + c, a0);
         store16(out + c + 16, a1);
         store16(out + c + 32, a2);
@@ -224,31 +257,29 @@ static inline __attribute__((always_inline)) void weighted_sum(const float *p, c
     }
     for (; c + 16 <= d; c += 16) {
         vf16 a = splat(0);
-        int64_t row = at + c;
-        for (int64_t j = 0; j < n; j++, row += stride) a = fma16(splat(p[j]), load_entries(values, row, half), a);
+        FOR_EACH_VALUE_ROW(p, first, head_at, n, c, { a = fma16(splat(probabilities[j]), load_entries(values, row, half), a); })
         store16(out + c, a);
     }
     if (c < d) {
         vf16 a = splat(0);
-        int64_t row = at + c;
-        for (int64_t j = 0; j < n; j++, row += stride) {
-            a = fma16(splat(p[j]), load_entries_partial(values, row, d - c, half), a);
-        }
+        FOR_EACH_VALUE_ROW(p, first, head_at, n, c, {
+            a = fma16(splat(probabilities[j]), load_entries_partial(values, row, d - c, half), a);
+        })
         store_partial(out + c, a, d - c);
     }
 }
 
 static inline __attribute__((always_inline)) void attend_pair(const sparrow_attention_problem *p, int64_t row,
                                                               int64_t head, float *scores, int half) {
-    const int64_t d = p->head_dim, q_width = p->heads * d, kv_width = p->kv_heads * d;
+    const int64_t d = p->head_dim, q_width = p->heads * d;
     const int64_t position = p->start + row;
     // llama.cpp's and transformers' sliding window: the `window` positions up to this one.
     const int64_t first = p->window > 0 && position >= p->window ? position - p->window + 1 : 0;
     const int64_t n = position - first + 1;
-    const int64_t at = first * kv_width + head / (p->heads / p->kv_heads) * d;
-    scores_of(p->queries + row * q_width + head * d, p->keys, at, kv_width, n, d, p->scale, scores, half);
+    const int64_t head_at = head / (p->heads / p->kv_heads) * d;
+    scores_of(p, p->queries + row * q_width + head * d, first, head_at, n, scores, half);
     softmax(scores, n, p->half_probabilities);
-    weighted_sum(scores, p->values, at, kv_width, n, d, p->out + row * q_width + head * d, half);
+    weighted_sum(p, scores, first, head_at, n, p->out + row * q_width + head * d, half);
 }
 
 // MARK: Entry points (declared in attention.c)

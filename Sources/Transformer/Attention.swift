@@ -47,7 +47,8 @@ enum Attention {
     ///   - queries: [rows, heads × headDim], already rotated. With ``AttentionShape/halfPrecision``
     ///     they are rounded to Float16 here, in place.
     ///   - newKeys, newValues: this batch's [rows, kvWidth], keys already rotated.
-    ///   - kv: the layer's cache, read where it lies by the kernel.
+    ///   - kv: the layer's cache, read where it lies by the kernel (through its block table), with
+    ///     room made for positions start..<start+rows (``KVCache/prepareWrite(from:rows:)``).
     ///   - scores: room for ``scoresPerThread(attending:)`` × `runner.threadCount` Floats, for the
     ///     most positions a row attends to (start + rows − firstAttended).
     ///   - out: [rows, heads × headDim].
@@ -73,7 +74,9 @@ enum Attention {
             sparrow_round_f16(isa, queries, queries, Int64(count))
         }
         let problem = sparrow_attention_problem(
-            queries: queries, keys: kv.keys, values: kv.values, out: out, rows: Int64(rows), start: Int64(start),
+            queries: queries, keys: kv.keys, values: kv.values, block_table: kv.table,
+            block_size: Int64(KVBlockPool.blockSize), block_stride: Int64(kv.blockStride),
+            out: out, rows: Int64(rows), start: Int64(start),
             heads: Int64(shape.heads), kv_heads: Int64(shape.kvHeads), head_dim: Int64(d),
             window: Int64(shape.window ?? 0), scale: scale, half_cache: kv.halfPrecision ? 1 : 0,
             half_probabilities: shape.halfPrecision ? 1 : 0)

@@ -1,4 +1,5 @@
 import CKernels
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,62 +8,217 @@ import Musl
 import Darwin
 #endif
 
-/// The keys and values of every cached position, for every layer, as Float or as IEEE halves.
+/// The KV cache memory of one model, in blocks of ``blockSize`` positions that its sequences (a
+/// model and its forks) share: a paged cache, as vLLM's.
 ///
-/// Layout: for each layer, `capacity` rows of keys then `capacity` rows of values, each row
-/// ``width`` (= kv heads × head dimension) values. A layer's keys are thus one dense row-major
-/// matrix [position, width], with the rows of one kv head `headDim` values into each row.
+/// A block holds, for each layer, the keys then the values of ``blockSize`` positions, each row
+/// `width` (= kv heads × head dimension) entries, as Float or as IEEE halves (llama.cpp's default
+/// F16 cache): `[layer][keys | values][position in block][width]`. Each sequence keeps a table of
+/// its blocks (``KVCache``). Blocks are reference-counted: a fork shares its parent's blocks and
+/// copies a block only before writing into one that is shared, which can only be the last,
+/// partly filled one.
 ///
-/// With ``halfPrecision`` (llama.cpp's default F16 cache) every entry is stored as a Float16: half
-/// the memory, and the same values llama.cpp's cache holds. The attention kernel reads either kind
-/// where it lies (``Attention``); the conversions to and from halves are C kernels, since Swift
-/// without F16C converts one value per compiler-rt call.
-///
-/// The memory is reserved with `malloc` and never written up front: the operating system backs
-/// a page only when a token first writes it, so resident memory grows with the positions used,
-/// not with the context length.
-final class KVCache {
-    let layers: Int
-    /// Positions the cache can hold.
-    let capacity: Int
-    /// Values per position and layer, for keys and for values each.
-    let width: Int
-    /// Entries are Float16 rather than Float.
-    let halfPrecision: Bool
-    /// Positions filled so far (0..<count are valid in every layer).
-    var count = 0
-    private let base: UnsafeMutableRawPointer
-    /// Entries per layer (keys and values).
-    private let layerStride: Int
+/// The memory is reserved with `malloc` and never written up front: the operating system backs a
+/// page only when a token first writes it. Freed blocks are reused last-freed first, so resident
+/// memory stays at the most the sequences ever held at once.
+public final class KVBlockPool: Sendable {
+    /// Positions per block.
+    public static let blockSize = 16
 
-    init(layers: Int, capacity: Int, width: Int, halfPrecision: Bool = false) throws(TransformerError) {
-        // Sizes come from model files: every product is checked before anything is reserved.
-        let (rowsPerLayer, o1) = capacity.multipliedReportingOverflow(by: 2)
-        let (perLayer, o2) = rowsPerLayer.multipliedReportingOverflow(by: width)
-        let (total, o3) = perLayer.multipliedReportingOverflow(by: layers)
-        let (bytes, o4) = total.multipliedReportingOverflow(by: halfPrecision ? 2 : 4)
-        guard !o1, !o2, !o3, !o4, layers > 0, capacity > 0, width > 0 else {
-            throw .cannotAllocate(what: "KV cache (\(layers) layers × \(capacity) positions × \(width))", bytes: Int.max)
-        }
-        guard let raw = malloc(bytes) else { throw .cannotAllocate(what: "KV cache", bytes: bytes) }
-        if halfPrecision { raw.bindMemory(to: Float16.self, capacity: total) } else { raw.bindMemory(to: Float.self, capacity: total) }
-        base = raw
-        self.layers = layers
-        self.capacity = capacity
-        self.width = width
-        self.halfPrecision = halfPrecision
-        layerStride = perLayer
+    /// Layers of the model.
+    public let layers: Int
+    /// Entries per position, per layer, for keys and for values each.
+    public let width: Int
+    /// Entries are Float16 rather than Float.
+    public let halfPrecision: Bool
+    /// Blocks in the pool.
+    public let blockCount: Int
+    /// Entries per block: layers × 2 × ``blockSize`` × ``width``.
+    let blockEntries: Int
+    private let storage: Storage
+    private let state: Mutex<State>
+
+    private struct State {
+        /// Free blocks, the next to hand out last.
+        var free: [Int32]
+        /// References to each block (0 when free).
+        var references: [Int32]
     }
 
-    deinit { free(base) }
+    /// The raw memory, freed with the pool.
+    private final class Storage: @unchecked Sendable {
+        let base: UnsafeMutableRawPointer
+        init(_ base: UnsafeMutableRawPointer) { self.base = base }
+        deinit { free(base) }
+    }
 
-    private var entryBytes: Int { halfPrecision ? 2 : 4 }
+    /// The bytes one block takes for a model of `layers` layers and `width` entries per position.
+    public static func blockBytes(layers: Int, width: Int, halfPrecision: Bool) -> Int {
+        let (a, o1) = layers.multipliedReportingOverflow(by: 2 * blockSize)
+        let (b, o2) = a.multipliedReportingOverflow(by: width)
+        let (c, o3) = b.multipliedReportingOverflow(by: halfPrecision ? 2 : 4)
+        return o1 || o2 || o3 ? Int.max : c
+    }
 
-    /// Layer `layer`'s keys and values.
+    /// A pool of `blockCount` blocks.
+    /// - Throws: ``TransformerError/cannotAllocate(what:bytes:)`` for sizes that overflow or memory
+    ///   that cannot be reserved.
+    public init(layers: Int, width: Int, halfPrecision: Bool, blockCount: Int) throws(TransformerError) {
+        let blockBytes = Self.blockBytes(layers: layers, width: width, halfPrecision: halfPrecision)
+        let (bytes, overflow) = blockBytes.multipliedReportingOverflow(by: blockCount)
+        // Sizes come from model files and options: every product is checked before anything is reserved.
+        guard layers > 0, width > 0, blockCount > 0, blockCount <= Int(Int32.max), blockBytes != .max, !overflow else {
+            throw .cannotAllocate(what: "KV cache (\(layers) layers × width \(width) × \(blockCount) blocks)", bytes: Int.max)
+        }
+        guard let raw = malloc(bytes) else { throw .cannotAllocate(what: "KV cache", bytes: bytes) }
+        let entries = bytes / (halfPrecision ? 2 : 4)
+        if halfPrecision { raw.bindMemory(to: Float16.self, capacity: entries) } else { raw.bindMemory(to: Float.self, capacity: entries) }
+        storage = Storage(raw)
+        self.layers = layers
+        self.width = width
+        self.halfPrecision = halfPrecision
+        self.blockCount = blockCount
+        blockEntries = blockBytes / (halfPrecision ? 2 : 4)
+        state = Mutex(State(free: (0 ..< Int32(blockCount)).reversed(), references: [Int32](repeating: 0, count: blockCount)))
+    }
+
+    /// A pool of as many blocks as fit in `bytes` (at least one).
+    public convenience init(layers: Int, width: Int, halfPrecision: Bool, bytes: Int) throws(TransformerError) {
+        let blockBytes = Self.blockBytes(layers: layers, width: width, halfPrecision: halfPrecision)
+        try self.init(layers: layers, width: width, halfPrecision: halfPrecision,
+                      blockCount: max(1, min(bytes / max(1, blockBytes), Int(Int32.max))))
+    }
+
+    /// Blocks no sequence holds.
+    public var freeBlockCount: Int { state.withLock { $0.free.count } }
+
+    /// The blocks needed for `positions` positions.
+    public static func blocks(forPositions positions: Int) -> Int { (positions + blockSize - 1) / blockSize }
+
+    var entryBytes: Int { halfPrecision ? 2 : 4 }
+
+    /// The first entry of `block`.
+    func address(of block: Int32) -> UnsafeMutableRawPointer {
+        storage.base + Int(block) &* blockEntries &* entryBytes
+    }
+
+    /// A free block with one reference, or `nil` when every block is held.
+    func allocate() -> Int32? {
+        state.withLock { s in
+            guard let block = s.free.popLast() else { return nil }
+            s.references[Int(block)] = 1
+            return block
+        }
+    }
+
+    /// Adds a reference to a held block.
+    func retain(_ block: Int32) {
+        state.withLock { $0.references[Int(block)] += 1 }
+    }
+
+    /// Drops a reference; the block is free once none is left.
+    func release(_ block: Int32) {
+        state.withLock { s in
+            s.references[Int(block)] -= 1
+            if s.references[Int(block)] == 0 { s.free.append(block) }
+        }
+    }
+
+    /// Whether another sequence also holds `block` (so writing into it must copy it first).
+    func isShared(_ block: Int32) -> Bool {
+        state.withLock { $0.references[Int(block)] > 1 }
+    }
+}
+
+/// One sequence's KV cache: the table of the ``KVBlockPool`` blocks that hold its positions
+/// 0 ..< ``count``, block i holding positions 16·i ..< 16·i + 16.
+final class KVCache {
+    let pool: KVBlockPool
+    /// Positions the sequence can hold (its context length).
+    let capacity: Int
+    /// Positions filled so far (0..<count are valid in every layer).
+    var count = 0
+    /// The blocks held, in position order; `heldBlocks` entries are valid.
+    private let table: UnsafeMutablePointer<Int32>
+    private(set) var heldBlocks = 0
+
+    var layers: Int { pool.layers }
+    var width: Int { pool.width }
+    var halfPrecision: Bool { pool.halfPrecision }
+
+    /// An empty cache for up to `capacity` positions in `pool`.
+    init(pool: KVBlockPool, capacity: Int) throws(TransformerError) {
+        guard capacity > 0, capacity <= Int(Int32.max) else {
+            throw .invalidConfig(key: "contextLength", value: "\(capacity)", reason: "must be in 1...\(Int32.max)")
+        }
+        self.pool = pool
+        self.capacity = capacity
+        table = .allocate(capacity: KVBlockPool.blocks(forPositions: capacity))
+    }
+
+    /// An empty cache in a pool of its own, with room for `capacity` positions.
+    convenience init(layers: Int, capacity: Int, width: Int, halfPrecision: Bool = false) throws(TransformerError) {
+        let pool = try KVBlockPool(layers: layers, width: width, halfPrecision: halfPrecision,
+                                   blockCount: KVBlockPool.blocks(forPositions: max(1, capacity)))
+        try self.init(pool: pool, capacity: capacity)
+    }
+
+    deinit {
+        release(blocksFrom: 0)
+        table.deallocate()
+    }
+
+    /// Another cache holding the same positions in the same blocks (each gains a reference).
+    func fork() throws(TransformerError) -> KVCache {
+        let copy = try KVCache(pool: pool, capacity: capacity)
+        for i in 0 ..< heldBlocks {
+            pool.retain(table[i])
+            copy.table[i] = table[i]
+        }
+        copy.heldBlocks = heldBlocks
+        copy.count = count
+        return copy
+    }
+
+    /// Makes positions `start ..< start + rows` writable: takes the blocks they need from the pool,
+    /// and replaces a block another sequence shares with a copy of it first.
+    /// - Throws: ``TransformerError/kvCacheFull(needed:blocks:)`` when the pool has too few free blocks;
+    ///   the blocks taken so far stay held (the cache's contents do not change).
+    func prepareWrite(from start: Int, rows: Int) throws(TransformerError) {
+        guard rows > 0 else { return }
+        let first = start / KVBlockPool.blockSize, end = KVBlockPool.blocks(forPositions: start + rows)
+        for i in first ..< min(end, heldBlocks) where pool.isShared(table[i]) {
+            guard let copy = pool.allocate() else { throw .kvCacheFull(needed: end - i, blocks: pool.blockCount) }
+            pool.address(of: copy).copyMemory(from: pool.address(of: table[i]), byteCount: pool.blockEntries &* pool.entryBytes)
+            pool.release(table[i])
+            table[i] = copy
+        }
+        while heldBlocks < end {
+            guard let block = pool.allocate() else { throw .kvCacheFull(needed: end - heldBlocks, blocks: pool.blockCount) }
+            table[heldBlocks] = block
+            heldBlocks += 1
+        }
+    }
+
+    /// Keeps positions 0 ..< `position` and returns the blocks past them to the pool.
+    func truncate(to position: Int) {
+        count = position
+        release(blocksFrom: KVBlockPool.blocks(forPositions: position))
+    }
+
+    private func release(blocksFrom first: Int) {
+        while heldBlocks > first {
+            heldBlocks -= 1
+            pool.release(table[heldBlocks])
+        }
+    }
+
+    /// Layer `layer`'s keys and values, read and written through the block table.
     func layer(_ layer: Int) -> KVLayer {
-        let keys = base + layer &* layerStride &* entryBytes
-        return KVLayer(keys: keys, values: keys + capacity &* width &* entryBytes, width: width,
-                       halfPrecision: halfPrecision)
+        let b = KVBlockPool.blockSize, e = pool.entryBytes
+        let keys = pool.address(of: 0) + layer &* 2 &* b &* width &* e
+        return KVLayer(keys: keys, values: keys + b &* width &* e, table: UnsafePointer(table),
+                       blockStride: pool.blockEntries, width: width, halfPrecision: halfPrecision)
     }
 
     /// A copy of positions 0..<count, as Floats.
@@ -93,6 +249,8 @@ final class KVCache {
         guard snapshot.data.count == layers * 2 * n else {
             throw .incompatibleState("snapshot data has \(snapshot.data.count) values, \(layers * 2 * n) expected")
         }
+        truncate(to: 0)
+        try prepareWrite(from: 0, rows: snapshot.count)
         snapshot.data.withUnsafeBufferPointer { src in
             guard let s = src.baseAddress else { return }
             for l in 0..<layers {
@@ -101,45 +259,48 @@ final class KVCache {
         }
         count = snapshot.count
     }
-
-    /// Copies positions 0..<other.count from `other`, a cache of the same layers, width and precision.
-    func copyPrefix(from other: KVCache) throws(TransformerError) {
-        guard other.layers == layers, other.width == width, other.halfPrecision == halfPrecision,
-              other.count <= capacity else {
-            throw .incompatibleState("caches of different shapes")
-        }
-        let bytes = other.count * width * entryBytes
-        for l in 0..<layers {
-            let mine = layer(l), theirs = other.layer(l)
-            mine.keys.copyMemory(from: theirs.keys, byteCount: bytes)
-            mine.values.copyMemory(from: theirs.values, byteCount: bytes)
-        }
-        count = other.count
-    }
 }
 
-/// One layer's slice of a ``KVCache``: `capacity` rows of keys and of values, Float or Float16.
+/// One layer's slice of a ``KVCache``: its keys and values, Float or Float16, position p's row in
+/// block `table[p / 16]`, row p mod 16.
 struct KVLayer {
+    /// Layer's keys in block 0; block b's are `blockStride` × b entries further.
     let keys: UnsafeMutableRawPointer
     let values: UnsafeMutableRawPointer
+    let table: UnsafePointer<Int32>
+    /// Entries from one block to the next.
+    let blockStride: Int
     /// Entries per row.
     let width: Int
     let halfPrecision: Bool
 
-    /// Writes `rows` rows of keys and values (rows of `width` Floats) at positions start..<start+rows,
-    /// rounding them to Float16 (nearest even, as `Float16(x)`) in a half cache as llama.cpp's F16
-    /// cache does. `isa` picks the conversion kernel's instruction set.
+    /// The entry offset of position `position`'s row.
+    func offset(of position: Int) -> Int {
+        let b = KVBlockPool.blockSize
+        return Int(table[position / b]) &* blockStride &+ (position % b) &* width
+    }
+
+    /// Writes `rows` rows of keys and values (rows of `width` Floats) at positions start..<start+rows
+    /// (made writable by ``KVCache/prepareWrite(from:rows:)``), rounding them to Float16 (nearest
+    /// even, as `Float16(x)`) in a half cache as llama.cpp's F16 cache does. `isa` picks the
+    /// conversion kernel's instruction set.
     func store(
         keys newKeys: UnsafePointer<Float>, values newValues: UnsafePointer<Float>, at start: Int, rows: Int,
         isa: Int32 = sparrow_isa_best()
     ) {
-        let n = rows &* width, first = start &* width
-        if halfPrecision {
-            sparrow_f16_from_f32(isa, newKeys, keys + first &* 2, Int64(n))
-            sparrow_f16_from_f32(isa, newValues, values + first &* 2, Int64(n))
-        } else {
-            (keys.assumingMemoryBound(to: Float.self) + first).update(from: newKeys, count: n)
-            (values.assumingMemoryBound(to: Float.self) + first).update(from: newValues, count: n)
+        var done = 0
+        while done < rows {
+            // One run of rows inside a block at a time.
+            let position = start + done, run = min(rows - done, KVBlockPool.blockSize - position % KVBlockPool.blockSize)
+            let n = run &* width, first = offset(of: position), from = done &* width
+            if halfPrecision {
+                sparrow_f16_from_f32(isa, newKeys + from, keys + first &* 2, Int64(n))
+                sparrow_f16_from_f32(isa, newValues + from, values + first &* 2, Int64(n))
+            } else {
+                (keys.assumingMemoryBound(to: Float.self) + first).update(from: newKeys + from, count: n)
+                (values.assumingMemoryBound(to: Float.self) + first).update(from: newValues + from, count: n)
+            }
+            done += run
         }
     }
 
@@ -151,7 +312,7 @@ struct KVLayer {
     ) {
         let isa = sparrow_isa_best()
         for (i, r) in rows.enumerated() {
-            let entry = r &* width &+ column, dst = destination + i &* count
+            let entry = offset(of: r) &+ column, dst = destination + i &* count
             if halfPrecision {
                 sparrow_f32_from_f16(isa, matrix + entry &* 2, dst, Int64(count))
             } else {
@@ -164,9 +325,9 @@ struct KVLayer {
 /// A value-semantics copy of a sequence's KV cache: the positions it held, for every layer.
 ///
 /// Take one with ``LanguageModel/snapshot()`` and put it back with
-/// ``LanguageModel/restore(_:)``, on the same model or another of the same shape, to branch a
-/// sequence (n > 1 samples, beam search) without recomputing its prompt. It costs
-/// `layers × 2 × count × width` Floats.
+/// ``LanguageModel/restore(_:)``, on the same model or another of the same shape. It costs
+/// `layers × 2 × count × width` Floats. (Forks share a cache's blocks without copying them; see
+/// ``LanguageModel/fork()``.)
 public struct KVSnapshot: Sendable, Equatable {
     /// The number of positions held.
     public let count: Int

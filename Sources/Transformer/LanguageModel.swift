@@ -79,6 +79,10 @@ public struct ModelOptions: Sendable, Equatable {
     /// Threads that share each matrix product (a persistent pool; 1 runs everything on the
     /// calling thread). Default 2, the cores of the machines Sparrow targets.
     public var threadCount: Int = 2
+    /// The KV cache memory a model and all its forks share, in bytes (``KVBlockPool``); `nil`:
+    /// room for 16 full contexts, at most 1 GiB, and never less than one full context. It is
+    /// reserved at load but only touched as positions fill.
+    public var kvCacheBytes: Int?
 
     /// Options with the defaults: the model's own context length, batches of 512, automatic
     /// numerics, a Float KV cache.

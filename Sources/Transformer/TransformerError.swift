@@ -38,6 +38,10 @@ public enum TransformerError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The tokens would not fit: the cache holds `position` of `contextLength`, and `adding` more
     /// were asked for.
     case contextFull(position: Int, adding: Int, contextLength: Int)
+    /// Every one of the `blocks` blocks of 16 positions of the model's KV cache memory
+    /// (``ModelOptions/kvCacheBytes``, shared by a model and its forks) is held, and a sequence
+    /// needed `needed` more.
+    case kvCacheFull(needed: Int, blocks: Int)
     /// A KV snapshot from a model of different shape, or a truncation past the cached tokens.
     case incompatibleState(String)
     /// A kernel refused its operands. Sizes are validated at load, so this signals a bug.
@@ -63,6 +67,8 @@ public enum TransformerError: Error, Sendable, Equatable, CustomStringConvertibl
         case .emptyInput: return "no tokens given"
         case let .contextFull(position, adding, n):
             return "\(adding) more token(s) after \(position) do not fit the context of \(n)"
+        case let .kvCacheFull(needed, blocks):
+            return "the KV cache is full: all \(blocks) blocks of 16 positions are held and \(needed) more are needed (raise kvCacheBytes)"
         case let .incompatibleState(reason): return "incompatible KV state: \(reason)"
         case let .kernel(e): return "kernel: \(e)"
         }

@@ -91,7 +91,11 @@ public final class TransformerModel: LanguageModel {
         try self.init(config: config, weights: weights, options: options)
     }
 
-    init(config: ModelConfig, weights: ModelWeights, options: ModelOptions) throws(TransformerError) {
+    /// A sequence of `weights` over `cache`, or else with an empty cache in `pool`, or else in a pool
+    /// of its own (sized by ``ModelOptions/kvCacheBytes``).
+    init(
+        config: ModelConfig, weights: ModelWeights, options: ModelOptions, pool: KVBlockPool? = nil, cache: KVCache? = nil
+    ) throws(TransformerError) {
         let length = min(config.contextLength, options.maxContextLength ?? config.contextLength)
         guard length > 0 else {
             throw .invalidConfig(key: "maxContextLength", value: "\(length)", reason: "must be positive")
@@ -116,8 +120,17 @@ public final class TransformerModel: LanguageModel {
                                headDim: config.headDimension, window: config.slidingWindow,
                                halfPrecision: options.kvCachePrecision == .float16,
                                scaleQueriesFirst: llamaCpp && config.architecture == .phi3)
-        cache = try KVCache(layers: config.layerCount, capacity: length, width: config.kvWidth,
-                            halfPrecision: options.kvCachePrecision == .float16)
+        let half = options.kvCachePrecision == .float16
+        if let cache {
+            self.cache = cache
+        } else if let pool {
+            self.cache = try KVCache(pool: pool, capacity: length)
+        } else {
+            let bytes = Self.kvCacheBytes(options: options, layers: config.layerCount, width: config.kvWidth,
+                                          halfPrecision: half, contextLength: length)
+            let pool = try KVBlockPool(layers: config.layerCount, width: config.kvWidth, halfPrecision: half, bytes: bytes)
+            self.cache = try KVCache(pool: pool, capacity: length)
+        }
         guard options.threadCount >= 1, options.threadCount <= 256 else {
             throw .invalidConfig(key: "threadCount", value: "\(options.threadCount)", reason: "must be in 1...256")
         }
@@ -130,8 +143,20 @@ public final class TransformerModel: LanguageModel {
         if BLAS.threadCount != 1 { BLAS.setThreadCount(1) }
     }
 
+    /// The bytes of KV cache a model loaded with `options` reserves (see ``ModelOptions/kvCacheBytes``).
+    static func kvCacheBytes(options: ModelOptions, layers: Int, width: Int, halfPrecision: Bool, contextLength: Int) -> Int {
+        if let bytes = options.kvCacheBytes { return bytes }
+        let block = KVBlockPool.blockBytes(layers: layers, width: width, halfPrecision: halfPrecision)
+        let (context, overflow) = block.multipliedReportingOverflow(by: KVBlockPool.blocks(forPositions: contextLength))
+        if overflow { return .max }
+        let (sixteen, o2) = context.multipliedReportingOverflow(by: 16)
+        return max(context, min(o2 ? .max : sixteen, 1 << 30))
+    }
+
     public var vocabularySize: Int { config.vocabularySize }
     public var position: Int { cache.count }
+    /// The KV cache memory this sequence and its forks share.
+    public var kvBlockPool: KVBlockPool { cache.pool }
 
     // MARK: LanguageModel
 
@@ -176,23 +201,30 @@ public final class TransformerModel: LanguageModel {
         try lastLogits(row: 0, into: &logits)
     }
 
-    public func reset() { cache.count = 0 }
+    public func reset() { cache.truncate(to: 0) }
 
     public func truncate(to position: Int) throws(TransformerError) {
         guard position >= 0, position <= cache.count else {
             throw .incompatibleState("cannot truncate to \(position): the cache holds \(cache.count) positions")
         }
-        cache.count = position
+        cache.truncate(to: position)
     }
 
     public func snapshot() -> KVSnapshot { cache.snapshot() }
 
     public func restore(_ snapshot: KVSnapshot) throws(TransformerError) { try cache.restore(snapshot) }
 
+    /// A second sequence that shares this one's weights, KV memory and cached blocks: no position
+    /// is copied now, and a block is copied only before either sequence writes into it while
+    /// both hold it (the last, partly filled one).
     public func fork() throws(TransformerError) -> TransformerModel {
-        let copy = try TransformerModel(config: config, weights: weights, options: options)
-        try copy.cache.copyPrefix(from: cache)
-        return copy
+        try TransformerModel(config: config, weights: weights, options: options, cache: cache.fork())
+    }
+
+    /// A new, empty sequence of this model's weights in the same KV memory (as a fork of an
+    /// empty sequence would be, without one to fork from).
+    public func emptySequence() throws(TransformerError) -> TransformerModel {
+        try TransformerModel(config: config, weights: weights, options: options, pool: cache.pool)
     }
 
     // MARK: Forward pass
@@ -214,6 +246,8 @@ public final class TransformerModel: LanguageModel {
         var attended = 0
         for s in segments { attended = max(attended, s.start + s.rows - shape.firstAttended(start: s.start)) }
         try state.reserve(rows: rows, attended: attended)
+        // Room in each sequence's blocks for its new positions: the only step that can still fail.
+        for s in segments { try s.cache.prepareWrite(from: s.start, rows: s.rows) }
         // x = the tokens' embedding rows, widened to Float.
         let x = state.x.pointer
         for (i, token) in tokens.enumerated() {

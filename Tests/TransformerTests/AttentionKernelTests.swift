@@ -34,17 +34,35 @@ struct AttentionKernelTests {
                 + (shape.scaleQueriesFirst ? ", q scaled first" : "")
         }
 
-        /// The outputs for every token, fed in runs of `chunk` tokens through a fresh cache.
-        func outputs(chunk: Int, isa: Int32 = sparrow_isa_best(), runner: any ParallelRunner = SerialRunner()) throws
-            -> [Float]
-        {
-            let cache = try KVCache(layers: 1, capacity: tokens, width: shape.kvWidth, halfPrecision: halfCache)
+        /// The outputs for every token, fed in runs of `chunk` tokens through a fresh cache. With
+        /// `scattered`, the cache's blocks are taken from a pool in which other blocks are held between
+        /// them, in the order 2, 5, 8, … rather than 0, 1, 2, ….
+        func outputs(
+            chunk: Int, isa: Int32 = sparrow_isa_best(), runner: any ParallelRunner = SerialRunner(), scattered: Bool = false
+        ) throws -> [Float] {
+            let blocks = KVBlockPool.blocks(forPositions: tokens)
+            let pool = try KVBlockPool(layers: 1, width: shape.kvWidth, halfPrecision: halfCache,
+                                       blockCount: scattered ? 3 * blocks + 2 : blocks)
+            let cache = try KVCache(pool: pool, capacity: tokens)
+            var decoys: [Int32] = []
+            if scattered {
+                for _ in 0..<2 { decoys.append(pool.allocate()!) }
+            }
+            defer { for block in decoys { pool.release(block) } }
             let scores = ScratchBuffer()
             try scores.reserve(Attention.scoresPerThread(attending: tokens) * runner.threadCount)
             var out = [Float](repeating: .nan, count: tokens * shape.queryWidth)
             var q = queries  // attend rounds its queries in place
             for start in stride(from: 0, to: tokens, by: chunk) {
                 let rows = min(chunk, tokens - start), qAt = start * shape.queryWidth, kvAt = start * shape.kvWidth
+                if scattered {
+                    // Two held blocks after each block this chunk opens.
+                    for _ in cache.heldBlocks..<KVBlockPool.blocks(forPositions: start + rows) {
+                        try cache.prepareWrite(from: cache.heldBlocks * KVBlockPool.blockSize, rows: 1)
+                        for _ in 0..<2 { decoys.append(pool.allocate()!) }
+                    }
+                }
+                try cache.prepareWrite(from: start, rows: rows)
                 q.withUnsafeMutableBufferPointer { q in
                     keys.withUnsafeBufferPointer { k in
                         values.withUnsafeBufferPointer { v in
@@ -140,6 +158,9 @@ struct AttentionKernelTests {
         let serial = try c.outputs(chunk: c.tokens)
         let sevens = try c.outputs(chunk: 7, runner: sharedRunner(threads: 2))
         let ones = try c.outputs(chunk: 1), onesOnTwo = try c.outputs(chunk: 1, runner: sharedRunner(threads: 2))
+        // A paged cache whose blocks lie anywhere in its pool.
+        let scattered = try c.outputs(chunk: 7, runner: sharedRunner(threads: 2), scattered: true)
+        #expect(scattered.elementsEqual(whole) { $0.bitPattern == $1.bitPattern })
         for (name, output) in [("serial", serial), ("chunks of 7", sevens), ("one at a time", ones),
                                ("one at a time on 2 threads", onesOnTwo)] {
             let difference = Self.difference(output, whole)

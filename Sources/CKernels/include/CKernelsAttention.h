@@ -13,6 +13,8 @@
 //   above; p_j = e_j · Float(1 / Σ); rounded to binary16 when asked;
 // - out[c] = Σ_j p_j · v_j[c]: one fused multiply-add per position, in increasing j from 0.
 //
+// Where the positions are stored (one run of rows, or the blocks of a paged cache) changes no bit.
+//
 // binary16 values are passed as raw 16-bit patterns (`void *`), converted with round to nearest
 // even (overflow to infinity, subnormals kept, NaN kept quiet), as Swift's `Float16(x)` does.
 #ifndef SPARROW_CKERNELS_ATTENTION_H
@@ -26,10 +28,19 @@ typedef struct sparrow_attention_problem {
     /// [rows, heads × head_dim]: each row's queries, already rotated (and rounded, if the model
     /// rounds them).
     const float *queries;
-    /// The cache's keys and values: position p's row starts p × kv_heads × head_dim entries in,
-    /// kv head g's `head_dim` entries g × head_dim into the row. Float or binary16 (`half_cache`).
+    /// The cache's keys and values, Float or binary16 (`half_cache`). Without a block table,
+    /// position p's row starts p × kv_heads × head_dim entries in; with one, it starts
+    /// block_table[p / block_size] × block_stride + (p mod block_size) × kv_heads × head_dim entries
+    /// in. Kv head g's `head_dim` entries are g × head_dim into the row.
     const void *keys;
     const void *values;
+    /// The block each run of `block_size` positions is stored in (a paged cache), or NULL for rows
+    /// that follow one another.
+    const int32_t *block_table;
+    /// Positions per block (when there is a table).
+    int64_t block_size;
+    /// Entries from one block's first row to the next block's (when there is a table).
+    int64_t block_stride;
     /// [rows, heads × head_dim]: the attention output.
     float *out;
     int64_t rows;
