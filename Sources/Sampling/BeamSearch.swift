@@ -32,9 +32,11 @@ public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, genera
 /// ranking counts a final EOS in the length where its search did not; here one score serves both).
 ///
 /// Equal scores keep vLLM's order: children grouped by parent, in parent order, each parent's
-/// children most likely first; sorts are stable. A parent's first selected child reuses the
-/// parent's model; each further one gets a fork taken before the parent moves on; parents with no
-/// selected child are released.
+/// children most likely first; sorts are stable. A parent's last selected child continues the
+/// parent's model and each other one gets a fork taken before the parent moves on; parents with no
+/// selected child are released. All the selected children then decode their tokens in one
+/// ``SequenceModel/decode(_:tokens:into:)`` call, so a batching model steps the beams in one
+/// forward pass.
 struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
     let setup: GenerationSetup
     let parameters: SamplingParameters
@@ -148,8 +150,9 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
     }
 
     /// The next beams: each selected child continues its parent's model (the last of the
-    /// parent's children) or a fork of it taken before the parent decodes; parents without a
-    /// selected child are dropped, and their logit buffers reused for the forks.
+    /// parent's children) or a fork of it taken before any decode, and all of them decode their
+    /// tokens in one call. Parents without a selected child are dropped, and their logit buffers
+    /// reused for the forks.
     private func advance(_ beams: inout [Beam], _ selected: ArraySlice<Child>) throws {
         var remaining = [Int](repeating: 0, count: beams.count)
         for child in selected { remaining[child.parent] += 1 }
@@ -162,21 +165,29 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             }
             for _ in 1 ..< max(1, count) { forks[b].append(try beams[b].model.fork()) }
         }
+        var models: [Model] = []
+        var tokens: [Int] = []
+        var logits: [[Float]] = []
+        models.reserveCapacity(selected.count)
+        tokens.reserveCapacity(selected.count)
+        logits.reserveCapacity(selected.count)
+        for child in selected {
+            if let fork = forks[child.parent].popLast() {
+                models.append(fork)
+                logits.append(spareBuffers.popLast() ?? [])
+            } else {
+                models.append(beams[child.parent].model)
+                logits.append([])
+                swap(&logits[logits.count - 1], &beams[child.parent].logits)
+            }
+            tokens.append(child.token)
+        }
+        try decodeChecked(models, tokens: tokens, into: &logits)
         var next: [Beam] = []
         next.reserveCapacity(selected.count)
-        for child in selected {
-            let model: Model
-            var logits: [Float] = []
-            if let fork = forks[child.parent].popLast() {
-                model = fork
-                logits = spareBuffers.popLast() ?? []
-            } else {
-                model = beams[child.parent].model
-                swap(&logits, &beams[child.parent].logits)
-            }
-            try model.decode(token: child.token, into: &logits)
-            try checkLogits(logits, of: model)
-            next.append(Beam(model: model, logits: logits, progress: child.progress))
+        for (slot, child) in selected.enumerated() {
+            next.append(Beam(model: models[slot], logits: [], progress: child.progress))
+            swap(&next[slot].logits, &logits[slot])
         }
         beams = next
     }

@@ -1,15 +1,17 @@
 /// Generates the request's choices from a model whose cache already holds the prompt.
 ///
-/// Plain sampling and greedy decoding run ``SamplingParameters/effectiveBestOf`` candidates
-/// round-robin (see `SampledGeneration`); `use_beam_search` runs vLLM 0.4.x's beam search (see
-/// `BeamSearch`). Every token goes through the same ``TokenSampler`` pipeline, then the stop
-/// checks, in vLLM's order: end ids, `stop_token_ids`, stop strings, `max_tokens`, context.
+/// Plain sampling and greedy decoding run ``SamplingParameters/effectiveBestOf`` candidates that
+/// advance together, one token each per round (see `SampledGeneration`); `use_beam_search` runs
+/// vLLM 0.4.x's beam search (see `BeamSearch`). Each round decodes all of the request's running
+/// candidates, or all of its next beams, in one ``SequenceModel/decode(_:tokens:into:)`` call.
+/// Every token goes through the same ``TokenSampler`` pipeline, then the stop checks, in vLLM's
+/// order: end ids, `stop_token_ids`, stop strings, `max_tokens`, context.
 ///
 /// Randomness: one ``Xoshiro256StarStar`` per request, seeded from `seed` (or the system's random
 /// source without one); candidate i draws from its i-th jump-ahead stream, one draw per token.
 /// So the same seed gives the same tokens on every machine, streamed or not, and candidate i's
-/// text does not depend on how many candidates run. With best_of == n, candidates advance
-/// round-robin (one token each, in index order) and each token's final text is reported at once.
+/// text does not depend on how many candidates run. With best_of == n, each token's final text is
+/// reported as soon as it is sampled, before the round's decode; within a round, in index order.
 ///
 /// What the choices hold:
 /// - `tokenIDs` omits an end id that stopped the sequence, but keeps a `stop_token_ids` id (as

@@ -1,8 +1,10 @@
 /// Random and greedy decoding of `best_of` candidates, of which the `n` most likely are returned.
 ///
 /// Every candidate but the first runs on a fork of the model taken before any token, so all share
-/// the prompt's cache. Candidates advance round-robin, one token each per round, in index order;
-/// candidate i draws from its own stream (the request's generator jumped i times, see
+/// the prompt's cache. Candidates advance together, one token each per round: the round samples
+/// and reports the running candidates in index order, then decodes every one still running in one
+/// ``SequenceModel/decode(_:tokens:into:)`` call, so a batching model steps them in one forward
+/// pass. Candidate i draws from its own stream (the request's generator jumped i times, see
 /// ``Xoshiro256StarStar/stream(_:)``), so its tokens depend only on the seed and i — not on
 /// how many candidates run, when the others finish, or whether anyone listens to the events.
 struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
@@ -38,6 +40,13 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
         var sampler = TokenSampler(parameters: parameters)
         let alternativeCount = parameters.logprobs ?? 0
 
+        // The round's decode: the candidates still running, their models, sampled ids and logit
+        // buffers. The buffers are swapped into the batch and back rather than copied.
+        var batchCandidates: [Int] = []
+        var batchModels: [Model] = []
+        var batchTokens: [Int] = []
+        var batchLogits: [[Float]] = []
+
         var running = count
         while running > 0 {
             for i in 0 ..< count where !progress[i].isFinished {
@@ -63,10 +72,25 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                     logits[i] = []
                     running -= 1
                 } else {
-                    try sequenceModel.decode(token: choice.token, into: &logits[i])
-                    try checkLogits(logits[i], of: sequenceModel)
+                    batchCandidates.append(i)
+                    batchModels.append(sequenceModel)
+                    batchTokens.append(choice.token)
                 }
             }
+            guard !batchCandidates.isEmpty else { break }
+            for i in batchCandidates {
+                batchLogits.append([])
+                swap(&batchLogits[batchLogits.count - 1], &logits[i])
+            }
+            try decodeChecked(batchModels, tokens: batchTokens, into: &batchLogits)
+            for (slot, i) in batchCandidates.enumerated() {
+                swap(&logits[i], &batchLogits[slot])
+            }
+            // Cleared now, so a candidate that finishes next round releases its model at once.
+            batchCandidates.removeAll(keepingCapacity: true)
+            batchModels.removeAll(keepingCapacity: true)
+            batchTokens.removeAll(keepingCapacity: true)
+            batchLogits.removeAll(keepingCapacity: true)
         }
 
         if streams {

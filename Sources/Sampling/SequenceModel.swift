@@ -12,9 +12,31 @@ public protocol SequenceModel: AnyObject {
     var position: Int { get }
     /// Appends `token` and writes the logits that predict the next one into `logits`.
     func decode(token: Int, into logits: inout [Float]) throws
+    /// Appends `tokens[i]` to `sequences[i]` for every i, in one step where the model can (one batched
+    /// forward pass over all of them), and writes sequence i's next-token logits into `logits[i]`
+    /// (each resized to the vocabulary if it has another size). `sequences` holds distinct objects.
+    ///
+    /// The sampling loops call it once per round with every sequence of a request that advances,
+    /// so a model that batches runs a request's candidates or beams together. `tokens` has one id
+    /// per sequence; `logits` is resized to one row per sequence if it has another count. The
+    /// default implementation calls ``decode(token:into:)`` on each sequence in turn.
+    static func decode(_ sequences: [Self], tokens: [Int], into logits: inout [[Float]]) throws
     /// An independent copy of this sequence that shares the weights: both continue identically
     /// until fed different tokens.
     func fork() throws -> Self
+}
+
+extension SequenceModel {
+    /// One ``decode(token:into:)`` per sequence, in order: for models that decode one sequence
+    /// at a time.
+    public static func decode(_ sequences: [Self], tokens: [Int], into logits: inout [[Float]]) throws {
+        precondition(tokens.count == sequences.count, "one token per sequence")
+        if logits.count > sequences.count { logits.removeLast(logits.count - sequences.count) }
+        while logits.count < sequences.count { logits.append([]) }
+        for (i, sequence) in sequences.enumerated() {
+            try sequence.decode(token: tokens[i], into: &logits[i])
+        }
+    }
 }
 
 /// Turns one sequence's generated ids into text as they arrive (a value per sequence).

@@ -102,3 +102,17 @@ func checkLogits(_ logits: [Float], of model: some SequenceModel) throws(Samplin
             field: "model", reason: "decode wrote \(logits.count) logits for a vocabulary of \(model.vocabularySize)")
     }
 }
+
+/// One round's decode: `tokens[i]` appended to `models[i]` for every i in one
+/// ``SequenceModel/decode(_:tokens:into:)`` call, then each row of `logits` checked as
+/// ``checkLogits(_:of:)`` does.
+func decodeChecked<Model: SequenceModel>(_ models: [Model], tokens: [Int], into logits: inout [[Float]]) throws {
+    try Model.decode(models, tokens: tokens, into: &logits)
+    guard logits.count == models.count else {
+        throw SamplingError.invalidParameter(
+            field: "model", reason: "decode wrote \(logits.count) rows of logits for \(models.count) sequences")
+    }
+    for (row, model) in zip(logits, models) {
+        try checkLogits(row, of: model)
+    }
+}
