@@ -19,8 +19,11 @@ import Transformer
 /// }
 /// ```
 ///
-/// Requests run concurrently, each in its own fork of the model (the weights are shared, each has
-/// its own KV cache). Cancelling the calling task stops generation within one token and throws
+/// Requests run concurrently: each model's scheduler runs the sequences of all its requests in
+/// shared forward passes (continuous batching), each sequence with its own blocks of the model's
+/// KV memory. Requests wait, in arrival order, for room in the batch (``BatchingLimits``) and in
+/// that memory. The kernels are batch-invariant, so a seeded request gives the same text alone or
+/// under load. Cancelling the calling task stops generation at the next step and throws
 /// `CancellationError`.
 public actor Engine {
     /// How an engine finds, loads and limits models.
@@ -31,17 +34,23 @@ public actor Engine {
         public var defaultModel: String?
         /// Per-request resource limits.
         public var limits: EngineLimits
-        /// Options every model is loaded with.
+        /// Options every model is loaded with (``Transformer/ModelOptions/kvCacheBytes`` bounds
+        /// the KV memory all of a model's requests share).
         public var modelOptions: ModelOptions
+        /// How many sequences and tokens each model's forward passes take, and how many requests
+        /// may wait for room.
+        public var batching: BatchingLimits
 
         /// The standard registry (with `SPARROW_MODELS`), the default model SmolLM2-135M-Instruct,
-        /// default limits and load options.
+        /// default limits, load options and batching.
         public init(registry: ModelRegistry = .standard(), defaultModel: String? = DefaultModel.name,
-                    limits: EngineLimits = .init(), modelOptions: ModelOptions = .init()) {
+                    limits: EngineLimits = .init(), modelOptions: ModelOptions = .init(),
+                    batching: BatchingLimits = .init()) {
             self.registry = registry
             self.defaultModel = defaultModel
             self.limits = limits
             self.modelOptions = modelOptions
+            self.batching = batching
         }
     }
 
@@ -121,9 +130,13 @@ public actor Engine {
         let loaded = try await model(named: name)
         // The first response from a model reports its load time.
         let isFirstUse = answered.insert(loaded.path).inserted
+        // Templates and tokenization of long prompts take time: off the cooperative pool.
+        let prompt = try await offPool { _ in try Self.promptTokens(source, parameters: parameters, model: loaded, modelName: name) }
+        let ticket = try await loaded.admission.admit(try loaded.admissionCost(promptTokens: prompt.count, parameters: parameters))
+        defer { ticket.release() }
         return try await offPool { flag in
             var response = try Self.generate(
-                parameters: parameters, source: source, model: loaded, modelName: name, flag: flag, onDelta: onDelta)
+                parameters: parameters, prompt: prompt, model: loaded, modelName: name, flag: flag, onDelta: onDelta)
             if isFirstUse { response.timing.loadSeconds = loaded.loadSeconds }
             return response
         }
@@ -134,7 +147,8 @@ public actor Engine {
         let path = try configuration.registry.resolve(name)
         if let pending = models[path] { return try await pending.value }
         let options = configuration.modelOptions
-        let task = Task { try await offPool { _ in try LoadedModel(path: path, options: options) } }
+        let batching = configuration.batching
+        let task = Task { try await offPool { _ in try LoadedModel(path: path, options: options, limits: batching) } }
         models[path] = task
         do {
             return try await task.value
@@ -144,11 +158,10 @@ public actor Engine {
         }
     }
 
-    /// One request's generation, on a worker thread.
-    private static func generate(
-        parameters: SamplingParameters, source: GenerateRequest.PromptSource, model: LoadedModel,
-        modelName: String, flag: CancellationFlag, onDelta: (@Sendable (Int, String) -> Void)?
-    ) throws -> GenerateResponse {
+    /// The request's prompt tokens, checked against the model's context.
+    private static func promptTokens(
+        _ source: GenerateRequest.PromptSource, parameters: SamplingParameters, model: LoadedModel, modelName: String
+    ) throws -> [Int] {
         let prompt = try model.promptTokens(for: source, modelName: modelName)
         guard prompt.count < model.contextLength else {
             throw GenerateError.promptTooLong(promptTokens: prompt.count, contextLength: model.contextLength)
@@ -159,11 +172,24 @@ public actor Engine {
                 field: "max_tokens",
                 reason: "\(parameters.maxTokens) tokens after a \(prompt.count)-token prompt exceed the context of \(model.contextLength) tokens")
         }
+        return prompt
+    }
+
+    /// One admitted request's generation, on a worker thread; its sequences run in the model's
+    /// scheduler.
+    private static func generate(
+        parameters: SamplingParameters, prompt: [Int], model: LoadedModel, modelName: String,
+        flag: CancellationFlag, onDelta: (@Sendable (Int, String) -> Void)?
+    ) throws -> GenerateResponse {
+        model.scheduler.begin()
+        defer { model.scheduler.end() }
         let sequence = try model.makeSequence(flag: flag)
         var clock = Stopwatch()
         let promptLogits: [Float]
-        do { promptLogits = try sequence.model.prefill(tokens: prompt) } catch {
-            throw GenerateError.inference(reason: error.description)
+        do { promptLogits = try sequence.prefill(prompt) } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw GenerateError.inference(reason: "\(error)")
         }
         let promptSeconds = clock.lap()
         let setup = GenerationSetup(parameters: parameters, promptTokens: prompt, endTokenIDs: model.endTokenIDs)

@@ -21,6 +21,9 @@ public enum GenerateError: Error, Sendable, Equatable, CustomStringConvertible {
     case templateFailed(model: String, reason: String)
     /// The prompt does not fit: it has `promptTokens` tokens and the context holds `contextLength`.
     case promptTooLong(promptTokens: Int, contextLength: Int)
+    /// The model's queue is full: `waiting` requests already wait for room in its batch (a server
+    /// answers 429).
+    case queueFull(waiting: Int)
     /// The forward pass failed.
     case inference(reason: String)
 
@@ -37,6 +40,7 @@ public enum GenerateError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .templateFailed(model, reason): return "invalid messages: the chat template of \(model) failed: \(reason)"
         case let .promptTooLong(tokens, context):
             return "invalid prompt: it has \(tokens) tokens and the model's context holds \(context)"
+        case let .queueFull(waiting): return "the server is busy: \(waiting) requests already wait for this model; retry later"
         case let .inference(reason): return "generation failed: \(reason)"
         }
     }
@@ -48,7 +52,7 @@ public enum GenerateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownModel, .modelLoadFailed, .tokenizerLoadFailed: return "model"
         case .noChatTemplate, .templateFailed: return "messages"
         case .promptTooLong: return "prompt"
-        case .invalidJSON, .inference: return nil
+        case .invalidJSON, .inference, .queueFull: return nil
         }
     }
 

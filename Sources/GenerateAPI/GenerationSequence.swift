@@ -13,18 +13,21 @@ final class CancellationFlag: @unchecked Sendable {
     var isCancelled: Bool { lock.withLock { cancelled } }
 }
 
-/// One sequence of a request: a transformer fork that stops at the next token once its request
-/// is cancelled.
+/// One sequence of a request: a transformer sequence whose tokens run in its model's scheduler
+/// (batched with every other request's), and that stops at the next step once its request is
+/// cancelled.
 ///
 /// Generation runs on a worker thread, outside Swift's task tree, so `Task.isCancelled` cannot
 /// reach it; the engine sets ``CancellationFlag`` from the task's cancellation handler instead, and
 /// every sequence forked from this one shares the flag.
 final class GenerationSequence: SequenceModel {
     let model: TransformerModel
+    let scheduler: BatchScheduler
     let flag: CancellationFlag
 
-    init(model: TransformerModel, flag: CancellationFlag) {
+    init(model: TransformerModel, scheduler: BatchScheduler, flag: CancellationFlag) {
         self.model = model
+        self.scheduler = scheduler
         self.flag = flag
     }
 
@@ -32,13 +35,28 @@ final class GenerationSequence: SequenceModel {
     var contextLength: Int { model.contextLength }
     var position: Int { model.position }
 
+    /// Runs the prompt in the scheduler (in chunks, beside other requests' tokens).
+    func prefill(_ tokens: [Int]) throws -> [Float] {
+        try scheduler.prefill(model, tokens: tokens, flag: flag)
+    }
+
     func decode(token: Int, into logits: inout [Float]) throws {
-        if flag.isCancelled { throw CancellationError() }
-        try model.decode(token: token, into: &logits)
+        var rows = [logits]
+        try scheduler.decode([model], tokens: [token], flag: flag, into: &rows)
+        logits = rows.first ?? []
+    }
+
+    /// One step of the scheduler for all of `sequences` (a request's candidates or beams).
+    static func decode(_ sequences: [GenerationSequence], tokens: [Int], into logits: inout [[Float]]) throws {
+        guard let first = sequences.first else {
+            logits = []
+            return
+        }
+        try first.scheduler.decode(sequences.map(\.model), tokens: tokens, flag: first.flag, into: &logits)
     }
 
     func fork() throws -> GenerationSequence {
-        GenerationSequence(model: try model.fork(), flag: flag)
+        GenerationSequence(model: try model.fork(), scheduler: scheduler, flag: flag)
     }
 }
 

@@ -1,17 +1,23 @@
 import Foundation
+import Sampling
 import Tensor
 import Tokenizer
 import Transformer
 
 /// A model ready to answer requests: weights, tokenizer, chat template and end tokens.
 ///
-/// `base` is never run: each request forks it (sharing the memory-mapped weights) and generates
-/// in the fork, so requests for one model can run at the same time. That invariant — `base` is
-/// only ever read — is what makes the type `Sendable`.
+/// `base` holds no sequence: each request's sequences are new sequences of its weights in its KV
+/// memory, and only the scheduler's step thread runs `base` (as the lead of every batched pass).
+/// That invariant is what makes the type `Sendable`.
 final class LoadedModel: @unchecked Sendable {
     /// The file or directory it was loaded from.
     let path: String
     private let base: TransformerModel
+    /// Runs every request's sequences in shared forward passes.
+    let scheduler: BatchScheduler
+    /// Admits requests to the scheduler while their sequences and KV memory fit.
+    let admission: AdmissionQueue
+    let limits: BatchingLimits
     let tokenizer: Tokenizer
     /// The chat template and the BOS/EOS texts it renders with, when the model has one.
     let template: (ChatTemplate, ChatTemplateSource)?
@@ -28,12 +34,18 @@ final class LoadedModel: @unchecked Sendable {
     var vocabularySize: Int { base.vocabularySize }
 
     /// Loads `path` (a GGUF file or a Hugging Face directory).
-    init(path: String, options: ModelOptions) throws(GenerateError) {
+    init(path: String, options: ModelOptions, limits: BatchingLimits = .init()) throws(GenerateError) {
         let start = DispatchTime.now().uptimeNanoseconds
+        try limits.validate()
         self.path = path
         do { base = try loadModel(path: path, options: options) } catch {
             throw .modelLoadFailed(path: path, reason: error.description)
         }
+        self.limits = limits
+        scheduler = BatchScheduler(lead: base, limits: limits)
+        admission = AdmissionQueue(
+            capacity: AdmissionCost(sequences: limits.maxBatchSequences, blocks: base.kvBlockPool.blockCount),
+            maxWaiting: limits.maxQueue)
         let resources = try ModelResources(path: path)
         tokenizer = resources.tokenizer
         bosText = resources.tokenizer.bosID.flatMap(resources.tokenizer.tokenText) ?? ""
@@ -57,10 +69,38 @@ final class LoadedModel: @unchecked Sendable {
         loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    /// A new sequence with an empty cache, sharing this model's weights.
+    /// A new sequence with an empty cache in this model's KV memory, run by its scheduler.
     func makeSequence(flag: CancellationFlag) throws(GenerateError) -> GenerationSequence {
-        do { return GenerationSequence(model: try base.fork(), flag: flag) } catch {
+        do { return GenerationSequence(model: try base.emptySequence(), scheduler: scheduler, flag: flag) } catch {
             throw .inference(reason: error.description)
         }
+    }
+
+    /// What a request holds while it runs: its candidates (best_of, or the beam width) and, for
+    /// its worst case, the prompt's blocks plus, for each candidate, blocks for max_tokens more
+    /// positions and the copy of the prompt's last block. Beam search holds twice the beams for a
+    /// moment (the old ones and their children), so it reserves twice.
+    /// - Throws: ``GenerateError/invalidField(field:reason:)`` when the request could never fit.
+    func admissionCost(promptTokens: Int, parameters: SamplingParameters) throws(GenerateError) -> AdmissionCost {
+        let candidates = parameters.effective.effectiveBestOf
+        let holders = parameters.useBeamSearch ? 2 * candidates : candidates
+        // max_tokens is checked against the context before this, so the products are small.
+        let own = KVBlockPool.blocks(forPositions: parameters.maxTokens + 1) + 1
+        let cost = AdmissionCost(sequences: candidates, blocks: KVBlockPool.blocks(forPositions: promptTokens) + holders * own)
+        guard cost.sequences <= admission.capacity.sequences else {
+            throw .invalidField(field: parameters.bestOf == nil ? "n" : "best_of",
+                                reason: "\(cost.sequences) sequences exceed the server's \(admission.capacity.sequences) per batch")
+        }
+        guard cost.blocks <= admission.capacity.blocks else {
+            let mib = { (blocks: Int) in (blocks * self.blockBytes + (1 << 20) - 1) >> 20 }
+            throw .invalidField(field: "max_tokens",
+                                reason: "the prompt and \(candidates) × \(parameters.maxTokens) tokens need up to \(mib(cost.blocks)) MiB of KV cache; the model has \(mib(admission.capacity.blocks)) MiB")
+        }
+        return cost
+    }
+
+    private var blockBytes: Int {
+        let pool = base.kvBlockPool
+        return KVBlockPool.blockBytes(layers: pool.layers, width: pool.width, halfPrecision: pool.halfPrecision)
     }
 }

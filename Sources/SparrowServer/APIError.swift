@@ -37,6 +37,8 @@ public struct APIError: Error, Sendable, Equatable {
         case .unknownModel:
             self.init(status: .notFound, message: error.description, type: "invalid_request_error",
                       param: error.field, code: "model_not_found")
+        case .queueFull:
+            self.init(status: .tooManyRequests, message: error.description, type: "rate_limit_error", code: "queue_full")
         case .modelLoadFailed, .tokenizerLoadFailed, .inference:
             self.init(status: .internalServerError, message: error.description, type: "server_error", param: error.field)
         }
