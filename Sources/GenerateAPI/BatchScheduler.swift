@@ -64,8 +64,10 @@ final class BatchScheduler: @unchecked Sendable {
     private var active = 0
     private var lastArrival = DispatchTime.now()
     private var threadRunning = false
-    /// Steps run (for tests and logs).
-    private(set) var stepCount = 0
+    /// Steps run.
+    private var steps = 0
+    /// Requests in generation, and steps run so far.
+    var counts: (active: Int, steps: Int) { condition.withLock { (active, steps) } }
 
     /// One request's hand-over: a prompt for one sequence, or one token for each of several.
     private final class Job {
@@ -162,7 +164,7 @@ final class BatchScheduler: @unchecked Sendable {
             let failures = run(step, batch: batch, flat: &flat)
             condition.lock()
             finish(step, failures: failures)
-            stepCount += 1
+            steps += 1
             condition.broadcast()
         }
     }

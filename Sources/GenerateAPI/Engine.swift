@@ -58,6 +58,8 @@ public actor Engine {
     public let configuration: Configuration
     /// Models loaded or loading, by resolved path.
     private var models: [String: Task<LoadedModel, any Error>] = [:]
+    /// Models whose load finished, by resolved path.
+    private var loadedModels: [String: LoadedModel] = [:]
     /// Paths of the models that have answered a request.
     private var answered: Set<String> = []
 
@@ -107,6 +109,19 @@ public actor Engine {
         return try await self.model(named: name).render(messages, modelName: name)
     }
 
+    /// What a loaded model's scheduler holds now, or `nil` if `model` (`nil`: the default model)
+    /// is not loaded.
+    public func batchingStatus(model: String? = nil) throws -> BatchingStatus? {
+        let path = try configuration.registry.resolve(try modelName(model))
+        // Only a finished load has a scheduler to report on.
+        guard let loaded = loadedModels[path] else { return nil }
+        let load = loaded.admission.load, counts = loaded.scheduler.counts
+        return BatchingStatus(
+            generating: counts.active, sequences: load.inUse.sequences, waiting: load.waiting,
+            reservedBlocks: load.inUse.blocks, freeBlocks: loaded.kvBlockPool.freeBlockCount,
+            totalBlocks: loaded.kvBlockPool.blockCount, steps: counts.steps)
+    }
+
     // MARK: Internals
 
     private func modelName(_ requested: String?) throws(GenerateError) -> String {
@@ -151,7 +166,9 @@ public actor Engine {
         let task = Task { try await offPool { _ in try LoadedModel(path: path, options: options, limits: batching) } }
         models[path] = task
         do {
-            return try await task.value
+            let loaded = try await task.value
+            loadedModels[path] = loaded
+            return loaded
         } catch {
             models[path] = nil  // let a later request try again
             throw error
@@ -222,6 +239,23 @@ public actor Engine {
                 promptTokensPerSecond: Double(prompt.count) / max(promptSeconds, 1e-9),
                 generationTokensPerSecond: Double(generated) / max(generationSeconds, 1e-9)))
     }
+}
+
+/// A snapshot of one model's scheduler (``Engine/batchingStatus(model:)``).
+public struct BatchingStatus: Sendable, Equatable {
+    /// Requests generating now (admitted, past tokenization).
+    public var generating: Int
+    /// Sequences admitted requests hold (best_of, or beam width, each).
+    public var sequences: Int
+    /// Requests waiting for room.
+    public var waiting: Int
+    /// KV blocks admitted requests reserved for their worst case.
+    public var reservedBlocks: Int
+    /// KV blocks of 16 positions no sequence holds, and all of them.
+    public var freeBlocks: Int
+    public var totalBlocks: Int
+    /// Forward passes run so far.
+    public var steps: Int
 }
 
 /// Runs blocking work on a Dispatch worker thread instead of a cooperative-pool thread, so a long

@@ -99,6 +99,9 @@ final class LoadedModel: @unchecked Sendable {
         return cost
     }
 
+    /// The KV memory every request's sequences share.
+    var kvBlockPool: KVBlockPool { base.kvBlockPool }
+
     private var blockBytes: Int {
         let pool = base.kvBlockPool
         return KVBlockPool.blockBytes(layers: pool.layers, width: pool.width, halfPrecision: pool.halfPrecision)
