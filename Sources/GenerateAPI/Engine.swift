@@ -40,6 +40,9 @@ public actor Engine {
         /// How many sequences and tokens each model's forward passes take, and how many requests
         /// may wait for room.
         public var batching: BatchingLimits
+        /// Reuse the keys and values of prompt prefixes computed before (each model's prefix
+        /// cache, within its KV memory). Exact: a request's text is the same with it on or off.
+        public var prefixCaching = true
 
         /// The standard registry (with `SPARROW_MODELS`), the default model SmolLM2-135M-Instruct,
         /// default limits, load options and batching.
@@ -116,10 +119,12 @@ public actor Engine {
         // Only a finished load has a scheduler to report on.
         guard let loaded = loadedModels[path] else { return nil }
         let load = loaded.admission.load, counts = loaded.scheduler.counts
+        let prompts = loaded.promptCounts
         return BatchingStatus(
             generating: counts.active, sequences: load.inUse.sequences, waiting: load.waiting,
             reservedBlocks: load.inUse.blocks, freeBlocks: loaded.kvBlockPool.freeBlockCount,
-            totalBlocks: loaded.kvBlockPool.blockCount, steps: counts.steps)
+            totalBlocks: loaded.kvBlockPool.blockCount, cachedBlocks: loaded.kvBlockPool.cachedBlockCount,
+            steps: counts.steps, cachedPromptTokens: prompts.cached, computedPromptTokens: prompts.computed)
     }
 
     // MARK: Internals
@@ -161,9 +166,10 @@ public actor Engine {
     private func model(named name: String) async throws -> LoadedModel {
         let path = try configuration.registry.resolve(name)
         if let pending = models[path] { return try await pending.value }
-        let options = configuration.modelOptions
-        let batching = configuration.batching
-        let task = Task { try await offPool { _ in try LoadedModel(path: path, options: options, limits: batching) } }
+        var options = configuration.modelOptions
+        options.prefixCaching = configuration.prefixCaching
+        let batching = configuration.batching, loadOptions = options
+        let task = Task { try await offPool { _ in try LoadedModel(path: path, options: loadOptions, limits: batching) } }
         models[path] = task
         do {
             let loaded = try await task.value
@@ -202,13 +208,14 @@ public actor Engine {
         defer { model.scheduler.end() }
         let sequence = try model.makeSequence(flag: flag)
         var clock = Stopwatch()
-        let promptLogits: [Float]
-        do { promptLogits = try sequence.prefill(prompt) } catch let error as CancellationError {
+        let promptLogits: [Float], cachedTokens: Int
+        do { (promptLogits, cachedTokens) = try sequence.prefill(prompt) } catch let error as CancellationError {
             throw error
         } catch {
             throw GenerateError.inference(reason: "\(error)")
         }
         let promptSeconds = clock.lap()
+        model.countPrompt(tokens: prompt.count, cached: cachedTokens)
         let setup = GenerationSetup(parameters: parameters, promptTokens: prompt, endTokenIDs: model.endTokenIDs)
         let outputs: [SequenceOutput]
         do {
@@ -233,7 +240,7 @@ public actor Engine {
         let generated = outputs.reduce(0) { $0 + $1.tokenIDs.count }
         return GenerateResponse(
             id: "gen-" + randomHex(24), model: modelName, choices: outputs.map(GenerateChoice.init),
-            usage: .init(promptTokens: prompt.count, completionTokens: generated),
+            usage: .init(promptTokens: prompt.count, completionTokens: generated, cachedPromptTokens: cachedTokens),
             timing: .init(
                 loadSeconds: 0, promptSeconds: promptSeconds, generationSeconds: generationSeconds,
                 promptTokensPerSecond: Double(prompt.count) / max(promptSeconds, 1e-9),
@@ -251,11 +258,17 @@ public struct BatchingStatus: Sendable, Equatable {
     public var waiting: Int
     /// KV blocks admitted requests reserved for their worst case.
     public var reservedBlocks: Int
-    /// KV blocks of 16 positions no sequence holds, and all of them.
+    /// KV blocks of 16 positions no sequence holds (free, or kept by the prefix cache until
+    /// needed), and all of them.
     public var freeBlocks: Int
     public var totalBlocks: Int
+    /// Blocks the prefix cache indexes (held by sequences or not).
+    public var cachedBlocks: Int
     /// Forward passes run so far.
     public var steps: Int
+    /// Prompt tokens so far that came from the prefix cache (hits) and that were computed (misses).
+    public var cachedPromptTokens: Int
+    public var computedPromptTokens: Int
 }
 
 /// Runs blocking work on a Dispatch worker thread instead of a cooperative-pool thread, so a long

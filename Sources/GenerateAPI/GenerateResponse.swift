@@ -22,22 +22,48 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
         self.timing = timing
     }
 
-    /// `prompt_tokens`, `completion_tokens` (over every returned choice), `total_tokens`.
+    /// `prompt_tokens`, `completion_tokens` (over every returned choice), `total_tokens`, and
+    /// `prompt_tokens_details.cached_tokens`: the prompt tokens whose keys and values came from the
+    /// prefix cache instead of being computed (OpenAI's field).
     public struct Usage: Codable, Sendable, Equatable {
         public var promptTokens: Int
         public var completionTokens: Int
         public var totalTokens: Int
+        /// Prompt tokens reused from the prefix cache.
+        public var cachedPromptTokens: Int
 
-        public init(promptTokens: Int, completionTokens: Int) {
+        public init(promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0) {
             self.promptTokens = promptTokens
             self.completionTokens = completionTokens
             self.totalTokens = promptTokens + completionTokens
+            self.cachedPromptTokens = cachedPromptTokens
         }
 
         enum CodingKeys: String, CodingKey {
             case promptTokens = "prompt_tokens"
             case completionTokens = "completion_tokens"
             case totalTokens = "total_tokens"
+            case promptTokensDetails = "prompt_tokens_details"
+        }
+
+        private struct Details: Codable {
+            var cached_tokens: Int
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            promptTokens = try c.decode(Int.self, forKey: .promptTokens)
+            completionTokens = try c.decode(Int.self, forKey: .completionTokens)
+            totalTokens = try c.decode(Int.self, forKey: .totalTokens)
+            cachedPromptTokens = try c.decodeIfPresent(Details.self, forKey: .promptTokensDetails)?.cached_tokens ?? 0
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(promptTokens, forKey: .promptTokens)
+            try c.encode(completionTokens, forKey: .completionTokens)
+            try c.encode(totalTokens, forKey: .totalTokens)
+            try c.encode(Details(cached_tokens: cachedPromptTokens), forKey: .promptTokensDetails)
         }
     }
 

@@ -35,9 +35,13 @@ final class GenerationSequence: SequenceModel {
     var contextLength: Int { model.contextLength }
     var position: Int { model.position }
 
-    /// Runs the prompt in the scheduler (in chunks, beside other requests' tokens).
-    func prefill(_ tokens: [Int]) throws -> [Float] {
-        try scheduler.prefill(model, tokens: tokens, flag: flag)
+    /// Takes what the prefix cache holds of the prompt, runs the rest in the scheduler (in chunks,
+    /// beside other requests' tokens), and returns the logits after the prompt and the number of
+    /// prompt tokens that came from the cache.
+    func prefill(_ tokens: [Int]) throws -> (logits: [Float], cachedTokens: Int) {
+        let cached = model.reuseCachedPrefix(of: tokens)
+        let logits = try scheduler.prefill(model, tokens: Array(tokens[cached...]), flag: flag)
+        return (logits, cached)
     }
 
     func decode(token: Int, into logits: inout [Float]) throws {

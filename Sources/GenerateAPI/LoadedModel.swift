@@ -99,6 +99,21 @@ final class LoadedModel: @unchecked Sendable {
         return cost
     }
 
+    private let promptCountLock = NSLock()
+    private var cachedPromptTokens = 0, computedPromptTokens = 0
+
+    /// Prompt tokens reused from the prefix cache and computed, over every request so far.
+    var promptCounts: (cached: Int, computed: Int) {
+        promptCountLock.withLock { (cachedPromptTokens, computedPromptTokens) }
+    }
+
+    func countPrompt(tokens: Int, cached: Int) {
+        promptCountLock.withLock {
+            cachedPromptTokens += cached
+            computedPromptTokens += tokens - cached
+        }
+    }
+
     /// The KV memory every request's sequences share.
     var kvBlockPool: KVBlockPool { base.kvBlockPool }
 

@@ -7,14 +7,21 @@ import GenerateAPI
 /// gets `{"content": [{"token": "<id>", "token_id", "logprob", "top_logprobs": [...]}]}`.
 enum OpenAI {
     struct Usage: Codable, Sendable, Equatable {
+        struct PromptDetails: Codable, Sendable, Equatable {
+            /// Prompt tokens reused from the prefix cache.
+            var cached_tokens: Int
+        }
+
         var prompt_tokens: Int
         var completion_tokens: Int
         var total_tokens: Int
+        var prompt_tokens_details: PromptDetails
 
         init(_ usage: GenerateResponse.Usage) {
             prompt_tokens = usage.promptTokens
             completion_tokens = usage.completionTokens
             total_tokens = usage.totalTokens
+            prompt_tokens_details = PromptDetails(cached_tokens: usage.cachedPromptTokens)
         }
     }
 

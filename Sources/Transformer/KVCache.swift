@@ -21,6 +21,14 @@ import Darwin
 /// The memory is reserved with `malloc` and never written up front: the operating system backs a
 /// page only when a token first writes it. Freed blocks are reused last-freed first, so resident
 /// memory stays at the most the sequences ever held at once.
+///
+/// **Prefix cache** (``prefixCaching``). A full block is indexed by the exact key (the key of the
+/// block before it, its 16 token ids): the key names the whole token prefix up to the block's end,
+/// so a lookup compares tokens, never a hash alone, and a hit is the block a prefill of that prefix
+/// computes — bit for bit, because the forward pass is batch-invariant. A block nobody holds stays
+/// indexed until a block is needed and none is free; then the least recently released goes first.
+/// Keys name blocks by a serial number never reused, so an evicted block's followers can never be
+/// found through a new block in its place.
 public final class KVBlockPool: Sendable {
     /// Positions per block.
     public static let blockSize = 16
@@ -38,11 +46,34 @@ public final class KVBlockPool: Sendable {
     private let storage: Storage
     private let state: Mutex<State>
 
+    /// Whether full blocks are indexed for reuse by later sequences with the same prefix.
+    public let prefixCaching: Bool
+
     private struct State {
         /// Free blocks, the next to hand out last.
         var free: [Int32]
         /// References to each block (0 when free).
         var references: [Int32]
+        /// The prefix cache: full blocks by the prefix they end.
+        var index: [PrefixKey: Int32] = [:]
+        /// Each block's serial number while it is indexed (0: not indexed), and its key.
+        var serial: [UInt64]
+        var keys: [PrefixKey?]
+        var nextSerial: UInt64 = 1
+        /// Indexed blocks nobody holds, least recently released first, with the release count
+        /// they were queued at (an entry whose block was taken again since is stale).
+        var evictable: [(block: Int32, release: UInt64)] = []
+        var evictableStart = 0
+        var releaseCount: UInt64 = 0
+        var lastRelease: [UInt64]
+        var cachedIdle = 0
+    }
+
+    /// The key of a full block: the serial number of the block before it (0 for the first) and
+    /// its 16 token ids.
+    struct PrefixKey: Hashable {
+        var previous: UInt64
+        var tokens: SIMD16<Int32>
     }
 
     /// The raw memory, freed with the pool.
@@ -63,7 +94,7 @@ public final class KVBlockPool: Sendable {
     /// A pool of `blockCount` blocks.
     /// - Throws: ``TransformerError/cannotAllocate(what:bytes:)`` for sizes that overflow or memory
     ///   that cannot be reserved.
-    public init(layers: Int, width: Int, halfPrecision: Bool, blockCount: Int) throws(TransformerError) {
+    public init(layers: Int, width: Int, halfPrecision: Bool, blockCount: Int, prefixCaching: Bool = false) throws(TransformerError) {
         let blockBytes = Self.blockBytes(layers: layers, width: width, halfPrecision: halfPrecision)
         let (bytes, overflow) = blockBytes.multipliedReportingOverflow(by: blockCount)
         // Sizes come from model files and options: every product is checked before anything is reserved.
@@ -79,18 +110,26 @@ public final class KVBlockPool: Sendable {
         self.halfPrecision = halfPrecision
         self.blockCount = blockCount
         blockEntries = blockBytes / (halfPrecision ? 2 : 4)
-        state = Mutex(State(free: (0 ..< Int32(blockCount)).reversed(), references: [Int32](repeating: 0, count: blockCount)))
+        self.prefixCaching = prefixCaching
+        state = Mutex(State(
+            free: (0 ..< Int32(blockCount)).reversed(), references: [Int32](repeating: 0, count: blockCount),
+            serial: prefixCaching ? [UInt64](repeating: 0, count: blockCount) : [],
+            keys: prefixCaching ? [PrefixKey?](repeating: nil, count: blockCount) : [],
+            lastRelease: prefixCaching ? [UInt64](repeating: 0, count: blockCount) : []))
     }
 
     /// A pool of as many blocks as fit in `bytes` (at least one).
-    public convenience init(layers: Int, width: Int, halfPrecision: Bool, bytes: Int) throws(TransformerError) {
+    public convenience init(layers: Int, width: Int, halfPrecision: Bool, bytes: Int, prefixCaching: Bool = false) throws(TransformerError) {
         let blockBytes = Self.blockBytes(layers: layers, width: width, halfPrecision: halfPrecision)
         try self.init(layers: layers, width: width, halfPrecision: halfPrecision,
-                      blockCount: max(1, min(bytes / max(1, blockBytes), Int(Int32.max))))
+                      blockCount: max(1, min(bytes / max(1, blockBytes), Int(Int32.max))), prefixCaching: prefixCaching)
     }
 
-    /// Blocks no sequence holds.
-    public var freeBlockCount: Int { state.withLock { $0.free.count } }
+    /// Blocks no sequence holds (free, or indexed in the prefix cache and free to evict).
+    public var freeBlockCount: Int { state.withLock { $0.free.count + $0.cachedIdle } }
+
+    /// Blocks indexed in the prefix cache (held by sequences or not).
+    public var cachedBlockCount: Int { state.withLock { $0.index.count } }
 
     /// The blocks needed for `positions` positions.
     public static func blocks(forPositions positions: Int) -> Int { (positions + blockSize - 1) / blockSize }
@@ -102,12 +141,25 @@ public final class KVBlockPool: Sendable {
         storage.base + Int(block) &* blockEntries &* entryBytes
     }
 
-    /// A free block with one reference, or `nil` when every block is held.
+    /// A free block with one reference — else the least recently released block of the prefix
+    /// cache, dropped from it — or `nil` when every block is held.
     func allocate() -> Int32? {
         state.withLock { s in
-            guard let block = s.free.popLast() else { return nil }
-            s.references[Int(block)] = 1
-            return block
+            if let block = s.free.popLast() {
+                s.references[Int(block)] = 1
+                return block
+            }
+            while s.evictableStart < s.evictable.count {
+                let (block, release) = s.evictable[s.evictableStart]
+                s.evictableStart += 1
+                // Stale: taken again (and maybe released again, queued later) since.
+                guard s.references[Int(block)] == 0, s.lastRelease[Int(block)] == release else { continue }
+                Self.unindex(block, &s)
+                s.cachedIdle -= 1
+                s.references[Int(block)] = 1
+                return block
+            }
+            return nil
         }
     }
 
@@ -116,17 +168,85 @@ public final class KVBlockPool: Sendable {
         state.withLock { $0.references[Int(block)] += 1 }
     }
 
-    /// Drops a reference; the block is free once none is left.
+    /// Drops a reference; once none is left the block is free, or, if the prefix cache indexes
+    /// it, kept there until it is evicted.
     func release(_ block: Int32) {
         state.withLock { s in
-            s.references[Int(block)] -= 1
-            if s.references[Int(block)] == 0 { s.free.append(block) }
+            let b = Int(block)
+            s.references[b] -= 1
+            guard s.references[b] == 0 else { return }
+            guard prefixCaching, s.serial[b] != 0 else {
+                s.free.append(block)
+                return
+            }
+            s.releaseCount += 1
+            s.lastRelease[b] = s.releaseCount
+            s.evictable.append((block, s.releaseCount))
+            s.cachedIdle += 1
+            // The queue keeps stale entries; drop them once they are most of it.
+            if s.evictableStart > 1024 && s.evictableStart * 2 > s.evictable.count {
+                s.evictable.removeFirst(s.evictableStart)
+                s.evictableStart = 0
+            }
         }
     }
 
-    /// Whether another sequence also holds `block` (so writing into it must copy it first).
-    func isShared(_ block: Int32) -> Bool {
-        state.withLock { $0.references[Int(block)] > 1 }
+    /// Whether writing into `block` must copy it first: another sequence holds it too, or the
+    /// prefix cache indexes it (its positions are what its key says).
+    func needsCopy(_ block: Int32) -> Bool {
+        state.withLock { s in s.references[Int(block)] > 1 || (prefixCaching && s.serial[Int(block)] != 0) }
+    }
+
+    private static func unindex(_ block: Int32, _ s: inout State) {
+        if let key = s.keys[Int(block)] { s.index[key] = nil }
+        s.keys[Int(block)] = nil
+        s.serial[Int(block)] = 0
+    }
+
+    // MARK: Prefix cache
+
+    /// The longest run of indexed blocks that holds `tokens`' first positions, block by block,
+    /// each taken with a reference; `previous` is the serial number of the last one (for
+    /// ``index(_:tokens:previous:)``).
+    func longestCachedPrefix(_ tokens: UnsafeBufferPointer<Int32>, blocks limit: Int) -> (blocks: [Int32], previous: UInt64) {
+        guard prefixCaching else { return ([], 0) }
+        return state.withLock { s in
+            var found: [Int32] = [], previous: UInt64 = 0
+            for i in 0 ..< min(limit, tokens.count / Self.blockSize) {
+                let key = PrefixKey(previous: previous, tokens: Self.chunk(tokens, i))
+                guard let block = s.index[key] else { break }
+                if s.references[Int(block)] == 0 { s.cachedIdle -= 1 }
+                s.references[Int(block)] += 1
+                found.append(block)
+                previous = s.serial[Int(block)]
+            }
+            return (found, previous)
+        }
+    }
+
+    /// Indexes `block`, a full block holding `tokens` after the prefix the block of serial number
+    /// `previous` ends (0: none), and returns the serial number the next block's key uses. When
+    /// the prefix is indexed already (another sequence computed it too), that block's number is
+    /// returned and `block` stays out of the index.
+    func index(_ block: Int32, tokens: SIMD16<Int32>, previous: UInt64) -> UInt64 {
+        guard prefixCaching else { return 0 }
+        return state.withLock { s in
+            let key = PrefixKey(previous: previous, tokens: tokens)
+            if let existing = s.index[key] { return s.serial[Int(existing)] }
+            if s.serial[Int(block)] != 0 { return s.serial[Int(block)] }
+            s.serial[Int(block)] = s.nextSerial
+            s.nextSerial += 1
+            s.keys[Int(block)] = key
+            s.index[key] = block
+            return s.serial[Int(block)]
+        }
+    }
+
+    /// Block `i`'s 16 token ids.
+    static func chunk(_ tokens: UnsafeBufferPointer<Int32>, _ i: Int) -> SIMD16<Int32> {
+        var v = SIMD16<Int32>()
+        for j in 0 ..< blockSize { v[j] = tokens[i * blockSize + j] }
+        return v
     }
 }
 
@@ -141,6 +261,14 @@ final class KVCache {
     /// The blocks held, in position order; `heldBlocks` entries are valid.
     private let table: UnsafeMutablePointer<Int32>
     private(set) var heldBlocks = 0
+    /// The token id at each position 0..<count, kept for the prefix cache (with one).
+    private let tokenIDs: UnsafeMutablePointer<Int32>?
+    /// Full blocks already offered to the prefix cache, and the serial number of the last.
+    private var indexedBlocks = 0
+    private var lastSerial: UInt64 = 0
+    /// False once positions were written without their token ids (``restore(_:)``): such a
+    /// cache offers nothing to the prefix cache.
+    private var tokensKnown = true
 
     var layers: Int { pool.layers }
     var width: Int { pool.width }
@@ -154,6 +282,7 @@ final class KVCache {
         self.pool = pool
         self.capacity = capacity
         table = .allocate(capacity: KVBlockPool.blocks(forPositions: capacity))
+        tokenIDs = pool.prefixCaching ? .allocate(capacity: capacity) : nil
     }
 
     /// An empty cache in a pool of its own, with room for `capacity` positions.
@@ -166,6 +295,7 @@ final class KVCache {
     deinit {
         release(blocksFrom: 0)
         table.deallocate()
+        tokenIDs?.deallocate()
     }
 
     /// Another cache holding the same positions in the same blocks (each gains a reference).
@@ -177,7 +307,41 @@ final class KVCache {
         }
         copy.heldBlocks = heldBlocks
         copy.count = count
+        if let mine = tokenIDs, let theirs = copy.tokenIDs { theirs.update(from: mine, count: count) }
+        copy.indexedBlocks = indexedBlocks
+        copy.lastSerial = lastSerial
+        copy.tokensKnown = tokensKnown
         return copy
+    }
+
+    /// Records `tokens` as positions start..<start+count (after the pass that wrote their keys
+    /// and values) and indexes the blocks they fill in the prefix cache.
+    func recorded(_ tokens: some Collection<Int>, at start: Int) {
+        guard let ids = tokenIDs, tokensKnown else { return }
+        for (i, t) in tokens.enumerated() { ids[start + i] = Int32(truncatingIfNeeded: t) }
+        let full = (start + tokens.count) / KVBlockPool.blockSize
+        guard indexedBlocks < full else { return }
+        let buffer = UnsafeBufferPointer(start: ids, count: start + tokens.count)
+        while indexedBlocks < full {
+            lastSerial = pool.index(table[indexedBlocks], tokens: KVBlockPool.chunk(buffer, indexedBlocks), previous: lastSerial)
+            indexedBlocks += 1
+        }
+    }
+
+    /// On an empty cache: takes the longest run of the prefix cache's blocks that holds `tokens`'
+    /// first positions, leaving at least `keep` tokens to compute, and returns the positions it
+    /// holds (a multiple of 16).
+    func reuseCachedPrefix(of tokens: [Int], keep: Int) -> Int {
+        guard let ids = tokenIDs, tokensKnown, count == 0, heldBlocks == 0, tokens.count <= capacity else { return 0 }
+        for (i, t) in tokens.enumerated() { ids[i] = Int32(truncatingIfNeeded: t) }
+        let limit = max(0, tokens.count - keep) / KVBlockPool.blockSize
+        let (blocks, previous) = pool.longestCachedPrefix(UnsafeBufferPointer(start: ids, count: tokens.count), blocks: limit)
+        for (i, block) in blocks.enumerated() { table[i] = block }
+        heldBlocks = blocks.count
+        indexedBlocks = blocks.count
+        lastSerial = previous
+        count = blocks.count * KVBlockPool.blockSize
+        return count
     }
 
     /// Makes positions `start ..< start + rows` writable: takes the blocks they need from the pool,
@@ -187,7 +351,7 @@ final class KVCache {
     func prepareWrite(from start: Int, rows: Int) throws(TransformerError) {
         guard rows > 0 else { return }
         let first = start / KVBlockPool.blockSize, end = KVBlockPool.blocks(forPositions: start + rows)
-        for i in first ..< min(end, heldBlocks) where pool.isShared(table[i]) {
+        for i in first ..< min(end, heldBlocks) where pool.needsCopy(table[i]) {
             guard let copy = pool.allocate() else { throw .kvCacheFull(needed: end - i, blocks: pool.blockCount) }
             pool.address(of: copy).copyMemory(from: pool.address(of: table[i]), byteCount: pool.blockEntries &* pool.entryBytes)
             pool.release(table[i])
@@ -204,6 +368,11 @@ final class KVCache {
     func truncate(to position: Int) {
         count = position
         release(blocksFrom: KVBlockPool.blocks(forPositions: position))
+        if indexedBlocks > position / KVBlockPool.blockSize {
+            // Blocks past the new end are gone; the chain of keys restarts from the last full one.
+            indexedBlocks = 0
+            lastSerial = 0
+        }
     }
 
     private func release(blocksFrom first: Int) {
@@ -250,6 +419,7 @@ final class KVCache {
             throw .incompatibleState("snapshot data has \(snapshot.data.count) values, \(layers * 2 * n) expected")
         }
         truncate(to: 0)
+        tokensKnown = false
         try prepareWrite(from: 0, rows: snapshot.count)
         snapshot.data.withUnsafeBufferPointer { src in
             guard let s = src.baseAddress else { return }

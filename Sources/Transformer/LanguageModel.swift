@@ -83,6 +83,10 @@ public struct ModelOptions: Sendable, Equatable {
     /// room for 16 full contexts, at most 1 GiB, and never less than one full context. It is
     /// reserved at load but only touched as positions fill.
     public var kvCacheBytes: Int?
+    /// Index every full block of 16 positions by its token prefix, so that a later sequence with
+    /// the same prefix reuses it (``TransformerModel/reuseCachedPrefix(of:)``) instead of
+    /// computing it again. Off by default; the Engine turns it on.
+    public var prefixCaching = false
 
     /// Options with the defaults: the model's own context length, batches of 512, automatic
     /// numerics, a Float KV cache.

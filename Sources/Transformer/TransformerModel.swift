@@ -128,7 +128,8 @@ public final class TransformerModel: LanguageModel {
         } else {
             let bytes = Self.kvCacheBytes(options: options, layers: config.layerCount, width: config.kvWidth,
                                           halfPrecision: half, contextLength: length)
-            let pool = try KVBlockPool(layers: config.layerCount, width: config.kvWidth, halfPrecision: half, bytes: bytes)
+            let pool = try KVBlockPool(layers: config.layerCount, width: config.kvWidth, halfPrecision: half, bytes: bytes,
+                                       prefixCaching: options.prefixCaching)
             self.cache = try KVCache(pool: pool, capacity: length)
         }
         guard options.threadCount >= 1, options.threadCount <= 256 else {
@@ -221,6 +222,16 @@ public final class TransformerModel: LanguageModel {
         try TransformerModel(config: config, weights: weights, options: options, cache: cache.fork())
     }
 
+    /// On an empty sequence, takes the longest run of whole blocks of 16 positions that the prefix
+    /// cache (``ModelOptions/prefixCaching``) holds for `tokens`' first positions — always leaving
+    /// at least the last token to compute, whose logits the caller needs — and returns how many
+    /// positions it holds now. The caller then runs `tokens[result...]`. The reused keys and values
+    /// are the bits a prefill of those tokens computes (the pass is batch-invariant), so the
+    /// sequence continues exactly as without the cache. Returns 0 without a prefix cache.
+    public func reuseCachedPrefix(of tokens: [Int]) -> Int {
+        cache.reuseCachedPrefix(of: tokens, keep: 1)
+    }
+
     /// A new, empty sequence of this model's weights in the same KV memory (as a fork of an
     /// empty sequence would be, without one to fork from).
     public func emptySequence() throws(TransformerError) -> TransformerModel {
@@ -270,7 +281,10 @@ public final class TransformerModel: LanguageModel {
                 rotary: rotary, shape: shape, hiddenSize: d, feedForwardSize: config.intermediateSize,
                 roundsActivations: usesLlamaCppNumerics))
         }
-        for s in segments { s.cache.count = s.start + s.rows }
+        for s in segments {
+            s.cache.count = s.start + s.rows
+            s.cache.recorded(tokens.dropFirst(s.firstRow).prefix(s.rows), at: s.start)
+        }
     }
 
     /// logits = W_out · RMSNorm(x[row]), into `logits` (resized to the vocabulary if it is not).

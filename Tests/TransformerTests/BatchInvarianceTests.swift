@@ -35,7 +35,10 @@ struct BatchInvarianceTests {
 
     /// A two-layer Llama GGUF (head dimension 64, rows of 256 so every K-quant fits) whose matrices
     /// are all stored as `type`; embedding and norms stay F32.
-    static func model(_ type: ElementType, kv: KVCachePrecision, prefillBatchSize: Int = 512) throws -> TransformerModel {
+    static func model(
+        _ type: ElementType, kv: KVCachePrecision, prefillBatchSize: Int = 512, prefixCaching: Bool = false,
+        kvCacheBytes: Int? = nil
+    ) throws -> TransformerModel {
         let tiny = TinyModel(TinyModel.config(layers: 2, hidden: 256, ffn: 512, heads: 4, kvHeads: 2, vocab: 64,
                                               context: 64))
         var writer = GGUFWriter.llama(tiny)
@@ -49,8 +52,10 @@ struct BatchInvarianceTests {
         }
         let path = try writer.write()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return try loadModel(path: path, options: ModelOptions(prefillBatchSize: prefillBatchSize,
-                                                               kvCachePrecision: kv))
+        var options = ModelOptions(prefillBatchSize: prefillBatchSize, kvCachePrecision: kv)
+        options.prefixCaching = prefixCaching
+        options.kvCacheBytes = kvCacheBytes
+        return try loadModel(path: path, options: options)
     }
 
     static let prompt: [Int] = {
