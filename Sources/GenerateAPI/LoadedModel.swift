@@ -60,9 +60,9 @@ final class LoadedModel: @unchecked Sendable {
         var ends = Set(tokenizer.endOfGenerationIDs)
         if let eos = tokenizer.eosID { ends.insert(eos) }
         ends.formUnion(resources.extraEndIDs.filter { $0 >= 0 && $0 < tokenizer.vocabularySize })
-        // Phi-3's generation_config also ends on <|assistant|> (a model that starts a new turn is done).
-        if base.config.architecture == .phi3 {
-            let ids = tokenizer.encode("<|assistant|>", parseSpecial: true)
+        // Control tokens the architecture's generation config also ends on (Phi-3's <|assistant|>).
+        for text in base.config.architecture.endOfTurnTexts {
+            let ids = tokenizer.encode(text, parseSpecial: true)
             if ids.count == 1, tokenizer.tokenType(ids[0]) == .control { ends.insert(ids[0]) }
         }
         endTokenIDs = ends

@@ -4,12 +4,15 @@ import Tensor
 /// attention and feed-forward outputs back into it.
 protocol DecoderBlock: Sendable {
     func forward(_ pass: LayerPass) throws(TransformerError)
+    /// Every weight matrix of the block (to size the scratch the largest one needs).
+    var matrices: [Linear] { get }
 }
 
 /// A block's attention or feed-forward half: reads the normalised input from `p.xb` and leaves its
 /// output there.
 protocol BlockSublayer: Sendable {
     func callAsFunction(_ p: LayerPass) throws(TransformerError)
+    var matrices: [Linear] { get }
 }
 
 /// The pre-norm residual block all supported architectures share; they differ only in how their
@@ -19,6 +22,8 @@ struct PreNormBlock<Attention: BlockSublayer, MLP: BlockSublayer>: DecoderBlock 
     let attention: Attention
     let mlpNorm: RMSNorm
     let mlp: MLP
+
+    var matrices: [Linear] { attention.matrices + mlp.matrices }
 
     func forward(_ p: LayerPass) throws(TransformerError) {
         // h = x + Attention(RMSNorm(x))

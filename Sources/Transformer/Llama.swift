@@ -8,9 +8,51 @@ import Tensor
 //     h   = x + W_o · Attention(RoPE(W_q·n), RoPE(W_k·n), W_v·n),   n = RMSNorm(x)
 //     out = h + W_down · (silu(W_gate·m) ⊙ W_up·m),                  m = RMSNorm(h)
 
+/// Llama as its checkpoints name it.
+enum Llama: ArchitectureDefinition {
+    static let name = "llama"
+    /// Mistral GGUF files say `llama` too.
+    static let ggufNames = ["llama"]
+    /// llama.cpp's converter permutes Q and K's rows for `llama`, so its files rotate adjacent pairs.
+    static let ggufRopeConvention = ModelConfig.RopeConvention.adjacentPairs
+    static let huggingFaceNames = ["LlamaForCausalLM", "llama"]
+    static let fusesProjections = false
+    static let llamaCppScalesQueriesFirst = false
+    static let endOfTurnTexts: [String] = []
+
+    static func loadBlock(_ w: WeightLoader, layer: Int, config: ModelConfig) throws(TransformerError) -> any DecoderBlock {
+        try LlamaBlock.load(w, layer: layer, config: config)
+    }
+}
+
+/// Hugging Face's `MistralForCausalLM`: Llama's block, with the sliding window its configuration
+/// may set. (Its GGUF files are `llama` ones.)
+enum Mistral: ArchitectureDefinition {
+    static let name = "mistral"
+    static let ggufNames: [String] = []
+    static let ggufRopeConvention = ModelConfig.RopeConvention.adjacentPairs
+    static let huggingFaceNames = ["MistralForCausalLM", "mistral"]
+    static let fusesProjections = false
+    static let llamaCppScalesQueriesFirst = false
+    static let endOfTurnTexts: [String] = []
+
+    static func loadBlock(_ w: WeightLoader, layer: Int, config: ModelConfig) throws(TransformerError) -> any DecoderBlock {
+        try LlamaBlock.load(w, layer: layer, config: config)
+    }
+}
+
+extension ModelConfig.Architecture {
+    /// Llama 1–3, TinyLlama, SmolLM2, and Mistral as GGUF stores it.
+    public static let llama = Self(Llama.self)
+    /// Hugging Face `MistralForCausalLM`: Llama with an optional sliding attention window.
+    public static let mistral = Self(Mistral.self)
+}
+
 /// Self-attention with separate q, k and v projections.
 struct LlamaAttention: BlockSublayer {
     let wq: Linear, wk: Linear, wv: Linear, wo: Linear
+
+    var matrices: [Linear] { [wq, wk, wv, wo] }
 
     /// Reads the normalised input from `p.xb` and leaves W_o·attention there.
     func callAsFunction(_ p: LayerPass) throws(TransformerError) {
@@ -30,6 +72,8 @@ struct LlamaAttention: BlockSublayer {
 /// The SwiGLU feed-forward block with separate gate and up projections.
 struct LlamaMLP: BlockSublayer {
     let gate: Linear, up: Linear, down: Linear
+
+    var matrices: [Linear] { [gate, up, down] }
 
     /// Reads the normalised input from `p.xb` and leaves the block's output there.
     func callAsFunction(_ p: LayerPass) throws(TransformerError) {

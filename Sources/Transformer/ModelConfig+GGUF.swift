@@ -10,23 +10,16 @@ extension ModelConfig {
     /// tied to the embedding when `output.weight` is absent. Llama 3.1's rope scaling arrives as
     /// the `rope_freqs.weight` tensor the converter precomputes.
     ///
-    /// The RoPE convention follows from the architecture: llama.cpp's converter permutes the rows
-    /// of Q and K for `llama`, so its files rotate adjacent pairs; `phi3` is not permuted.
+    /// The RoPE convention follows from the architecture (its definition's `ggufRopeConvention`):
+    /// llama.cpp's converter permutes the rows of Q and K for `llama`, so its files rotate adjacent
+    /// pairs; `phi3` is not permuted.
     /// - Throws: ``TransformerError`` naming the missing or bad key.
     public init(gguf file: GGUFFile) throws(TransformerError) {
         let m = file.metadata
         let archName: String
         do { archName = try m.requireString("general.architecture") } catch { throw .gguf(error) }
-        let architecture: Architecture
-        let convention: RopeConvention
-        switch archName {
-        case "llama":
-            (architecture, convention) = (.llama, .adjacentPairs)
-        case "phi3":
-            (architecture, convention) = (.phi3, .halfSplit)
-        default:
-            throw .unsupportedArchitecture(archName)
-        }
+        guard let definition = Architecture.gguf(archName) else { throw .unsupportedArchitecture(archName) }
+        let architecture = Architecture(definition), convention = definition.ggufRopeConvention
         let a = archName
         func int(_ key: String) throws(TransformerError) -> Int {
             do { return try m.requireInt("\(a).\(key)") } catch { throw .gguf(error) }

@@ -34,13 +34,10 @@ extension ModelConfig {
 
     private init(_ c: HuggingFaceConfig) throws(TransformerError) {
         let name = c.architectures?.first ?? c.model_type ?? ""
-        let architecture: Architecture
-        switch name {
-        case "LlamaForCausalLM", "llama": architecture = .llama
-        case "MistralForCausalLM", "mistral": architecture = .mistral
-        case "Phi3ForCausalLM", "phi3": architecture = .phi3
-        default: throw .unsupportedArchitecture(name.isEmpty ? "(no architectures or model_type)" : name)
+        guard let definition = Architecture.huggingFace(name) else {
+            throw .unsupportedArchitecture(name.isEmpty ? "(no architectures or model_type)" : name)
         }
+        let architecture = Architecture(definition)
         func require<T>(_ value: T?, _ key: String) throws(TransformerError) -> T {
             guard let value else { throw .missingConfigValue(key: key) }
             return value

@@ -5,16 +5,6 @@
 /// so a `ModelConfig` in hand describes a model whose buffers can be sized without overflow.
 /// Codable so that it can be printed, stored, or written by hand for tests.
 public struct ModelConfig: Codable, Sendable, Equatable {
-    /// The forward pass to run.
-    public enum Architecture: String, Codable, Sendable, CaseIterable {
-        /// Llama 1–3, TinyLlama, SmolLM2, and Mistral as GGUF stores it.
-        case llama
-        /// Hugging Face `MistralForCausalLM`: Llama with an optional sliding attention window.
-        case mistral
-        /// Phi-3: fused q/k/v and gate/up projections.
-        case phi3
-    }
-
     /// Which values of a head rotate together; it follows how the checkpoint ordered Q and K's rows.
     public enum RopeConvention: String, Codable, Sendable {
         /// Pairs (x[2i], x[2i+1]): GGUF llama-family files, whose converter permuted Q and K.

@@ -10,9 +10,34 @@ import Tensor
 //
 // Its GGUF conversion keeps Hugging Face's row order, so both formats rotate half-split pairs.
 
+/// Phi-3 as its checkpoints name it.
+enum Phi3: ArchitectureDefinition {
+    static let name = "phi3"
+    static let ggufNames = ["phi3"]
+    /// Its GGUF conversion keeps Hugging Face's row order.
+    static let ggufRopeConvention = ModelConfig.RopeConvention.halfSplit
+    static let huggingFaceNames = ["Phi3ForCausalLM", "phi3"]
+    static let fusesProjections = true
+    /// llama.cpp's Phi-3 graph scales q by 1/√d before the product with the keys.
+    static let llamaCppScalesQueriesFirst = true
+    /// `generation_config.json` also ends on `<|assistant|>`: a model that starts a new turn is done.
+    static let endOfTurnTexts = ["<|assistant|>"]
+
+    static func loadBlock(_ w: WeightLoader, layer: Int, config: ModelConfig) throws(TransformerError) -> any DecoderBlock {
+        try Phi3Block.load(w, layer: layer, config: config)
+    }
+}
+
+extension ModelConfig.Architecture {
+    /// Phi-3: fused q/k/v and gate/up projections.
+    public static let phi3 = Self(Phi3.self)
+}
+
 /// Self-attention with one fused q|k|v projection.
 struct Phi3Attention: BlockSublayer {
     let wqkv: Linear, wo: Linear
+
+    var matrices: [Linear] { [wqkv, wo] }
 
     /// Reads the normalised input from `p.xb` and leaves W_o·attention there.
     func callAsFunction(_ p: LayerPass) throws(TransformerError) {
@@ -34,6 +59,8 @@ struct Phi3Attention: BlockSublayer {
 /// The SwiGLU feed-forward block with one fused gate|up projection.
 struct Phi3MLP: BlockSublayer {
     let gateUp: Linear, down: Linear
+
+    var matrices: [Linear] { [gateUp, down] }
 
     /// Reads the normalised input from `p.xb` and leaves the block's output there.
     func callAsFunction(_ p: LayerPass) throws(TransformerError) {

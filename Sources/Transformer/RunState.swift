@@ -67,7 +67,7 @@ final class RunState {
         self.runner = runner
         scratchPerThread = scratchCount
         let ffn = config.intermediateSize
-        let fused = config.architecture == .phi3
+        let fused = config.architecture.definition.fusesProjections
         widths = Widths(hidden: config.hiddenSize, query: config.queryWidth,
                         fusedQKV: fused ? config.queryWidth + 2 * config.kvWidth : 0,
                         feedForward: ffn, feedForwardFused: fused ? 2 * ffn : ffn,

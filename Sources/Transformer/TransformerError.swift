@@ -6,7 +6,7 @@ public enum TransformerError: Error, Sendable, Equatable, CustomStringConvertibl
 
     /// The file or directory is neither a GGUF file nor a Hugging Face checkpoint directory.
     case unrecognizedModel(path: String, reason: String)
-    /// The architecture is not one Sparrow runs (`llama`, `mistral`, `phi3`).
+    /// The architecture is not one Sparrow runs (``ModelConfig/Architecture/supportedNames``).
     case unsupportedArchitecture(String)
     /// A configuration value that is required is absent (`key` as spelt in the file).
     case missingConfigValue(key: String)
@@ -51,7 +51,7 @@ public enum TransformerError: Error, Sendable, Equatable, CustomStringConvertibl
         switch self {
         case let .unrecognizedModel(path, reason): return "\(path): not a model Sparrow can load: \(reason)"
         case let .unsupportedArchitecture(a):
-            return "unsupported architecture \"\(a)\" (supported: llama, mistral, phi3)"
+            return "unsupported architecture \"\(a)\" (supported: \(ModelConfig.Architecture.supportedNames.joined(separator: ", ")))"
         case let .missingConfigValue(key): return "configuration value \"\(key)\" is missing"
         case let .invalidConfig(key, value, reason): return "configuration \"\(key)\" = \(value): \(reason)"
         case let .unsupportedFeature(f): return "unsupported: \(f)"

@@ -27,17 +27,9 @@ struct ModelWeights: Sendable {
         var blocks: [any DecoderBlock] = []
         var matrices: [Linear] = []
         for l in 0..<c.layerCount {
-            switch c.architecture {
-            case .llama, .mistral:
-                let b = try LlamaBlock.load(w, layer: l, config: c)
-                let a = b.attention, m = b.mlp
-                matrices += [a.wq, a.wk, a.wv, a.wo, m.gate, m.up, m.down]
-                blocks.append(b)
-            case .phi3:
-                let b = try Phi3Block.load(w, layer: l, config: c)
-                matrices += [b.attention.wqkv, b.attention.wo, b.mlp.gateUp, b.mlp.down]
-                blocks.append(b)
-            }
+            let block = try c.architecture.definition.loadBlock(w, layer: l, config: c)
+            matrices += block.matrices
+            blocks.append(block)
         }
         let output: Linear
         // A tied model reads its output projection from the embedding; an untied one must have
@@ -119,7 +111,7 @@ public final class TransformerModel: LanguageModel {
         shape = AttentionShape(heads: config.headCount, kvHeads: config.kvHeadCount,
                                headDim: config.headDimension, window: config.slidingWindow,
                                halfPrecision: options.kvCachePrecision == .float16,
-                               scaleQueriesFirst: llamaCpp && config.architecture == .phi3)
+                               scaleQueriesFirst: llamaCpp && config.architecture.definition.llamaCppScalesQueriesFirst)
         let half = options.kvCachePrecision == .float16
         if let cache {
             self.cache = cache
