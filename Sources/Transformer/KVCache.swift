@@ -67,6 +67,8 @@ public final class KVBlockPool: Sendable {
         var releaseCount: UInt64 = 0
         var lastRelease: [UInt64]
         var cachedIdle = 0
+        /// Indexed blocks taken for new positions so far.
+        var evictions = 0
     }
 
     /// The key of a full block: the serial number of the block before it (0 for the first) and
@@ -131,6 +133,9 @@ public final class KVBlockPool: Sendable {
     /// Blocks indexed in the prefix cache (held by sequences or not).
     public var cachedBlockCount: Int { state.withLock { $0.index.count } }
 
+    /// Blocks the prefix cache gave up so far, for positions that needed a block when none was free.
+    public var evictedBlockCount: Int { state.withLock { $0.evictions } }
+
     /// The blocks needed for `positions` positions.
     public static func blocks(forPositions positions: Int) -> Int { (positions + blockSize - 1) / blockSize }
 
@@ -156,6 +161,7 @@ public final class KVBlockPool: Sendable {
                 guard s.references[Int(block)] == 0, s.lastRelease[Int(block)] == release else { continue }
                 Self.unindex(block, &s)
                 s.cachedIdle -= 1
+                s.evictions += 1
                 s.references[Int(block)] = 1
                 return block
             }

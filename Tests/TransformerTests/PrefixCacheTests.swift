@@ -73,6 +73,7 @@ struct PrefixCacheTests {
             #expect(pool.cachedBlockCount <= 7)
             #expect(pool.freeBlockCount == 7)  // nobody holds a block once the sequence is gone
         }
+        #expect(pool.evictedBlockCount == 6 * 3 - 7)  // 18 blocks written, 7 fit: the rest replaced cached ones
         // The last prompt's blocks are the most recently released: still there. The first
         // prompt's were evicted for later ones. Checked from the last prompt back, so that each
         // check's own prefill evicts only blocks of prompts already checked.
