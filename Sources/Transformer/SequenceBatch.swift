@@ -67,7 +67,11 @@ extension TransformerModel {
     ///   context. Nothing changes then.
     public func forward(_ batch: SequenceBatch, logits: inout [Float]) throws(TransformerError) {
         guard batch.count > 0 else { throw .emptyInput }
+        let state = try runState()
         state.segments.removeAll(keepingCapacity: true)
+        // The segments hold the sequences' caches: let go of them after the pass, so that a
+        // sequence that ends frees its blocks then.
+        defer { state.segments.removeAll(keepingCapacity: true) }
         var row = 0
         for (i, entry) in batch.entries.enumerated() {
             let sequence = entry.sequence
@@ -104,7 +108,7 @@ extension TransformerModel {
             }
             row += entry.count
         }
-        let output = weights.output, state = self.state, rounds = usesLlamaCppNumerics
+        let output = weights.output, rounds = usesLlamaCppNumerics
         try logits.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
             guard let base = out.baseAddress else { return }
             try output.apply(xb, rows: gathered, into: base, state: state, rounds: rounds)

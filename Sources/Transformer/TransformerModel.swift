@@ -67,7 +67,9 @@ public final class TransformerModel: LanguageModel {
     let weights: ModelWeights
     let rotary: Rotary
     let shape: AttentionShape
-    let state: RunState
+    /// This sequence's activations, made at its first own pass: a sequence that only ever runs
+    /// inside another's batch (an Engine request's) never needs them. See ``runState()``.
+    private var ownState: RunState?
     let cache: KVCache
     /// Whether the pass rounds as llama.cpp does (``Numerics/llamaCpp``, resolved).
     public let usesLlamaCppNumerics: Bool
@@ -127,13 +129,23 @@ public final class TransformerModel: LanguageModel {
         guard options.threadCount >= 1, options.threadCount <= 256 else {
             throw .invalidConfig(key: "threadCount", value: "\(options.threadCount)", reason: "must be in 1...256")
         }
-        state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: length,
-                             rounding: llamaCpp, runner: sharedRunner(threads: options.threadCount))
+        // A freshly loaded model makes its activations now, so that a size it cannot have is an
+        // error at load; its forks make theirs when they first run.
+        if cache == nil && pool == nil { _ = try runState() }
         // The pool splits every product, the prompt's sgemms included (each thread its share of W's
         // rows, Linear.multiplyBatch), so OpenBLAS runs on the calling thread alone. Only a change is
         // written: OpenBLAS rebuilds its thread pool on a change, which corrupts memory if another
         // model (another request, a fork) is inside an sgemm at that moment; 1 is set once.
         if BLAS.threadCount != 1 { BLAS.setThreadCount(1) }
+    }
+
+    /// The activations of this sequence's passes (and of the batches it leads).
+    func runState() throws(TransformerError) -> RunState {
+        if let ownState { return ownState }
+        let state = try RunState(config: config, weightScratch: weights.scratchCount, contextLength: contextLength,
+                                 rounding: usesLlamaCppNumerics, runner: sharedRunner(threads: options.threadCount))
+        ownState = state
+        return state
     }
 
     /// The bytes of KV cache a model loaded with `options` reserves (see ``ModelOptions/kvCacheBytes``).
@@ -235,9 +247,11 @@ public final class TransformerModel: LanguageModel {
     /// Runs every block over `tokens`, which take positions `position ..< position + count`,
     /// leaving the final hidden states in `state.x` and their keys and values in the cache.
     private func forward(_ tokens: some RandomAccessCollection<Int>) throws(TransformerError) {
+        let state = try runState()
         state.segments.removeAll(keepingCapacity: true)
         state.segments.append(BatchSegment(firstRow: 0, rows: tokens.count, start: cache.count, cache: cache))
         try forward(tokens, segments: state.segments)
+        state.segments.removeAll(keepingCapacity: true)
     }
 
     /// Runs every block over `tokens`, whose rows belong to the sequences of `segments` (each run at
@@ -246,6 +260,7 @@ public final class TransformerModel: LanguageModel {
     /// matrix kernels and the attention are batch-invariant.
     func forward(_ tokens: some RandomAccessCollection<Int>, segments: [BatchSegment]) throws(TransformerError) {
         let rows = tokens.count, d = config.hiddenSize
+        let state = try runState()
         var attended = 0
         for s in segments { attended = max(attended, s.start + s.rows - shape.firstAttended(start: s.start)) }
         try state.reserve(rows: rows, attended: attended)
@@ -282,9 +297,10 @@ public final class TransformerModel: LanguageModel {
     /// logits = W_out · RMSNorm(x[row]), into `logits` (resized to the vocabulary if it is not).
     private func lastLogits(row: Int, into logits: inout [Float]) throws(TransformerError) {
         if logits.count != vocabularySize { logits = [Float](repeating: 0, count: vocabularySize) }
+        let state = try runState()
         let xb = state.xb.pointer
         weights.finalNorm.apply(state.x.pointer + row * config.hiddenSize, rows: 1, into: xb)
-        let output = weights.output, state = self.state, rounds = usesLlamaCppNumerics
+        let output = weights.output, rounds = usesLlamaCppNumerics
         try logits.withUnsafeMutableBufferPointer { (out) throws(TransformerError) in
             guard let base = out.baseAddress else { return }
             try output.apply(xb, rows: 1, into: base, state: state, rounds: rounds)
@@ -293,6 +309,7 @@ public final class TransformerModel: LanguageModel {
 
     /// logits = W_out · RMSNorm(x) for the first `rows` rows of x, as [rows, vocabulary].
     private func logits(rows: Int, into out: UnsafeMutablePointer<Float>) throws(TransformerError) {
+        let state = try runState()
         let xb = state.xb.pointer
         weights.finalNorm.apply(state.x.pointer, rows: rows, into: xb)
         try weights.output.apply(xb, rows: rows, into: out, state: state, rounds: usesLlamaCppNumerics)
