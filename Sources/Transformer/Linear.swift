@@ -6,10 +6,13 @@ import Tensor
 /// With llama.cpp's numerics and a weight type that has an integer kernel
 /// (``QuantizedMatMul/supports(_:)``), every row of X is quantized to 8 bits on its own
 /// (``Q8Activation``, shared with the next products of the same input) and multiplied by the
-/// quantized matrix × matrix kernel, one token or many alike: a token's output does not depend on
-/// the batch it is in. Other types dot dequantized rows in Float for one row and go through the
-/// tiled sgemm for a batch (whose sums depend on the batch). Either way the output rows are split
-/// across the run state's thread pool.
+/// quantized matrix × matrix kernel, one token or many alike. F32, F16 and BF16 weights
+/// (``FloatMatMul``) multiply X's rows (rounded first to the weight's format with llama.cpp's
+/// numerics) by the Float matrix × matrix kernel, one token or many alike. Either way a token's
+/// output does not depend on the batch it is in: each (weight row, token) result is added in one
+/// order. The other types (Q2_K, Q3_K, and every quantized type with ``Numerics/exact``) dot
+/// dequantized rows in Float for one row and go through the tiled sgemm for a batch (whose sums
+/// depend on the batch). Every path splits the output rows across the run state's thread pool.
 struct Linear: Sendable {
     let weight: Tensor
     /// The checkpoint's name, for error messages.
@@ -18,10 +21,15 @@ struct Linear: Sendable {
     var outputs: Int { weight.rowCount }
     var inputs: Int { weight.rowLength }
 
-    /// Scratch Floats one thread needs for this weight on either path.
+    /// Scratch Floats one thread needs for this weight on either path (none for float weights,
+    /// which the Float kernel reads where they lie).
     var scratchCount: Int {
-        max(MatVec.scratchCount(for: weight), MatMul.recommendedScratchCount(for: weight))
+        if usesFloatKernel { return 0 }
+        return max(MatVec.scratchCount(for: weight), MatMul.recommendedScratchCount(for: weight))
     }
+
+    /// Whether rows multiply through the Float matrix × matrix kernel: F32, F16 and BF16 weights.
+    var usesFloatKernel: Bool { FloatMatMul.supports(weight.type) }
 
     /// Whether rows multiply through the 8-bit integer kernels: with llama.cpp's numerics, for
     /// every type that has one.
@@ -61,7 +69,9 @@ struct Linear: Sendable {
                 state.roundedFor = nil
             }
             state.quantizedFormat = nil
-            if rows == 1 {
+            if usesFloatKernel {
+                multiplyFloatWeights(x, rows: rows, into: y, state: state)
+            } else if rows == 1 {
                 try multiplyFloat(x, into: y, state: state)
             } else {
                 try multiplyBatch(x, rows: rows, into: y, state: state)
@@ -106,6 +116,36 @@ struct Linear: Sendable {
             QuantizedMatMul.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength,
                                            x: q8, columns: 0..<tokens, y: y, ldy: total,
                                            rows: lo..<min(lo + chunk, total))
+        }
+    }
+
+    /// Rows of X times float weights: rows of W in chunks across the pool, each chunk multiplied
+    /// with every row of X by the Float kernel, which adds each result in one order whatever the
+    /// number of rows of X (``FloatMatMul``). Decoding and prompts take the same path.
+    private func multiplyFloatWeights(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, state: RunState
+    ) {
+        guard let w = weight.bytes.baseAddress, outputs > 0, inputs > 0 else {
+            for i in 0..<rows * outputs { y[i] = 0 }
+            return
+        }
+        let chunk = Self.floatChunkRows(outputs, threads: state.runner.threadCount)
+        let tasks = (outputs + chunk - 1) / chunk
+        state.runner.run(tasks: tasks, FloatChunks(type: weight.type, matrix: w, rowBytes: weight.rowBytes,
+                                                   rowLength: inputs, x: x, tokens: rows, y: y, chunk: chunk,
+                                                   total: outputs))
+    }
+
+    /// Chunks of W's rows times every token's Float input (a task per chunk of `chunk` rows).
+    private struct FloatChunks: ParallelTask {
+        let type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int
+        let x: UnsafeMutablePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>, chunk: Int, total: Int
+
+        func run(task t: Int) {
+            let lo = t * chunk
+            FloatMatMul.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength, x: x,
+                                       ldx: rowLength, columns: 0..<tokens, y: y, ldy: total,
+                                       rows: lo..<min(lo + chunk, total))
         }
     }
 
@@ -180,6 +220,12 @@ struct Linear: Sendable {
     static func chunkRows(_ total: Int, threads: Int) -> Int {
         guard threads > 1 else { return max(total, 1) }
         return max(16, (total + threads * 8 - 1) / (threads * 8))
+    }
+
+    /// ``chunkRows(_:threads:)`` rounded up to a multiple of 8, so that chunks split into the Float
+    /// kernel's register tiles of rows without a remainder.
+    static func floatChunkRows(_ total: Int, threads: Int) -> Int {
+        (chunkRows(total, threads: threads) + 7) / 8 * 8
     }
 
     /// Thread t's contiguous share of 0..<total.

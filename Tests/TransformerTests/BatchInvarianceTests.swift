@@ -4,11 +4,14 @@ import Tensor
 @testable import Transformer
 
 /// A sequence's logits are the same bits however its tokens are batched: in one prefill, in
-/// chunks, or one token at a time, for every weight type with an integer kernel, with a Float or
-/// a Float16 KV cache.
+/// chunks, or one token at a time, for every weight type with an integer kernel and for float
+/// weights (F32, F16, BF16) with either numerics, with a Float or a Float16 KV cache.
 @Suite("Batch invariance")
 struct BatchInvarianceTests {
     static let types: [ElementType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
+    /// Weights the Float kernel multiplies (``FloatMatMul``), under transformers' and llama.cpp's
+    /// numerics (F16 and BF16 round the activations to their format with the latter).
+    static let floatTypes: [ElementType] = [.f32, .f16, .bf16]
 
     /// Random stored blocks of `type` for `count` values: random quants, and Float16 scales (and
     /// mins) drawn small enough that activations stay finite through the layers.
@@ -33,11 +36,29 @@ struct BatchInvarianceTests {
         return bytes
     }
 
+    /// The stored bytes of `values` as F32, F16 or BF16 (rounded to nearest even), little-endian.
+    static func floatBytes(_ type: ElementType, _ values: [Float]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * type.blockBytes)
+        for v in values {
+            switch type {
+            case .f32: withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
+            case .f16: withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { bytes += $0 }
+            default:
+                let b = v.bitPattern
+                let rounded = UInt16(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
+                withUnsafeBytes(of: rounded.littleEndian) { bytes += $0 }
+            }
+        }
+        return bytes
+    }
+
     /// A two-layer Llama GGUF (head dimension 64, rows of 256 so every K-quant fits) whose matrices
-    /// are all stored as `type`; embedding and norms stay F32.
+    /// are all stored as `type`; embedding and norms stay F32. Quantized matrices hold random
+    /// blocks; float ones the tiny model's random values (uniform in ±0.2), converted.
     static func model(
-        _ type: ElementType, kv: KVCachePrecision, prefillBatchSize: Int = 512, prefixCaching: Bool = false,
-        kvCacheBytes: Int? = nil
+        _ type: ElementType, kv: KVCachePrecision, numerics: Numerics = .automatic, prefillBatchSize: Int = 512,
+        prefixCaching: Bool = false, kvCacheBytes: Int? = nil
     ) throws -> TransformerModel {
         let tiny = TinyModel(TinyModel.config(layers: 2, hidden: 256, ffn: 512, heads: 4, kvHeads: 2, vocab: 64,
                                               context: 64))
@@ -48,11 +69,14 @@ struct BatchInvarianceTests {
         let quantized = writer.tensors.filter { matrices.contains($0.name) }
         writer.tensors.removeAll { matrices.contains($0.name) }
         writer.storedTensors = quantized.map { t in
-            (t.name, t.shape, type.rawValue, randomBlocks(type, count: t.values.count, rng: &rng))
+            let bytes = type.isQuantized ? randomBlocks(type, count: t.values.count, rng: &rng)
+                : floatBytes(type, t.values)
+            return (t.name, t.shape, type.rawValue, bytes)
         }
         let path = try writer.write()
         defer { try? FileManager.default.removeItem(atPath: path) }
         var options = ModelOptions(prefillBatchSize: prefillBatchSize, kvCachePrecision: kv)
+        options.numerics = numerics
         options.prefixCaching = prefixCaching
         options.kvCacheBytes = kvCacheBytes
         return try loadModel(path: path, options: options)
@@ -77,21 +101,33 @@ struct BatchInvarianceTests {
 
     @Test(arguments: types, [KVCachePrecision.float32, .float16])
     func logitsDoNotDependOnTheBatch(type: ElementType, kv: KVCachePrecision) throws {
-        let whole = try Self.model(type, kv: kv)
-        #expect(whole.usesLlamaCppNumerics)
-        let reference = try whole.prefillAllPositions(tokens: Self.prompt)
+        try Self.checkBatchings(type, kv: kv, numerics: .automatic)
+    }
+
+    /// Float weights, with a Float and a Float16 cache.
+    @Test(arguments: floatTypes, [Numerics.exact, .llamaCpp])
+    func floatLogitsDoNotDependOnTheBatch(type: ElementType, numerics: Numerics) throws {
+        for kv in [KVCachePrecision.float32, .float16] { try Self.checkBatchings(type, kv: kv, numerics: numerics) }
+    }
+
+    /// One prefill of the prompt against chunks of 7, token by token, and 13 tokens then 27.
+    static func checkBatchings(_ type: ElementType, kv: KVCachePrecision, numerics: Numerics) throws {
+        let whole = try model(type, kv: kv, numerics: numerics)
+        #expect(whole.usesLlamaCppNumerics == (numerics == .llamaCpp || (numerics == .automatic && type != .f32)))
+        let reference = try whole.prefillAllPositions(tokens: prompt)
         #expect(reference.allSatisfy { $0.allSatisfy(\.isFinite) }, "finite logits")
+        let what = "\(type) \(kv) \(numerics)"
         // Chunks of 7 (prefillBatchSize), then token by token.
-        let chunked = try Self.model(type, kv: kv, prefillBatchSize: 7).prefillAllPositions(tokens: Self.prompt)
-        #expect(Self.firstDifference(chunked, reference) == nil, "\(type) \(kv): chunks of 7")
-        let single = try Self.model(type, kv: kv)
-        let stepped = try Self.prompt.map { try single.decode(token: $0) }
-        #expect(Self.firstDifference(stepped, reference) == nil, "\(type) \(kv): token by token")
+        let chunked = try model(type, kv: kv, numerics: numerics, prefillBatchSize: 7).prefillAllPositions(tokens: prompt)
+        #expect(firstDifference(chunked, reference) == nil, "\(what): chunks of 7")
+        let single = try model(type, kv: kv, numerics: numerics)
+        let stepped = try prompt.map { try single.decode(token: $0) }
+        #expect(firstDifference(stepped, reference) == nil, "\(what): token by token")
         // A prefill of the first part, then the rest as one batch.
-        let split = try Self.model(type, kv: kv)
-        _ = try split.prefill(tokens: Array(Self.prompt[..<13]))
-        let rest = try split.prefillAllPositions(tokens: Array(Self.prompt[13...]))
-        #expect(Self.firstDifference(rest, Array(reference[13...])) == nil, "\(type) \(kv): 13 then 27")
+        let split = try model(type, kv: kv, numerics: numerics)
+        _ = try split.prefill(tokens: Array(prompt[..<13]))
+        let rest = try split.prefillAllPositions(tokens: Array(prompt[13...]))
+        #expect(firstDifference(rest, Array(reference[13...])) == nil, "\(what): 13 then 27")
     }
 
     /// The same sequence's logits when its tokens share forward passes with three other sequences of
@@ -99,8 +135,18 @@ struct BatchInvarianceTests {
     /// chunks of 3, 11 and 1, then token by token beside single tokens, all bit for bit the reference.
     @Test(arguments: [ElementType.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K], [KVCachePrecision.float32, .float16])
     func logitsDoNotDependOnOtherSequences(type: ElementType, kv: KVCachePrecision) throws {
-        let reference = try Self.model(type, kv: kv).prefillAllPositions(tokens: Self.prompt)
-        let model = try Self.model(type, kv: kv)
+        try Self.checkBesideOthers(type, kv: kv, numerics: .automatic)
+    }
+
+    /// Float weights beside other sequences, with a Float and a Float16 cache.
+    @Test(arguments: floatTypes, [Numerics.exact, .llamaCpp])
+    func floatLogitsDoNotDependOnOtherSequences(type: ElementType, numerics: Numerics) throws {
+        for kv in [KVCachePrecision.float32, .float16] { try Self.checkBesideOthers(type, kv: kv, numerics: numerics) }
+    }
+
+    static func checkBesideOthers(_ type: ElementType, kv: KVCachePrecision, numerics: Numerics) throws {
+        let reference = try Self.model(type, kv: kv, numerics: numerics).prefillAllPositions(tokens: Self.prompt)
+        let model = try Self.model(type, kv: kv, numerics: numerics)
         let others = try (0..<3).map { _ in try model.fork() }
         var rng = SplitMix64(state: 9)
         func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % 64) } }
@@ -128,7 +174,7 @@ struct BatchInvarianceTests {
             try model.forward(batch, logits: &logits)
             received.append(Array(logits[3 * vocab..<4 * vocab]))
         }
-        #expect(Self.firstDifference(received, reference) == nil, "\(type) \(kv): beside other sequences")
+        #expect(Self.firstDifference(received, reference) == nil, "\(type) \(kv) \(numerics): beside other sequences")
         #expect(model.position == Self.prompt.count && others[0].position == 12 + 20)
     }
 

@@ -97,5 +97,6 @@ int sparrow_quantized_gemm(int isa, int ggml_type, const void *weights, int64_t 
                            int64_t col_end, float *y, int64_t ldy);
 
 #include "CKernelsAttention.h"
+#include "CKernelsFloatMatMul.h"
 
 #endif
