@@ -68,6 +68,8 @@ final class BatchScheduler: @unchecked Sendable {
     private var steps = 0
     /// Requests in generation, and steps run so far.
     var counts: (active: Int, steps: Int) { condition.withLock { (active, steps) } }
+    /// What each step ran, while tests record it (``recordSteps()``); `nil` otherwise.
+    private var stepLog: [StepRecord]?
 
     /// One request's hand-over: a prompt for one sequence, or one token for each of several.
     private final class Job {
@@ -160,8 +162,12 @@ final class BatchScheduler: @unchecked Sendable {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline.uptimeNanoseconds - DispatchTime.now().uptimeNanoseconds) / 1e9))
             }
             let step = compose(into: &batch)
+            if stepLog != nil { record(step) }
             condition.unlock()
             let failures = run(step, batch: batch, flat: &flat)
+            // The batch keeps its storage but lets go of the sequences, so that a finished or
+            // cancelled one frees its blocks now, not at the next step.
+            batch.removeAll()
             condition.lock()
             finish(step, failures: failures)
             steps += 1
@@ -267,5 +273,59 @@ final class BatchScheduler: @unchecked Sendable {
             }
         }
         pending.removeAll { $0.result != nil }
+    }
+}
+
+// MARK: Step log (a test hook)
+
+extension BatchScheduler {
+    /// What one step ran, part by part in batch order (decodes first, then prompt chunks). Tests
+    /// read it to check the composition of steps deterministically, without timing: see
+    /// ``BatchScheduler/recordSteps()``. A step whose work was all cancelled has no parts.
+    struct StepRecord: Sendable, Equatable {
+        struct Part: Sendable, Equatable {
+            /// The request's ``CancellationFlag``, shared by all of its jobs; the log holds it, so
+            /// no later request's flag can take its address while the log lives.
+            let flag: CancellationFlag
+            /// The request the part belongs to (its flag's identity).
+            var request: ObjectIdentifier { ObjectIdentifier(flag) }
+            let isPrefill: Bool
+            /// Rows in this step: the chunk's tokens, or one per decoding sequence.
+            let rows: Int
+            /// The whole job: the prompt's tokens for a prefill (every chunk of one prompt has the
+            /// same), the sequences for a decode.
+            let jobTokens: Int
+
+            static func == (a: Part, b: Part) -> Bool {
+                a.flag === b.flag && a.isPrefill == b.isPrefill && a.rows == b.rows && a.jobTokens == b.jobTokens
+            }
+        }
+        let parts: [Part]
+
+        /// Rows of decoding sequences and of prompt chunks.
+        var decodeRows: Int { parts.filter { !$0.isPrefill }.reduce(0) { $0 + $1.rows } }
+        var prefillRows: Int { parts.filter(\.isPrefill).reduce(0) { $0 + $1.rows } }
+    }
+
+    /// Starts recording every step (dropping what was recorded before). Only tests call it; without
+    /// it the scheduler records nothing.
+    func recordSteps() {
+        condition.withLock { stepLog = [] }
+    }
+
+    /// The steps recorded since ``recordSteps()``, in order; recording stops.
+    func takeStepLog() -> [StepRecord] {
+        condition.withLock {
+            defer { stepLog = nil }
+            return stepLog ?? []
+        }
+    }
+
+    /// Appends the step about to run (under the lock).
+    private func record(_ step: [Part]) {
+        stepLog?.append(StepRecord(parts: step.map {
+            StepRecord.Part(flag: $0.job.flag, isPrefill: $0.job.isPrefill, rows: $0.tokens,
+                            jobTokens: $0.job.tokens.count)
+        }))
     }
 }

@@ -124,7 +124,14 @@ public actor Engine {
             generating: counts.active, sequences: load.inUse.sequences, waiting: load.waiting,
             reservedBlocks: load.inUse.blocks, freeBlocks: loaded.kvBlockPool.freeBlockCount,
             totalBlocks: loaded.kvBlockPool.blockCount, cachedBlocks: loaded.kvBlockPool.cachedBlockCount,
+            evictedBlocks: loaded.kvBlockPool.evictedBlockCount,
             steps: counts.steps, cachedPromptTokens: prompts.cached, computedPromptTokens: prompts.computed)
+    }
+
+    /// The scheduler of a loaded model (`nil`: the default model), or `nil` if it is not loaded.
+    /// A test hook: tests read its step log (``BatchScheduler/recordSteps()``).
+    func scheduler(model: String? = nil) throws -> BatchScheduler? {
+        loadedModels[try configuration.registry.resolve(try modelName(model))]?.scheduler
     }
 
     // MARK: Internals
@@ -262,8 +269,10 @@ public struct BatchingStatus: Sendable, Equatable {
     /// needed), and all of them.
     public var freeBlocks: Int
     public var totalBlocks: Int
-    /// Blocks the prefix cache indexes (held by sequences or not).
+    /// Blocks the prefix cache indexes (held by sequences or not), and those it gave up so far for
+    /// new positions (evicted blocks are reused).
     public var cachedBlocks: Int
+    public var evictedBlocks: Int
     /// Forward passes run so far.
     public var steps: Int
     /// Prompt tokens so far that came from the prefix cache (hits) and that were computed (misses).

@@ -23,6 +23,13 @@ public struct APIError: Error, Sendable, Equatable {
         self.code = code
     }
 
+    /// A 429 for a model whose queue is full: `detail` says what holds it ("its batch is full and
+    /// 64 requests waiting").
+    static func queueFull(model: String, _ detail: String) -> APIError {
+        APIError(status: .tooManyRequests, message: "the server is busy with model \(model): \(detail); retry later",
+                 type: "rate_limit_error", code: "queue_full")
+    }
+
     /// A 400 naming the field at fault.
     static func invalid(_ message: String, param: String?) -> APIError {
         APIError(status: .badRequest, message: message, type: "invalid_request_error", param: param)

@@ -3,8 +3,9 @@ import GenerateAPI
 /// What the server asks of an engine. ``GenerateAPI/Engine`` is the real one; tests put in their
 /// own (a slow one, to fill queues deterministically) without a model.
 public protocol GenerationBackend: Sendable {
-    /// Checks `request` before it waits for a slot, so that a bad request is answered at once, and
-    /// says which queue it waits in.
+    /// Checks `request` before it runs, so that a bad request is answered at once (with its status
+    /// code, even when it asked for a stream), and says which of the server's queues it waits in,
+    /// if any.
     /// - Throws: ``GenerateAPI/GenerateError`` (an invalid field, an unknown model).
     func admit(_ request: GenerateRequest) async throws -> Admission
 
@@ -21,8 +22,11 @@ public protocol GenerationBackend: Sendable {
 
 /// A request that passed ``GenerationBackend/admit(_:)``.
 public struct Admission: Sendable, Equatable {
-    /// The queue the request waits in — one per model file, so two names of one file share it;
-    /// `nil` when the request needs no model (a mock response).
+    /// The server's queue the request waits in (``SparrowServer/Configuration/concurrencyPerModel``
+    /// running and ``SparrowServer/Configuration/queuePerModel`` waiting per key) — one per model
+    /// file, so two names of one file share it. `nil`: the request goes straight to the backend,
+    /// because it needs no model (a mock response) or because the backend queues its requests
+    /// itself, as ``GenerateAPI/Engine`` does.
     public var queueKey: String?
     /// The model's name as responses report it.
     public var modelName: String
@@ -33,15 +37,22 @@ public struct Admission: Sendable, Equatable {
     }
 }
 
+/// An engine takes every request at once: each model's scheduler runs the sequences of all its
+/// requests in shared forward passes and queues the rest in arrival order
+/// (``GenerateAPI/Engine/Configuration/batching``), refusing past
+/// ``GenerateAPI/BatchingLimits/maxQueue`` with ``GenerateAPI/GenerateError/queueFull(waiting:)``,
+/// which the server answers 429. A server-side queue in front of it would only serialize requests
+/// the engine can batch, so its admissions name none.
 extension Engine: GenerationBackend {
     public func admit(_ request: GenerateRequest) async throws -> Admission {
-        // The engine's own first checks, so that a request that would fail anyway takes no slot.
+        // The engine's own first checks, so that a request that would fail anyway is answered
+        // before a stream starts.
         _ = try request.samplingParameters(limits: configuration.limits)
         guard let name = request.model ?? configuration.defaultModel else {
             throw GenerateError.invalidField(field: "model", reason: "no model given and the server has no default model")
         }
-        if request.mockResponse { return Admission(queueKey: nil, modelName: name) }
-        return Admission(queueKey: try configuration.registry.resolve(name), modelName: name)
+        if !request.mockResponse { _ = try configuration.registry.resolve(name) }
+        return Admission(queueKey: nil, modelName: name)
     }
 
     public func modelNames() async -> [String] {

@@ -64,9 +64,10 @@ extension SparrowServer {
         }
     }
 
-    /// Admits `generate` (validation, model lookup, a slot in its model's queue), then answers it
-    /// whole or as a stream. A client that hangs up while the request waits for its slot, its whole
-    /// answer or its first token cancels it (``ConnectionWatch``); once streaming, a failed write does.
+    /// Admits `generate` (validation, model lookup, a slot in the server's queue when the backend
+    /// names one), then answers it whole or as a stream. A client that hangs up while the request
+    /// waits for a slot (the server's or the engine's), its whole answer or its first token cancels
+    /// it (``ConnectionWatch``); once streaming, a failed write does.
     private func answer(_ generate: GenerateRequest, format: ResponseShape.Format, idPrefix: String, includeUsage: Bool,
                         channel: any Channel) async throws -> Response
     {
@@ -78,13 +79,11 @@ extension SparrowServer {
                 let limiter = limiter
                 permit = try await ConnectionWatch.untilClientGone(channel) { try await limiter.acquire(key) }
             } catch let full as ModelLimiter.QueueFull {
-                throw APIError(
-                    status: .tooManyRequests,
-                    message: "the server is busy: \(full.running) requests run and \(full.waiting) wait for model \(admission.modelName); retry later",
-                    type: "rate_limit_error", code: "queue_full")
+                throw APIError.queueFull(model: admission.modelName,
+                                         "\(full.running) running and \(Self.requests(full.waiting)) waiting")
             }
         } else {
-            permit = nil  // a mock response costs nothing and waits for nobody
+            permit = nil  // a mock response, or a backend (the engine) that queues its requests itself
         }
         let shape = ResponseShape(format: format, id: idPrefix + Self.randomHex(24), created: created,
                                   model: admission.modelName, n: generate.n, includeUsage: includeUsage)
@@ -96,7 +95,7 @@ extension SparrowServer {
                 return shape.whole(response)
             } catch {
                 await permit?.release()
-                throw error
+                throw Self.naming(admission.modelName, in: error)
             }
         }
         let source = EventSource(backend.stream(request: generate))
@@ -108,7 +107,7 @@ extension SparrowServer {
         } catch {
             source.close()
             await permit?.release()
-            throw error
+            throw Self.naming(admission.modelName, in: error)
         }
         return Response(status: .ok, headers: JSONResponse.eventStreamHeaders, body: ResponseBody { writer in
             do {
@@ -148,6 +147,18 @@ extension SparrowServer {
         out.writeImmutableBuffer(JSONResponse.done)
         try await writer.write(out)
         try await writer.finish(nil)
+    }
+
+    /// `error`, with the engine's full queue told as the 429 that names the model (the engine's
+    /// own message does not know the name the client used).
+    private static func naming(_ model: String, in error: any Error) -> any Error {
+        guard case let GenerateError.queueFull(waiting) = error else { return error }
+        return APIError.queueFull(model: model, "its batch is full and \(requests(waiting)) waiting")
+    }
+
+    /// "1 request", "3 requests".
+    static func requests(_ count: Int) -> String {
+        count == 1 ? "1 request" : "\(count) requests"
     }
 
     /// A short reason for a body that is not JSON (Foundation's messages name internal types).

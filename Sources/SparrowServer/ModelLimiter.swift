@@ -1,9 +1,11 @@
-/// Admits generation requests per model: at most `concurrency` run at once, at most `queueLength`
-/// more wait in arrival order, and the next one is turned away (429) instead of piling up.
+/// Admits generation requests per queue key (one per model file): at most `concurrency` run at
+/// once, at most `queueLength` more wait in arrival order, and the next one is turned away (429)
+/// instead of piling up.
 ///
-/// Why per model: the cost of a request is its model's forward passes; on a small machine one
-/// request at a time per model keeps every core busy without thrashing caches, while a mock
-/// response or another model is not held up by it.
+/// Only for backends that name a key in their ``Admission``: one that cannot batch runs a request
+/// with every core, so on a small machine running one at a time per model loses nothing, while a
+/// mock response or another model is not held up by it. An ``GenerateAPI/Engine`` names no key:
+/// its scheduler batches and queues each model's requests itself.
 actor ModelLimiter {
     /// The queue of `key` is full.
     struct QueueFull: Error {

@@ -17,23 +17,33 @@ import Logging
 /// Routes: `POST /v1/generate`, `POST /v1/completions`, `POST /v1/chat/completions`,
 /// `GET /v1/models`, `GET /health`. See ``ResponseShape`` for the stream formats and ``APIError``
 /// for the error body.
+///
+/// Concurrent requests to an ``GenerateAPI/Engine`` go straight to it: each model's scheduler runs
+/// them in shared forward passes and queues the rest (``GenerateAPI/Engine/Configuration/batching``);
+/// its full queue is answered 429 with the code `queue_full`. Each request keeps its own response
+/// or event stream, and a client that goes away cancels its request.
 public struct SparrowServer: Sendable {
-    /// Where the server listens and how much it admits.
+    /// Where the server listens, how large a body it reads, and how it queues requests for a
+    /// backend that does not queue them itself.
     public struct Configuration: Sendable, Equatable {
         /// The address to bind (`127.0.0.1`: this machine only).
         public var host: String
         /// The TCP port; 0 picks a free one (reported to `run`'s `onRunning`).
         public var port: Int
-        /// Generations that run at once per model. On a small machine one request already uses
-        /// every core, so more only splits the same throughput.
+        /// Generations that run at once per queue, for a backend whose admissions name one
+        /// (``Admission/queueKey``). An ``GenerateAPI/Engine`` names none — it batches and queues
+        /// each model's requests itself — so this and ``queuePerModel`` do not apply to it.
         public var concurrencyPerModel: Int
-        /// Requests that may wait per model; the next one is answered 429.
+        /// Requests that may wait per queue (see ``concurrencyPerModel``); the next one is
+        /// answered 429.
         public var queuePerModel: Int
         /// The largest request body accepted; a larger one is answered 413.
         public var maxBodyBytes: Int
 
-        /// `127.0.0.1:8080`, one generation per model at a time, 32 waiting, 8 MiB bodies
-        /// (twice the engine's default prompt limit, so that JSON escaping of a maximal prompt fits).
+        /// `127.0.0.1:8080`; for a backend with queues, one generation at a time and 32 waiting
+        /// per queue (a backend that cannot batch gains nothing on a small machine by running two
+        /// requests at once); 8 MiB bodies (twice the engine's default prompt limit, so that JSON
+        /// escaping of a maximal prompt fits).
         public init(host: String = "127.0.0.1", port: Int = 8080, concurrencyPerModel: Int = 1,
                     queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20) {
             self.host = host

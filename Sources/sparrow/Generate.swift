@@ -57,9 +57,15 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "A token id that ends the output (repeatable).") var stopTokenId: [Int] = []
     @Option(help: "Report this many most likely alternatives per token (with --json).") var logprobs: Int?
     @Flag(help: "Answer with a canned mock response; no model is loaded.") var mockResponse = false
-    @Option(help: "Cap the KV cache at this many positions (default: the model's context length).")
+    @Option(help: "Cap each sequence's context at this many positions (default: the model's context length).")
     var maxContext: Int?
+    @Option(help: "KV cache memory in MiB, shared by all candidates (default: room for 16 full contexts, at most 1024 MiB, at least one context).")
+    var kvCacheMib: Int?
     @Flag(help: "Print the response as one JSON object instead of streaming text.") var json = false
+
+    func validate() throws {
+        _ = try KVCacheOption.bytes(mib: kvCacheMib)
+    }
 
     func run() async throws {
         var request = try baseRequest()
@@ -73,7 +79,17 @@ struct Generate: AsyncParsableCommand {
         }
         var options = ModelOptions()
         options.maxContextLength = maxContext
-        let engine = Engine(configuration: .init(registry: registry, defaultModel: DefaultModel.name, modelOptions: options))
+        options.kvCacheBytes = try KVCacheOption.bytes(mib: kvCacheMib)
+        // The one request runs alone: its batch holds all its candidates, as many as the engine's
+        // limits allow (a larger n or best_of is refused by name), not only the 16 a server's
+        // batch holds by default.
+        let limits = EngineLimits()
+        var batching = BatchingLimits()
+        let candidates = min(max(request.n, request.bestOf ?? 0), limits.maxBestOf)
+        batching.maxBatchSequences = max(batching.maxBatchSequences, candidates)
+        batching.maxBatchTokens = max(batching.maxBatchTokens, batching.maxBatchSequences + 1)
+        let engine = Engine(configuration: .init(registry: registry, defaultModel: DefaultModel.name, limits: limits,
+                                                 modelOptions: options, batching: batching))
         do {
             if json {
                 let response = try await engine.generate(request: request)

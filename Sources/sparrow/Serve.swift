@@ -16,6 +16,14 @@ struct Serve: AsyncParsableCommand {
             SPARROW_MODELS); they cannot name files elsewhere. Without --model the default model, \
             SmolLM2-135M-Instruct, is served and fetched on first use. The default model is loaded \
             before the server starts listening.
+
+            Concurrent requests to a model are batched: every step is one forward pass over the \
+            next token of each running sequence (a request with n or best_of k runs k) and chunks \
+            of new prompts, up to --max-batch-sequences sequences and --max-batch-tokens tokens. \
+            Each request reserves KV cache for its prompt plus max_tokens per sequence out of \
+            --kv-cache-mib. Requests that do not fit wait in arrival order; past --max-queue \
+            waiting the server answers 429 (code queue_full). A seeded request gives the same \
+            text whatever else runs.
             """
     )
 
@@ -28,17 +36,34 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A folder to look model names up in (repeatable; SPARROW_MODELS adds more).")
     var modelsDir: [String] = []
 
-    @Option(help: "Generations that run at once per model.") var maxConcurrent = 1
-    @Option(help: "Requests that may wait per model before the server answers 429.") var maxQueue = 32
+    @Option(help: "The most sequences per model in one batch, over all requests (n or best_of k counts k).")
+    var maxBatchSequences = BatchingLimits().maxBatchSequences
+    @Option(help: "The most tokens per model in one forward pass; longer prompts are prefilled in chunks. More than --max-batch-sequences.")
+    var maxBatchTokens = BatchingLimits().maxBatchTokens
+    @Option(help: "KV cache memory per model in MiB, shared by all its requests (default: room for 16 full contexts, at most 1024 MiB, at least one context).")
+    var kvCacheMib: Int?
+    @Option(help: "Requests that may wait per model for room in its batch before the server answers 429.")
+    var maxQueue = BatchingLimits().maxQueue
     @Option(help: "The largest request body in bytes (larger: 413).") var maxBodyBytes = 8 << 20
+    /// The flag before batching, kept only to say what replaced it.
+    @Option(help: .hidden) var maxConcurrent: Int?
 
-    @Option(help: "Cap the KV cache at this many positions (default: the model's context length).")
+    @Option(help: "Cap each sequence's context at this many positions (default: the model's context length).")
     var maxContext: Int?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
-        guard maxQueue >= 0 else { throw ValidationError("--max-queue must not be negative") }
+        if maxConcurrent != nil {
+            throw ValidationError("--max-concurrent is gone: concurrent requests run batched; set --max-batch-sequences instead (1 runs one sequence at a time)")
+        }
+        guard maxBatchSequences >= 1 else {
+            throw ValidationError("--max-batch-sequences must be at least 1, not \(maxBatchSequences)")
+        }
+        guard maxBatchTokens > maxBatchSequences else {
+            throw ValidationError("--max-batch-tokens (\(maxBatchTokens)) must exceed --max-batch-sequences (\(maxBatchSequences)), so that a step with every sequence decoding still has room for a chunk of a new prompt")
+        }
+        guard maxQueue >= 0 else { throw ValidationError("--max-queue must not be negative, not \(maxQueue)") }
+        _ = try KVCacheOption.bytes(mib: kvCacheMib)
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
     }
 
@@ -49,15 +74,21 @@ struct Serve: AsyncParsableCommand {
         let defaultName = try defaultModel(registry: &registry)
         var options = ModelOptions()
         options.maxContextLength = maxContext
-        let engine = Engine(configuration: .init(registry: registry, defaultModel: defaultName, modelOptions: options))
+        options.kvCacheBytes = try KVCacheOption.bytes(mib: kvCacheMib)
+        let batching = BatchingLimits(maxBatchSequences: maxBatchSequences, maxBatchTokens: maxBatchTokens, maxQueue: maxQueue)
+        let engine = Engine(configuration: .init(registry: registry, defaultModel: defaultName, modelOptions: options,
+                                                 batching: batching))
         do {
             let path = try await engine.preload(model: defaultName)
             note("loaded \(defaultName) (\(path))")
+            if let status = try await engine.batchingStatus(model: defaultName) {
+                note("batching: up to \(maxBatchSequences) sequences and \(maxBatchTokens) tokens per step, \(maxQueue) requests waiting; KV cache: \(status.totalBlocks) blocks of 16 positions")
+            }
         } catch let error as GenerateError {
             throw CommandError(error.description)
         }
-        let server = SparrowServer(backend: engine, configuration: .init(
-            host: host, port: port, concurrencyPerModel: maxConcurrent, queuePerModel: maxQueue, maxBodyBytes: maxBodyBytes))
+        // No server-side queue: the engine batches and queues each model's requests itself.
+        let server = SparrowServer(backend: engine, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes))
         let host = host
         try await server.runService { port in
             note("sparrow serve: listening on http://\(host):\(port) (POST /v1/generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health)")

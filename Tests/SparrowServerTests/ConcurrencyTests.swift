@@ -42,8 +42,8 @@ struct ConcurrencyTests {
 
     @Test("GET /health answers within 100 ms while a generation keeps a core busy")
     func healthWhileGenerating() async throws {
-        // A generation of ~3 s spinning on a Dispatch thread, as the engine's does; one per model
-        // at a time, as the server runs by default.
+        // A generation of ~3 s spinning on a thread of its own, as the engine's generations keep
+        // threads busy; one at a time, as the server runs a backend that names a queue.
         let backend = SlowBackend(tokens: 150, tokenSeconds: 0.02, busy: true)
         try await TestServer.with(backend: backend) { server in
             let generations = (0..<2).map { _ in Task { try await server.client.post("v1/generate", Self.body) } }
@@ -125,6 +125,38 @@ struct ConcurrencyTests {
             #expect(results.allSatisfy { $0.status == 200 })
             #expect(await backend.record.finished == 8)
             #expect(await server.server.limiter.load("slow") == (0, 0))
+        }
+    }
+
+    @Test("a backend that queues itself, as the engine does, gets every request at once; its full queue answers 429")
+    func backendQueuesItself() async throws {
+        // The server's own limit (one per queue, by default) must not hold these back.
+        let backend = SlowBackend(gateOpen: false, capacity: 8)
+        try await TestServer.with(backend: backend) { server in
+            let running = (0..<8).map { i in
+                Task {
+                    try await server.client.post(i % 2 == 0 ? "v1/generate" : "v1/completions",
+                                                 i % 4 < 2 ? Self.body : Self.streamBody)
+                }
+            }
+            #expect(await TestServer.eventually { await backend.record.started == 8 })
+            #expect(await server.server.limiter.load("slow") == (0, 0))
+
+            let chat = #"{"messages": [{"role": "user", "content": "hi"}]"#
+            for (path, body) in [("v1/completions", Self.body), ("v1/chat/completions", chat + #", "stream": true}"#)] {
+                // Streamed or not, the refusal comes before any event: a 429 with the JSON error.
+                let refused = try await server.client.post(path, body)
+                let error = try ErrorTests.expectError(refused, status: 429, type: "rate_limit_error", param: nil)
+                #expect(error["code"] as? String == "queue_full")
+                #expect(error["message"] as? String == "the server is busy with model slow: its batch is full and 0 requests waiting; retry later")
+            }
+
+            backend.gate.open()
+            for request in running { #expect(try await request.value.status == 200) }
+            #expect(await backend.record.finished == 8)
+            #expect(await backend.record.started == 8)
+            // Room again once they are done.
+            #expect(try await server.client.post("v1/generate", Self.body).status == 200)
         }
     }
 

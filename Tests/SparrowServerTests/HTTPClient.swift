@@ -13,6 +13,8 @@ struct HTTPClient: Sendable {
         base = URL(string: "http://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/")
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 120
+        // Tests run more requests at once than URLSession's default of 6 per host.
+        configuration.httpMaximumConnectionsPerHost = 32
         session = URLSession(configuration: configuration)
     }
 

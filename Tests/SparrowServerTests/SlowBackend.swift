@@ -4,8 +4,9 @@ import GenerateAPI
 import SparrowServer
 
 /// A backend without a model whose generations take as long as a test needs, so queues fill and
-/// streams run deterministically. Like ``GenerateAPI/Engine`` it generates on Dispatch threads,
-/// not on Swift's cooperative pool.
+/// streams run deterministically. Like ``GenerateAPI/Engine`` it generates on threads that block,
+/// not on Swift's cooperative pool: one `Thread` per generation, since Linux's Dispatch adds a
+/// worker for blocked ones only once a second and would hold back tests that run eight at once.
 final class SlowBackend: GenerationBackend {
     /// What happened, for the test to check.
     actor Record {
@@ -36,16 +37,36 @@ final class SlowBackend: GenerationBackend {
     let tokenSeconds: Double
     /// Spin instead of sleeping, so a generation really occupies a core.
     let busy: Bool
+    /// Set: the backend queues itself, as the engine does — its admissions name no server queue,
+    /// it runs up to this many generations at once and refuses the next with
+    /// `GenerateError.queueFull`. `nil`: every request waits in the server's queue "slow".
+    let capacity: Int?
+    private let inFlight = Counter()
 
-    init(tokens: Int = 5, tokenSeconds: Double = 0.01, gateOpen: Bool = true, busy: Bool = false) {
+    init(tokens: Int = 5, tokenSeconds: Double = 0.01, gateOpen: Bool = true, busy: Bool = false, capacity: Int? = nil) {
         self.tokens = tokens
         self.tokenSeconds = tokenSeconds
         self.gate = Gate(open: gateOpen)
         self.busy = busy
+        self.capacity = capacity
     }
 
     func admit(_ request: GenerateRequest) async throws -> Admission {
-        Admission(queueKey: request.mockResponse ? nil : "slow", modelName: request.model ?? "slow")
+        Admission(queueKey: request.mockResponse || capacity != nil ? nil : "slow", modelName: request.model ?? "slow")
+    }
+
+    /// Generations running, when the backend queues itself.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        /// Adds one unless `limit` are already counted.
+        func enter(limit: Int) -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            guard value < limit else { return false }
+            value += 1
+            return true
+        }
+        func leave() { lock.lock(); value -= 1; lock.unlock() }
     }
 
     func modelNames() async -> [String] { ["slow"] }
@@ -62,13 +83,19 @@ final class SlowBackend: GenerationBackend {
         let model = request.model ?? "slow"
         // A mock response is answered at once, as the engine answers it.
         let gate = request.mockResponse ? Gate(open: true) : gate
+        let counted = !request.mockResponse && capacity != nil
+        if counted, let capacity, !inFlight.enter(limit: capacity) {
+            return AsyncThrowingStream { $0.finish(throwing: GenerateError.queueFull(waiting: 0)) }
+        }
+        let inFlight = inFlight
         return AsyncThrowingStream { continuation in
             let stop = Gate(open: false)
             continuation.onTermination = { reason in
                 stop.open()
+                if counted { inFlight.leave() }
                 if case .cancelled = reason { Task { await record.cancel() } }
             }
-            DispatchQueue.global().async {
+            Thread {
                 let started = DispatchSemaphore(value: 0)
                 Task { await record.start(); started.signal() }
                 started.wait()
@@ -91,7 +118,7 @@ final class SlowBackend: GenerationBackend {
                 continuation.yield(.finished(response))
                 continuation.finish()
                 Task { await record.finish() }
-            }
+            }.start()
         }
     }
 

@@ -14,11 +14,33 @@ struct SmolLM2ServerTests {
     static let skipReason: Comment = "SKIPPED: set SPARROW_SMOLLM2 to SmolLM2-135M-Instruct.Q4_1.gguf"
 
     /// An engine serving the file under the default model's names, as `sparrow serve` does.
-    static func engine() throws -> Engine {
+    static func engine(batching: BatchingLimits = .init()) throws -> Engine {
         let path = try #require(modelPath)
         var registry = ModelRegistry(allowsPaths: false)
         for name in DefaultModel.names { registry.aliases[name] = path }
-        return Engine(configuration: .init(registry: registry, defaultModel: DefaultModel.name))
+        return Engine(configuration: .init(registry: registry, defaultModel: DefaultModel.name, batching: batching))
+    }
+
+    /// The default model's scheduler now (it must be loaded).
+    static func status(_ engine: Engine) async throws -> BatchingStatus {
+        try #require(try await engine.batchingStatus())
+    }
+
+    /// Waits (at most `seconds`) until the default model's scheduler holds nothing: no request,
+    /// no sequence, every KV block free. Returns whether it did, and the last status seen, for a
+    /// failure message.
+    static func waitUntilIdle(_ engine: Engine, seconds: Double = 10) async -> (idle: Bool, last: String) {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: BatchingStatus?
+        repeat {
+            last = try? await engine.batchingStatus()
+            if let s = last, s.generating == 0, s.sequences == 0, s.waiting == 0, s.reservedBlocks == 0,
+               s.freeBlocks == s.totalBlocks {
+                return (true, "\(s)")
+            }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        } while Date() < deadline
+        return (false, last.map { "\($0)" } ?? "no status: the model is not loaded")
     }
 
     static let chat = #"{"model": "SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "What is the capital of France?"}], "temperature": 0, "max_tokens": 24"#
@@ -69,11 +91,11 @@ struct SmolLM2ServerTests {
 
     @Test("GET /health within 100 ms during a real generation", .enabled(if: modelPath != nil, skipReason))
     func healthDuringGeneration() async throws {
-        try await TestServer.with(backend: try Self.engine()) { server in
-            let path = try #require(Self.modelPath)
-            let limiter = server.server.limiter
+        let engine = try Self.engine()
+        try await TestServer.with(backend: engine) { server in
+            try await engine.preload()
             let long = Task { try await server.client.post("v1/generate", Self.longStream) }
-            #expect(await TestServer.eventually(30) { await limiter.load(path).running == 1 })
+            #expect(await TestServer.eventually(30) { (try? await engine.batchingStatus())?.generating == 1 })
             try await Task.sleep(nanoseconds: 300_000_000)
             var latencies: [Double] = []
             for _ in 0..<10 {
@@ -84,27 +106,10 @@ struct SmolLM2ServerTests {
             }
             print("health latencies during SmolLM2 generation (ms): \(latencies.map { String(format: "%.1f", $0) }.joined(separator: " "))")
             #expect(latencies.allSatisfy { $0 < TimeScale.milliseconds(100) }, "\(latencies)")
-            #expect(await limiter.load(path).running == 1, "the generation ended before the checks did")
+            #expect(try await Self.status(engine).generating == 1, "the generation ended before the checks did")
             long.cancel()
-            #expect(await TestServer.eventually(10) { await limiter.load(path) == (0, 0) })
-        }
-    }
-
-    @Test("disconnecting from a long stream frees the model for the next request", .enabled(if: modelPath != nil, skipReason))
-    func disconnectFreesTheModel() async throws {
-        try await TestServer.with(backend: try Self.engine()) { server in
-            let path = try #require(Self.modelPath)
-            let limiter = server.server.limiter
-            let stream = Task { try await server.client.post("v1/generate", Self.longStream) }
-            #expect(await TestServer.eventually(30) { await limiter.load(path).running == 1 })
-            try await Task.sleep(nanoseconds: 500_000_000)
-            stream.cancel()
-            // 1000 tokens take many seconds; a cancelled generation stops within a token.
-            #expect(await TestServer.eventually(10) { await limiter.load(path) == (0, 0) })
-            let start = Date()
-            let next = try await server.client.post("v1/generate", #"{"prompt": "Hi", "max_tokens": 4, "temperature": 0}"#)
-            #expect(next.status == 200)
-            #expect(Date().timeIntervalSince(start) < 10)
+            let idle = await Self.waitUntilIdle(engine)
+            #expect(idle.idle, "\(idle.last)")
         }
     }
 }
