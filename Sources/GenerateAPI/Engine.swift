@@ -117,7 +117,15 @@ public actor Engine {
     public func batchingStatus(model: String? = nil) throws -> BatchingStatus? {
         let path = try configuration.registry.resolve(try modelName(model))
         // Only a finished load has a scheduler to report on.
-        guard let loaded = loadedModels[path] else { return nil }
+        return loadedModels[path].map(Self.status)
+    }
+
+    /// The scheduler of every loaded model, by the path it was loaded from.
+    public func batchingStatuses() -> [String: BatchingStatus] {
+        loadedModels.mapValues(Self.status)
+    }
+
+    private static func status(_ loaded: LoadedModel) -> BatchingStatus {
         let load = loaded.admission.load, counts = loaded.scheduler.counts
         let prompts = loaded.promptCounts
         return BatchingStatus(
@@ -255,8 +263,9 @@ public actor Engine {
     }
 }
 
-/// A snapshot of one model's scheduler (``Engine/batchingStatus(model:)``).
-public struct BatchingStatus: Sendable, Equatable {
+/// A snapshot of one model's scheduler (``Engine/batchingStatus(model:)``); its JSON keys are
+/// snake_case (`free_blocks`, …), as `GET /health` reports it.
+public struct BatchingStatus: Sendable, Equatable, Codable {
     /// Requests generating now (admitted, past tokenization).
     public var generating: Int
     /// Sequences admitted requests hold (best_of, or beam width, each).
@@ -278,6 +287,13 @@ public struct BatchingStatus: Sendable, Equatable {
     /// Prompt tokens so far that came from the prefix cache (hits) and that were computed (misses).
     public var cachedPromptTokens: Int
     public var computedPromptTokens: Int
+
+    enum CodingKeys: String, CodingKey {
+        case generating, sequences, waiting, steps
+        case reservedBlocks = "reserved_blocks", freeBlocks = "free_blocks", totalBlocks = "total_blocks"
+        case cachedBlocks = "cached_blocks", evictedBlocks = "evicted_blocks"
+        case cachedPromptTokens = "cached_prompt_tokens", computedPromptTokens = "computed_prompt_tokens"
+    }
 }
 
 /// Runs blocking work on a Dispatch worker thread instead of a cooperative-pool thread, so a long

@@ -18,6 +18,14 @@ public protocol GenerationBackend: Sendable {
 
     /// The model names requests can use, for `GET /v1/models`.
     func modelNames() async -> [String]
+
+    /// Each loaded model's batching and KV cache figures, by path, for `GET /health`.
+    func batchingStatuses() async -> [String: BatchingStatus]
+}
+
+extension GenerationBackend {
+    /// None: a backend without models (tests' stand-ins) reports nothing.
+    public func batchingStatuses() async -> [String: BatchingStatus] { [:] }
 }
 
 /// A request that passed ``GenerationBackend/admit(_:)``.

@@ -97,7 +97,9 @@ public struct SparrowServer: Sendable {
 
     func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
-        router.get("health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        router.get("health") { _, _ in
+            JSONResponse.make(Health(status: "ok", models: await self.backend.batchingStatuses()))
+        }
         router.get("v1/models") { _, _ in await self.listModels() }
         router.post("v1/generate") { request, context in await self.documentedGenerate(request, channel: context.channel) }
         router.post("v1/completions") { request, context in
@@ -108,4 +110,11 @@ public struct SparrowServer: Sendable {
         }
         return router
     }
+}
+
+/// `GET /health`: `"ok"`, and each loaded model's scheduler and KV cache (sequences, queue, blocks
+/// free, cached and evicted, prefix-cache hits), by the path it was loaded from.
+struct Health: Encodable {
+    var status: String
+    var models: [String: BatchingStatus]
 }

@@ -44,6 +44,8 @@ struct Serve: AsyncParsableCommand {
     var kvCacheMib: Int?
     @Option(help: "Requests that may wait per model for room in its batch before the server answers 429.")
     var maxQueue = BatchingLimits().maxQueue
+    @Flag(help: "Compute every prompt in full instead of reusing the KV cache of prefixes computed before.")
+    var noPrefixCache = false
     @Option(help: "The largest request body in bytes (larger: 413).") var maxBodyBytes = 8 << 20
     /// The flag before batching, kept only to say what replaced it.
     @Option(help: .hidden) var maxConcurrent: Int?
@@ -76,8 +78,10 @@ struct Serve: AsyncParsableCommand {
         options.maxContextLength = maxContext
         options.kvCacheBytes = try KVCacheOption.bytes(mib: kvCacheMib)
         let batching = BatchingLimits(maxBatchSequences: maxBatchSequences, maxBatchTokens: maxBatchTokens, maxQueue: maxQueue)
-        let engine = Engine(configuration: .init(registry: registry, defaultModel: defaultName, modelOptions: options,
-                                                 batching: batching))
+        var configuration = Engine.Configuration(registry: registry, defaultModel: defaultName, modelOptions: options,
+                                                 batching: batching)
+        configuration.prefixCaching = !noPrefixCache
+        let engine = Engine(configuration: configuration)
         do {
             let path = try await engine.preload(model: defaultName)
             note("loaded \(defaultName) (\(path))")

@@ -14,6 +14,8 @@ struct MockEndpointTests {
             let health = try await server.client.get("health")
             #expect(health.status == 200)
             #expect(try health.json()["status"] as? String == "ok")
+            // No model is loaded yet: no scheduler to report.
+            #expect((try health.json()["models"] as? [String: Any])?.isEmpty == true)
 
             let models = try await server.client.get("v1/models")
             #expect(models.status == 200)

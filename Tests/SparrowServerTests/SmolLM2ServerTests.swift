@@ -45,6 +45,33 @@ struct SmolLM2ServerTests {
 
     static let chat = #"{"model": "SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "What is the capital of France?"}], "temperature": 0, "max_tokens": 24"#
 
+    @Test("a repeated chat reports its cached prompt tokens, and /health the model's KV cache and prefix-cache hits",
+          .enabled(if: modelPath != nil, skipReason))
+    func prefixCacheReported() async throws {
+        try await TestServer.with(backend: try Self.engine()) { server in
+            let first = try await server.client.post("v1/chat/completions", Self.chat + "}")
+            let second = try await server.client.post("v1/chat/completions", Self.chat + "}")
+            #expect(first.status == 200 && second.status == 200, "\(first.text) \(second.text)")
+            func usage(_ r: HTTPClient.Result) throws -> (prompt: Int, cached: Int) {
+                let usage = try #require(try r.json()["usage"] as? [String: Any])
+                let details = try #require(usage["prompt_tokens_details"] as? [String: Any])
+                return (usage["prompt_tokens"] as? Int ?? -1, details["cached_tokens"] as? Int ?? -1)
+            }
+            let (prompt, cachedFirst) = try usage(first), (_, cachedSecond) = try usage(second)
+            #expect(cachedFirst == 0)
+            #expect(cachedSecond == (prompt - 1) / 16 * 16 && cachedSecond > 0)
+            #expect(try second.json()["choices"] as? [[String: Any]] != nil)
+            let health = try await server.client.get("health")
+            let models = try #require(try health.json()["models"] as? [String: [String: Any]])
+            let path = try #require(Self.modelPath)
+            let model = try #require(models[path])
+            #expect(model["cached_prompt_tokens"] as? Int == cachedSecond)
+            #expect(model["computed_prompt_tokens"] as? Int == 2 * prompt - cachedSecond)
+            #expect((model["total_blocks"] as? Int ?? 0) > 0 && (model["cached_blocks"] as? Int ?? 0) > 0)
+            #expect(model["free_blocks"] as? Int == model["total_blocks"] as? Int)
+        }
+    }
+
     @Test("chat, whole and streamed: the same greedy text", .enabled(if: modelPath != nil, skipReason))
     func chatWholeAndStreamed() async throws {
         try await TestServer.with(backend: try Self.engine()) { server in
