@@ -104,13 +104,21 @@ class Server:
         return first, cached, (usage or {}).get("prompt_tokens", 0), text
 
 
+def tokens_per_word(server):
+    """The model's tokens per filler word (tokenizers differ: a random model's may be byte-level)."""
+    _, _, tokens, _ = server.complete(filler(random.Random(0), 200), max_tokens=1)
+    return tokens / 200
+
+
 def ttft(args):
     rng = random.Random(1)
     failures = []
-    # The chat: ~1,500 tokens of history (about 1.3 tokens per word here), then turn 1 and turn 2.
-    history = "".join(f"User: {filler(rng, 60)}\nAssistant: {filler(rng, 80)}\n" for _ in range(8))
-    turn1 = history + "User: tell me about the river.\nAssistant:"
     on = Server(args.binary, args.model, [])
+    ratio = tokens_per_word(on)
+    words = lambda tokens: max(1, int(tokens / ratio))
+    # The chat: ~1,500 tokens of history in 8 exchanges, then turn 1 and turn 2.
+    history = "".join(f"User: {filler(rng, words(70))}\nAssistant: {filler(rng, words(105))}\n" for _ in range(8))
+    turn1 = history + "User: tell me about the river.\nAssistant:"
     t1, _, p1, answer = on.complete(turn1)
     turn2 = turn1 + answer + "\nUser: and the stone?\nAssistant:"
     hit, cached2, p2, _ = on.complete(turn2)
@@ -125,7 +133,7 @@ def ttft(args):
         failures.append(f"chat second turn {ratio:.1f}x < 10x")
 
     # The shared system prompt: ~1,000 tokens, 8 questions.
-    system = "System: " + filler(rng, 760) + "\n"
+    system = "System: " + filler(rng, words(1000)) + "\n"
     questions = [f"User: question {i}: what about the {WORDS[i]}?\nAssistant:" for i in range(8)]
     on = Server(args.binary, args.model, [])
     with_cache = [on.complete(system + q) for q in questions]
@@ -149,10 +157,11 @@ def memory(args):
     failures = []
     size = os.path.getsize(args.model) / (1 << 20)
     server = Server(args.binary, args.model, ["--kv-cache-mib", "64"])
+    prompt_words = max(1, int(500 / tokens_per_word(server)))
     budget = 64 + size
     peak = 0.0
     for i in range(200):
-        _, cached, tokens, _ = server.complete(f"Note {i}: " + filler(rng, 380), max_tokens=1)
+        _, cached, tokens, _ = server.complete(f"Note {i}: " + filler(rng, prompt_words), max_tokens=1)
         if i % 20 == 19:
             rss = server.rss_mib()
             peak = max(peak, rss)

@@ -20,7 +20,8 @@ case "$kind" in
 esac
 # halt_on_error: the first report fails the run instead of scrolling past.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+# The suppressions name state that is guarded by Synchronization.Mutex, which TSan on Linux cannot see.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:suppressions=$PWD/scripts/support/tsan-suppressions.txt}
 echo "== swift test --sanitize=$kind ($(date -u +%Y-%m-%dT%H:%MZ))"
 swift test --sanitize="$kind" --scratch-path ".build-sanitize-$kind" "$@" 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
 echo "== sanitize $kind: passed ($(date -u +%Y-%m-%dT%H:%MZ))"

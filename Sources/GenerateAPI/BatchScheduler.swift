@@ -63,6 +63,11 @@ final class BatchScheduler: @unchecked Sendable {
     /// Requests between ``begin()`` and ``end()``.
     private var active = 0
     private var lastArrival = DispatchTime.now()
+    /// Requests the last steps answered that have neither handed over new work nor left
+    /// generation: they are sampling their next tokens, and the next step waits for them (up to
+    /// 50 ms after the step), so a decoding stream is in every step, chunk steps included.
+    private var awaited = Set<ObjectIdentifier>()
+    private var lastStepEnd = DispatchTime.now()
     private var threadRunning = false
     /// Steps run.
     private var steps = 0
@@ -101,8 +106,9 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     /// A request leaves generation.
-    func end() {
+    func end(_ flag: CancellationFlag? = nil) {
         condition.withLock {
+            if let flag { awaited.remove(ObjectIdentifier(flag)) }
             active -= 1
             condition.broadcast()
         }
@@ -126,6 +132,7 @@ final class BatchScheduler: @unchecked Sendable {
         guard !job.sequences.isEmpty, !job.tokens.isEmpty else { return [] }
         condition.lock()
         pending.append(job)
+        awaited.remove(ObjectIdentifier(job.flag))
         lastArrival = .now()
         if !threadRunning {
             threadRunning = true
@@ -157,7 +164,8 @@ final class BatchScheduler: @unchecked Sendable {
             }
             // Let the other requests inside generation hand over their work too.
             while pending.count < active {
-                let deadline = lastArrival + .milliseconds(2)
+                var deadline = lastArrival + .milliseconds(2)
+                if !awaited.isEmpty { deadline = max(deadline, lastStepEnd + .milliseconds(50)) }
                 if DispatchTime.now() >= deadline { break }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline.uptimeNanoseconds - DispatchTime.now().uptimeNanoseconds) / 1e9))
             }
@@ -171,6 +179,7 @@ final class BatchScheduler: @unchecked Sendable {
             condition.lock()
             finish(step, failures: failures)
             steps += 1
+            lastStepEnd = .now()
             condition.broadcast()
         }
     }
@@ -267,9 +276,13 @@ final class BatchScheduler: @unchecked Sendable {
             }
             if job.isPrefill {
                 job.done += part.tokens
-                if job.done == job.tokens.count { job.result = .success(()) }
+                if job.done == job.tokens.count {
+                    job.result = .success(())
+                    awaited.insert(ObjectIdentifier(job.flag))
+                }
             } else {
                 job.result = .success(())
+                awaited.insert(ObjectIdentifier(job.flag))
             }
         }
         pending.removeAll { $0.result != nil }

@@ -220,7 +220,7 @@ public actor Engine {
         flag: CancellationFlag, onDelta: (@Sendable (Int, String) -> Void)?
     ) throws -> GenerateResponse {
         model.scheduler.begin()
-        defer { model.scheduler.end() }
+        defer { model.scheduler.end(flag) }
         let sequence = try model.makeSequence(flag: flag)
         var clock = Stopwatch()
         let promptLogits: [Float], cachedTokens: Int
@@ -303,7 +303,9 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable (CancellationFlag) throws 
     let flag = CancellationFlag()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
+            // A queue of its own: Linux's global queue runs about one blocking job per core and
+            // adds threads about once a second, so generations there would take turns.
+            DispatchQueue(label: "sparrow.offpool", qos: .userInitiated).async {
                 continuation.resume(with: Result { try body(flag) })
             }
         }
