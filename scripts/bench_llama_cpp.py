@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Helper of scripts/compare-llama-cpp.sh.
 
-  bench_llama_cpp.py make PATH KIND      write a random-weight GGUF (KIND below) at PATH unless it exists
+  bench_llama_cpp.py make PATH KIND      write a random-weight GGUF (KIND below) at PATH unless one this version wrote exists
   bench_llama_cpp.py time MODEL -p P -n N -t T -r R [--batch B]
                                          time llama.cpp (llama-cpp-python) as llama-bench does; prints
                                          {"pp_tokens_per_s", "pp_sd", "tg_tokens_per_s", "tg_sd"} as JSON.
@@ -19,6 +19,10 @@ KIND is one of
 
 Random weights run at the same speed as trained ones of the same shapes and types: every byte is read
 and every product computed either way. Scales are fixed small values so no NaN or infinity appears.
+The tokenizer is the real one of the shape's model family, copied from llama.cpp's vocabulary files in
+Fixtures/vocab (LLaMA's SentencePiece for TinyLlama, LLaMA 3's BPE for the 8B), so that text prompts
+(the server and prefix-cache benchmarks) tokenize as they would on the real model: distinct texts give
+distinct tokens, and a generated answer re-tokenizes to about as many tokens as it had.
 `make` needs only numpy; `time` needs llama_cpp (run it with the cached venv's python).
 """
 import json, os, statistics, struct, sys, time
@@ -32,6 +36,45 @@ SHAPES = {
     "llama3-8b": ({"context_length": 8192, "embedding_length": 4096, "feed_forward_length": 14336, "block_count": 32,
                    "attention.head_count": 32, "attention.head_count_kv": 8}, 128256),
 }
+# The vocabulary file (Fixtures/vocab) whose tokenizer each shape's file carries.
+VOCABS = {"tinyllama": "ggml-vocab-llama-spm.gguf", "llama3-8b": "ggml-vocab-llama-bpe.gguf"}
+# In general.name; a file made before the real tokenizers (or by another version of `make`) lacks it and
+# is written again.
+MARKER = "sparrow-bench-2"
+
+
+def tokenizer_entries(path):
+    """The `tokenizer.*` key-value entries of a GGUF file, each as its raw bytes (key, type, value)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"GGUF":
+        raise SystemExit(f"{path}: not a GGUF file")
+    _, _, count = struct.unpack_from("<IQQ", data, 4)
+    fixed = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+    def skip(t, at):
+        if t == 8:
+            return at + 8 + struct.unpack_from("<Q", data, at)[0]
+        if t == 9:
+            et, n = struct.unpack_from("<IQ", data, at)
+            at += 12
+            if et in fixed:
+                return at + fixed[et] * n
+            for _ in range(n):
+                at = skip(et, at)
+            return at
+        return at + fixed[t]
+
+    at, entries = 24, []
+    for _ in range(count):
+        start = at
+        n = struct.unpack_from("<Q", data, at)[0]
+        key = data[at + 8:at + 8 + n].decode()
+        t = struct.unpack_from("<I", data, at + 8 + n)[0]
+        at = skip(t, at + 12 + n)
+        if key.startswith("tokenizer."):
+            entries.append(data[start:at])
+    return entries
 
 
 def use_more_bits(i, n):
@@ -96,17 +139,13 @@ def write_gguf(path, kind):
 
     arch = "llama"
     file_type = {"q4_0": 2, "q8_0": 7, "q4_k_m": 15}[quant]
-    meta = [("general.architecture", 8, arch), ("general.file_type", 4, file_type)]
+    meta = [("general.name", 8, f"{MARKER} {kind}"), ("general.architecture", 8, arch),
+            ("general.file_type", 4, file_type)]
     meta += [(f"{arch}.{k}", 4, v) for k, v in hp.items()]
     meta += [(f"{arch}.attention.layer_norm_rms_epsilon", 6, 1e-5), (f"{arch}.rope.freq_base", 6, 10000.0),
              (f"{arch}.vocab_size", 4, vocab)]
-    # A placeholder SentencePiece vocabulary: llama.cpp refuses a file without one. Ids 0-2 are
-    # <unk>, <s>, </s>; the rest are plain pieces.
-    meta += [("tokenizer.ggml.model", 8, "llama"),
-             ("tokenizer.ggml.tokens", 9, (8, ["<unk>", "<s>", "</s>"] + [f"t{i}" for i in range(3, vocab)])),
-             ("tokenizer.ggml.scores", 9, (6, [0.0] * vocab)),
-             ("tokenizer.ggml.token_type", 9, (5, [2, 3, 3] + [1] * (vocab - 3))),
-             ("tokenizer.ggml.bos_token_id", 4, 1), ("tokenizer.ggml.eos_token_id", 4, 2)]
+    vocab_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "vocab", VOCABS[shape_name])
+    tokenizer = tokenizer_entries(vocab_file)
 
     def nbytes(shape, t):
         n = int(np.prod(shape))
@@ -117,7 +156,7 @@ def write_gguf(path, kind):
 
     rng = np.random.default_rng(0)
     with open(path + ".part", "wb") as f:
-        f.write(b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(meta)))
+        f.write(b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(meta) + len(tokenizer)))
         def scalar(t, v):
             return s(v) if t == 8 else struct.pack("<I", v) if t == 4 else struct.pack("<i", v) if t == 5 \
                 else struct.pack("<f", v)
@@ -134,6 +173,8 @@ def write_gguf(path, kind):
                     f.write(b"".join(scalar(et, x) for x in items))
             else:
                 f.write(scalar(t, v))
+        for entry in tokenizer:
+            f.write(entry)
         off = 0
         for name, shape, t in tensors:
             f.write(s(name) + struct.pack("<I", len(shape)) + b"".join(struct.pack("<Q", x) for x in reversed(shape))
@@ -248,7 +289,11 @@ def time_llama_cpp_batched(model, p, n, threads, reps, B):
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "make":
         path, kind = sys.argv[2], sys.argv[3]
-        if not os.path.exists(path):
+        current = False
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                current = MARKER.encode() in f.read(4096)
+        if not current:
             print(f"writing {path}", file=sys.stderr, flush=True)
             write_gguf(path, kind)
         return

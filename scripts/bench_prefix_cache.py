@@ -114,8 +114,8 @@ def ttft(args):
     rng = random.Random(1)
     failures = []
     on = Server(args.binary, args.model, [])
-    ratio = tokens_per_word(on)
-    words = lambda tokens: max(1, int(tokens / ratio))
+    per_word = tokens_per_word(on)
+    words = lambda tokens: max(1, int(tokens / per_word))
     # The chat: ~1,500 tokens of history in 8 exchanges, then turn 1 and turn 2.
     history = "".join(f"User: {filler(rng, words(70))}\nAssistant: {filler(rng, words(105))}\n" for _ in range(8))
     turn1 = history + "User: tell me about the river.\nAssistant:"

@@ -9,7 +9,8 @@ Each of --clients threads keeps one HTTP/1.1 connection and sends requests back 
 well-formed body (a JSON object with choices; for streams, events ending in `data: [DONE]`).
 Prints one JSON line: requests, errors, seconds, requests/s, latency p50/p90/p99/max (ms) and
 completion tokens/s (all the answers' completion tokens over the wall time of the whole run), and
-prompt tokens, so that prompt + completion tokens/s says how many tokens the model ran.
+prompt tokens, with those the server took from its prefix cache, so that computed prompt +
+completion tokens/s says how many tokens the model ran.
 
 With --stream the events are read as they arrive, and the line also has, in ms:
 - ttft_p50/p95: time to first token, from sending the request to its first event with text;
@@ -58,7 +59,7 @@ def main() -> int:
 
     lock = threading.Lock()
     next_index = [0]
-    latencies, errors, tokens, prompt_tokens = [], [], [0], [0]
+    latencies, errors, tokens, prompt_tokens, cached_tokens = [], [], [0], [0], [0]
     ttfts, gaps = [], []  # seconds, streams only
 
     def take() -> int:
@@ -68,15 +69,19 @@ def main() -> int:
             next_index[0] += 1
             return next_index[0] - 1
 
-    def check(status: int, data: bytes) -> tuple[int, int]:
-        """The completion and prompt tokens of a good whole answer; raises on a bad one."""
+    def counts(usage: dict) -> tuple[int, int, int]:
+        """Completion, prompt and cached prompt tokens of a `usage` object."""
+        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
+        return usage.get("completion_tokens", 0), usage.get("prompt_tokens", 0), cached
+
+    def check(status: int, data: bytes) -> tuple[int, int, int]:
+        """The token counts of a good whole answer; raises on a bad one."""
         if status != 200:
             raise ValueError(f"HTTP {status}: {data[:200]!r}")
         obj = json.loads(data)
         if not obj.get("choices"):
             raise ValueError(f"no choices: {data[:200]!r}")
-        usage = obj.get("usage") or {}
-        return usage.get("completion_tokens", 0), usage.get("prompt_tokens", 0)
+        return counts(obj.get("usage") or {})
 
     def has_text(event: dict) -> bool:
         """Whether a streamed event carries generated text (not a role, finish or usage chunk)."""
@@ -84,9 +89,9 @@ def main() -> int:
             return "choices" not in event and bool(event.get("text"))
         return any(c.get("text") or (c.get("delta") or {}).get("content") for c in event["choices"])
 
-    def read_stream(resp, start: float) -> tuple[int, int, list[float]]:
-        """Reads a stream as it arrives: its completion and prompt tokens and the times (since
-        `start`) of its events with text; raises on a bad stream."""
+    def read_stream(resp, start: float) -> tuple[tuple[int, int, int], list[float]]:
+        """Reads a stream as it arrives: its token counts and the times (since `start`) of its
+        events with text; raises on a bad stream."""
         events, times = [], []
         for line in resp:  # http.client undoes the chunked encoding
             if not line.startswith(b"data: "):
@@ -101,8 +106,7 @@ def main() -> int:
         last = json.loads(events[-2]) if len(events) > 1 else {}
         if "error" in last:
             raise ValueError(f"stream error: {last}")
-        usage = last.get("usage") or {}
-        return usage.get("completion_tokens", len(times)), usage.get("prompt_tokens", 0), times
+        return counts(last.get("usage") or {"completion_tokens": len(times)}), times
 
     def client() -> None:
         conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=600)
@@ -113,13 +117,14 @@ def main() -> int:
                 resp = conn.getresponse()
                 times = []
                 if a.stream and resp.status == 200:
-                    n, prompt, times = read_stream(resp, start)
+                    (n, prompt, cached), times = read_stream(resp, start)
                 else:
-                    n, prompt = check(resp.status, resp.read())
+                    n, prompt, cached = check(resp.status, resp.read())
                 with lock:
                     latencies.append(time.perf_counter() - start)
                     tokens[0] += n
                     prompt_tokens[0] += prompt
+                    cached_tokens[0] += cached
                     if times:
                         ttfts.append(times[0])
                         gaps.extend(b - a_ for a_, b in zip(times, times[1:]))
@@ -148,7 +153,7 @@ def main() -> int:
         "requests_per_s": round(a.requests / seconds, 1), "p50_ms": pct(0.5), "p90_ms": pct(0.9),
         "p99_ms": pct(0.99), "max_ms": round(lat[-1] * 1000, 1),
         "completion_tokens": tokens[0], "completion_tokens_per_s": round(tokens[0] / seconds, 1),
-        "prompt_tokens": prompt_tokens[0],
+        "prompt_tokens": prompt_tokens[0], "cached_prompt_tokens": cached_tokens[0],
     }
     if a.temperature is not None:
         result["temperature"] = a.temperature
