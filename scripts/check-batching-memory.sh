@@ -12,8 +12,13 @@
 #   SPARROW_BIN=path/to/sparrow SERVE_FLAGS="--max-queue 128" scripts/check-batching-memory.sh
 #                                                    -> another binary (no build), more serve flags
 #   SERVE_FLAGS=--no-prefix-cache scripts/check-batching-memory.sh
-#                    -> without the prefix cache, whose idle blocks keep KV pages resident (by
-#                       design, up to the KV cache's size): what is left to grow is a leak
+#                                                    -> without the prefix cache
+#
+# `sparrow serve` makes its whole KV cache resident when it loads a model (ModelOptions.
+# reservesKVCache), so neither the prefix cache filling it nor the most blocks ever held at once
+# shows as growth: what grows is a leak. The server runs with --kv-cache-mib 64 (KV_CACHE_MIB), small
+# beside the weights and the rest, so that the 5 % stays a tight bound on everything else; requests
+# that do not fit wait their turn.
 #
 # The server's flags are the ones every version of `sparrow serve` since issue 8 has: --port 0 (a
 # free port, read from its "listening on" line) and --max-queue. When GET /health reports each
@@ -38,7 +43,7 @@ fi
 
 log=$(mktemp)
 # shellcheck disable=SC2086 # SERVE_FLAGS is a list of flags
-"$bin" serve --model "$model" --port 0 --max-queue 64 ${SERVE_FLAGS:-} 2>"$log" &
+"$bin" serve --model "$model" --port 0 --max-queue 64 --kv-cache-mib "${KV_CACHE_MIB:-64}" ${SERVE_FLAGS:-} 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 port=""

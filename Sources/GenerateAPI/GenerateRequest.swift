@@ -47,6 +47,9 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     public var stopTokenIDs: [Int]
     /// How many most likely alternatives to report per generated token.
     public var logprobs: Int?
+    /// vLLM's `ignore_eos`: the model's end tokens do not end the output (kept in the token ids,
+    /// not in the text); it runs to `max_tokens`, a stop string or a stop token id.
+    public var ignoreEOS: Bool
     /// Ask for a stream of text deltas (used by the server; the library's ``Engine/stream(request:)``
     /// streams whatever this says).
     public var stream: Bool
@@ -58,7 +61,8 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         repetitionPenalty: Double = 1, temperature: Double = 1, topP: Double = 1, topK: Int = -1,
         minP: Double = 0, useBeamSearch: Bool = false, lengthPenalty: Double = 1,
         earlyStopping: EarlyStopping = .heuristic, mockResponse: Bool = false, seed: UInt64? = nil,
-        stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil, stream: Bool = false
+        stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil, stream: Bool = false,
+        ignoreEOS: Bool = false
     ) {
         self.model = model
         self.prompt = prompt
@@ -82,6 +86,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         self.stopTokenIDs = stopTokenIDs
         self.logprobs = logprobs
         self.stream = stream
+        self.ignoreEOS = ignoreEOS
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -100,6 +105,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         case earlyStopping = "early_stopping"
         case mockResponse = "mock_response"
         case stopTokenIDs = "stop_token_ids"
+        case ignoreEOS = "ignore_eos"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -136,6 +142,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         stopTokenIDs = try field(.stopTokenIDs, d.stopTokenIDs)
         logprobs = try Self.decodeField(c, .logprobs)
         stream = try field(.stream, d.stream)
+        ignoreEOS = try field(.ignoreEOS, d.ignoreEOS)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -162,6 +169,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         if !stopTokenIDs.isEmpty { try c.encode(stopTokenIDs, forKey: .stopTokenIDs) }
         try c.encodeIfPresent(logprobs, forKey: .logprobs)
         if stream { try c.encode(stream, forKey: .stream) }
+        if ignoreEOS { try c.encode(ignoreEOS, forKey: .ignoreEOS) }
     }
 
     /// Decodes one optional field; JSON `null` counts as absent. A wrong type becomes a typed

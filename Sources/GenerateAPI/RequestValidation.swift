@@ -47,7 +47,7 @@ extension GenerateRequest {
             frequencyPenalty: Float(frequencyPenalty), repetitionPenalty: Float(repetitionPenalty),
             temperature: Float(temperature), topP: Float(topP), topK: topK, minP: Float(minP),
             useBeamSearch: useBeamSearch, lengthPenalty: Float(lengthPenalty), earlyStopping: earlyStopping,
-            seed: seed, stop: stop, stopTokenIDs: stopTokenIDs, logprobs: logprobs)
+            seed: seed, stop: stop, stopTokenIDs: stopTokenIDs, logprobs: logprobs, ignoreEOS: ignoreEOS)
         do { try p.validate() } catch { throw GenerateError(error) }
         if maxTokens > limits.maxTokens {
             throw .invalidField(field: "max_tokens", reason: "\(maxTokens) tokens exceed this engine's limit of \(limits.maxTokens)")

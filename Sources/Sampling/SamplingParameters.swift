@@ -47,6 +47,10 @@ public struct SamplingParameters: Sendable, Equatable {
     public var stopTokenIDs: [Int]
     /// `logprobs`: how many most likely alternatives to report per generated token (`nil`: none).
     public var logprobs: Int?
+    /// `ignore_eos`: the model's end tokens do not end the output, which runs to `max_tokens` (or
+    /// a stop string or `stop_token_ids`). An end token chosen is kept in the token ids, as vLLM
+    /// keeps it, but not rendered in the text. What benchmarks use for outputs of a fixed length.
+    public var ignoreEOS: Bool
 
     /// The defaults of vLLM's `SamplingParams`.
     public init(
@@ -54,7 +58,7 @@ public struct SamplingParameters: Sendable, Equatable {
         frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, temperature: Float = 1,
         topP: Float = 1, topK: Int = -1, minP: Float = 0, useBeamSearch: Bool = false,
         lengthPenalty: Float = 1, earlyStopping: EarlyStopping = .heuristic, seed: UInt64? = nil,
-        stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil
+        stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil, ignoreEOS: Bool = false
     ) {
         self.maxTokens = maxTokens
         self.n = n
@@ -73,6 +77,7 @@ public struct SamplingParameters: Sendable, Equatable {
         self.stop = stop
         self.stopTokenIDs = stopTokenIDs
         self.logprobs = logprobs
+        self.ignoreEOS = ignoreEOS
     }
 }
 

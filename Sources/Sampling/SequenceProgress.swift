@@ -1,6 +1,8 @@
 /// What ends a sequence, besides its text: the request's rules and the model's end ids.
 struct StopRules: Sendable {
     var endTokenIDs: Set<Int>
+    /// `ignore_eos`: an end id is kept as a token and the sequence goes on.
+    var ignoresEndTokens: Bool
     var stopTokenIDs: Set<Int>
     var stopStrings: StopStrings
     var maxTokens: Int
@@ -8,6 +10,7 @@ struct StopRules: Sendable {
 
     init(setup: GenerationSetup) {
         endTokenIDs = setup.endTokenIDs
+        ignoresEndTokens = setup.parameters.ignoreEOS
         stopTokenIDs = Set(setup.parameters.stopTokenIDs)
         stopStrings = StopStrings(setup.parameters.stop)
         maxTokens = setup.parameters.maxTokens
@@ -20,8 +23,9 @@ struct StopRules: Sendable {
 ///
 /// An end id is neither in ``tokens`` nor in the text, but its log-probability is in
 /// ``cumulativeLogprob`` (vLLM adds it: the sequence did choose to end). A stop token id is in
-/// ``tokens`` (vLLM keeps it in `token_ids`) but not in the text. The detokenizer never sees
-/// either, so the text holds no special-token rendering.
+/// ``tokens`` (vLLM keeps it in `token_ids`) but not in the text, and so is an end id under
+/// `ignore_eos`. The detokenizer never sees any of them, so the text holds no special-token
+/// rendering.
 struct SequenceProgress<Detokenizer: TextDetokenizer> {
     var tokens: [Int] = []
     var detokenizer: Detokenizer
@@ -46,7 +50,8 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
         _ token: Int, logprob: Float, alternatives: [TokenAlternative], rules: StopRules, atContextLimit: Bool
     ) throws {
         cumulativeLogprob += Double(logprob)
-        if rules.endTokenIDs.contains(token) {
+        let isEnd = rules.endTokenIDs.contains(token)
+        if isEnd && !rules.ignoresEndTokens {
             lastTokenKept = false
             finish(.stop, .endToken(token), rules)
             return
@@ -58,6 +63,10 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
         }
         if rules.stopTokenIDs.contains(token) {
             finish(.stop, .stopTokenID(token), rules)
+            return
+        }
+        if isEnd {  // under ignore_eos: kept, not rendered
+            if tokens.count >= rules.maxTokens || atContextLimit { finish(.length, nil, rules) }
             return
         }
         let delta = try detokenizer.append(token)

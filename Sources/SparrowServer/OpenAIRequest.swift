@@ -9,7 +9,7 @@ import GenerateAPI
 /// vLLM and OpenAI share pass through unchanged (`max_tokens`, `temperature`, `top_p`, `n`, `stop`,
 /// `seed`, `presence_penalty`, `frequency_penalty`, `best_of`, and vLLM's `top_k`, `min_p`,
 /// `repetition_penalty`, `use_beam_search`, `length_penalty`, `early_stopping`, `stop_token_ids`,
-/// plus `mock_response`); the rest are translated:
+/// `ignore_eos`, plus `mock_response`); the rest are translated:
 /// - completions: `prompt` (a string, or an array holding one string), `echo`, `logprobs` (an int);
 /// - chat: `messages` (content a string or an array of `{"type": "text"}` parts; role `developer`
 ///   is `system`), `logprobs` (a bool) with `top_logprobs`, `max_completion_tokens`;
@@ -37,7 +37,7 @@ struct OpenAIRequest: Sendable {
     static let passThrough: [String] = [
         "model", "max_tokens", "n", "best_of", "presence_penalty", "frequency_penalty", "repetition_penalty",
         "temperature", "top_p", "top_k", "min_p", "use_beam_search", "length_penalty", "early_stopping",
-        "mock_response", "seed", "stop", "stop_token_ids",
+        "mock_response", "seed", "stop", "stop_token_ids", "ignore_eos",
     ]
 
     /// Decodes `body` as a `kind` request.
@@ -157,7 +157,6 @@ struct OpenAIRequest: Sendable {
             try refuse("response_format", "only {\"type\": \"text\"} is supported")
         }
         if case let .string(suffix)? = object["suffix"], !suffix.isEmpty { try refuse("suffix", "not implemented") }
-        if object["ignore_eos"] == .bool(true) { try refuse("ignore_eos", "not implemented") }
         if case let .int(n)? = object["min_tokens"], n > 0 { try refuse("min_tokens", "not implemented") }
         if kind == .chat, object["echo"] == .bool(true) { try refuse("echo", "not implemented for chat") }
     }

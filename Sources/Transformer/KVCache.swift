@@ -18,9 +18,9 @@ import Darwin
 /// copies a block only before writing into one that is shared, which can only be the last,
 /// partly filled one.
 ///
-/// The memory is reserved with `malloc` and never written up front: the operating system backs a
-/// page only when a token first writes it. Freed blocks are reused last-freed first, so resident
-/// memory stays at the most the sequences ever held at once.
+/// The memory is reserved with `malloc` and, unless ``reserve()`` writes it up front, the operating
+/// system backs a page only when a token first writes it. Freed blocks are reused last-freed first,
+/// so resident memory then stays at the most the sequences (and the prefix cache) ever held at once.
 ///
 /// **Prefix cache** (``prefixCaching``). A full block is indexed by the exact key (the key of the
 /// block before it, its 16 token ids): the key names the whole token prefix up to the block's end,
@@ -125,6 +125,30 @@ public final class KVBlockPool: Sendable {
         let blockBytes = Self.blockBytes(layers: layers, width: width, halfPrecision: halfPrecision)
         try self.init(layers: layers, width: width, halfPrecision: halfPrecision,
                       blockCount: max(1, min(bytes / max(1, blockBytes), Int(Int32.max))), prefixCaching: prefixCaching)
+    }
+
+    /// Writes zeros over the whole pool, so that the operating system backs all of it now rather
+    /// than page by page as positions fill (``ModelOptions/reservesKVCache``). Call it before any
+    /// sequence uses the pool: it overwrites every block.
+    public func reserve() {
+        memset(storage.base, 0, blockCount &* blockEntries &* entryBytes)
+    }
+
+    /// The bytes of the pool the operating system backs now (`mincore`), for tests; `nil` where
+    /// that cannot be asked.
+    func residentBytes() -> Int? {
+        #if os(Linux)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: storage.base) / page * page
+        let end = Int(bitPattern: storage.base) + blockCount &* blockEntries &* entryBytes
+        let pages = (end - start + page - 1) / page
+        var flags = [UInt8](repeating: 0, count: pages)
+        guard let address = UnsafeMutableRawPointer(bitPattern: start),
+              mincore(address, end - start, &flags) == 0 else { return nil }
+        return flags.reduce(0) { $0 + Int($1 & 1) } * page
+        #else
+        return nil
+        #endif
     }
 
     /// Blocks no sequence holds (free, or indexed in the prefix cache and free to evict).

@@ -87,6 +87,12 @@ public struct ModelOptions: Sendable, Equatable {
     /// the same prefix reuses it (``TransformerModel/reuseCachedPrefix(of:)``) instead of
     /// computing it again. Off by default; the Engine turns it on.
     public var prefixCaching = false
+    /// Write every page of the KV cache when the model loads, so that all of ``kvCacheBytes`` is
+    /// resident from the start, as llama.cpp (which clears its cache at load) and vLLM (which
+    /// preallocates it) do. A server then holds the same memory under load as idle, and its
+    /// resident memory growing is a leak, never the cache filling. Off by default: a one-off
+    /// generation touches only the blocks it uses.
+    public var reservesKVCache = false
 
     /// Options with the defaults: the model's own context length, batches of 512, automatic
     /// numerics, a Float KV cache.

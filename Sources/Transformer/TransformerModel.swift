@@ -124,6 +124,7 @@ public final class TransformerModel: LanguageModel {
                                           halfPrecision: half, contextLength: length)
             let pool = try KVBlockPool(layers: config.layerCount, width: config.kvWidth, halfPrecision: half, bytes: bytes,
                                        prefixCaching: options.prefixCaching)
+            if options.reservesKVCache { pool.reserve() }
             self.cache = try KVCache(pool: pool, capacity: length)
         }
         guard options.threadCount >= 1, options.threadCount <= 256 else {

@@ -55,6 +55,8 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Random seed: the same seed gives the same output.") var seed: UInt64?
     @Option(help: "A string that ends the output (repeatable).") var stop: [String] = []
     @Option(help: "A token id that ends the output (repeatable).") var stopTokenId: [Int] = []
+    @Flag(help: "Generate past the model's end tokens, to --max-tokens (vLLM's ignore_eos; end tokens stay in the token ids, not in the text).")
+    var ignoreEos = false
     @Option(help: "Report this many most likely alternatives per token (with --json).") var logprobs: Int?
     @Flag(help: "Answer with a canned mock response; no model is loaded.") var mockResponse = false
     @Option(help: "Cap each sequence's context at this many positions (default: the model's context length).")
@@ -196,6 +198,7 @@ struct Generate: AsyncParsableCommand {
         if let seed { r.seed = seed }
         if !stop.isEmpty { r.stop = stop }
         if !stopTokenId.isEmpty { r.stopTokenIDs = stopTokenId }
+        r.ignoreEOS = ignoreEos
         if let logprobs { r.logprobs = logprobs }
         if mockResponse { r.mockResponse = true }
     }

@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
     var maxBatchSequences = BatchingLimits().maxBatchSequences
     @Option(help: "The most tokens per model in one forward pass; longer prompts are prefilled in chunks. More than --max-batch-sequences.")
     var maxBatchTokens = BatchingLimits().maxBatchTokens
-    @Option(help: "KV cache memory per model in MiB, shared by all its requests (default: room for 16 full contexts, at most 1024 MiB, at least one context).")
+    @Option(help: "KV cache memory per model in MiB, shared by all its requests and resident from the moment the model loads (default: room for 16 full contexts, at most 1024 MiB, at least one context).")
     var kvCacheMib: Int?
     @Option(help: "Requests that may wait per model for room in its batch before the server answers 429.")
     var maxQueue = BatchingLimits().maxQueue
@@ -77,6 +77,8 @@ struct Serve: AsyncParsableCommand {
         var options = ModelOptions()
         options.maxContextLength = maxContext
         options.kvCacheBytes = try KVCacheOption.bytes(mib: kvCacheMib)
+        // A server's memory should not grow under load: the whole KV cache is resident from the start.
+        options.reservesKVCache = true
         let batching = BatchingLimits(maxBatchSequences: maxBatchSequences, maxBatchTokens: maxBatchTokens, maxQueue: maxQueue)
         var configuration = Engine.Configuration(registry: registry, defaultModel: defaultName, modelOptions: options,
                                                  batching: batching)
@@ -86,7 +88,7 @@ struct Serve: AsyncParsableCommand {
             let path = try await engine.preload(model: defaultName)
             note("loaded \(defaultName) (\(path))")
             if let status = try await engine.batchingStatus(model: defaultName) {
-                note("batching: up to \(maxBatchSequences) sequences and \(maxBatchTokens) tokens per step, \(maxQueue) requests waiting; KV cache: \(status.totalBlocks) blocks of 16 positions")
+                note("batching: up to \(maxBatchSequences) sequences and \(maxBatchTokens) tokens per step, \(maxQueue) requests waiting; KV cache: \(status.totalBlocks) blocks of 16 positions, reserved")
             }
         } catch let error as GenerateError {
             throw CommandError(error.description)

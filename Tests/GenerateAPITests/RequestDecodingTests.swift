@@ -73,7 +73,7 @@ struct RequestDecodingTests {
             (#"{"early_stopping": 1}"#, "early_stopping"), (#"{"mock_response": "true"}"#, "mock_response"),
             (#"{"seed": -1}"#, "seed"), (#"{"seed": "7"}"#, "seed"), (#"{"stop": 5}"#, "stop"), (#"{"stop": [1]}"#, "stop"),
             (#"{"stop_token_ids": [1.5]}"#, "stop_token_ids"), (#"{"logprobs": "all"}"#, "logprobs"),
-            (#"{"max_tokens": 1e300}"#, "max_tokens"),
+            (#"{"max_tokens": 1e300}"#, "max_tokens"), (#"{"ignore_eos": "yes"}"#, "ignore_eos"),
           ])
     func wrongType(json: String, field: String) throws {
         do {
@@ -96,10 +96,10 @@ struct RequestDecodingTests {
             model: "m", messages: [ChatMessage(role: "user", content: "é")], maxTokens: 5, n: 2, bestOf: 3,
             presencePenalty: 0.5, frequencyPenalty: -0.5, repetitionPenalty: 1.2, temperature: 0, topP: 0.9, topK: 4,
             minP: 0.1, useBeamSearch: true, lengthPenalty: 2, earlyStopping: .never, mockResponse: true, seed: 42,
-            stop: ["x"], stopTokenIDs: [7], logprobs: 2)
+            stop: ["x"], stopTokenIDs: [7], logprobs: 2, ignoreEOS: true)
         let data = try JSONEncoder().encode(r)
         let keys = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]).keys.sorted()
-        #expect(keys == ["best_of", "early_stopping", "frequency_penalty", "length_penalty", "logprobs", "max_tokens",
+        #expect(keys == ["best_of", "early_stopping", "frequency_penalty", "ignore_eos", "length_penalty", "logprobs", "max_tokens",
                          "messages", "min_p", "mock_response", "model", "n", "presence_penalty", "repetition_penalty",
                          "seed", "stop", "stop_token_ids", "temperature", "top_k", "top_p", "use_beam_search"])
         #expect(try JSONDecoder().decode(GenerateRequest.self, from: data) == r)

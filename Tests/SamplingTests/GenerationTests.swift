@@ -93,6 +93,22 @@ struct GenerationTests {
         #expect(r.model.generated == [1, 2, 3, 4])
     }
 
+    @Test("ignore_eos: end ids go into tokenIDs, not the text, and the sequence runs on to max_tokens")
+    func ignoreEOS() throws {
+        // The script chooses 1 2 3 4 5 7, then 6 for ever; 5 and 6 are the model's end ids.
+        let r = try Self.run(SamplingParameters(maxTokens: 8, temperature: 0, ignoreEOS: true), end: [5, 6])
+        let o = r.outputs[0]
+        #expect(o.tokenIDs == [1, 2, 3, 4, 5, 7, 6, 6] && o.text == "Hello worldo")
+        #expect(o.finishReason == .length && o.stopReason == nil)
+        let s = Self.streamed(r.events)
+        #expect(s.text == "Hello worldo" && s.ids == [1, 2, 3, 4, 5, 7, 6, 6])
+        #expect(r.model.generated == [1, 2, 3, 4, 5, 7, 6])
+        // A stop token id still stops, even one that is also an end id.
+        let q = try Self.run(SamplingParameters(maxTokens: 8, temperature: 0, stopTokenIDs: [6], ignoreEOS: true), end: [5, 6])
+        #expect(q.outputs[0].tokenIDs == [1, 2, 3, 4, 5, 7, 6] && q.outputs[0].text == "Hello worldo")
+        #expect(q.outputs[0].stopReason == .stopTokenID(6))
+    }
+
     @Test("max_tokens ends with finish_reason length and no stop reason; the last token is not decoded")
     func maxTokens() throws {
         let r = try Self.run(SamplingParameters(maxTokens: 2, temperature: 0))

@@ -112,6 +112,29 @@ struct SmolLM2ServerTests {
         }
     }
 
+    @Test("ignore_eos runs a chat answer past its end token to max_tokens", .enabled(if: modelPath != nil, skipReason))
+    func ignoreEOS() async throws {
+        try await TestServer.with(backend: try Self.engine()) { server in
+            func answer(_ extra: String) async throws -> (finish: String?, tokens: Int?, text: String?) {
+                let body = #"{"messages": [{"role": "user", "content": "Say hi."}], "max_tokens": 40, "temperature": 0"# + extra + "}"
+                let r = try await server.client.post("v1/chat/completions", body)
+                #expect(r.status == 200, "\(r.text)")
+                let json = try r.json()
+                let choice = (json["choices"] as? [[String: Any]])?.first
+                let message = choice?["message"] as? [String: Any]
+                return (choice?["finish_reason"] as? String, (json["usage"] as? [String: Any])?["completion_tokens"] as? Int,
+                        message?["content"] as? String)
+            }
+            let natural = try await answer("")
+            #expect(natural.finish == "stop" && (natural.tokens ?? 40) < 40)
+            let forced = try await answer(#", "ignore_eos": true"#)
+            #expect(forced.finish == "length" && forced.tokens == 40)
+            // Greedy: the forced answer begins with the natural one; the end token is not rendered.
+            #expect(forced.text?.hasPrefix(natural.text ?? "-") == true)
+            #expect(forced.text?.contains("<|im_end|>") == false)
+        }
+    }
+
     /// A raw prompt the model keeps continuing (greedy counting), so a generation is still running
     /// when a test looks; streamed, so that the test ends it by disconnecting.
     static let longStream = #"{"prompt": "1, 2, 3, 4, 5, 6, 7, 8,", "max_tokens": 1000, "temperature": 0, "stream": true}"#

@@ -123,6 +123,20 @@ struct KVCacheTests {
         }
     }
 
+    @Test("a reserved KV cache is resident from the load on; an unreserved one only as it fills")
+    func reservedPool() throws {
+        let tiny = TinyModel(TinyModel.config())
+        var options = ModelOptions()
+        options.kvCacheBytes = 16 << 20
+        let lazy = try tiny.model(options: options).kvBlockPool
+        options.reservesKVCache = true
+        let reserved = try tiny.model(options: options).kvBlockPool
+        let size = reserved.blockCount * KVBlockPool.blockBytes(layers: reserved.layers, width: reserved.width, halfPrecision: false)
+        guard let lazyBytes = lazy.residentBytes(), let reservedBytes = reserved.residentBytes() else { return }  // not Linux
+        #expect(reservedBytes >= size)
+        #expect(lazyBytes < size / 4)
+    }
+
     @Test("a model with a Float16 cache keeps only Float16 values in it")
     func modelCacheIsHalf() throws {
         let tiny = TinyModel(TinyModel.config())
