@@ -6,7 +6,11 @@
 #   scripts/bench-server-batching.sh MODEL.gguf ...  -> those files
 # Per model: bench --batch 8 (-p 16 -n 64, -r 3, F32 KV cache as the server's engine uses), the
 # server levels, then the bench again (the ratio uses the mean of the two, so drift on a shared
-# machine shows up as the gap between them). Prints a Markdown table per model and the bars:
+# machine shows up as the gap between them). Every request sends vLLM's ignore_eos, so that each
+# answer is max_tokens long, as each sequence of the bench's tg is (a model that ends most answers
+# early would otherwise pay a prompt per few tokens, which the bench never does); one more level of
+# 8 clients without it shows the model's natural answers, for comparison (not a bar).
+# Prints a Markdown table per model and the bars:
 #   8 clients total tok/s >= 0.8 x bench --batch 8 tg, >= 1.5 x 1 client, 0 errors.
 # Exit status 1 when a bar is missed. Environment: CLIENTS ("1 4 8 16"), ROUNDS (requests per
 # client, 4; at least 8 requests per level), MAX_TOKENS (64), TEMPERATURE (0.7), PORT (18090),
@@ -76,8 +80,11 @@ for model in "${models[@]}"; do
     requests=$((c * rounds < 8 ? 8 : c * rounds))
     python3 scripts/load_test.py "$base" --model "$name" --path /v1/completions --stream \
       --max-tokens "$max_tokens" --temperature "$temperature" --clients "$c" --requests "$requests" \
-      | tee "$out/$name.c$c.txt"
+      --ignore-eos | tee "$out/$name.c$c.txt"
   done
+  python3 scripts/load_test.py "$base" --model "$name" --path /v1/completions --stream \
+    --max-tokens "$max_tokens" --temperature "$temperature" --clients 8 --requests $((8 * rounds)) \
+    | tee "$out/$name.natural.txt"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 
   echo "== $name: sparrow bench --batch 8 again"
@@ -101,7 +108,9 @@ for model in models:
     print("| clients | requests | errors | generated tok/s | tokens per answer | computed prompt + generated tok/s "
           "| TTFT p50 / p95 ms | TBT p50 / p95 / max ms | request p50 / p99 ms |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for c, r in rows.items():
+    with open(f"{out}/{name}.natural.txt") as f:
+        natural = json.loads(f.readline())
+    for c, r in list(rows.items()) + [("8, natural ends", natural)]:
         computed_prompt = r["prompt_tokens"] - r.get("cached_prompt_tokens", 0)
         r["processed_per_s"] = (r["completion_tokens"] + computed_prompt) / r["seconds"]
         print(f"| {c} | {r['requests']} | {r['errors']} | {r['completion_tokens_per_s']:.1f} | "
@@ -113,7 +122,7 @@ for model in models:
     print(f"\n`sparrow bench --batch 8` tg: {b1:.1f} before, {b2:.1f} after the server (mean {bench:.1f} tok/s)")
     if 8 in rows and 1 in rows:
         eight, one = rows[8]["completion_tokens_per_s"], rows[1]["completion_tokens_per_s"]
-        errors = sum(r["errors"] for r in rows.values())
+        errors = sum(r["errors"] for r in rows.values()) + natural["errors"]
         bars = [
             (f"8 clients / bench --batch 8 = {eight / bench:.2f}", eight / bench >= 0.8, ">= 0.8"),
             (f"8 clients / 1 client = {eight / one:.2f}", eight / one >= 1.5, ">= 1.5"),
@@ -125,6 +134,7 @@ for model in models:
         # Not a bar: the bench's tg runs no prompts, the server also prefills every request's
         # (less what its prefix cache holds).
         print(f"- for comparison, computed prompt + generated tokens at 8 clients / bench --batch 8 = "
-              f"{rows[8]['processed_per_s'] / bench:.2f}")
+              f"{rows[8]['processed_per_s'] / bench:.2f}; with the model's natural ends, generated "
+              f"{natural['completion_tokens_per_s'] / bench:.2f} and computed {natural['processed_per_s'] / bench:.2f}")
 sys.exit(1 if missed else 0)
 PY

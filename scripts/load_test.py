@@ -35,6 +35,8 @@ def main() -> int:
     p.add_argument("--stream", action="store_true")
     p.add_argument("--max-tokens", type=int, default=16)
     p.add_argument("--temperature", type=float, help="sent when given (the server's default is 1)")
+    p.add_argument("--ignore-eos", action="store_true",
+                   help="send vLLM's ignore_eos: every answer runs to max_tokens, as a benchmark's fixed length")
     p.add_argument("--path", default="/v1/chat/completions")
     p.add_argument("--model", default="SmolLM2-135M-Instruct")
     p.add_argument("--prompt", help="the prompt (completions, /v1/generate) or user message (chat), {i} the "
@@ -46,6 +48,8 @@ def main() -> int:
         req = {"model": a.model, "max_tokens": a.max_tokens, "stream": a.stream, "seed": i}
         if a.temperature is not None:
             req["temperature"] = a.temperature
+        if a.ignore_eos:
+            req["ignore_eos"] = True
         if a.path.endswith("chat/completions"):
             text = a.prompt or "Write one sentence about the number {i}."
             req["messages"] = [{"role": "user", "content": text.format(i=i)}]
@@ -157,6 +161,8 @@ def main() -> int:
     }
     if a.temperature is not None:
         result["temperature"] = a.temperature
+    if a.ignore_eos:
+        result["ignore_eos"] = True
     if ttfts:
         ttft, tbt = sorted(ttfts), sorted(gaps) or [0.0]
         result.update({
