@@ -3,7 +3,8 @@
 
 Usage: openai_client_check.py BASE_URL [MODEL] [--mock]
 
-Chats with the server (whole and streamed), asks for a completion (whole and streamed), lists the
+Chats with the server (whole and streamed; the second reports the prompt tokens its prefix cache
+held, usage.prompt_tokens_details.cached_tokens), asks for a completion (whole and streamed), lists the
 models, and checks that a bad request raises the client's BadRequestError with the field named and an
 unknown model raises NotFoundError. --mock sends mock_response so no model is needed. Exits non-zero
 on the first failure.
@@ -53,6 +54,13 @@ def main() -> int:
     assert streamed == reply, f"streamed {streamed!r} != whole {reply!r} (greedy)"
     assert finish in ("stop", "length") and usage is not None and usage.completion_tokens == chat.usage.completion_tokens
     print(f"chat stream ({len(pieces)} deltas, first after {(first_at or t) - t:.2f} s, total {time.time() - t:.2f} s): same text")
+    if not mock:
+        # The same conversation again: the prefix cache holds every full block of 16 prompt
+        # tokens the first chat computed, all but the last token of the prompt at most.
+        details = usage.prompt_tokens_details
+        want = (chat.usage.prompt_tokens - 1) // 16 * 16
+        assert details is not None and details.cached_tokens == want, (usage, want)
+        print(f"prefix cache: {details.cached_tokens} of {usage.prompt_tokens} prompt tokens cached (usage.prompt_tokens_details)")
 
     completion = client.completions.create(model=model, prompt="The quick brown fox", max_tokens=12, temperature=0, extra_body=extra)
     assert completion.object == "text_completion" and completion.choices[0].text, completion
