@@ -12,7 +12,8 @@ import Tensor
 /// output does not depend on the batch it is in: each (weight row, token) result is added in one
 /// order. The other types (Q2_K, Q3_K, and every quantized type with ``Numerics/exact``) dot
 /// dequantized rows in Float for one row and go through the tiled sgemm for a batch (whose sums
-/// depend on the batch). Every path splits the output rows across the run state's thread pool.
+/// depend on the batch). Every path splits the output rows across the run state's thread pool
+/// through ``ParallelProducts``, which keeps that scheduling with the kernels in Tensor.
 struct Linear: Sendable {
     let weight: Tensor
     /// The checkpoint's name, for error messages.
@@ -81,10 +82,10 @@ struct Linear: Sendable {
         }
     }
 
-    /// Rows of X through the integer kernels: each row quantized once, then rows of W in chunks
-    /// across the pool, each chunk multiplied with every row of X while it is in cache. This is
-    /// llama.cpp's own arithmetic (ggml's CPU `mul_mat` runs the same `vec_dot` per row and token),
-    /// for prompts and decoding alike.
+    /// Rows of X through the integer kernels: each row quantized once, then multiplied with W's
+    /// rows split across the pool (``ParallelProducts``). This is llama.cpp's own arithmetic
+    /// (ggml's CPU `mul_mat` runs the same `vec_dot` per row and token), for prompts and decoding
+    /// alike.
     private func multiplyQuantized(
         _ x: UnsafeMutablePointer<Float>, rows: Int, format: Q8Activation.Format, into y: UnsafeMutablePointer<Float>,
         state: RunState, sameInput: Bool
@@ -99,29 +100,12 @@ struct Linear: Sendable {
             for i in 0..<rows * outputs { y[i] = 0 }
             return
         }
-        let chunk = Self.chunkRows(outputs, threads: state.runner.threadCount)
-        let tasks = (outputs + chunk - 1) / chunk
-        state.runner.run(tasks: tasks, QuantizedChunks(type: weight.type, matrix: w, rowBytes: weight.rowBytes,
-                                                       rowLength: inputs, q8: q8, tokens: rows, y: y, chunk: chunk,
-                                                       total: outputs))
+        ParallelProducts.unsafeQuantized(type: weight.type, matrix: w, rowBytes: weight.rowBytes, rowLength: inputs,
+                                         outputs: outputs, x: q8, tokens: rows, into: y, runner: state.runner)
     }
 
-    /// Chunks of W's rows times every token's 8-bit input (a task per chunk of `chunk` rows).
-    private struct QuantizedChunks: ParallelTask {
-        let type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int
-        let q8: Q8Activation, tokens: Int, y: UnsafeMutablePointer<Float>, chunk: Int, total: Int
-
-        func run(task t: Int) {
-            let lo = t * chunk
-            QuantizedMatMul.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength,
-                                           x: q8, columns: 0..<tokens, y: y, ldy: total,
-                                           rows: lo..<min(lo + chunk, total))
-        }
-    }
-
-    /// Rows of X times float weights: rows of W in chunks across the pool, each chunk multiplied
-    /// with every row of X by the Float kernel, which adds each result in one order whatever the
-    /// number of rows of X (``FloatMatMul``). Decoding and prompts take the same path.
+    /// Rows of X times float weights by the Float kernel, which adds each result in one order
+    /// whatever the number of rows of X (``FloatMatMul``). Decoding and prompts take the same path.
     private func multiplyFloatWeights(
         _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, state: RunState
     ) {
@@ -129,66 +113,22 @@ struct Linear: Sendable {
             for i in 0..<rows * outputs { y[i] = 0 }
             return
         }
-        let chunk = Self.floatChunkRows(outputs, threads: state.runner.threadCount)
-        let tasks = (outputs + chunk - 1) / chunk
-        state.runner.run(tasks: tasks, FloatChunks(type: weight.type, matrix: w, rowBytes: weight.rowBytes,
-                                                   rowLength: inputs, x: x, tokens: rows, y: y, chunk: chunk,
-                                                   total: outputs))
+        ParallelProducts.unsafeFloat(type: weight.type, matrix: w, rowBytes: weight.rowBytes, rowLength: inputs,
+                                     outputs: outputs, x: x, tokens: rows, into: y, runner: state.runner)
     }
 
-    /// Chunks of W's rows times every token's Float input (a task per chunk of `chunk` rows).
-    private struct FloatChunks: ParallelTask {
-        let type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int
-        let x: UnsafeMutablePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>, chunk: Int, total: Int
-
-        func run(task t: Int) {
-            let lo = t * chunk
-            FloatMatMul.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength, x: x,
-                                       ldx: rowLength, columns: 0..<tokens, y: y, ldy: total,
-                                       rows: lo..<min(lo + chunk, total))
-        }
-    }
-
-    /// One row through dequantize-and-dot in Float, one contiguous share of the rows per thread,
-    /// each with its own scratch.
+    /// One row through dequantize-and-dot in Float, each thread with its own scratch.
     private func multiplyFloat(
         _ x: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>, state: RunState
     ) throws(KernelError) {
-        let threads = state.runner.threadCount
-        let perThread = state.scratchPerThread
-        guard threads > 1, outputs >= 64 else {
-            try MatVec.multiply(weight, UnsafeBufferPointer(start: x, count: inputs),
-                                into: UnsafeMutableBufferPointer(start: y, count: outputs),
-                                scratch: UnsafeMutableBufferPointer(start: state.weightScratch.pointer, count: perThread))
-            return
-        }
-        let needed = MatVec.scratchCount(for: weight)
-        guard perThread >= needed else { throw .bufferTooSmall(operand: "scratch", needed: needed, available: perThread) }
-        guard let w = weight.bytes.baseAddress, inputs > 0 else {
-            for r in 0..<outputs { y[r] = 0 }
-            return
-        }
-        state.runner.run(tasks: threads, FloatShares(
-            type: weight.type, matrix: w, rowBytes: weight.rowBytes, rowLength: weight.rowLength, x: x, y: y,
-            threads: threads, total: outputs, scratch: state.weightScratch.pointer, perThread: perThread))
+        try ParallelProducts.dequantizedVector(weight, x: x, into: y, scratch: state.weightScratch.pointer,
+                                               perThread: state.scratchPerThread, runner: state.runner)
     }
 
-    /// Thread t's share of W's rows dotted with x in Float, decoding through its own scratch.
-    private struct FloatShares: ParallelTask {
-        let type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int
-        let x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
-        let threads: Int, total: Int, scratch: UnsafeMutablePointer<Float>, perThread: Int
-
-        func run(task t: Int) {
-            MatVec.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength, x: x, y: y,
-                                  rows: Linear.share(t, of: threads, total: total), scratch: scratch + t * perThread)
-        }
-    }
-
-    /// A batch: W's rows split across the pool's threads, each decoding its share a tile at a time
-    /// into its own scratch and multiplying the tile with a single-threaded sgemm (OpenBLAS runs
-    /// on 1 thread, ``TransformerModel``). Every thread decodes and multiplies at once, with one
-    /// fork and join per product.
+    /// A batch: each thread decodes its share of W's rows a tile at a time into its own scratch
+    /// and multiplies the tile with a single-threaded sgemm (OpenBLAS runs on 1 thread,
+    /// ``TransformerModel``). Every thread decodes and multiplies at once, with one fork and join
+    /// per product.
     ///
     /// Measured against OpenBLAS's own threads on tiles decoded between sgemms (the path until
     /// stop 13): those tiles left a core idle while one thread decoded, and OpenBLAS's threads
@@ -198,39 +138,8 @@ struct Linear: Sendable {
     private func multiplyBatch(
         _ x: UnsafeMutablePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, state: RunState
     ) throws(KernelError) {
-        let threads = state.runner.threadCount
-        let perThread = state.scratchPerThread
-        // Aligned F32 weights go to sgemm where they lie; every other type needs a row of scratch.
-        let inPlace = weight.type == .f32 && Int(bitPattern: weight.bytes.baseAddress) % MemoryLayout<Float>.alignment == 0
-        try MatMul.checkSizes(weights: weight, inputCount: rows * inputs, tokens: rows, outputCount: rows * outputs,
-                              scratchCount: inPlace ? max(perThread, inputs) : perThread)
-        let scratch = state.weightScratch.pointer
-        let weight = self.weight, outputs = self.outputs
-        // Shares of whole rows, at least 16 apiece so that small matrices do not split finer.
-        let tasks = max(1, min(threads, outputs / 16))
-        state.runner.run(tasks: tasks) { t in
-            MatMul.unsafeMatMul(weights: weight, rows: Self.share(t, of: tasks, total: outputs), input: x, tokens: rows,
-                                output: y, scratch: UnsafeMutableBufferPointer(start: scratch + t * perThread,
-                                                                               count: perThread))
-        }
-    }
-
-    /// Rows per task for the integer kernels: several tasks per thread so faster threads take more
-    /// (a shared machine's cores are not equally fast), at least 16 rows each.
-    static func chunkRows(_ total: Int, threads: Int) -> Int {
-        guard threads > 1 else { return max(total, 1) }
-        return max(16, (total + threads * 8 - 1) / (threads * 8))
-    }
-
-    /// ``chunkRows(_:threads:)`` rounded up to a multiple of 8, so that chunks split into the Float
-    /// kernel's register tiles of rows without a remainder.
-    static func floatChunkRows(_ total: Int, threads: Int) -> Int {
-        (chunkRows(total, threads: threads) + 7) / 8 * 8
-    }
-
-    /// Thread t's contiguous share of 0..<total.
-    static func share(_ t: Int, of threads: Int, total: Int) -> Range<Int> {
-        (t * total / threads)..<((t + 1) * total / threads)
+        try ParallelProducts.dequantizedBatch(weight, x: x, tokens: rows, into: y, scratch: state.weightScratch.pointer,
+                                              perThread: state.scratchPerThread, runner: state.runner)
     }
 }
 

@@ -1,0 +1,84 @@
+import Testing
+@testable import Tensor
+
+/// Row splitting across threads (``ParallelProducts``) changes no bit: every thread count gives
+/// what one kernel call over all rows gives.
+@Suite("ParallelProducts: the same bits on any number of threads")
+struct ParallelProductsTests {
+    /// 203 rows (several chunks per thread, a ragged last one) made of the "matvec" fixture's rows.
+    static func tallMatrix(_ type: ElementType) throws -> Tensor {
+        let fixture = try QuantizedMatMulTests.fixtures.get().matvec
+        let w = try KernelFixtures.matrix("matvec", type, rows: fixture.rows, cols: fixture.cols)
+        let source = Array(w.bytes), rowBytes = w.rowBytes
+        var bytes: [UInt8] = []
+        for r in 0..<203 { bytes += source[(r * 5 % fixture.rows) * rowBytes..<(r * 5 % fixture.rows + 1) * rowBytes] }
+        return try bytes.withUnsafeBytes { try Tensor(type: type, shape: Shape([203, fixture.cols]), copying: $0) }
+    }
+
+    static let runners: [any ParallelRunner] = [SerialRunner(), WorkerPool(threads: 2), WorkerPool(threads: 3)]
+
+    @Test("quantized weights", arguments: [ElementType.q4_0, .q8_0, .q4_K, .q6_K])
+    func quantized(type: ElementType) throws {
+        let w = try Self.tallMatrix(type)
+        let format = try #require(Q8Activation.Format(weightType: type))
+        var rng = KernelRNG(seed: 0x5B117 &+ UInt64(type.rawValue))
+        let tokens = 5
+        let x = (0..<tokens * w.rowLength).map { _ in Float.random(in: -2...2, using: &rng) }
+        let q8 = Q8Activation()
+        try x.withUnsafeBufferPointer { (xb) throws(KernelError) in
+            try q8.quantize(xb.baseAddress!, rows: tokens, count: w.rowLength, format: format)
+        }
+        var reference = [Float](repeating: .nan, count: tokens * w.rowCount)
+        try reference.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
+            try QuantizedMatMul.multiply(w, q8, into: yb.baseAddress!, yCount: yb.count)
+        }
+        for runner in Self.runners {
+            var y = [Float](repeating: .nan, count: tokens * w.rowCount)
+            y.withUnsafeMutableBufferPointer { yb in
+                ParallelProducts.unsafeQuantized(type: type, matrix: w.bytes.baseAddress!, rowBytes: w.rowBytes,
+                                                 rowLength: w.rowLength, outputs: w.rowCount, x: q8, tokens: tokens,
+                                                 into: yb.baseAddress!, runner: runner)
+            }
+            #expect(y.map(\.bitPattern) == reference.map(\.bitPattern), "\(type), \(runner.threadCount) threads")
+        }
+    }
+
+    @Test("float weights, and one row through dequantize-and-dot", arguments: [ElementType.f32, .f16, .bf16])
+    func float(type: ElementType) throws {
+        var rng = KernelRNG(seed: 0xF10A7 &+ UInt64(type.rawValue))
+        let rows = 203, cols = 64, tokens = 3
+        let w = try FloatMatMulTests.randomMatrix(type, rows: rows, n: cols, rng: &rng)
+        let x = (0..<tokens * cols).map { _ in Float.random(in: -2...2, using: &rng) }
+        let reference = try FloatMatMul.multiply(w, x)
+        var scratch = [Float](repeating: 0, count: 3 * max(1, MatVec.scratchCount(for: w)))
+        let perThread = scratch.count / 3
+        var alone = [Float](repeating: .nan, count: rows)
+        try x.withUnsafeBufferPointer { (xb) throws(KernelError) in
+            try scratch.withUnsafeMutableBufferPointer { (sb) throws(KernelError) in
+                try alone.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
+                    try MatVec.multiply(w, UnsafeBufferPointer(rebasing: xb[0..<cols]), into: yb,
+                                        scratch: UnsafeMutableBufferPointer(rebasing: sb[0..<perThread]))
+                }
+            }
+        }
+        for runner in Self.runners {
+            var y = [Float](repeating: .nan, count: tokens * rows)
+            var vector = [Float](repeating: .nan, count: rows)
+            try x.withUnsafeBufferPointer { (xb) throws(KernelError) in
+                y.withUnsafeMutableBufferPointer { yb in
+                    ParallelProducts.unsafeFloat(type: type, matrix: w.bytes.baseAddress!, rowBytes: w.rowBytes,
+                                                 rowLength: cols, outputs: rows, x: xb.baseAddress!, tokens: tokens,
+                                                 into: yb.baseAddress!, runner: runner)
+                }
+                try scratch.withUnsafeMutableBufferPointer { (sb) throws(KernelError) in
+                    try vector.withUnsafeMutableBufferPointer { (vb) throws(KernelError) in
+                        try ParallelProducts.dequantizedVector(w, x: xb.baseAddress!, into: vb.baseAddress!,
+                                                               scratch: sb.baseAddress!, perThread: perThread, runner: runner)
+                    }
+                }
+            }
+            #expect(y.map(\.bitPattern) == reference.map(\.bitPattern), "\(type), \(runner.threadCount) threads")
+            #expect(vector.map(\.bitPattern) == alone.map(\.bitPattern), "\(type), \(runner.threadCount) threads")
+        }
+    }
+}
