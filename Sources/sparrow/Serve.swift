@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
         var registry = ModelRegistry.standard(roots: modelsDir)
         // Clients name models; they must not be able to name arbitrary files on this machine.
         registry.allowsPaths = false
-        let defaultName = try defaultModel(registry: &registry)
+        let defaultName = try await defaultModel(registry: &registry)
         var options = ModelOptions()
         options.maxContextLength = maxContext
         options.kvCacheBytes = try KVCacheOption.bytes(mib: kvCacheMib)
@@ -101,11 +101,16 @@ struct Serve: AsyncParsableCommand {
 
     /// The name requests get without `model`. A path given with --model is served under its file
     /// name (without `.gguf`), since requests cannot name paths; the default model is fetched.
-    private func defaultModel(registry: inout ModelRegistry) throws -> String {
+    private func defaultModel(registry: inout ModelRegistry) async throws -> String {
         let requested = model ?? DefaultModel.name
         if DefaultModel.names.contains(requested) {
             let path = try DefaultModelFetcher.ensure()
             for name in DefaultModel.names { registry.aliases[name] = path }
+            return requested
+        }
+        if let path = try await HubModels.path(for: requested, registry: registry) {
+            // A Hub name: pulled into (or found in) the Hugging Face cache, served under that name.
+            registry.aliases[requested] = path
             return requested
         }
         if FileManager.default.fileExists(atPath: requested) {
