@@ -121,7 +121,14 @@ public struct HubClient: Sendable {
         }
         let present = cache.snapshotFiles(repo: name.repo, commit: commit)
         guard !present.isEmpty else { throw HubError.offlineMissing(repo: name.repo, revision: revision, path: nil) }
-        let selection = try ModelFiles.select(for: name, from: present)
+        let selection: ModelFiles
+        do {
+            selection = try ModelFiles.select(for: name, from: present)
+        } catch HubError.tagNotFound(_, let tag, _) {
+            // The cache holds only part of the repository: the file may well exist on the Hub.
+            let pattern = "*\(tag ?? ModelFiles.defaultTag)*.gguf"
+            throw HubError.offlineMissing(repo: name.repo, revision: revision, path: pattern)
+        }
         var files = selection.files
         if let index = selection.index {
             files = (files + (try readIndex(repo: name.repo, commit: commit, index: index))).sorted()
