@@ -5,7 +5,10 @@
 #   1. A file Sparrow pulled is found by hf_hub_download(..., local_files_only=True), at the same path.
 #   2. Files huggingface_hub downloaded (a GGUF file, and a safetensors directory by snapshot_download)
 #      are used by Sparrow with HF_HUB_OFFLINE=1, and the mock sees no request.
-#   3. End to end: `sparrow generate --model mock-org/SmolLM2-135M-Instruct-GGUF:Q4_1 "Hi"` downloads
+#   3. Two Sparrow processes and one huggingface_hub process fetch the same 98 MB file at once into one
+#      cache (the mock sends it slowly): it is downloaded once; they wait on the same flock'ed
+#      .locks/models--owner--name/<etag>.lock.
+#   4. End to end: `sparrow generate --model mock-org/SmolLM2-135M-Instruct-GGUF:Q4_1 "Hi"` downloads
 #      SmolLM2's GGUF from the mock (with a progress bar on a terminal: run under `script`) and
 #      answers; the second run downloads nothing.
 #
@@ -41,7 +44,7 @@ head -c 50000 /dev/urandom > "$work/st/model.safetensors"
 echo 'not fetched' > "$work/st/README.md"
 
 python3 scripts/mock_hub.py --repo "mock-org/SmolLM2-135M-Instruct-GGUF=$work/gguf" \
-  --repo "mock-org/tiny-llama=$work/st" --port-file "$work/port" --log "$work/requests.log" &
+  --repo "mock-org/tiny-llama=$work/st" --port-file "$work/port" --log "$work/requests.log" --throttle-ms 15 &
 mock_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "the mock Hub did not start"; exit 1; }
@@ -84,16 +87,30 @@ fi
 echo "offline and not cached: $(cat "$work/err")"
 [ "$(requests)" = "$before" ] || { echo "Sparrow made a request while offline"; exit 1; }
 
-echo "== 3. sparrow generate by Hub name: downloads once (progress bar on a terminal), answers"
+echo "== 3. three processes, two tools, one download"
+export HF_HUB_CACHE="$work/cache-shared"
+"$bin" pull --quiet mock-org/SmolLM2-135M-Instruct-GGUF:Q4_1 > "$work/p1" & p1=$!
+"$bin" pull --quiet mock-org/SmolLM2-135M-Instruct-GGUF:Q4_1 > "$work/p2" & p2=$!
+"$py" -c 'from huggingface_hub import hf_hub_download as d; print(d("mock-org/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct-Q4_1.gguf"))' > "$work/p3" & p3=$!
+wait $p1 $p2 $p3
+[ "$(cat "$work/p1")" = "$(cat "$work/p2")" ] && [ "$(cat "$work/p1")" = "$(cat "$work/p3")" ] || {
+  echo "different paths: $(cat "$work/p1" "$work/p2" "$work/p3")"; exit 1; }
+cmp "$(cat "$work/p1")" "$model"
+sha=$(sha256sum "$model" | cut -d' ' -f1)
+gets=$(grep -c "^GET /lfs/$sha" "$work/requests.log")
+[ "$gets" = 1 ] || { echo "the file was downloaded $gets times"; exit 1; }
+echo "3 processes -> $(cat "$work/p1"): 1 download"
+
+echo "== 4. sparrow generate by Hub name: downloads once (progress bar on a terminal), answers"
 export HF_HUB_CACHE="$work/cache3"
 args=(generate --model mock-org/SmolLM2-135M-Instruct-GGUF:Q4_1 --max-tokens 8 --temperature 0 "Hi")
 # `script` gives the command a terminal, so the progress bar shows.
 script -qec "$(printf '%q ' "$bin" "${args[@]}")" /dev/null | tee "$work/first.out" | tr '\r' '\n' | tail -n 4
 grep -q "MB/s" "$work/first.out" || { echo "no progress bar on a terminal"; exit 1; }
-lfs_gets=$(grep -c '^GET /lfs/' "$work/requests.log")
+[ "$(grep -c "^GET /lfs/$sha" "$work/requests.log")" = 2 ] || { echo "the first run did not download"; exit 1; }
 "$bin" "${args[@]}" > "$work/second.out" 2> "$work/second.err"
 [ -s "$work/second.out" ] || { echo "the second run gave no answer"; exit 1; }
 ! grep -q "MB/s" "$work/second.err" || { echo "a progress bar when stderr is not a terminal"; exit 1; }
-[ "$(grep -c '^GET /lfs/' "$work/requests.log")" = "$lfs_gets" ] || { echo "the second run downloaded again"; exit 1; }
+[ "$(grep -c "^GET /lfs/$sha" "$work/requests.log")" = 2 ] || { echo "the second run downloaded again"; exit 1; }
 echo "second run: $(cat "$work/second.out")"
 echo "hub interop: ok"

@@ -9,7 +9,7 @@ Sparrow's HubClient use:
   HEAD /{repo}/resolve/{rev}/{path}           small files: 200 with ETag (git blob id), X-Repo-Commit
   GET  /{repo}/resolve/{rev}/{path}           large files: 302 to /lfs/{sha256} with X-Linked-Etag,
                                               X-Linked-Size, X-Repo-Commit
-  GET  /lfs/{sha256}                          the bytes, with Range
+  GET  /lfs/{sha256}                          the bytes, with Range (--throttle-ms slows them)
 
 Every request is appended to --log (one line: METHOD PATH RANGE), so a caller can tell whether a
 run made any request. The chosen port is written to --port-file.
@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
@@ -56,6 +57,7 @@ class Handler(BaseHTTPRequestHandler):
     repos = {}
     by_sha = {}
     log_path = None
+    throttle = 0.0
     log_lock = threading.Lock()
 
     def log_message(self, *args):  # quiet
@@ -148,6 +150,7 @@ class Handler(BaseHTTPRequestHandler):
             src.seek(start)
             while chunk := src.read(1 << 20):
                 self.wfile.write(chunk)
+                time.sleep(self.throttle)
 
 
 def main():
@@ -156,6 +159,7 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
     parser.add_argument("--log")
+    parser.add_argument("--throttle-ms", type=float, default=0, help="pause after each MiB sent")
     args = parser.parse_args()
     for spec in args.repo:
         name, folder = spec.split("=", 1)
@@ -163,6 +167,7 @@ def main():
         for f in Handler.repos[name]["files"].values():
             Handler.by_sha[f["sha256"]] = f
     Handler.log_path = args.log
+    Handler.throttle = args.throttle_ms / 1000
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as out:
