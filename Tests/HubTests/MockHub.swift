@@ -21,6 +21,8 @@ struct MockFile: Sendable {
     var drops: Int = 0
     /// The body goes out in 8 pieces this far apart (so concurrent pulls overlap).
     var pieceDelayMilliseconds: Int = 0
+    /// The LFS server answers a `Range` request with the whole file (200).
+    var ignoresRange = false
 
     init(_ text: String, lfs: Bool = false) {
         self.content = Array(text.utf8)
@@ -49,6 +51,8 @@ struct MockRepo: Sendable {
     var gated = false
     /// `/resolve/` answers with a relative redirect to itself.
     var redirectLoop = false
+    /// The repository was renamed: every request answers 307 to the same path under this name.
+    var renamedTo: String?
 
     /// One commit, on `main`.
     init(commit: String = MockHub.commit(1), files: [String: MockFile], gated: Bool = false) {
@@ -192,6 +196,9 @@ final class MockHub: Sendable {
     }
 
     private func apiInfo(repo name: String, revision: String, token: String?) -> Reply {
+        if let renamed = state.withLockedValue({ $0.repos[name]?.renamedTo }) {
+            return Reply(status: .temporaryRedirect, headers: [("Location", "/api/models/\(renamed)/revision/\(revision)")])
+        }
         let (found, denial) = access(name, token: token)
         guard let repo = found else { return denial ?? Reply(status: .notFound) }
         guard let commit = commit(of: repo, revision), let files = repo.commits[commit] else {
@@ -206,6 +213,9 @@ final class MockHub: Sendable {
     private func resolve(repo name: String, revision: String, file: String, token: String?, head: HTTPRequestHead)
         -> Reply
     {
+        if let renamed = state.withLockedValue({ $0.repos[name]?.renamedTo }) {
+            return Reply(status: .temporaryRedirect, headers: [("Location", "/\(renamed)/resolve/\(revision)/\(file)")])
+        }
         let (found, denial) = access(name, token: token)
         guard let repo = found else { return denial ?? Reply(status: .notFound) }
         if repo.redirectLoop {
@@ -239,7 +249,7 @@ final class MockHub: Sendable {
         }
         guard let mock = found else { return Reply(status: .notFound) }
         var start = 0
-        if let range = head.headers.first(name: "range") {
+        if let range = head.headers.first(name: "range"), !mock.ignoresRange {
             guard range.hasPrefix("bytes="), range.hasSuffix("-"),
                 let from = Int(range.dropFirst(6).dropLast()), from >= 0
             else { return Reply(status: .badRequest) }

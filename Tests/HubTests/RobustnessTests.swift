@@ -43,6 +43,36 @@ import Testing
         }
     }
 
+    @Test func aServerIgnoringRangeRestartsTheFile() async throws {
+        var file = MockFile(bytes: bytes(8_000))
+        file.ignoresRange = true
+        try await MockHub.with(repo(file)) { hub in
+            try await TempCache.with { temp in
+                let blobs = temp.root + "/models--owner--model-GGUF/blobs"
+                try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+                try Data(bytes(8_000).prefix(3_000)).write(to: URL(fileURLWithPath: "\(blobs)/\(file.sha256).incomplete"))
+                let model = try await temp.client(hub).pull(ModelName(repoName))
+                #expect(contents(model.modelPath) == bytes(8_000))
+                #expect(hub.log.filter { $0.path.hasPrefix("/lfs/") }.map(\.range) == ["bytes=3000-"])
+            }
+        }
+    }
+
+    @Test func aRenamedRepoIsFollowedByItsRelativeRedirect() async throws {
+        var renamed = ggufRepo()
+        renamed.renamedTo = ggufRepoName
+        try await MockHub.with([ggufRepoName: ggufRepo(), "OldOwner/old-name": renamed]) { hub in
+            try await TempCache.with { temp in
+                let model = try await temp.client(hub).pull(ModelName("OldOwner/old-name:Q4_1"))
+                #expect(contents(model.modelPath) == bytes(5000, seed: 2))
+                // Cached under the name it was asked by, as huggingface_hub does.
+                #expect(model.modelPath.contains("/models--OldOwner--old-name/snapshots/"))
+                #expect(hub.count("HEAD", "/OldOwner/old-name/resolve/") == 1)
+                #expect(hub.count("HEAD", "/\(ggufRepoName)/resolve/") == 1)
+            }
+        }
+    }
+
     @Test func givesUpAfterTheRetriesAndKeepsThePartialFile() async throws {
         var file = MockFile(bytes: bytes(4_000))
         file.drops = 100
