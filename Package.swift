@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "SparrowServer",
             dependencies: [
-                "GenerateAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                "GenerateAPI", "HubClient", .product(name: "Hummingbird", package: "hummingbird"),
                 // A channel handler that notices a client going away while its request waits.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -77,7 +77,7 @@ let package = Package(
             dependencies: [
                 // The mock Hub is a plain NIO HTTP/1.1 server: it must send lying lengths and drop
                 // connections mid-body, which a framework would not let it do.
-                "HubClient", .product(name: "Crypto", package: "swift-crypto"),
+                "HubClient", "SparrowServer", "GenerateAPI", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
