@@ -16,8 +16,9 @@ public struct DownloadProgress: Sendable, Equatable {
     public var repo: String
     /// The file's path in the repository.
     public var path: String
-    /// Which file of the pull this is (0-based), and how many files the pull fetches.
+    /// Which file of the pull this is (0-based).
     public var fileIndex: Int
+    /// How many files the pull fetches.
     public var fileCount: Int
     /// Bytes on disk so far, including a resumed download's earlier part.
     public var completedBytes: Int64
