@@ -23,6 +23,8 @@ struct MockFile: Sendable {
     var pieceDelayMilliseconds: Int = 0
     /// The LFS server answers a `Range` request with the whole file (200).
     var ignoresRange = false
+    /// The LFS body waits until ``MockHub/release()``.
+    var heldUntilReleased = false
 
     init(_ text: String, lfs: Bool = false) {
         self.content = Array(text.utf8)
@@ -80,6 +82,7 @@ final class MockHub: Sendable {
         var repos: [String: MockRepo]
         var log: [LoggedRequest] = []
         var dropsLeft: [String: Int] = [:]
+        var released = false
     }
 
     let state: NIOLockedValueBox<State>
@@ -134,6 +137,10 @@ final class MockHub: Sendable {
         try await bound?.close()
     }
 
+    /// Lets held bodies go.
+    func release() { state.withLockedValue { $0.released = true } }
+    var isReleased: Bool { state.withLockedValue { $0.released } }
+
     /// Requests whose path contains `fragment`, with `method`.
     func count(_ method: String, _ fragment: String) -> Int {
         log.filter { $0.method == method && $0.path.contains(fragment) }.count
@@ -149,6 +156,8 @@ final class MockHub: Sendable {
         var dropAfter: Int?
         var pieceDelayMilliseconds = 0
         var contentLength: Int?
+        /// Send the body only after ``MockHub/release()``.
+        var held = false
     }
 
     func handle(_ head: HTTPRequestHead) -> Reply {
@@ -265,6 +274,7 @@ final class MockHub: Sendable {
         }
         reply.contentLength = mock.lyingContentLength
         reply.pieceDelayMilliseconds = mock.pieceDelayMilliseconds
+        reply.held = mock.heldUntilReleased
         let drop = state.withLockedValue { state -> Bool in
             let left = state.dropsLeft[sha] ?? mock.drops
             state.dropsLeft[sha] = max(0, left - 1)
@@ -297,7 +307,16 @@ final class MockHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let reply = hub.handle(head)
+        send(hub.handle(head), context: context, head: head)
+    }
+
+    private func send(_ reply: MockHub.Reply, context: ChannelHandlerContext, head: HTTPRequestHead) {
+        if reply.held, !hub.isReleased {
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(10)) {
+                self.send(reply, context: context, head: head)
+            }
+            return
+        }
         var headers = HTTPHeaders(reply.headers)
         headers.replaceOrAdd(name: "Content-Length", value: "\(reply.contentLength ?? reply.body.count)")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),

@@ -20,7 +20,7 @@ struct TempCache: Sendable {
             endpoint: hub?.endpoint ?? "http://127.0.0.1:9", cache: HubCache(root: root), token: token, offline: offline)
         configuration.retryDelay = .milliseconds(10)
         configuration.lockPollInterval = .milliseconds(5)
-        configuration.readTimeout = .seconds(10)
+        configuration.readTimeout = .seconds(120)
         // AsyncHTTPClient retries a refused connection until the connect timeout.
         configuration.connectTimeout = .milliseconds(500)
         return HubClient(configuration: configuration)

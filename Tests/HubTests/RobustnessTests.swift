@@ -186,8 +186,8 @@ import Testing
                 let lock = try await FileLock.acquire(path: lockPath, pollInterval: .milliseconds(5))
                 let client = temp.client(hub)
                 let pull = Task { try await client.pull(ModelName(repoName)) }
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(hub.count("HEAD", "/resolve/") == 1)
+                #expect(await TestWait.until { hub.count("HEAD", "/resolve/") == 1 })
+                try await Task.sleep(for: .milliseconds(200))
                 #expect(hub.count("GET", "/lfs/") == 0)
                 lock.unlock()
                 let model = try await pull.value
