@@ -13,12 +13,15 @@ let package = Package(
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "GenerateAPI", targets: ["GenerateAPI"]),
         .library(name: "SparrowServer", targets: ["SparrowServer"]),
+        .library(name: "HubClient", targets: ["HubClient"]),
         .executable(name: "sparrow", targets: ["sparrow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // The library's only native dependency.
@@ -39,16 +42,27 @@ let package = Package(
         .target(
             name: "SparrowServer",
             dependencies: [
-                "GenerateAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                "GenerateAPI", "HubClient", .product(name: "Hummingbird", package: "hummingbird"),
                 // A channel handler that notices a client going away while its request waits.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // Downloads models by Hub id into huggingface_hub's cache. The inference library does not depend
+        // on it; the CLI and the server do.
+        .target(
+            name: "HubClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI", "SparrowServer",
+                "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI", "SparrowServer", "HubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +72,17 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
         .testTarget(name: "SparrowServerTests", dependencies: ["SparrowServer", "GenerateAPI"]),
+        .testTarget(
+            name: "HubTests",
+            dependencies: [
+                // The mock Hub is a plain NIO HTTP/1.1 server: it must send lying lengths and drop
+                // connections mid-body, which a framework would not let it do.
+                "HubClient", "SparrowServer", "GenerateAPI", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

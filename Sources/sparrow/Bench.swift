@@ -16,7 +16,7 @@ import Transformer
 /// With `--batch B`, as llama-batched-bench measures: B sequences (the model and B − 1 forks), each
 /// with its own `-p` random prompt tokens, prefilled in one forward pass, then `-n` passes of one
 /// token per sequence. pp = B·p / prefill time and tg = B·n / decode time.
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing (pp) and text generation (tg) speed in tokens/s, as llama-bench does.",
         discussion: """
@@ -61,13 +61,14 @@ struct Bench: ParsableCommand {
         if batch < 0 || batch > 256 { throw ValidationError("--batch must be in 0...256") }
     }
 
-    func run() throws {
+    func run() async throws {
+        let path = try await HubModels.path(for: model) ?? model
         var options = ModelOptions(maxContextLength: batch > 0 ? max(p + n, 1) : max(p, n, 1),
                                    prefillBatchSize: max(p, 1),
                                    numerics: numerics.value, kvCachePrecision: kvCache.value)
         if let t { options.threadCount = t }
         let lm: TransformerModel
-        do { lm = try loadModel(path: model, options: options) } catch {
+        do { lm = try loadModel(path: path, options: options) } catch {
             throw CommandError("\(model): \(error.description)")
         }
         let vocab = lm.vocabularySize

@@ -23,7 +23,7 @@ struct Generate: AsyncParsableCommand {
     @Argument(help: "A user message (put through the model's chat template).")
     var text: String?
 
-    @Option(help: "A .gguf file, a Hugging Face directory, or a model name (default: SmolLM2-135M-Instruct).")
+    @Option(help: "A .gguf file, a Hugging Face directory, a model name, or a Hub name owner/name[:TAG][@revision] (default: SmolLM2-135M-Instruct).")
     var model: String?
 
     @Option(help: "A folder to look model names up in (repeatable; SPARROW_MODELS adds more).")
@@ -78,6 +78,9 @@ struct Generate: AsyncParsableCommand {
         if !request.mockResponse, DefaultModel.names.contains(requested) {
             let path = try DefaultModelFetcher.ensure()
             for name in DefaultModel.names { registry.aliases[name] = path }
+        } else if !request.mockResponse, let path = try await HubModels.path(for: requested, registry: registry) {
+            // A Hub name: pulled into (or found in) the Hugging Face cache.
+            registry.aliases[requested] = path
         }
         var options = ModelOptions()
         options.maxContextLength = maxContext

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Tensor
 
-struct Inspect: ParsableCommand {
+struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a model file's metadata and tensor table.",
         discussion: """
@@ -11,7 +11,7 @@ struct Inspect: ParsableCommand {
             """
     )
 
-    @Argument(help: "A .gguf file, a .safetensors file, or a Hugging Face directory of safetensors.")
+    @Argument(help: "A .gguf file, a .safetensors file, a Hugging Face directory of safetensors, or a Hub name (owner/name[:TAG][@revision]).")
     var file: String
 
     @Flag(help: "Print one JSON object: {\"metadata\": {...}, \"tensors\": [...]}.")
@@ -20,9 +20,10 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print the time taken to open the file on stderr.")
     var timing = false
 
-    func run() throws {
+    func run() async throws {
+        let path = try await HubModels.path(for: file) ?? file
         let start = ContinuousClock.now
-        let summary = try ModelFileSummary.open(path: file)
+        let summary = try ModelFileSummary.open(path: path)
         let elapsed = ContinuousClock.now - start
         if timing {
             let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3

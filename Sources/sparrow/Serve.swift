@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenerateAPI
+import HubClient
 import SparrowServer
 import Transformer
 
@@ -53,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Cap each sequence's context at this many positions (default: the model's context length).")
     var maxContext: Int?
 
+    @Flag(help: "Let a request naming an uncached Hub model (owner/name[:TAG][@revision]) download it into the Hugging Face cache; without it such a request gets a 404 saying how to pull it.")
+    var allowDownload = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         if maxConcurrent != nil {
@@ -73,7 +77,7 @@ struct Serve: AsyncParsableCommand {
         var registry = ModelRegistry.standard(roots: modelsDir)
         // Clients name models; they must not be able to name arbitrary files on this machine.
         registry.allowsPaths = false
-        let defaultName = try defaultModel(registry: &registry)
+        let defaultName = try await defaultModel(registry: &registry)
         var options = ModelOptions()
         options.maxContextLength = maxContext
         options.kvCacheBytes = try KVCacheOption.bytes(mib: kvCacheMib)
@@ -94,7 +98,9 @@ struct Serve: AsyncParsableCommand {
             throw CommandError(error.description)
         }
         // No server-side queue: the engine batches and queues each model's requests itself.
-        let server = SparrowServer(backend: engine, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes))
+        // Hub names (cached, or downloaded with --allow-download) are served beside the engine's models.
+        let backend = HubModelBackend(base: engine, hub: HubClient(), allowsDownload: allowDownload)
+        let server = SparrowServer(backend: backend, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes))
         let host = host
         try await server.runService { port in
             note("sparrow serve: listening on http://\(host):\(port) (POST /v1/generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health)")
@@ -103,11 +109,16 @@ struct Serve: AsyncParsableCommand {
 
     /// The name requests get without `model`. A path given with --model is served under its file
     /// name (without `.gguf`), since requests cannot name paths; the default model is fetched.
-    private func defaultModel(registry: inout ModelRegistry) throws -> String {
+    private func defaultModel(registry: inout ModelRegistry) async throws -> String {
         let requested = model ?? DefaultModel.name
         if DefaultModel.names.contains(requested) {
             let path = try DefaultModelFetcher.ensure()
             for name in DefaultModel.names { registry.aliases[name] = path }
+            return requested
+        }
+        if let path = try await HubModels.path(for: requested, registry: registry) {
+            // A Hub name: pulled into (or found in) the Hugging Face cache, served under that name.
+            registry.aliases[requested] = path
             return requested
         }
         if FileManager.default.fileExists(atPath: requested) {

@@ -24,7 +24,7 @@ enum TokenizerLoader {
     }
 }
 
-struct Tokenize: ParsableCommand {
+struct Tokenize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the token ids of a text as one JSON array.",
         discussion: """
@@ -54,8 +54,8 @@ struct Tokenize: ParsableCommand {
         if !stdin && text == nil { throw ValidationError("give the TEXT to tokenize, or --stdin") }
     }
 
-    func run() throws {
-        let tokenizer = try TokenizerLoader.load(model)
+    func run() async throws {
+        let tokenizer = try TokenizerLoader.load(try await HubModels.path(for: model) ?? model)
         let input: String
         if let text {
             input = text
@@ -71,7 +71,7 @@ struct Tokenize: ParsableCommand {
     }
 }
 
-struct Detokenize: ParsableCommand {
+struct Detokenize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the text of a JSON array of token ids.",
         discussion: """
@@ -93,9 +93,9 @@ struct Detokenize: ParsableCommand {
     @Argument(help: "The ids, as a JSON array of integers, e.g. [15043, 3186].")
     var ids: String
 
-    func run() throws {
+    func run() async throws {
         let parsed = try Self.parseIDs(ids)
-        let tokenizer = try TokenizerLoader.load(model)
+        let tokenizer = try TokenizerLoader.load(try await HubModels.path(for: model) ?? model)
         do {
             print(try tokenizer.decode(parsed, skipSpecial: !renderSpecial, cleanUpSpaces: cleanSpaces))
         } catch {
