@@ -8,8 +8,8 @@
 # medians. Every run passes --ignore-eos, so that each candidate and the single answer all generate
 # exactly 32 tokens: otherwise a single answer that ends at its end token after a few tokens, against
 # 8 candidates of which one runs to 32, measures the model's answers, not the cost of batching them.
-# Each command is also run once without it, and that ratio printed for comparison. The prompt is a
-# user message through the model's chat template ("Tell me a story about a lighthouse.").
+# Each command is also run once without it, and that ratio printed for comparison. The prompt is raw
+# text (`--prompt "Once upon a time, a lighthouse keeper"`: the random-weight files have no chat template).
 # 2 threads (the engine's default). Environment: RUNS (5), SPARROW_BIN (a binary to measure instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ python3 - "$bin" "$runs" "${models[@]}" <<'PY'
 import statistics, subprocess, sys, time
 
 binary, runs, models = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-PROMPT = "Tell me a story about a lighthouse."
+PROMPT = "Once upon a time, a lighthouse keeper"
 CASES = {
     "best_of 8": (["--n", "1", "--seed", "1"], ["--n", "1", "--best-of", "8", "--seed", "1"], 3.5),
     "beam search, width 4": (["--n", "1", "--temperature", "0"],
@@ -39,7 +39,7 @@ CASES = {
 
 
 def timed(model, flags):
-    command = [binary, "generate", "--model", model, "--max-tokens", "32"] + flags + [PROMPT]
+    command = [binary, "generate", "--model", model, "--max-tokens", "32"] + flags + ["--prompt", PROMPT]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
