@@ -30,7 +30,10 @@ extension SequenceModel {
     /// One ``decode(token:into:)`` per sequence, in order: for models that decode one sequence
     /// at a time.
     public static func decode(_ sequences: [Self], tokens: [Int], into logits: inout [[Float]]) throws {
-        precondition(tokens.count == sequences.count, "one token per sequence")
+        guard tokens.count == sequences.count else {
+            throw SamplingError.invalidParameter(
+                field: "tokens", reason: "\(tokens.count) tokens for \(sequences.count) sequences; decode takes one per sequence")
+        }
         if logits.count > sequences.count { logits.removeLast(logits.count - sequences.count) }
         while logits.count < sequences.count { logits.append([]) }
         for (i, sequence) in sequences.enumerated() {

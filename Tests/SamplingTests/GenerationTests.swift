@@ -109,6 +109,16 @@ struct GenerationTests {
         #expect(q.outputs[0].stopReason == .stopTokenID(6))
     }
 
+    @Test("The default batched decode refuses a token count that is not one per sequence")
+    func decodeCountMismatch() throws {
+        let model = Self.scripted(Self.script)
+        var logits: [[Float]] = []
+        #expect(throws: SamplingError.invalidParameter(field: "tokens", reason: "1 tokens for 2 sequences; decode takes one per sequence")) {
+            try TableModel.decode([model, model], tokens: [1], into: &logits)
+        }
+        #expect(model.generated.isEmpty)
+    }
+
     @Test("max_tokens ends with finish_reason length and no stop reason; the last token is not decoded")
     func maxTokens() throws {
         let r = try Self.run(SamplingParameters(maxTokens: 2, temperature: 0))
