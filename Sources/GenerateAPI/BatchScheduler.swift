@@ -124,7 +124,12 @@ final class BatchScheduler: @unchecked Sendable {
     /// Appends `tokens[i]` to `sequences[i]` for every i in one step, writing each one's next-token
     /// logits into `logits[i]`.
     func decode(_ sequences: [TransformerModel], tokens: [Int], flag: CancellationFlag, into logits: inout [[Float]]) throws {
-        logits = try submit(Job(sequences: sequences, tokens: tokens, isPrefill: false, flag: flag))
+        let job = Job(sequences: sequences, tokens: tokens, isPrefill: false, flag: flag)
+        // The caller's rows move into the job and back, so each step overwrites them in place
+        // instead of allocating a vocabulary-sized row per sequence.
+        job.logits = logits
+        logits = []
+        logits = try submit(job)
     }
 
     private func submit(_ job: Job) throws -> [[Float]] {
@@ -254,13 +259,26 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
-    /// Copies each part's rows of `flat` (the pass's logits, in batch order) into its job.
+    /// Copies each part's rows of `flat` (the pass's logits, in batch order) into its job's rows,
+    /// reusing them when they already have the vocabulary's size.
     private func distribute(_ parts: [Part], _ flat: [Float]) {
         let vocab = lead.vocabularySize
         var row = 0
         for part in parts where part.returnsLogits {
-            let rows = part.job.isPrefill ? 1 : part.job.sequences.count
-            part.job.logits = (0 ..< rows).map { Array(flat[(row + $0) * vocab ..< (row + $0 + 1) * vocab]) }
+            let job = part.job
+            let rows = job.isPrefill ? 1 : job.sequences.count
+            if job.logits.count > rows { job.logits.removeLast(job.logits.count - rows) }
+            while job.logits.count < rows { job.logits.append([]) }
+            for r in 0 ..< rows {
+                let source = flat[(row + r) * vocab ..< (row + r + 1) * vocab]
+                if job.logits[r].count == vocab {
+                    job.logits[r].withUnsafeMutableBufferPointer { target in
+                        _ = target.update(fromContentsOf: source)
+                    }
+                } else {
+                    job.logits[r] = Array(source)
+                }
+            }
             row += rows
         }
     }
