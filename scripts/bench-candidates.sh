@@ -14,13 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-5}"
-if [ $# -gt 0 ]; then
-  models=("$@")
-else
-  cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}"
-  models=("$(scripts/fetch-default-model.sh)" "$cache/random-models/bench-tinyllama-q4_0.gguf")
-fi
-for model in "${models[@]}"; do [ -s "$model" ] || { echo "no model file: $model" >&2; exit 1; }; done
+list=$(scripts/support/batching-bench-models.sh "$@")
+mapfile -t models <<<"$list"
 bin="${SPARROW_BIN:-$(scripts/build-release.sh)}"
 
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -27,13 +27,8 @@ bench_p="${BENCH_P:-16}"
 bench_r="${BENCH_R:-3}"
 base="http://127.0.0.1:$port"
 
-if [ $# -gt 0 ]; then
-  models=("$@")
-else
-  cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}"
-  models=("$(scripts/fetch-default-model.sh)" "$cache/random-models/bench-tinyllama-q4_0.gguf")
-fi
-for model in "${models[@]}"; do [ -s "$model" ] || { echo "no model file: $model" >&2; exit 1; }; done
+list=$(scripts/support/batching-bench-models.sh "$@")
+mapfile -t models <<<"$list"
 
 bin="${SPARROW_BIN:-$(scripts/build-release.sh)}"
 out=$(mktemp -d)
