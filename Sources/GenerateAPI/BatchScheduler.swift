@@ -75,6 +75,9 @@ final class BatchScheduler: @unchecked Sendable {
     var counts: (active: Int, steps: Int) { condition.withLock { (active, steps) } }
     /// What each step ran, while tests record it (``recordSteps()``); `nil` otherwise.
     private var stepLog: [StepRecord]?
+    /// Steps the thread may still run while a test holds it (``holdSteps(after:)``); `nil`
+    /// otherwise.
+    private var stepAllowance: Int?
 
     /// One request's hand-over: a prompt for one sequence, or one token for each of several.
     private final class Job {
@@ -174,6 +177,9 @@ final class BatchScheduler: @unchecked Sendable {
                 if DispatchTime.now() >= deadline { break }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline.uptimeNanoseconds - DispatchTime.now().uptimeNanoseconds) / 1e9))
             }
+            // A test that holds the steps decides how many run.
+            while let allowance = stepAllowance, allowance <= 0 { condition.wait() }
+            stepAllowance = stepAllowance.map { $0 - 1 }
             let step = compose(into: &batch)
             if stepLog != nil { record(step) }
             condition.unlock()
@@ -342,6 +348,32 @@ extension BatchScheduler {
     /// it the scheduler records nothing.
     func recordSteps() {
         condition.withLock { stepLog = [] }
+    }
+
+    /// Lets the step thread run `steps` more steps, then wait until ``allowSteps(_:)`` or
+    /// ``releaseSteps()``. Tests hold the steps so that what they check while a request runs does
+    /// not race the request to its end on a busy machine. Only tests call it.
+    func holdSteps(after steps: Int) {
+        condition.withLock {
+            stepAllowance = steps
+            condition.broadcast()
+        }
+    }
+
+    /// Lets a held step thread run `steps` more steps.
+    func allowSteps(_ steps: Int) {
+        condition.withLock {
+            stepAllowance = (stepAllowance ?? 0) + steps
+            condition.broadcast()
+        }
+    }
+
+    /// Lets the step thread run freely again.
+    func releaseSteps() {
+        condition.withLock {
+            stepAllowance = nil
+            condition.broadcast()
+        }
     }
 
     /// The steps recorded since ``recordSteps()``, in order; recording stops.

@@ -20,7 +20,7 @@ struct BatchingAdmissionTests {
     @Test("n or best_of above maxBatchSequences fails at once with invalidField naming it, even while another request runs")
     func tooManySequences() async throws {
         let engine = Batching.engine(.init(maxBatchSequences: 4, maxBatchTokens: 32, maxQueue: 8))
-        let runner = await BatchingCancellationTests.startStream(engine, Batching.longRunner(maxTokens: 1_000))
+        let (runner, scheduler) = try await Batching.startHeldRunner(engine, Batching.longRunner(maxTokens: 1_000))
         let prompt = Batching.prompt(words: 4, salt: 41)
         let cases: [(GenerateRequest, String)] = [
             (GenerateRequest(prompt: prompt, maxTokens: 4, n: 1, bestOf: 5, seed: 1), "best_of"),
@@ -44,6 +44,7 @@ struct BatchingAdmissionTests {
         try await Batching.waitFor(engine, "best_of 4 to wait") { $0.waiting == 1 }
         fits.cancel()
         await BatchingCancellationTests.expectCancelled(fits, "best_of 4")
+        scheduler.releaseSteps()
         runner.cancel()
         _ = try? await runner.value
         try await Batching.expectIdle(engine, "too many sequences")
@@ -54,7 +55,7 @@ struct BatchingAdmissionTests {
         // 24 blocks of 16 positions (384 positions) in a 2,048-position context.
         let engine = Batching.engine(.init(maxBatchSequences: 8, maxBatchTokens: 32, maxQueue: 8), kvBlocks: 24)
         // The runner reserves 3 + 20 blocks: all but one.
-        let runner = await BatchingCancellationTests.startStream(engine, Batching.longRunner(maxTokens: 300))
+        let (runner, scheduler) = try await Batching.startHeldRunner(engine, Batching.longRunner(maxTokens: 300))
         let reserved = try await Batching.status(engine)
         #expect(reserved.totalBlocks == 24 && reserved.reservedBlocks == 23, "\(reserved)")
         let prompt = Batching.prompt(words: 4, salt: 42)
@@ -74,6 +75,7 @@ struct BatchingAdmissionTests {
             let status = try await Batching.status(engine)
             #expect(status.generating == 1 && status.waiting == 0 && status.reservedBlocks == 23, "\(status)")
         }
+        scheduler.releaseSteps()
         runner.cancel()
         _ = try? await runner.value
         try await Batching.expectIdle(engine, "too much KV memory")
@@ -93,17 +95,17 @@ struct BatchingAdmissionTests {
     @Test("requests wait in arrival order: best_of 4 at the head (no room for its sequences) is not overtaken by single ones that would fit")
     func arrivalOrderBySequences() async throws {
         let engine = Batching.engine(.init(maxBatchSequences: 4, maxBatchTokens: 64, maxQueue: 8))
-        try await engine.preload()
-        let scheduler = try await Batching.scheduler(engine)
+        let (runner, scheduler) = try await Batching.startHeldRunner(engine, Batching.longRunner(maxTokens: 1_000))
         scheduler.recordSteps()
-        let runner = await BatchingCancellationTests.startStream(engine, Batching.longRunner(maxTokens: 1_000))
         let large = try await Self.enqueue(engine, GenerateRequest(prompt: Batching.prompt(words: 3, salt: 51), maxTokens: 6, n: 1, bestOf: 4, seed: 1), waiting: 1)
         let small1 = try await Self.enqueue(engine, GenerateRequest(prompt: Batching.prompt(words: 5, salt: 52), maxTokens: 3, seed: 2), waiting: 2)
         let small2 = try await Self.enqueue(engine, GenerateRequest(prompt: Batching.prompt(words: 7, salt: 53), maxTokens: 3, seed: 3), waiting: 3)
         // While the runner decodes, the small ones (which would fit beside it) keep waiting.
         let stepsNow = try await Batching.status(engine).steps
+        scheduler.allowSteps(10)
         let later = try await Batching.waitFor(engine, "the runner to decode 10 more steps") { $0.steps >= stepsNow + 10 }
         #expect(later.waiting == 3 && later.sequences == 1, "the small requests did not overtake: \(later)")
+        scheduler.releaseSteps()
         runner.cancel()
         _ = try? await runner.value
         let l = try await large.value, s1 = try await small1.value, s2 = try await small2.value
@@ -122,7 +124,7 @@ struct BatchingAdmissionTests {
     @Test("requests wait in arrival order: a large KV reservation at the head is not overtaken by small ones that would fit")
     func arrivalOrderByMemory() async throws {
         let engine = Batching.engine(.init(maxBatchSequences: 16, maxBatchTokens: 64, maxQueue: 8), kvBlocks: 48)
-        let runner = await BatchingCancellationTests.startStream(engine, Batching.longRunner(maxTokens: 400))  // 3 + 27 blocks
+        let (runner, scheduler) = try await Batching.startHeldRunner(engine, Batching.longRunner(maxTokens: 400))  // 3 + 27 blocks
         let held = try await Batching.status(engine)
         #expect(held.reservedBlocks == 30, "\(held)")
         // 2 + 20 blocks: does not fit beside the runner. Then 2 + 2 blocks each: would.
@@ -130,8 +132,10 @@ struct BatchingAdmissionTests {
         let small1 = try await Self.enqueue(engine, GenerateRequest(prompt: Batching.prompt(words: 4, salt: 62), maxTokens: 8, seed: 2), waiting: 2)
         let small2 = try await Self.enqueue(engine, GenerateRequest(prompt: Batching.prompt(words: 5, salt: 63), maxTokens: 8, seed: 3), waiting: 3)
         let stepsNow = try await Batching.status(engine).steps
+        scheduler.allowSteps(10)
         let later = try await Batching.waitFor(engine, "the runner to decode 10 more steps") { $0.steps >= stepsNow + 10 }
         #expect(later.waiting == 3 && later.reservedBlocks == 30, "the small requests did not overtake: \(later)")
+        scheduler.releaseSteps()
         runner.cancel()
         _ = try? await runner.value
         // Once the runner is gone all three fit together.

@@ -44,7 +44,7 @@ struct BatchingCancellationTests {
     func cancelWhileQueued() async throws {
         // One sequence at a time, one request waiting.
         let engine = Batching.engine(.init(maxBatchSequences: 1, maxBatchTokens: 32, maxQueue: 1))
-        let runner = await Self.startStream(engine, Batching.longRunner(maxTokens: 1_000))
+        let (runner, scheduler) = try await Batching.startHeldRunner(engine, Batching.longRunner(maxTokens: 1_000))
         let running = try await Batching.status(engine)
         #expect(running.generating == 1 && running.sequences == 1 && running.waiting == 0, "\(running)")
 
@@ -67,6 +67,7 @@ struct BatchingCancellationTests {
         next.cancel()
         await Self.expectCancelled(next, "the next queued request")
 
+        scheduler.releaseSteps()
         runner.cancel()
         _ = try? await runner.value
         try await Batching.expectIdle(engine, "(a) queued")
@@ -101,6 +102,7 @@ struct BatchingCancellationTests {
     func cancelDuringDecode() async throws {
         let engine = Batching.engine(.init(maxBatchSequences: 8, maxBatchTokens: 32))
         try await engine.preload()
+        let scheduler = try await Batching.scheduler(engine)
         var sampled = Batching.longRunner(maxTokens: 1_000)
         sampled.n = 2
         sampled.bestOf = 3
@@ -113,10 +115,14 @@ struct BatchingCancellationTests {
         beams.earlyStopping = .never
         for (name, request) in [("best_of", sampled), ("beam search", beams)] {
             let before = try await Batching.status(engine)
+            // Held after the prompt and 12 decode steps, so that a busy machine cannot run the
+            // request on towards max_tokens before it is cancelled.
+            scheduler.holdSteps(after: 14)
             let task = Task { try await engine.generate(request: request) }
             let decoding = try await Batching.waitFor(engine, "\(name): decoding") { $0.steps >= before.steps + 12 }
             #expect(decoding.sequences == request.bestOf && decoding.generating == 1, "\(name): \(decoding)")
             task.cancel()
+            scheduler.releaseSteps()
             await Self.expectCancelled(task, name)
             try await Batching.expectIdle(engine, "(c) \(name)")
             // It stopped at once, not at max_tokens.
@@ -129,7 +135,10 @@ struct BatchingCancellationTests {
     func cancelMidStream() async throws {
         let engine = Batching.engine(.init(maxBatchSequences: 8, maxBatchTokens: 32))
         try await engine.preload()
-        let before = try await Batching.status(engine)
+        let scheduler = try await Batching.scheduler(engine)
+        // Enough steps for the prompt and the 6 deltas (3 steps of 2 candidates); the generation
+        // may run ahead of the consumer only as far as the hold lets it.
+        scheduler.holdSteps(after: 24)
         var request = Batching.longRunner(maxTokens: 1_000)
         request.n = 2  // two candidates, each streaming
         request.temperature = 0.5
@@ -140,9 +149,12 @@ struct BatchingCancellationTests {
             if seen == 6 { break }
         }
         #expect(seen == 6)
+        // Ending the iteration has cancelled the generation: released, it stops in the next step.
+        let stopped = try await Batching.status(engine)
+        scheduler.releaseSteps()
         try await Batching.expectIdle(engine, "(d) mid-stream")
         let after = try await Batching.status(engine)
-        #expect(after.steps - before.steps < 500, "generation stopped with the stream: \(after.steps - before.steps) steps")
+        #expect(after.steps - stopped.steps <= 2, "generation stopped with the stream: \(after.steps - stopped.steps) more steps")
     }
 
     @Test("cancelling many requests at every stage, over and over, leaves nothing held")

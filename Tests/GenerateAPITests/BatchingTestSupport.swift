@@ -67,6 +67,19 @@ enum Batching {
         GenerateRequest(model: model, prompt: prompt(words: 6, salt: 1000 + salt), maxTokens: maxTokens, temperature: 0)
     }
 
+    /// Starts `request` as a stream (see ``BatchingCancellationTests/startStream(_:_:deltas:)``)
+    /// on an engine whose steps are held after `steps` (``BatchScheduler/holdSteps(after:)``):
+    /// enough for the prompt and the first tokens, far too few to end a long runner. What a test
+    /// checks while the runner runs then cannot race it to its end on a busy machine. Call
+    /// ``BatchScheduler/releaseSteps()`` before cancelling the runner.
+    static func startHeldRunner(_ engine: Engine, _ request: GenerateRequest, steps: Int = 16) async throws
+        -> (runner: Task<Streamed, any Error>, scheduler: BatchScheduler) {
+        try await engine.preload()
+        let scheduler = try await self.scheduler(engine)
+        scheduler.holdSteps(after: steps)
+        return (await BatchingCancellationTests.startStream(engine, request), scheduler)
+    }
+
     static func status(_ engine: Engine) async throws -> BatchingStatus {
         try #require(try await engine.batchingStatus())
     }
