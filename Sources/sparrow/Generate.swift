@@ -76,7 +76,7 @@ struct Generate: AsyncParsableCommand {
         var registry = ModelRegistry.standard(roots: modelsDir)
         let requested = request.model ?? DefaultModel.name
         if !request.mockResponse, DefaultModel.names.contains(requested) {
-            let path = try DefaultModelFetcher.ensure()
+            let path = try await DefaultModelFetcher.ensure()
             for name in DefaultModel.names { registry.aliases[name] = path }
         } else if !request.mockResponse, let path = try await HubModels.path(for: requested, registry: registry) {
             // A Hub name: pulled into (or found in) the Hugging Face cache.

@@ -14,7 +14,7 @@ import Synchronization
 /// cache (or found there) and loaded from it.
 enum HubModels {
     /// The path to load for `text` when it is a Hub id that is neither a local path, a name under
-    /// the registry's roots, nor the default model (which keeps its PyPI fetch); nil otherwise.
+    /// the registry's roots, nor the default model (see ``DefaultModelFetcher``); nil otherwise.
     static func path(for text: String, registry: ModelRegistry? = nil) async throws -> String? {
         if FileManager.default.fileExists(atPath: text) || DefaultModel.names.contains(text) { return nil }
         if let registry, (try? registry.resolve(text)) != nil { return nil }

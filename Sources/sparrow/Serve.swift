@@ -112,7 +112,7 @@ struct Serve: AsyncParsableCommand {
     private func defaultModel(registry: inout ModelRegistry) async throws -> String {
         let requested = model ?? DefaultModel.name
         if DefaultModel.names.contains(requested) {
-            let path = try DefaultModelFetcher.ensure()
+            let path = try await DefaultModelFetcher.ensure()
             for name in DefaultModel.names { registry.aliases[name] = path }
             return requested
         }
