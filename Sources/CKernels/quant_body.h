@@ -262,6 +262,33 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
         T##_narrow(g, r, c, RT, CT);                                                                            \
     }
 #endif
+#ifdef WIDE_TILES
+/// Types with a sweep (quant_wide512.h), for row pairs over more columns than one tile holds.
+#define HAS_SWEEP(T) HAS_SWEEP_##T
+#define HAS_SWEEP_q4_0 1
+#define SWEEP(T) SWEEP_##T
+#define SWEEP_q4_0 q4_0_sweep
+#define HAS_SWEEP_q4_1 1
+#define HAS_SWEEP_q5_0 1
+#define HAS_SWEEP_q5_1 1
+#define HAS_SWEEP_q8_0 1
+#define HAS_SWEEP_q4_K 1
+#define HAS_SWEEP_q5_K 1
+#define HAS_SWEEP_q6_K 0
+#define SWEEP_q4_1 q4_1_sweep
+#define SWEEP_q5_0 q5_0_sweep
+#define SWEEP_q5_1 q5_1_sweep
+#define SWEEP_q8_0 q8_0_sweep
+#define SWEEP_q4_K q4_K_sweep
+#define SWEEP_q5_K q5_K_sweep
+#define SWEEP_q6_K SWEEP_NONE
+#else
+#define HAS_SWEEP(T) 0
+#define SWEEP(T) SWEEP_NONE
+#endif
+INLINE void SWEEP_NONE(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {
+    (void)g, (void)r, (void)c0, (void)c1, (void)RT, (void)CT;
+}
 PICK_TILE(q4_0)
 PICK_TILE(q4_1)
 PICK_TILE(q5_0)
@@ -276,7 +303,7 @@ PICK_TILE(q6_K)
 /// Rows r0..<r1 × columns c0..<c1 of one type: column blocks of COLUMN_BLOCK, within each the rows
 /// in tiles of RT (the rest in pairs, then one by one), the columns in tiles of CT (the rest in one smaller tile).
 #define DEFINE_GEMM(T, RT_FULL, CT_FULL)                                                                        \
-    INLINE void T##_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {               \
+    INLINE void T##_tile_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {          \
         int64_t c = c0;                                                                                         \
         for (; c + (CT_FULL) <= c1; c += (CT_FULL)) T##_tile(g, r, c, RT, (CT_FULL));                           \
         switch (c1 - c) {                                                                                       \
@@ -289,6 +316,10 @@ PICK_TILE(q6_K)
         case 7: if ((CT_FULL) > 7) T##_tile(g, r, c, RT, 7); break;                                             \
         default: break;                                                                                         \
         }                                                                                                       \
+    }                                                                                                           \
+    INLINE void T##_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {               \
+        if (HAS_SWEEP(T) && RT % 2 == 0 && c1 - c0 > (CT_FULL)) SWEEP(T)(g, r, c0, c1, RT, (CT_FULL));             \
+        else T##_tile_columns(g, r, c0, c1, RT);                                                                \
     }                                                                                                           \
     static void T##_gemm(const gemm_ctx *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {                   \
         for (int64_t cb = c0; cb < c1; cb += COLUMN_BLOCK) {                                                    \

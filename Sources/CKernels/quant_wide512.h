@@ -110,6 +110,110 @@ WIDE_TILE_32(q8_0_wide, 34, 0, 0,
                  _mm512_set1_epi8((char)0x80)),
              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 7), wq[p], xq), 0)
 
+/// Blocks the sweeps below unpack at once (their scratch: 32 blocks × 2 pairs × 128 bytes).
+#define SWEEP_BLOCKS 32
+
+/// RT rows (2 or 4) × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format, for when the
+/// unpacking, not the products, is the cost: each run of SWEEP_BLOCKS blocks is unpacked once into
+/// a scratch that every column tile then reads, where WIDE_TILE_32 unpacks it again for each tile.
+/// The Float accumulators wait in memory between runs. Per row and column, the arithmetic and its
+/// order are WIDE_TILE_32's exactly: the same Int32 lanes, one fused multiply-add per block in
+/// block order, the minimum terms added block by block, then `hsum_float_8`.
+#define WIDE_SWEEP_32(NAME, BLOCK_BYTES, D_OFFSET, M_OFFSET, UNPACK_PAIR, DOT_PAIR, WITH_MINS)                   \
+    INLINE void NAME##_run(const gemm_ctx *g, const __m512i (*wqs)[MAX_TILE / 2],                              \
+                           const __m512 (*wds)[MAX_TILE / 2], const float (*wms)[MAX_TILE], int64_t b0, int64_t nb, \
+                           int64_t c, int64_t c0, __m512 (*accs)[MAX_TILE / 2], float (*mins)[COLUMN_BLOCK],   \
+                           const int RT, const int CT) {                                                        \
+        __m512 acc[MAX_TILE / 2][MAX_TILE];                                                                     \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int j = 0; j < CT; j++) acc[p][j] = accs[c - c0 + j][p];                                       \
+        const int64_t n = g->x->count;                                                                          \
+        for (int64_t k = 0; k < nb; k++) {                                                                      \
+            const int64_t b = b0 + k;                                                                           \
+            const __m512i *wq = wqs[k];                                                                         \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const int64_t col = c + j;                                                                      \
+                const __m512i xq = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(g->x->qs + col * n + b * 32))); \
+                const __m512i negsum = _mm512_broadcast_i64x4(                                                  \
+                    _mm256_loadu_si256((const __m256i *)(g->x->neg_sums4 + col * (n / 4) + b * 8)));            \
+                const __m512 xd = _mm512_set1_ps(g->x->scales[col * (n / 32) + b]);                             \
+                for (int p = 0; p < RT / 2; p++) {                                                              \
+                    const __m512i s = DOT_PAIR;                                                                 \
+                    acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(wds[k][p], xd), _mm512_cvtepi32_ps(s), acc[p][j]); \
+                }                                                                                               \
+                if (WITH_MINS) {                                                                                \
+                    const float ss = g->x->scaled_sums[col * (n / 32) + b];                                     \
+                    for (int i = 0; i < RT; i++) mins[i][c - c0 + j] += wms[k][i] * ss;                         \
+                }                                                                                               \
+                (void)negsum;                                                                                   \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int j = 0; j < CT; j++) accs[c - c0 + j][p] = acc[p][j];                                       \
+    }                                                                                                           \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
+        __m512 accs[COLUMN_BLOCK][MAX_TILE / 2];                                                                \
+        float mins[MAX_TILE][COLUMN_BLOCK];                                                                     \
+        __m512i wqs[SWEEP_BLOCKS][MAX_TILE / 2];                                                                \
+        __m512 wds[SWEEP_BLOCKS][MAX_TILE / 2];                                                                 \
+        float wms[SWEEP_BLOCKS][MAX_TILE];                                                                      \
+        for (int64_t j = 0; j < c1 - c0; j++) {                                                                 \
+            for (int p = 0; p < RT / 2; p++) accs[j][p] = _mm512_setzero_ps();                                  \
+            for (int i = 0; i < RT; i++) mins[i][j] = 0;                                                        \
+        }                                                                                                       \
+        for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_BLOCKS) {                                              \
+            const int64_t nb = g->blocks - b0 < SWEEP_BLOCKS ? g->blocks - b0 : SWEEP_BLOCKS;                   \
+            for (int64_t k = 0; k < nb; k++) {                                                                  \
+                const int64_t b = b0 + k;                                                                       \
+                const uint8_t *blk[MAX_TILE];                                                                   \
+                prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                    \
+                for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);       \
+                const __m256 d = halves(blk, D_OFFSET, RT);                                                     \
+                __m256 m = _mm256_setzero_ps();                                                                 \
+                if (WITH_MINS) m = halves(blk, M_OFFSET, RT);                                                   \
+                __m512i wq[MAX_TILE / 2];                                                                       \
+                for (int p = 0; p < RT / 2; p++) {                                                              \
+                    UNPACK_PAIR;                                                                                \
+                    wqs[k][p] = wq[p];                                                                          \
+                    wds[k][p] = pair_lanes(d, p);                                                               \
+                }                                                                                               \
+                for (int i = 0; i < RT; i++) wms[k][i] = m[i];                                                  \
+            }                                                                                                   \
+            int64_t c = c0;                                                                                     \
+            for (; c + CT <= c1; c += CT) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, CT);      \
+            switch (c1 - c) {                                                                                   \
+            case 1: NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 1); break;                      \
+            case 2: if (CT > 2) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 2); break;          \
+            case 3: if (CT > 3) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 3); break;          \
+            default: break;                                                                                     \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int64_t j = 0; j < c1 - c0; j++) {                                                             \
+                g->y[(c0 + j) * g->ldy + r + 2 * p] = hsum8_half(accs[j][p], 0) + mins[2 * p][j];               \
+                g->y[(c0 + j) * g->ldy + r + 2 * p + 1] = hsum8_half(accs[j][p], 1) + mins[2 * p + 1][j];       \
+            }                                                                                                   \
+    }
+
+WIDE_SWEEP_32(q4_0_sweep, 18, 0, 0, wq[p] = nibbles_pair(blk[2 * p] + 2, blk[2 * p + 1] + 2),
+              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 3), wq[p], xq), 0)
+WIDE_SWEEP_32(q4_1_sweep, 20, 0, 2, wq[p] = nibbles_pair(blk[2 * p] + 4, blk[2 * p + 1] + 4),
+              _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[p], xq), 1)
+WIDE_SWEEP_32(q5_0_sweep, 22, 0, 0,
+              wq[p] = _mm512_or_si512(nibbles_pair(blk[2 * p] + 6, blk[2 * p + 1] + 6),
+                                      fifth_bits_pair(blk[2 * p] + 2, blk[2 * p + 1] + 2)),
+              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 4), wq[p], xq), 0)
+WIDE_SWEEP_32(q5_1_sweep, 24, 0, 2,
+              wq[p] = _mm512_or_si512(nibbles_pair(blk[2 * p] + 8, blk[2 * p + 1] + 8),
+                                      fifth_bits_pair(blk[2 * p] + 4, blk[2 * p + 1] + 4)),
+              _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[p], xq), 1)
+WIDE_SWEEP_32(q8_0_sweep, 34, 0, 0,
+              wq[p] = _mm512_xor_si512(
+                  _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(blk[2 * p] + 2))),
+                                     _mm256_loadu_si256((const __m256i *)(blk[2 * p + 1] + 2)), 1),
+                  _mm512_set1_epi8((char)0x80)),
+              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 7), wq[p], xq), 0)
+
 // MARK: K-quants
 
 /// [a's 32 bytes | b's 32 bytes].
@@ -213,6 +317,136 @@ INLINE __m512i pick16(__m512i v, int i, int j) {
 
 WIDE_TILE_K4(q4_K_wide, 144, 0)
 WIDE_TILE_K4(q5_K_wide, 176, 1)
+
+/// Super-blocks the K-quant sweep unpacks at once (its scratch: 8 × 2 pairs × 1.2 KB).
+#define SWEEP_K_BLOCKS 8
+
+/// One pair of rows' super-block, unpacked: WIDE_TILE_K4's registers before the columns.
+typedef struct k4_unpacked {
+    __m512i lo[4], hi[4], slo[4], shi[4];
+    __m512i mins;
+    __m512 d, dmin;
+} k4_unpacked;
+
+/// WIDE_TILE_K4 as a sweep (see WIDE_SWEEP_32): RT rows (2 or 4) × columns c0..<c1, each run of
+/// SWEEP_K_BLOCKS super-blocks unpacked once for all column tiles. Per row and column, the same
+/// Int32 sums, the same fused multiply-adds in super-block order, the same minimum terms.
+#define WIDE_SWEEP_K4(NAME, BLOCK_BYTES, FIFTH)                                                                  \
+    INLINE void NAME##_run(const gemm_ctx *g, const k4_unpacked (*u)[MAX_TILE / 2], int64_t b0, int64_t nb,     \
+                           int64_t c, int64_t c0, __m512 (*accs)[MAX_TILE / 2], __m512 (*accms)[MAX_TILE / 2],  \
+                           float (*summ)[COLUMN_BLOCK], const int RT, const int CT) {                          \
+        __m512 acc[MAX_TILE / 2][MAX_TILE], accm[MAX_TILE / 2][MAX_TILE];                                       \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                acc[p][j] = accs[c - c0 + j][p];                                                                \
+                accm[p][j] = accms[c - c0 + j][p];                                                              \
+            }                                                                                                   \
+        const int64_t n = g->x->count;                                                                          \
+        for (int64_t k = 0; k < nb; k++) {                                                                      \
+            const int64_t b = b0 + k;                                                                           \
+            __m512i sumi[MAX_TILE / 2][MAX_TILE];                                                               \
+            for (int p = 0; p < RT / 2; p++)                                                                    \
+                for (int j = 0; j < CT; j++) sumi[p][j] = _mm512_setzero_si512();                               \
+            for (int q = 0; q < 4; q++)                                                                         \
+                for (int j = 0; j < CT; j++) {                                                                  \
+                    const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * q;                               \
+                    const __m512i x0 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)xq));        \
+                    const __m512i x1 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xq + 32))); \
+                    for (int p = 0; p < RT / 2; p++) {                                                          \
+                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], u[k][p].slo[q], _mm512_maddubs_epi16(u[k][p].lo[q], x0)); \
+                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], u[k][p].shi[q], _mm512_maddubs_epi16(u[k][p].hi[q], x1)); \
+                    }                                                                                           \
+                }                                                                                               \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
+                const __m512i s32 = _mm512_broadcast_i64x4((__m256i)sums32(g, c + j, b));                       \
+                for (int p = 0; p < RT / 2; p++) {                                                              \
+                    const __m512i prod = _mm512_mullo_epi32(u[k][p].mins, s32);                                 \
+                    const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(-xd), u[k][p].dmin);                         \
+                    if (FIFTH) {                                                                                \
+                        const int32_t ta = _mm512_mask_reduce_add_epi32(0x00FF, prod);                          \
+                        const int32_t tb = _mm512_mask_reduce_add_epi32(0xFF00, prod);                          \
+                        summ[2 * p][c - c0 + j] += dm[0] * (float)ta;                                           \
+                        summ[2 * p + 1][c - c0 + j] += dm[8] * (float)tb;                                       \
+                    } else {                                                                                    \
+                        const __m512i terms = _mm512_add_epi32(prod, _mm512_srli_epi64(prod, 32));              \
+                        accm[p][j] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(terms), accm[p][j]);                \
+                    }                                                                                           \
+                    acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(xd), u[k][p].d),                   \
+                                                _mm512_cvtepi32_ps(sumi[p][j]), acc[p][j]);                     \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                accs[c - c0 + j][p] = acc[p][j];                                                                \
+                accms[c - c0 + j][p] = accm[p][j];                                                              \
+            }                                                                                                   \
+    }                                                                                                           \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
+        __m512 accs[COLUMN_BLOCK][MAX_TILE / 2], accms[COLUMN_BLOCK][MAX_TILE / 2];                             \
+        float summ[MAX_TILE][COLUMN_BLOCK];                                                                     \
+        k4_unpacked u[SWEEP_K_BLOCKS][MAX_TILE / 2];                                                            \
+        for (int64_t j = 0; j < c1 - c0; j++) {                                                                 \
+            for (int p = 0; p < RT / 2; p++) accs[j][p] = accms[j][p] = _mm512_setzero_ps();                    \
+            for (int i = 0; i < RT; i++) summ[i][j] = 0;                                                        \
+        }                                                                                                       \
+        for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_K_BLOCKS) {                                            \
+            const int64_t nb = g->blocks - b0 < SWEEP_K_BLOCKS ? g->blocks - b0 : SWEEP_K_BLOCKS;               \
+            for (int64_t k = 0; k < nb; k++) {                                                                  \
+                const int64_t b = b0 + k;                                                                       \
+                const uint8_t *blk[MAX_TILE];                                                                   \
+                prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                    \
+                for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);       \
+                const __m256 d = halves(blk, 0, RT), dmin = halves(blk, 2, RT);                                 \
+                for (int p = 0; p < RT / 2; p++) {                                                              \
+                    k4_unpacked *v = &u[k][p];                                                                  \
+                    uint8_t sc[16], mn[16];                                                                     \
+                    k4_scales_and_mins(blk[2 * p] + 4, sc, mn);                                                 \
+                    k4_scales_and_mins(blk[2 * p + 1] + 4, sc + 8, mn + 8);                                     \
+                    const __m512i scales = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)sc))); \
+                    v->mins = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)mn));                       \
+                    v->d = pair_lanes(d, p);                                                                    \
+                    v->dmin = pair_lanes(dmin, p);                                                              \
+                    for (int q = 0; q < 4; q++) {                                                               \
+                        const int o = (FIFTH ? 48 : 16) + 32 * q;                                               \
+                        const __m512i w = bytes_pair(blk[2 * p] + o, blk[2 * p + 1] + o);                       \
+                        __m512i lo = _mm512_and_si512(w, _mm512_set1_epi8(0x0F));                               \
+                        __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), _mm512_set1_epi8(0x0F));         \
+                        if (FIFTH) {                                                                            \
+                            const __m512i h = bytes_pair(blk[2 * p] + 16, blk[2 * p + 1] + 16);                 \
+                            const __m512i one = _mm512_set1_epi8(1);                                            \
+                            lo = _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(h, 2 * q), one), 4)); \
+                            hi = _mm512_or_si512(hi, _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(h, 2 * q + 1), one), 4)); \
+                        }                                                                                       \
+                        v->lo[q] = lo;                                                                          \
+                        v->hi[q] = hi;                                                                          \
+                        v->slo[q] = pick16(scales, 2 * q, 8 + 2 * q);                                           \
+                        v->shi[q] = pick16(scales, 2 * q + 1, 8 + 2 * q + 1);                                   \
+                    }                                                                                           \
+                }                                                                                               \
+            }                                                                                                   \
+            int64_t c = c0;                                                                                     \
+            for (; c + CT <= c1; c += CT) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, CT);           \
+            switch (c1 - c) {                                                                                   \
+            case 1: NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 1); break;                           \
+            case 2: if (CT > 2) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 2); break;               \
+            case 3: if (CT > 3) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 3); break;               \
+            default: break;                                                                                     \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int p = 0; p < RT / 2; p++)                                                                        \
+            for (int64_t j = 0; j < c1 - c0; j++)                                                               \
+                for (int h = 0; h < 2; h++) {                                                                   \
+                    const __m512 m = accms[j][p];                                                               \
+                    const int l = 8 * h;                                                                        \
+                    const float mins_sum = FIFTH ? summ[2 * p + h][j] : (m[l] + m[l + 4]) + (m[l + 2] + m[l + 6]);  \
+                    g->y[(c0 + j) * g->ldy + r + 2 * p + h] = hsum8_half(accs[j][p], h) + mins_sum;             \
+                }                                                                                               \
+    }
+
+WIDE_SWEEP_K4(q4_K_sweep, 144, 0)
+WIDE_SWEEP_K4(q5_K_sweep, 176, 1)
 
 /// Q6_K for a pair of rows: q6_K_tile's arithmetic with row a in the low half of each register.
 INLINE void q6_K_wide(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {

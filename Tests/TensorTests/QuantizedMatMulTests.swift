@@ -197,21 +197,27 @@ struct QuantizedMatMulTests {
     }
 
     /// 13 rows (tiles of 4 and a remainder) made of the "matvec" fixture's 8 rows of `type`.
-    static func raggedMatrix(_ type: ElementType) throws -> Tensor {
-        let fixture = try fixtures.get().matvec
-        let w = try KernelFixtures.matrix("matvec", type, rows: fixture.rows, cols: fixture.cols)
+    static func raggedMatrix(_ type: ElementType, set: String = "matvec") throws -> Tensor {
+        let file = try fixtures.get()
+        let fixture = set == "matvec" ? file.matvec : file.wide
+        let w = try KernelFixtures.matrix(set, type, rows: fixture.rows, cols: fixture.cols)
         let source = Array(w.bytes), rowBytes = w.rowBytes
         var bytes: [UInt8] = []
-        for r in 0..<13 { bytes += source[(r * 5 % 8) * rowBytes..<(r * 5 % 8 + 1) * rowBytes] }
+        for r in 0..<13 {
+            let row = r * 5 % fixture.rows
+            bytes += source[row * rowBytes..<(row + 1) * rowBytes]
+        }
         return try bytes.withUnsafeBytes { try Tensor(type: type, shape: Shape([13, fixture.cols]), copying: $0) }
     }
 
     /// Matrix × matrix gives, for every (row, column), the bits of matrix × one vector, and the
     /// same bits on every instruction set: whatever the column count (ragged B), whatever row range
     /// and tile a result falls in. This is what makes a token's logits independent of its batch.
-    @Test(arguments: types)
-    func everyBatchAndInstructionSetGivesTheSameBits(type: ElementType) throws {
-        let w = try Self.raggedMatrix(type)
+    /// The rows of 512 values ("matvec") fit one run of a sweep's unpacked blocks; those of 4,352
+    /// ("wide") take several.
+    @Test(arguments: types, ["matvec", "wide"])
+    func everyBatchAndInstructionSetGivesTheSameBits(type: ElementType, set: String) throws {
+        let w = try Self.raggedMatrix(type, set: set)
         let format = try #require(Q8Activation.Format(weightType: type))
         var rng = KernelRNG(seed: 0xB47C4 &+ UInt64(type.rawValue))
         let maxColumns = 33
