@@ -274,14 +274,14 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
 #define HAS_SWEEP_q8_0 1
 #define HAS_SWEEP_q4_K 1
 #define HAS_SWEEP_q5_K 1
-#define HAS_SWEEP_q6_K 0
+#define HAS_SWEEP_q6_K 1
 #define SWEEP_q4_1 q4_1_sweep
 #define SWEEP_q5_0 q5_0_sweep
 #define SWEEP_q5_1 q5_1_sweep
 #define SWEEP_q8_0 q8_0_sweep
 #define SWEEP_q4_K q4_K_sweep
 #define SWEEP_q5_K q5_K_sweep
-#define SWEEP_q6_K SWEEP_NONE
+#define SWEEP_q6_K q6_K_sweep
 #else
 #define HAS_SWEEP(T) 0
 #define SWEEP(T) SWEEP_NONE
