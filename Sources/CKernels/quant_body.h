@@ -263,32 +263,121 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
     }
 #endif
 #ifdef WIDE_TILES
-/// Types with a sweep (quant_wide512.h), for row pairs over more columns than one tile holds.
-#define HAS_SWEEP(T) HAS_SWEEP_##T
-#define HAS_SWEEP_q4_0 1
+/// Row pairs over more columns than one tile holds go to the sweeps of quant_wide512.h.
+#define SWEEPS(T, RT) ((RT) % 2 == 0)
+#define SWEEP(T) T##_sweep
+#else
+/// Blocks a sweep unpacks at once (its scratch: 32 blocks × 4 rows × 40 bytes).
+#define SWEEP_BLOCKS 32
+
+/// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format: each run of
+/// SWEEP_BLOCKS blocks is unpacked once into a scratch that every column tile then reads, where
+/// TILE_32 unpacks it again for each tile. The Float accumulators wait in memory between runs. Per
+/// row and column, the arithmetic and its order are TILE_32's exactly.
+#define NARROW_SWEEP_32(NAME, BLOCK_BYTES, UNPACK, DOT, WITH_MINS)                                              \
+    INLINE void NAME##_run(const gemm_ctx *g, const u8x32 (*wqs)[MAX_TILE], const float (*wds)[MAX_TILE],        \
+                           const float (*wms)[MAX_TILE], int64_t b0, int64_t nb, int64_t c, int64_t c0,        \
+                           f32x8 (*accs)[MAX_TILE], float (*mins)[COLUMN_BLOCK], const int RT, const int CT) {  \
+        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) acc[i][j] = accs[c - c0 + j][i];                                       \
+        const int64_t n = g->x->count;                                                                          \
+        for (int64_t k = 0; k < nb; k++) {                                                                      \
+            const int64_t b = b0 + k;                                                                           \
+            const u8x32 *wq = wqs[k];                                                                           \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const int64_t col = c + j;                                                                      \
+                const i8x32 xq = load_i8x32(g->x->qs + col * n + b * 32);                                       \
+                const i32x8 negsum = load_i32x8(g->x->neg_sums4 + col * (n / 4) + b * 8);                       \
+                const float xd = g->x->scales[col * (n / 32) + b];                                              \
+                for (int i = 0; i < RT; i++) {                                                                  \
+                    const i32x8 s = DOT;                                                                        \
+                    acc[i][j] = fma8(splat8(wds[k][i] * xd), to_float8(s), acc[i][j]);                          \
+                    if (WITH_MINS) mins[i][c - c0 + j] += wms[k][i] * g->x->scaled_sums[col * (n / 32) + b];    \
+                }                                                                                               \
+                (void)negsum;                                                                                   \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) accs[c - c0 + j][i] = acc[i][j];                                       \
+    }                                                                                                           \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
+        f32x8 accs[COLUMN_BLOCK][MAX_TILE];                                                                     \
+        float mins[MAX_TILE][COLUMN_BLOCK];                                                                     \
+        u8x32 wqs[SWEEP_BLOCKS][MAX_TILE];                                                                      \
+        float wds[SWEEP_BLOCKS][MAX_TILE], wms[SWEEP_BLOCKS][MAX_TILE];                                         \
+        for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
+            for (int i = 0; i < RT; i++) {                                                                      \
+                accs[j][i] = splat8(0);                                                                         \
+                mins[i][j] = 0;                                                                                 \
+            }                                                                                                   \
+        for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_BLOCKS) {                                              \
+            const int64_t nb = g->blocks - b0 < SWEEP_BLOCKS ? g->blocks - b0 : SWEEP_BLOCKS;                   \
+            for (int64_t k = 0; k < nb; k++) {                                                                  \
+                const int64_t b = b0 + k;                                                                       \
+                prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                    \
+                u8x32 wq[MAX_TILE];                                                                             \
+                float wd[MAX_TILE], wm[MAX_TILE];                                                               \
+                for (int i = 0; i < RT; i++) {                                                                  \
+                    const uint8_t *block = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                   \
+                    wm[i] = 0;                                                                                  \
+                    UNPACK;                                                                                     \
+                    wqs[k][i] = wq[i];                                                                          \
+                    wds[k][i] = wd[i];                                                                          \
+                    wms[k][i] = wm[i];                                                                          \
+                }                                                                                               \
+            }                                                                                                   \
+            int64_t c = c0;                                                                                     \
+            for (; c + CT <= c1; c += CT) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, CT);      \
+            switch (c1 - c) {                                                                                   \
+            case 1: NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 1); break;                      \
+            case 2: if (CT > 2) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 2); break;          \
+            case 3: if (CT > 3) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 3); break;          \
+            default: break;                                                                                     \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int64_t j = 0; j < c1 - c0; j++) g->y[(c0 + j) * g->ldy + r + i] = hsum8(accs[j][i]) + mins[i][j]; \
+    }
+
+NARROW_SWEEP_32(q4_0_sweep, 18, (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 2)),
+                dot_u8s8(negsum << 3, wq[i], xq), 0)
+NARROW_SWEEP_32(q4_1_sweep, 20,
+                (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2), wq[i] = nibbles32(block + 4)),
+                dot_u8s8((i32x8){0}, wq[i], xq), 1)
+NARROW_SWEEP_32(q5_0_sweep, 22,
+                (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 6) | fifth_bits32(load_u32(block + 2))),
+                dot_u8s8(negsum << 4, wq[i], xq), 0)
+NARROW_SWEEP_32(q5_1_sweep, 24,
+                (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2),
+                 wq[i] = nibbles32(block + 8) | fifth_bits32(load_u32(block + 4))),
+                dot_u8s8((i32x8){0}, wq[i], xq), 1)
+NARROW_SWEEP_32(q8_0_sweep, 34, (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
+                dot_s8s8((i8x32)wq[i], xq, negsum << 7), 0)
+
+/// The 32-value formats sweep over wide column ranges; the K-quants keep their tiles.
+#define SWEEPS(T, RT) SWEEPS_##T
 #define SWEEP(T) SWEEP_##T
+#define SWEEPS_q4_0 1
+#define SWEEPS_q4_1 1
+#define SWEEPS_q5_0 1
+#define SWEEPS_q5_1 1
+#define SWEEPS_q8_0 1
+#define SWEEPS_q4_K 0
+#define SWEEPS_q5_K 0
+#define SWEEPS_q6_K 0
 #define SWEEP_q4_0 q4_0_sweep
-#define HAS_SWEEP_q4_1 1
-#define HAS_SWEEP_q5_0 1
-#define HAS_SWEEP_q5_1 1
-#define HAS_SWEEP_q8_0 1
-#define HAS_SWEEP_q4_K 1
-#define HAS_SWEEP_q5_K 1
-#define HAS_SWEEP_q6_K 1
 #define SWEEP_q4_1 q4_1_sweep
 #define SWEEP_q5_0 q5_0_sweep
 #define SWEEP_q5_1 q5_1_sweep
 #define SWEEP_q8_0 q8_0_sweep
-#define SWEEP_q4_K q4_K_sweep
-#define SWEEP_q5_K q5_K_sweep
-#define SWEEP_q6_K q6_K_sweep
-#else
-#define HAS_SWEEP(T) 0
-#define SWEEP(T) SWEEP_NONE
-#endif
+#define SWEEP_q4_K SWEEP_NONE
+#define SWEEP_q5_K SWEEP_NONE
+#define SWEEP_q6_K SWEEP_NONE
 INLINE void SWEEP_NONE(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {
     (void)g, (void)r, (void)c0, (void)c1, (void)RT, (void)CT;
 }
+#endif
 PICK_TILE(q4_0)
 PICK_TILE(q4_1)
 PICK_TILE(q5_0)
@@ -318,7 +407,7 @@ PICK_TILE(q6_K)
         }                                                                                                       \
     }                                                                                                           \
     INLINE void T##_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {               \
-        if (HAS_SWEEP(T) && RT % 2 == 0 && c1 - c0 > (CT_FULL)) SWEEP(T)(g, r, c0, c1, RT, (CT_FULL));             \
+        if (SWEEPS(T, RT) && c1 - c0 > (CT_FULL)) SWEEP(T)(g, r, c0, c1, RT, (CT_FULL));                        \
         else T##_tile_columns(g, r, c0, c1, RT);                                                                \
     }                                                                                                           \
     static void T##_gemm(const gemm_ctx *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {                   \
