@@ -22,3 +22,20 @@ public struct Q4_0Block {
         }
     }
 }
+
+extension Q4_0Block {
+    /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q4_0_ref`:
+    /// `d` = the value of largest magnitude / −8, quants `min(15, trunc(x / d + 8.5))`. Returns
+    /// false when `d` overflows Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let d = signedAbsMax(x, 32) / -8
+        let id = inverseScale(d)
+        let finite = storeF16(block, 0, d)
+        for j in 0..<16 {
+            let q0 = min(15, truncatedInt8(x[j] * id + 8.5)), q1 = min(15, truncatedInt8(x[j + 16] * id + 8.5))
+            block.storeBytes(of: UInt8(truncatingIfNeeded: q0) | UInt8(truncatingIfNeeded: q1) &<< 4,
+                             toByteOffset: 2 + j, as: UInt8.self)
+        }
+        return finite
+    }
+}

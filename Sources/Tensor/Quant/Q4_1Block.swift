@@ -26,3 +26,22 @@ public struct Q4_1Block {
         }
     }
 }
+
+extension Q4_1Block {
+    /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q4_1_ref`:
+    /// `d` = (max − min) / 15, `m` = min, quants `min(15, trunc((x − min) / d + 0.5))`. Returns false
+    /// when `d` or `m` overflows Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let (lo, hi) = minAndMax(x, 32)
+        let d = (hi - lo) / 15
+        let id = inverseScale(d)
+        let finite = storeF16(block, 0, d) && storeF16(block, 2, lo)
+        for j in 0..<16 {
+            let q0 = min(15, truncatedInt8((x[j] - lo) * id + 0.5))
+            let q1 = min(15, truncatedInt8((x[j + 16] - lo) * id + 0.5))
+            block.storeBytes(of: UInt8(truncatingIfNeeded: q0) | UInt8(truncatingIfNeeded: q1) &<< 4,
+                             toByteOffset: 4 + j, as: UInt8.self)
+        }
+        return finite
+    }
+}

@@ -26,3 +26,23 @@ public struct Q5_0Block {
         }
     }
 }
+
+extension Q5_0Block {
+    /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q5_0_ref`:
+    /// `d` = the value of largest magnitude / −16, quants `min(31, trunc(x / d + 16.5))`, their
+    /// fifth bits gathered into `qh`. Returns false when `d` overflows Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let d = signedAbsMax(x, 32) / -16
+        let id = inverseScale(d)
+        let finite = storeF16(block, 0, d)
+        var qh: UInt32 = 0
+        for j in 0..<16 {
+            let q0 = UInt8(truncatingIfNeeded: min(31, truncatedInt8(x[j] * id + 16.5)))
+            let q1 = UInt8(truncatingIfNeeded: min(31, truncatedInt8(x[j + 16] * id + 16.5)))
+            block.storeBytes(of: (q0 & 0x0F) | (q1 & 0x0F) &<< 4, toByteOffset: 6 + j, as: UInt8.self)
+            qh |= UInt32((q0 & 0x10) >> 4) &<< j | UInt32((q1 & 0x10) >> 4) &<< (j + 16)
+        }
+        block.storeBytes(of: qh.littleEndian, toByteOffset: 2, as: UInt32.self)
+        return finite
+    }
+}

@@ -30,3 +30,24 @@ public struct Q5_1Block {
         }
     }
 }
+
+extension Q5_1Block {
+    /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q5_1_ref`:
+    /// `d` = (max − min) / 31, `m` = min, quants `trunc((x − min) / d + 0.5)` (in range without a
+    /// clamp), their fifth bits gathered into `qh`. Returns false when `d` or `m` overflows Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let (lo, hi) = minAndMax(x, 32)
+        let d = (hi - lo) / 31
+        let id = inverseScale(d)
+        let finite = storeF16(block, 0, d) && storeF16(block, 2, lo)
+        var qh: UInt32 = 0
+        for j in 0..<16 {
+            let q0 = UInt8(truncatingIfNeeded: truncatedInt8((x[j] - lo) * id + 0.5))
+            let q1 = UInt8(truncatingIfNeeded: truncatedInt8((x[j + 16] - lo) * id + 0.5))
+            block.storeBytes(of: (q0 & 0x0F) | (q1 & 0x0F) &<< 4, toByteOffset: 8 + j, as: UInt8.self)
+            qh |= UInt32((q0 & 0x10) >> 4) &<< j | UInt32((q1 & 0x10) >> 4) &<< (j + 16)
+        }
+        block.storeBytes(of: qh.littleEndian, toByteOffset: 4, as: UInt32.self)
+        return finite
+    }
+}

@@ -20,3 +20,21 @@ public struct Q8_0Block {
         }
     }
 }
+
+extension Q8_0Block {
+    /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q8_0_ref`:
+    /// `d` = max |x| / 127, quants `roundf(x / d)` (halves away from zero). Returns false when `d`
+    /// overflows Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        var amax: Float = 0
+        for j in 0..<32 { amax = max(amax, abs(x[j])) }
+        let d = amax / 127
+        let id = inverseScale(d)
+        let finite = storeF16(block, 0, d)
+        for j in 0..<32 {
+            let q = truncatedInt8((x[j] * id).rounded(.toNearestOrAwayFromZero))
+            block.storeBytes(of: Int8(truncatingIfNeeded: q), toByteOffset: 2 + j, as: Int8.self)
+        }
+        return finite
+    }
+}
