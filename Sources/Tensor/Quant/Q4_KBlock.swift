@@ -39,3 +39,20 @@ public struct Q4_KBlock {
         }
     }
 }
+
+extension Q4_KBlock {
+    /// Encodes the 256 values at `x` as one block at `block`, as ggml's `quantize_row_q4_K_ref`
+    /// (``quantizeKSuperBlock(_:into:nmax:rmin:nstep:_:)`` with quants 0...15, then nibbles packed
+    /// two sub-blocks to 32 bytes). Returns false when `d` or `dmin` overflows Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { L in
+            let finite = quantizeKSuperBlock(x, into: block, nmax: 15, rmin: -1, nstep: 20, L.baseAddress!)
+            for j in stride(from: 0, to: 256, by: 64) {
+                for l in 0..<32 {
+                    block.storeBytes(of: L[j + l] | L[j + l + 32] &<< 4, toByteOffset: 16 + j / 2 + l, as: UInt8.self)
+                }
+            }
+            return finite
+        }
+    }
+}

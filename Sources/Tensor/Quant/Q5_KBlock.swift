@@ -36,3 +36,30 @@ public struct Q5_KBlock {
         }
     }
 }
+
+extension Q5_KBlock {
+    /// Encodes the 256 values at `x` as one block at `block`, as ggml's `quantize_row_q5_K_ref`
+    /// (``quantizeKSuperBlock(_:into:nmax:rmin:nstep:_:)`` with quants 0...31; low nibbles packed two
+    /// sub-blocks to 32 bytes, fifth bits into `qh`). Returns false when `d` or `dmin` overflows
+    /// Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { L in
+            let finite = quantizeKSuperBlock(x, into: block, nmax: 31, rmin: -0.5, nstep: 15, L.baseAddress!)
+            for j in 0..<32 { block.storeBytes(of: 0, toByteOffset: 16 + j, as: UInt8.self) }
+            var m1: UInt8 = 1, m2: UInt8 = 2
+            for n in stride(from: 0, to: 256, by: 64) {
+                for j in 0..<32 {
+                    var l1 = L[n + j], l2 = L[n + j + 32]
+                    var qh = block.load(fromByteOffset: 16 + j, as: UInt8.self)
+                    if l1 > 15 { l1 -= 16; qh |= m1 }
+                    if l2 > 15 { l2 -= 16; qh |= m2 }
+                    block.storeBytes(of: qh, toByteOffset: 16 + j, as: UInt8.self)
+                    block.storeBytes(of: l1 | l2 &<< 4, toByteOffset: 48 + n / 2 + j, as: UInt8.self)
+                }
+                m1 &<<= 2
+                m2 &<<= 2
+            }
+            return finite
+        }
+    }
+}

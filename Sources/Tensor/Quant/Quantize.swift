@@ -29,7 +29,7 @@ public enum QuantizeError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension ElementType {
     /// The types ``quantize(_:into:)`` writes.
-    public static let quantizable: [ElementType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0]
+    public static let quantizable: [ElementType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
     /// Writes `values` in this type at `destination`, block after block, exactly as ggml's reference
     /// quantizers (`quantize_row_*_ref`, which `llama_model_quantize` runs without an importance
@@ -59,6 +59,9 @@ extension ElementType {
         case .q5_0: try eachBlock(source, values.count, out, Q5_0Block.quantize)
         case .q5_1: try eachBlock(source, values.count, out, Q5_1Block.quantize)
         case .q8_0: try eachBlock(source, values.count, out, Q8_0Block.quantize)
+        case .q4_K: try eachBlock(source, values.count, out, Q4_KBlock.quantize)
+        case .q5_K: try eachBlock(source, values.count, out, Q5_KBlock.quantize)
+        case .q6_K: try eachBlock(source, values.count, out, Q6_KBlock.quantize)
         default: throw .unsupportedType(self)
         }
     }
