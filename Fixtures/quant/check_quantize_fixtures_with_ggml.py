@@ -4,7 +4,7 @@
 Runs `ggml_quantize_chunk` (no importance matrix: the `quantize_row_*_ref` code that
 `llama_model_quantize` uses) from the libggml-base.so that llama-cpp-python 0.3.36 ships, over
 quantize-input.f32. For F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 it compares with the
-quantize-<type>.bin that gguf.quants wrote (a second reference); for Q4_K, Q5_K and Q6_K, which
+quantize-<type>.bin that gguf.quants wrote (a second reference); for Q2_K to Q6_K, which
 gguf 0.19.0 cannot quantize, it writes quantize-<type>.bin (`--write`) or compares with it.
 
 Run with the Python that has llama-cpp-python (scripts/compare-llama-cpp.sh installs it):
@@ -27,7 +27,7 @@ values = np.fromfile(HERE / "quantize-input.f32", dtype="<f4")
 write = "--write" in sys.argv
 failed = 0
 types = [("f16", 1, 2, 1), ("bf16", 30, 2, 1), ("q4_0", 2, 18, 32), ("q4_1", 3, 20, 32), ("q5_0", 6, 22, 32),
-         ("q5_1", 7, 24, 32), ("q8_0", 8, 34, 32), ("q4_k", 12, 144, 256), ("q5_k", 13, 176, 256), ("q6_k", 14, 210, 256)]
+         ("q5_1", 7, 24, 32), ("q8_0", 8, 34, 32), ("q2_k", 10, 84, 256), ("q3_k", 11, 110, 256), ("q4_k", 12, 144, 256), ("q5_k", 13, 176, 256), ("q6_k", 14, 210, 256)]
 for name, ggml_type, block_bytes, block_size in types:
     out = np.zeros(len(values) // block_size * block_bytes, np.uint8)
     lib.ggml_quantize_init(ggml_type)

@@ -22,9 +22,9 @@ struct QuantizeTests {
         return out
     }
 
-    /// F16 to Q8_0 against gguf.quants (and ggml); Q4_K, Q5_K and Q6_K against ggml's C quantizers,
+    /// F16 to Q8_0 against gguf.quants (and ggml); Q2_K to Q6_K against ggml's C quantizers,
     /// which wrote their fixtures (gguf 0.19.0 has no K-quant quantizer).
-    @Test(arguments: [ElementType.f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
+    @Test(arguments: [ElementType.f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func sameBytesAsTheReference(type: ElementType) throws {
         let values = try Self.input()
         let expected = [UInt8](try Data(contentsOf: FixturePaths.url("quant/quantize-\(type.name.lowercased()).bin")))
@@ -69,7 +69,6 @@ struct QuantizeTests {
         #expect(throws: QuantizeError.partialBlock(count: 40, blockSize: 32)) {
             _ = try Self.quantize(Array(repeating: 1, count: 40), as: .q8_0)
         }
-        #expect(throws: QuantizeError.unsupportedType(.q2_K)) { _ = try Self.quantize(Array(repeating: 1, count: 256), as: .q2_K) }
         var huge = [Float](repeating: 1, count: 64)
         huge[33] = 1e6  // d = 1e6 / −8 is beyond Float16
         #expect(throws: QuantizeError.scaleOverflow(block: 1)) { _ = try Self.quantize(huge, as: .q4_0) }

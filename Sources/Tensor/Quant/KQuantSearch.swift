@@ -130,6 +130,67 @@ func makeQXQuants(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeM
     return scale
 }
 
+/// ggml's `make_q3_quants` with `do_rmse`: symmetric quants (−nmax..<nmax, stored offset by
+/// `nmax`) for the `n` values at `x`, weighted by x², improved by up to five passes that move single
+/// quants while that raises the weighted fit. Writes the quants to `L`; returns the scale.
+func makeQ3Quants(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
+    var max: Float = 0, amax: Float = 0
+    for i in 0..<n where abs(x[i]) > amax {
+        amax = abs(x[i])
+        max = x[i]
+    }
+    if amax < 1e-15 {  // ggml's GROUP_MAX_EPS: all zero
+        for i in 0..<n { L[i] = 0 }
+        return 0
+    }
+    let iscale = -Float(nmax) / max
+    var sumLX: Float = 0, sumL2: Float = 0
+    for i in 0..<n {
+        let l = Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(iscale * x[i])))
+        L[i] = Int8(truncatingIfNeeded: l)
+        let w = x[i] * x[i], fl = Float(l)
+        sumLX += w * x[i] * fl
+        sumL2 += w * fl * fl
+    }
+    for _ in 0..<5 {
+        var changed = 0
+        for i in 0..<n {
+            let w = x[i] * x[i], current = Float(L[i])
+            var slx = sumLX - w * x[i] * current
+            if slx > 0 {
+                var sl2 = sumL2 - w * current * current
+                let newL = Swift.max(-nmax, Swift.min(nmax - 1, nearestInt(x[i] * sl2 / slx)))
+                if newL != Int(L[i]) {
+                    let fl = Float(newL)
+                    slx += w * x[i] * fl
+                    sl2 += w * fl * fl
+                    if sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2 {
+                        L[i] = Int8(truncatingIfNeeded: newL)
+                        sumLX = slx
+                        sumL2 = sl2
+                        changed += 1
+                    }
+                }
+            }
+        }
+        if changed == 0 { break }
+    }
+    for i in 0..<n { L[i] = Int8(truncatingIfNeeded: Int(L[i]) + nmax) }
+    return sumLX / sumL2
+}
+
+/// Packs 2-bit quants (0...3) four to a byte as Q2_K and Q3_K store them: byte `j / 4 + l` of each
+/// half of 128 holds quants `j + l`, `+ 32`, `+ 64` and `+ 96` at shifts 0, 2, 4 and 6.
+@inline(__always)
+func packTwoBitQuants(_ L: UnsafePointer<UInt8>, into qs: UnsafeMutableRawPointer) {
+    for j in stride(from: 0, to: 256, by: 128) {
+        for l in 0..<32 {
+            let byte = L[j + l] | L[j + l + 32] &<< 2 | L[j + l + 64] &<< 4 | L[j + l + 96] &<< 6
+            qs.storeBytes(of: byte, toByteOffset: j / 4 + l, as: UInt8.self)
+        }
+    }
+}
+
 /// Packs sub-block `j`'s 6-bit scale and min into Q4_K's and Q5_K's 12 scale bytes (the inverse of
 /// ``kQuantScaleMin(_:_:)``).
 @inline(__always)

@@ -47,3 +47,69 @@ public struct Q3_KBlock {
         }
     }
 }
+
+extension Q3_KBlock {
+    /// Encodes the 256 values at `x` as one block at `block`, as ggml's `quantize_row_q3_K_ref`: per
+    /// sub-block of 16, ``makeQ3Quants(_:_:_:_:)`` with quants −4...3; the sub-block scales as
+    /// signed 6-bit multiples of `d` (the largest at −32); then every value quantized again against
+    /// the stored scales, high bits into `hmask`. Returns false when `d` overflows Float16.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
+            let L = buffer.baseAddress!
+            var scales = [Float](repeating: 0, count: 16)
+            var maxScale: Float = 0, amax: Float = 0
+            for j in 0..<16 {
+                scales[j] = makeQ3Quants(16, 4, x + 16 &* j, L + 16 &* j)
+                if abs(scales[j]) > amax {
+                    amax = abs(scales[j])
+                    maxScale = scales[j]
+                }
+            }
+            let packed = block + 96
+            for j in 0..<12 { packed.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
+            func or(_ offset: Int, _ bits: UInt8) {
+                packed.storeBytes(of: packed.load(fromByteOffset: offset, as: UInt8.self) | bits, toByteOffset: offset, as: UInt8.self)
+            }
+            var finite = true
+            if maxScale != 0 {
+                let iscale = -32 / maxScale
+                for j in 0..<16 {
+                    let wrapped = Int(Int8(truncatingIfNeeded: nearestInt(iscale * scales[j])))
+                    let l = UInt8(truncatingIfNeeded: max(-32, min(31, wrapped)) + 32)
+                    if j < 8 { packed.storeBytes(of: l & 0x0F, toByteOffset: j, as: UInt8.self) } else { or(j - 8, (l & 0x0F) &<< 4) }
+                    or(8 + j % 4, (l >> 4) &<< (2 * (j / 4)))
+                }
+                finite = storeF16(block, 108, 1 / iscale)
+            } else {
+                storeF16(block, 108, 0)
+            }
+            let d = loadF16(block, 108)
+            for j in 0..<16 {
+                let low = j < 8 ? packed.load(fromByteOffset: j, as: UInt8.self) & 0x0F : packed.load(fromByteOffset: j - 8, as: UInt8.self) >> 4
+                let high = (packed.load(fromByteOffset: 8 + j % 4, as: UInt8.self) >> (2 * (j / 4))) & 3
+                let sc = Int(low | high &<< 4) - 32
+                let dj = d * Float(sc)
+                if dj == 0 { continue }
+                for i in 0..<16 {
+                    L[16 &* j &+ i] = Int8(truncatingIfNeeded: max(-4, min(3, nearestInt(x[16 &* j &+ i] / dj))) + 4)
+                }
+            }
+            for j in 0..<32 { block.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
+            var m = 0
+            var hm: UInt8 = 1
+            for j in 0..<256 {
+                if L[j] > 3 {
+                    block.storeBytes(of: block.load(fromByteOffset: m, as: UInt8.self) | hm, toByteOffset: m, as: UInt8.self)
+                    L[j] -= 4
+                }
+                m += 1
+                if m == 32 {
+                    m = 0
+                    hm &<<= 1
+                }
+            }
+            buffer.withMemoryRebound(to: UInt8.self) { packL in packTwoBitQuants(packL.baseAddress!, into: block + 32) }
+            return finite
+        }
+    }
+}

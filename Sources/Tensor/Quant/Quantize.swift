@@ -1,7 +1,5 @@
 /// What can stop ``ElementType/quantize(_:into:)``.
 public enum QuantizeError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The type has no quantizer yet.
-    case unsupportedType(ElementType)
     /// The value count is not a whole number of the type's blocks.
     case partialBlock(count: Int, blockSize: Int)
     /// The destination does not hold exactly the bytes the values quantize to.
@@ -17,7 +15,6 @@ public enum QuantizeError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unsupportedType(let type): "no quantizer for \(type)"
         case .partialBlock(let count, let size): "\(count) values are not whole blocks of \(size)"
         case .destinationSize(let expected, let actual): "the destination holds \(actual) bytes, not \(expected)"
         case .nonFiniteValue(let index): "value \(index) is not finite"
@@ -28,20 +25,16 @@ public enum QuantizeError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ElementType {
-    /// The types ``quantize(_:into:)`` writes.
-    public static let quantizable: [ElementType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
-
     /// Writes `values` in this type at `destination`, block after block, exactly as ggml's reference
     /// quantizers (`quantize_row_*_ref`, which `llama_model_quantize` runs without an importance
     /// matrix) and `gguf.quants.quantize` do: the same Float32 operations in the same order, and
     /// Float16 stores rounded to nearest even.
     ///
-    /// - Throws: ``QuantizeError`` for a type without a quantizer, a partial block, a destination of
-    ///   the wrong size, a NaN or infinite value, or a scale beyond Float16.
+    /// - Throws: ``QuantizeError`` for a partial block, a destination of the wrong size, a NaN or
+    ///   infinite value, or a scale beyond Float16.
     public func quantize(_ values: UnsafeBufferPointer<Float>, into destination: UnsafeMutableRawBufferPointer)
         throws(QuantizeError)
     {
-        guard Self.quantizable.contains(self) else { throw .unsupportedType(self) }
         guard values.count % blockSize == 0 else { throw .partialBlock(count: values.count, blockSize: blockSize) }
         let expected = values.count / blockSize * blockBytes
         guard destination.count == expected else { throw .destinationSize(expected: expected, actual: destination.count) }
@@ -59,10 +52,11 @@ extension ElementType {
         case .q5_0: try eachBlock(source, values.count, out, Q5_0Block.quantize)
         case .q5_1: try eachBlock(source, values.count, out, Q5_1Block.quantize)
         case .q8_0: try eachBlock(source, values.count, out, Q8_0Block.quantize)
+        case .q2_K: try eachBlock(source, values.count, out, Q2_KBlock.quantize)
+        case .q3_K: try eachBlock(source, values.count, out, Q3_KBlock.quantize)
         case .q4_K: try eachBlock(source, values.count, out, Q4_KBlock.quantize)
         case .q5_K: try eachBlock(source, values.count, out, Q5_KBlock.quantize)
         case .q6_K: try eachBlock(source, values.count, out, Q6_KBlock.quantize)
-        default: throw .unsupportedType(self)
         }
     }
 
