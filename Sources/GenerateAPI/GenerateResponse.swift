@@ -7,7 +7,8 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
     public var id: String
     /// The model as the request named it (or the engine's default model's name).
     public var model: String
-    /// The outputs, `n` of them, best first when they were ranked.
+    /// The outputs, `n` of them, best first: sampled ones by cumulative logprob (also when
+    /// best_of == n, where each keeps the index it streamed under), beams by vLLM's final score.
     public var choices: [GenerateChoice]
     /// Token counts.
     public var usage: Usage
