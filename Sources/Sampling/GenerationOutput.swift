@@ -50,7 +50,9 @@ public struct TokenAlternative: Sendable, Equatable {
 
 /// One returned sequence (a choice of the response).
 public struct SequenceOutput: Sendable, Equatable {
-    /// The choice's index in the response (0 ..< n), best first where ranking applies.
+    /// The choice's index (0 ..< n). Choices are listed best first; with best_of == n each keeps
+    /// its candidate's index, the one its text streamed under (vLLM's `CompletionOutput.index`),
+    /// otherwise the index is the rank.
     public var index: Int
     /// The generated ids, including an end token or stop token id that stopped the sequence (as
     /// vLLM's `token_ids`); neither is rendered in ``text``.
