@@ -6,6 +6,9 @@
 #     seed gives the same output; streamed text equals the --json text for the same seed;
 #   - an invalid request exits non-zero with the field named on stderr;
 #   - the doc's sample body with mock_response answers without any model file;
+#   - issue 24's example requests give vLLM 0.4's answers with --json (eos kept in token_ids with
+#     stop_reason null, stop strings in list order, sorted choices, beam search's final ranking,
+#     dead beams at "-Infinity");
 # then GenerateAPITests' SmolLM2 suites (SmolLM2GenerateTests: the same through the library;
 # SmolLM2PrefixCacheTests and SmolLM2BatchingInvarianceTests: the prefix cache and batching change no
 # output) in a release build: a debug build decodes the real model far too slowly.
@@ -74,6 +77,33 @@ sample = ('{"model":"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "formatted_prompt":"<s
           '"min_p":0, "use_beam_search":false, "length_penalty":1, "early_stopping":false, "mock_response":true}')
 r = run(["--request", "-", "--json"], stdin=sample)
 check("doc sample body with mock_response", r.returncode == 0 and json.loads(r.stdout)["choices"][0]["text"] != "", r.stderr.strip())
+
+# Issue 24: vLLM 0.4's response details on the issue's own requests.
+def answer(body):
+    r = run(["--request", "-", "--json"], stdin=json.dumps(body))
+    return json.loads(r.stdout) if r.returncode == 0 else {"choices": [{}], "usage": {}, "error": r.stderr.strip()}
+
+a = answer({"prompt": "The capital of France is", "temperature": 0, "max_tokens": 4, "stop": ["s", "P"]})
+c = a["choices"][0]
+check("stop strings in list order", c.get("text") == " Pari" and c.get("stop_reason") == "s", f"{c}")
+a = answer({"messages": [{"role": "system", "content": "You are a concise assistant."},
+                         {"role": "user", "content": "What is the capital of France? Answer in one sentence."}],
+            "temperature": 0, "max_tokens": 32})
+c = a["choices"][0]
+check("eos kept in token_ids, stop_reason null",
+      (c.get("token_ids") or [0])[-1] == 2 and "stop_reason" in c and c["stop_reason"] is None
+      and a["usage"].get("completion_tokens") == len(c["token_ids"]), f"{c}")
+a = answer({"prompt": "Once upon a time", "n": 3, "seed": 2, "max_tokens": 8})
+lps = [c.get("cumulative_logprob") for c in a["choices"]]
+check("best_of == n sorted by cumulative logprob", len(lps) == 3 and lps == sorted(lps, reverse=True), f"{lps}")
+a = answer({"prompt": "The capital of France is", "use_beam_search": True, "best_of": 4, "n": 1,
+            "temperature": 0, "max_tokens": 12})
+c = a["choices"][0]
+check("beam search final ranking counts the eos", c.get("text") == " Paris." and c.get("token_ids") == [7042, 30, 2], f"{c}")
+a = answer({"prompt": "The capital of France is", "use_beam_search": True, "best_of": 4, "n": 4,
+            "temperature": 0, "min_p": 1, "max_tokens": 4})
+lps = [c.get("cumulative_logprob") for c in a["choices"]]
+check("dead beams returned at -Infinity", len(lps) == 4 and lps.count("-Infinity") == 3, f"{lps}")
 
 print(f"{failures} failed")
 sys.exit(1 if failures else 0)

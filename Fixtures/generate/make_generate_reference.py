@@ -44,8 +44,8 @@ for name in ["llama", "mistral", "phi3"]:
             cases.append({
                 "model": name, "prompt": prompt, "prompt_ids": ids[0].tolist(),
                 "max_tokens": s["max_tokens"], "repetition_penalty": s["repetition_penalty"],
-                # Sparrow (like vLLM) leaves the end token out of token_ids.
-                "token_ids": new[:-1] if stopped else new,
+                # vLLM (and Sparrow) keep the end token in token_ids.
+                "token_ids": new,
                 "finish_reason": "stop" if stopped else "length",
             })
 

@@ -167,8 +167,8 @@ class Seq:
             n -= 1
         return n
 
-    def score(self, lp, seq_len=None):
-        n = self.length(False) if seq_len is None else seq_len
+    def score(self, lp, seq_len=None, count_eos=False):
+        n = self.length(count_eos) if seq_len is None else seq_len
         return self.cum / n ** lp
 
 
@@ -236,11 +236,12 @@ def vllm_beam_search(table, lp, early_stopping):
         if stop:
             break
         running = run[:WIDTH]
-    # The final ranking by the same score (vLLM's RequestOutput counts a final EOS in the length;
-    # the Swift side, like vLLM's search itself, does not).
-    return [{"tokens": [t for t in s.tokens if not (s.status == "stop" and t == EOS)],
-             "endedByEOS": s.status == "stop",
-             "cumulativeLogprob": s.cum, "score": s.score(lp)} for s in finished[:N]]
+    # RequestOutput.from_seq_group ranks the finished beams again with get_beam_search_score
+    # called without eos_token_id: a final EOS counts in the length. token_ids keep the EOS.
+    check_gaps([s.score(lp, count_eos=True) for s in finished], "final ranking")
+    ranked = sorted(finished, key=lambda s: s.score(lp, count_eos=True), reverse=True)
+    return [{"tokens": s.tokens, "endedByEOS": s.status == "stop",
+             "cumulativeLogprob": s.cum, "score": s.score(lp, count_eos=True)} for s in ranked[:N]]
 
 
 def make_table(seed):

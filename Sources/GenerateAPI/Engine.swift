@@ -154,7 +154,7 @@ public actor Engine {
     private func run(_ request: GenerateRequest, onDelta: (@Sendable (Int, String) -> Void)?) async throws
         -> GenerateResponse
     {
-        let parameters = try request.samplingParameters(limits: configuration.limits)
+        var requested = try request.samplingParameters(limits: configuration.limits)
         let name = try modelName(request.model)
         if request.mockResponse {
             let response = MockResponse.make(for: request, modelName: name)
@@ -166,7 +166,13 @@ public actor Engine {
         // The first response from a model reports its load time.
         let isFirstUse = answered.insert(loaded.path).inserted
         // Templates and tokenization of long prompts take time: off the cooperative pool.
-        let prompt = try await offPool { _ in try Self.promptTokens(source, parameters: parameters, model: loaded, modelName: name) }
+        let prompt = try await offPool { _ in try Self.promptTokens(source, maxTokens: request.maxTokens, model: loaded, modelName: name) }
+        if request.maxTokens == nil {
+            // vLLM's max_tokens=None: the sequence runs until prompt + output exceed the context,
+            // so its last token is the one sampled from the full cache.
+            requested.maxTokens = loaded.contextLength - prompt.count + 1
+        }
+        let parameters = requested
         let ticket = try await loaded.admission.admit(try loaded.admissionCost(promptTokens: prompt.count, parameters: parameters))
         defer { ticket.release() }
         return try await offPool { flag in
@@ -198,17 +204,18 @@ public actor Engine {
 
     /// The request's prompt tokens, checked against the model's context.
     private static func promptTokens(
-        _ source: GenerateRequest.PromptSource, parameters: SamplingParameters, model: LoadedModel, modelName: String
+        _ source: GenerateRequest.PromptSource, maxTokens: Int?, model: LoadedModel, modelName: String
     ) throws -> [Int] {
         let prompt = try model.promptTokens(for: source, modelName: modelName)
         guard prompt.count < model.contextLength else {
             throw GenerateError.promptTooLong(promptTokens: prompt.count, contextLength: model.contextLength)
         }
         // Subtracting, not adding: max_tokens may be near Int.max when the engine's limit is raised.
-        if parameters.maxTokens > model.contextLength - prompt.count {
+        // No max_tokens (null) is no limit, which the caller resolves to the context.
+        if let maxTokens, maxTokens > model.contextLength - prompt.count {
             throw GenerateError.invalidField(
                 field: "max_tokens",
-                reason: "\(parameters.maxTokens) tokens after a \(prompt.count)-token prompt exceed the context of \(model.contextLength) tokens")
+                reason: "\(maxTokens) tokens after a \(prompt.count)-token prompt exceed the context of \(model.contextLength) tokens")
         }
         return prompt
     }
@@ -231,7 +238,8 @@ public actor Engine {
         }
         let promptSeconds = clock.lap()
         model.countPrompt(tokens: prompt.count, cached: cachedTokens)
-        let setup = GenerationSetup(parameters: parameters, promptTokens: prompt, endTokenIDs: model.endTokenIDs)
+        let setup = GenerationSetup(parameters: parameters, promptTokens: prompt, endTokenIDs: model.endTokenIDs,
+                                    eosTokenID: model.tokenizer.eosID)
         let outputs: [SequenceOutput]
         do {
             outputs = try Sampling.generate(

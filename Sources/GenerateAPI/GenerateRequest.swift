@@ -11,7 +11,8 @@ import Sampling
 /// Where the document is wrong, this type follows vLLM:
 /// - `min_p` is a probability in [0, 1] (a token survives when `p >= min_p * p_max`), not a count.
 /// - `n` is the number of returned outputs; with beam search the beam width is `best_of`.
-/// - `max_tokens` defaults to 16 as in vLLM (the document's sample sends 256).
+/// - `max_tokens` defaults to 16 as in vLLM (the document's sample sends 256); `null` means no
+///   limit, as vLLM's `max_tokens=None`: the output runs until the context is full.
 public struct GenerateRequest: Codable, Sendable, Equatable {
     /// A `.gguf` file, a Hugging Face directory, or a model name resolved by the engine's
     /// ``ModelRegistry``. `nil`: the engine's default model.
@@ -21,8 +22,10 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     public var prompt: String?
     /// A conversation to put through the model's own chat template.
     public var messages: [ChatMessage]?
-    /// The most tokens to generate.
-    public var maxTokens: Int
+    /// The most tokens to generate; `nil` (JSON `null`): up to the context, which vLLM's engine
+    /// reads as "until prompt + output exceed the context length", one token past a full cache.
+    /// Omitted from the JSON it is 16.
+    public var maxTokens: Int?
     /// How many outputs to return.
     public var n: Int
     /// How many candidates to generate (`nil`: `n`); the beam width with beam search.
@@ -39,7 +42,9 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     public var earlyStopping: EarlyStopping
     /// Answer with a canned response without loading a model (not a vLLM field).
     public var mockResponse: Bool
-    /// The random seed: the same seed gives the same output. `nil`: a random one.
+    /// The random seed: the same seed gives the same output. `nil`: a random one. JSON takes any
+    /// integer vLLM 0.4 takes (torch's `manual_seed` range, -2⁶³ ... 2⁶⁴ − 1); a negative one is
+    /// its two's-complement bit pattern, so `-1` is the seed 2⁶⁴ − 1.
     public var seed: UInt64?
     /// Strings that end the output (JSON: a string or an array of strings).
     public var stop: [String]
@@ -56,7 +61,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
 
     /// A request with vLLM's defaults for every field not given.
     public init(
-        model: String? = nil, prompt: String? = nil, messages: [ChatMessage]? = nil, maxTokens: Int = 16,
+        model: String? = nil, prompt: String? = nil, messages: [ChatMessage]? = nil, maxTokens: Int? = 16,
         n: Int = 1, bestOf: Int? = nil, presencePenalty: Double = 0, frequencyPenalty: Double = 0,
         repetitionPenalty: Double = 1, temperature: Double = 1, topP: Double = 1, topK: Int = -1,
         minP: Double = 0, useBeamSearch: Bool = false, lengthPenalty: Double = 1,
@@ -123,7 +128,12 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         }
         prompt = plain ?? formatted
         messages = try Self.decodeField(c, .messages)
-        maxTokens = try field(.maxTokens, d.maxTokens)
+        // Absent is vLLM's default 16; an explicit null is vLLM's None (no limit).
+        if c.contains(.maxTokens), try c.decodeNil(forKey: .maxTokens) {
+            maxTokens = nil
+        } else {
+            maxTokens = try field(.maxTokens, 16)
+        }
         n = try field(.n, d.n)
         bestOf = try Self.decodeField(c, .bestOf)
         presencePenalty = try field(.presencePenalty, d.presencePenalty)
@@ -137,7 +147,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         lengthPenalty = try field(.lengthPenalty, d.lengthPenalty)
         earlyStopping = try (Self.decodeField(c, .earlyStopping) as EarlyStoppingJSON?)?.value ?? d.earlyStopping
         mockResponse = try field(.mockResponse, d.mockResponse)
-        seed = try Self.decodeField(c, .seed)
+        seed = try (Self.decodeField(c, .seed) as SeedJSON?)?.value
         stop = try (Self.decodeField(c, .stop) as StopJSON?)?.strings ?? []
         stopTokenIDs = try field(.stopTokenIDs, d.stopTokenIDs)
         logprobs = try Self.decodeField(c, .logprobs)
@@ -150,7 +160,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         try c.encodeIfPresent(model, forKey: .model)
         try c.encodeIfPresent(prompt, forKey: .prompt)
         try c.encodeIfPresent(messages, forKey: .messages)
-        try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encode(maxTokens, forKey: .maxTokens)  // null when unlimited
         try c.encode(n, forKey: .n)
         try c.encodeIfPresent(bestOf, forKey: .bestOf)
         try c.encode(presencePenalty, forKey: .presencePenalty)
@@ -195,6 +205,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         case is [Int].Type: return "an array of integers"
         case is EarlyStoppingJSON.Type: return "true, false or \"never\""
         case is StopJSON.Type: return "a string or an array of strings"
+        case is SeedJSON.Type: return "an integer from -2^63 to 2^64 - 1"
         default: return "a value of another type"
         }
     }
@@ -223,6 +234,20 @@ struct EarlyStoppingJSON: Codable {
         case .atOnce: try c.encode(true)
         case .heuristic: try c.encode(false)
         case .never: try c.encode("never")
+        }
+    }
+}
+
+/// `seed` on the wire: an unsigned 64-bit integer, or a negative one taken as its bit pattern.
+struct SeedJSON: Decodable {
+    var value: UInt64
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let unsigned = try? c.decode(UInt64.self) {
+            value = unsigned
+        } else {
+            value = UInt64(bitPattern: try c.decode(Int64.self))
         }
     }
 }

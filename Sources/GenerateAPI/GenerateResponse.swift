@@ -7,7 +7,8 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
     public var id: String
     /// The model as the request named it (or the engine's default model's name).
     public var model: String
-    /// The outputs, `n` of them, best first when they were ranked.
+    /// The outputs, `n` of them, best first: sampled ones by cumulative logprob (also when
+    /// best_of == n, where each keeps the index it streamed under), beams by vLLM's final score.
     public var choices: [GenerateChoice]
     /// Token counts.
     public var usage: Usage
@@ -107,12 +108,18 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
 public struct GenerateChoice: Codable, Sendable, Equatable {
     public var index: Int
     public var text: String
-    /// The generated ids (without the end token that stopped the output).
+    /// The generated ids, with the end token or stop token id that stopped the output (vLLM's
+    /// `token_ids`); `usage.completion_tokens` counts them all, the text renders neither.
     public var tokenIDs: [Int]
     /// `"stop"` (end token, stop token id or stop string) or `"length"` (max_tokens or context).
     public var finishReason: FinishReason
-    /// The matched stop string or stop/end token id, or `null`, as vLLM reports it.
+    /// The matched stop string or the stop token id (a generation-config end id counts as one),
+    /// or `null`: for the tokenizer's eos and for `"length"`, as vLLM reports it.
     public var stopReason: StopReasonJSON?
+    /// The sum of the tokens' log-probabilities. A beam search beam that took a token min-p had
+    /// removed has `-inf` here (vLLM returns such beams too); JSON has no infinity, so the
+    /// server and `sparrow generate --json` write it as the string `"-Infinity"` (Python's
+    /// `json` would write the bare, invalid `-Infinity`), and decoding takes that string back.
     public var cumulativeLogprob: Double
     /// Per-token log-probabilities, when the request asked for `logprobs`.
     public var logprobs: [TokenLogprobJSON]?
@@ -143,6 +150,18 @@ public struct GenerateChoice: Codable, Sendable, Equatable {
         case cumulativeLogprob = "cumulative_logprob"
     }
 
+    /// Decodes a choice as the server writes it, a `"-Infinity"` log-probability included.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        index = try c.decode(Int.self, forKey: .index)
+        text = try c.decode(String.self, forKey: .text)
+        tokenIDs = try c.decode([Int].self, forKey: .tokenIDs)
+        finishReason = try c.decode(FinishReason.self, forKey: .finishReason)
+        stopReason = try c.decodeIfPresent(StopReasonJSON.self, forKey: .stopReason)
+        cumulativeLogprob = try decodeLogprob(c, .cumulativeLogprob)
+        logprobs = try c.decodeIfPresent([TokenLogprobJSON].self, forKey: .logprobs)
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(index, forKey: .index)
@@ -152,6 +171,19 @@ public struct GenerateChoice: Codable, Sendable, Equatable {
         try c.encode(stopReason, forKey: .stopReason)  // null when absent, as vLLM prints it
         try c.encode(cumulativeLogprob, forKey: .cumulativeLogprob)
         try c.encodeIfPresent(logprobs, forKey: .logprobs)
+    }
+}
+
+/// A log-probability as the responses write it: a number, or for `-inf` (and the other values
+/// JSON cannot carry) the string the encoders' `nonConformingFloatEncodingStrategy` writes.
+func decodeLogprob<Key: CodingKey>(_ c: KeyedDecodingContainer<Key>, _ key: Key) throws -> Double {
+    if let value = try? c.decode(Double.self, forKey: key) { return value }
+    switch try c.decode(String.self, forKey: key) {
+    case "-Infinity": return -.infinity
+    case "Infinity": return .infinity
+    case "NaN": return .nan
+    case let other:
+        throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(other) is not a log-probability")
     }
 }
 
@@ -196,6 +228,14 @@ public struct TokenLogprobJSON: Codable, Sendable, Equatable {
             case tokenID = "token_id"
             case logprob
         }
+    }
+
+    /// Decodes an entry as the server writes it, a `"-Infinity"` log-probability included.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tokenID = try c.decode(Int.self, forKey: .tokenID)
+        logprob = Float(try decodeLogprob(c, .logprob))  // -inf for a dead beam's token
+        top = try c.decode([Alternative].self, forKey: .top)
     }
 
     init(_ l: TokenLogprob) {

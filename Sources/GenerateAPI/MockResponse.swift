@@ -15,7 +15,7 @@ enum MockResponse {
         .split(separator: " ").map(String.init)
 
     static func make(for request: GenerateRequest, modelName: String) -> GenerateResponse {
-        let count = min(max(request.maxTokens, 0), words.count)
+        let count = min(max(request.maxTokens ?? words.count, 0), words.count)
         let truncated = count < words.count
         let choices = (0..<request.n).map { i in
             GenerateChoice(
@@ -41,7 +41,7 @@ enum MockResponse {
         mix(request.model ?? "")
         mix(request.prompt ?? "")
         for m in request.messages ?? [] { mix(m.role); mix(m.content) }
-        mix("\(request.maxTokens) \(request.n) \(request.seed.map(String.init) ?? "-")")
+        mix("\(request.maxTokens.map(String.init) ?? "null") \(request.n) \(request.seed.map(String.init) ?? "-")")
         return String(h, radix: 16).leftPadded(to: 16)
     }
 }

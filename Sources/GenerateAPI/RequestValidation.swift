@@ -38,18 +38,20 @@ let knownRoles: Set<String> = ["system", "user", "assistant", "tool"]
 
 extension GenerateRequest {
     /// The sampling fields as `Sampling` takes them, after vLLM's rules and the engine's limits.
+    /// A `max_tokens` of `null` becomes `Int.max` here; the engine, once it knows the prompt,
+    /// lowers it to what the context leaves.
     /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the first field at fault.
     public func samplingParameters(limits: EngineLimits = .init()) throws(GenerateError) -> SamplingParameters {
         // Doubles become Floats for sampling; a value a Float cannot hold is out of every range
         // anyway, and validation rejects the infinity it turns into.
         let p = SamplingParameters(
-            maxTokens: maxTokens, n: n, bestOf: bestOf, presencePenalty: Float(presencePenalty),
+            maxTokens: maxTokens ?? Int.max, n: n, bestOf: bestOf, presencePenalty: Float(presencePenalty),
             frequencyPenalty: Float(frequencyPenalty), repetitionPenalty: Float(repetitionPenalty),
             temperature: Float(temperature), topP: Float(topP), topK: topK, minP: Float(minP),
             useBeamSearch: useBeamSearch, lengthPenalty: Float(lengthPenalty), earlyStopping: earlyStopping,
             seed: seed, stop: stop, stopTokenIDs: stopTokenIDs, logprobs: logprobs, ignoreEOS: ignoreEOS)
         do { try p.validate() } catch { throw GenerateError(error) }
-        if maxTokens > limits.maxTokens {
+        if let maxTokens, maxTokens > limits.maxTokens {
             throw .invalidField(field: "max_tokens", reason: "\(maxTokens) tokens exceed this engine's limit of \(limits.maxTokens)")
         }
         let candidates = bestOf ?? n

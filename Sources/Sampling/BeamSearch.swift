@@ -4,12 +4,13 @@ import Glibc
 import Darwin
 #endif
 
-/// A beam's score: `cumulative_logprob / seq_len ** length_penalty`.
+/// A beam's score: `cumulative_logprob / seq_len ** length_penalty`, vLLM 0.4.x's
+/// `Sequence.get_beam_search_score`.
 ///
-/// `seq_len` counts the prompt and the generated ids, as vLLM 0.4.x does (Hugging Face counts
-/// only the generated ones); like both, it does not count an end id that finished the beam
-/// (such an id is not in ``SequenceOutput/tokenIDs`` either), so
-/// `seq_len = promptLength + tokenIDs.count`. With length_penalty 1 a prompt of 100 tokens
+/// `seq_len` is `promptLength + generatedCount`: vLLM counts the prompt (Hugging Face counts
+/// only the generated ids). What `generatedCount` holds depends on the use, as in vLLM: during
+/// the search a final tokenizer eos is left out (vLLM passes `eos_token_id`), in the final
+/// ranking it is counted (see ``BeamSearch``). With length_penalty 1 a prompt of 100 tokens
 /// therefore weighs a 5-token beam against a 6-token one as 105 against 106.
 public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, generatedCount: Int, lengthPenalty: Float) -> Double {
     cumulativeLogprob / pow(Double(promptLength + generatedCount), Double(lengthPenalty))
@@ -28,8 +29,21 @@ public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, genera
 /// length it can reach when length_penalty > 0 — `min(prompt + max_tokens, context + 1)`.
 /// (vLLM uses `max(prompt + max_tokens, max_model_len)`, a looser bound: both are upper bounds of
 /// what any running beam can still score, so the returned beams are the same; this one stops
-/// sooner.) The best `n` finished beams are returned, ranked by that same score (vLLM's final
-/// ranking counts a final EOS in the length where its search did not; here one score serves both).
+/// sooner.)
+///
+/// The search score leaves a final tokenizer eos out of the length (vLLM's search passes
+/// `eos_token_id` to `get_beam_search_score`, as Hugging Face does); other end ids and stop
+/// token ids count. The `width` finished beams are then ranked again for the answer with the eos
+/// counted (vLLM's `RequestOutput.from_seq_group` calls the score without `eos_token_id`), and
+/// the best `n` are returned. The two orders differ: with length penalty 1 and a negative
+/// cumulative logprob, a beam ending in eos scores better in the final ranking than it did
+/// during the search, so a short beam ending in eos can overtake a longer one that won the
+/// search. This follows vLLM, as the API promises vLLM's answers.
+///
+/// min-p can leave a beam fewer than 2 × width tokens; as in vLLM, whose `torch.topk` then also
+/// takes tokens of log-probability -inf, each beam offers its removed tokens too, in increasing
+/// id order after its survivors. Such "dead" beams (cumulative logprob -inf) rank last but stay
+/// beams, so `n` beams are returned whenever `width` beams could be formed.
 ///
 /// Equal scores keep vLLM's order: children grouped by parent, in parent order, each parent's
 /// children most likely first; sorts are stable. A parent's last selected child continues the
@@ -63,7 +77,15 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
         width = parameters.effectiveBestOf
     }
 
+    /// The search score: a final tokenizer eos is not counted in the length.
     private func score(_ p: SequenceProgress<Detokenizer>) -> Double {
+        let endsInEOS = p.tokens.last != nil && p.tokens.last == setup.eosTokenID
+        return beamSearchScore(cumulativeLogprob: p.cumulativeLogprob, promptLength: setup.promptTokens.count,
+                               generatedCount: p.tokens.count - (endsInEOS ? 1 : 0), lengthPenalty: parameters.lengthPenalty)
+    }
+
+    /// The final ranking's score: every generated id counts in the length.
+    private func finalScore(_ p: SequenceProgress<Detokenizer>) -> Double {
         beamSearchScore(cumulativeLogprob: p.cumulativeLogprob, promptLength: setup.promptTokens.count,
                         generatedCount: p.tokens.count, lengthPenalty: parameters.lengthPenalty)
     }
@@ -91,6 +113,12 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                 let top = reported > 0 ? Array(alternatives.prefix(reported)) : []
                 for a in alternatives.prefix(expansion) {
                     pairs.append((b, a.token, a.logprob, beams[b].progress.cumulativeLogprob + Double(a.logprob), top))
+                }
+                if alternatives.count < expansion {
+                    for token in Self.removedTokens(count: expansion - alternatives.count, besides: alternatives,
+                                                    vocabularySize: beams[b].model.vocabularySize) {
+                        pairs.append((b, token, -.infinity, -.infinity, top))
+                    }
                 }
             }
             let chosen = pairs.indices.sorted { pairs[$0].total > pairs[$1].total || (pairs[$0].total == pairs[$1].total && $0 < $1) }
@@ -121,7 +149,8 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             try advance(&beams, running.prefix(width))
         }
 
-        let outputs = finished.prefix(parameters.n).enumerated().map { $0.element.output(index: $0.offset) }
+        let ranked = Self.stableSorted(finished) { finalScore($0) > finalScore($1) }
+        let outputs = ranked.prefix(parameters.n).enumerated().map { $0.element.output(index: $0.offset) }
         for output in outputs {
             try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))
         }
@@ -190,6 +219,19 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             swap(&next[slot].logits, &logits[slot])
         }
         beams = next
+    }
+
+    /// The first `count` ids of the vocabulary that are not among `survivors`: the tokens a
+    /// filter removed, which a beam still offers at log-probability -inf.
+    private static func removedTokens(count: Int, besides survivors: [TokenAlternative], vocabularySize: Int) -> [Int] {
+        let kept = Set(survivors.map(\.token))
+        var tokens: [Int] = []
+        var id = 0
+        while tokens.count < count, id < vocabularySize {
+            if !kept.contains(id) { tokens.append(id) }
+            id += 1
+        }
+        return tokens
     }
 
     private static func stableSorted<T>(_ items: [T], by before: (T, T) -> Bool) -> [T] {

@@ -13,15 +13,21 @@
 /// text does not depend on how many candidates run. With best_of == n, each token's final text is
 /// reported as soon as it is sampled, before the round's decode; within a round, in index order.
 ///
-/// What the choices hold:
-/// - `tokenIDs` omits an end id that stopped the sequence, but keeps a `stop_token_ids` id (as
-///   vLLM's `token_ids` does); the text holds neither. `cumulativeLogprob` includes the stopping
-///   id's log-probability (vLLM's), and `logprobs` has one entry per id of `tokenIDs`.
-/// - A stop string cuts the text before its earliest match (matches across token boundaries are
-///   found; at equal positions the first string of `stop` wins). While streaming, text that could
-///   still begin a stop string is held back, so a delta is never taken back.
-/// - Beam search ranks beams by ``beamSearchScore(cumulativeLogprob:promptLength:generatedCount:lengthPenalty:)``,
-///   whose length counts the prompt (as vLLM does) and not a final end id.
+/// What the choices hold (vLLM 0.4's `StopChecker` and `RequestOutput.from_seq_group`):
+/// - `tokenIDs` keeps the end id or `stop_token_ids` id that stopped the sequence, as vLLM's
+///   `token_ids` does, so `completion_tokens` counts it; the text holds neither.
+///   `cumulativeLogprob` includes its log-probability, and `logprobs` has one entry per id of
+///   `tokenIDs`. `stopReason` is `nil` for the tokenizer's eos and the id for any other end id.
+/// - A stop string cuts the text before its match; the strings are tried in list order and the
+///   first of the list that matches wins, even if a later one matches earlier in the text (vLLM's
+///   `_check_stop_strings`). While streaming, text that could still begin a stop string is held
+///   back, so a delta is never taken back.
+/// - Sampled candidates are returned sorted by cumulative logprob, also when best_of == n; there
+///   each keeps the index its text streamed under (vLLM's `CompletionOutput.index`), with
+///   best_of > n the index is the rank.
+/// - Beam search searches with ``beamSearchScore(cumulativeLogprob:promptLength:generatedCount:lengthPenalty:)``,
+///   whose length counts the prompt and not a final eos, and ranks the finished beams for the
+///   answer with the eos counted, as vLLM does (see `BeamSearch`).
 /// - A sequence ends with ``FinishReason/length`` at `max_tokens`, or when the model's cache is
 ///   full (`position == contextLength`): the token sampled from the last position is kept but not
 ///   decoded, as in vLLM, whose sequences may reach `max_model_len + 1` tokens.
@@ -33,10 +39,9 @@
 ///   - detokenizer: a fresh detokenizer, copied for each sequence; stop strings are matched on
 ///     its text.
 ///   - onEvent: called with text as it becomes final; throwing from it stops generation.
-/// - Returns: `n` choices, best first when they are ranked (beam search, best_of > n). With
-///   best_of == n the choices keep their candidate index and order, as their text was streamed
-///   under it. Beam search returns fewer only if fewer beams could ever finish (a vocabulary
-///   smaller than the beam).
+/// - Returns: `n` choices, best first. Beam search returns fewer only if fewer beams could ever
+///   finish (a vocabulary smaller than the beam); beams that took a token min-p removed are
+///   returned with cumulative logprob -inf, as vLLM returns them.
 /// - Throws: `CancellationError` within one token of the task being cancelled, and whatever the
 ///   model, the detokenizer or `onEvent` throw; ``SamplingError`` if the parameters are invalid
 ///   or the logits do not match the model's vocabulary.

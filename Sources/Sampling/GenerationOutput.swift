@@ -8,7 +8,8 @@ public enum FinishReason: String, Sendable, Codable, Equatable {
 
 /// What ended a sequence with ``FinishReason/stop`` (vLLM's `stop_reason`).
 public enum StopReason: Sendable, Equatable {
-    /// One of the model's end-of-sequence ids.
+    /// One of the model's end ids other than the tokenizer's eos (a generation-config end id,
+    /// which vLLM treats as a stop token id and reports by id).
     case endToken(Int)
     /// One of the request's `stop_token_ids`.
     case stopTokenID(Int)
@@ -49,17 +50,22 @@ public struct TokenAlternative: Sendable, Equatable {
 
 /// One returned sequence (a choice of the response).
 public struct SequenceOutput: Sendable, Equatable {
-    /// The choice's index in the response (0 ..< n), best first where ranking applies.
+    /// The choice's index (0 ..< n). Choices are listed best first; with best_of == n each keeps
+    /// its candidate's index, the one its text streamed under (vLLM's `CompletionOutput.index`),
+    /// otherwise the index is the rank.
     public var index: Int
-    /// The generated ids, without an end token that stopped the sequence.
+    /// The generated ids, including an end token or stop token id that stopped the sequence (as
+    /// vLLM's `token_ids`); neither is rendered in ``text``.
     public var tokenIDs: [Int]
     /// Their text, cut before a matched stop string.
     public var text: String
-    /// The sum of the chosen tokens' log-probabilities.
+    /// The sum of the chosen tokens' log-probabilities; `-inf` for a beam that took a token
+    /// min-p had removed (vLLM still returns such beams).
     public var cumulativeLogprob: Double
     /// Why it ended.
     public var finishReason: FinishReason
-    /// What stopped it, for ``FinishReason/stop``.
+    /// What stopped it, for ``FinishReason/stop``; `nil` for the tokenizer's eos (vLLM's
+    /// `stop_reason` null) and for ``FinishReason/length``.
     public var stopReason: StopReason?
     /// Per-token log-probabilities, when the request asked for `logprobs`.
     public var logprobs: [TokenLogprob]?
@@ -98,11 +104,18 @@ public struct GenerationSetup: Sendable {
     public var promptTokens: [Int]
     /// Every end-of-sequence id of the model (tokenizer eos and extra end tokens).
     public var endTokenIDs: Set<Int>
+    /// The tokenizer's eos id (vLLM's `eos_token_id`), if it is one of ``endTokenIDs``. vLLM
+    /// reports it as `stop_reason` null and leaves it out of beam search's running score; the
+    /// other end ids reach vLLM as `stop_token_ids` (from the generation config), so they are
+    /// reported by id and counted in that score.
+    public var eosTokenID: Int?
 
-    /// A request's validated `parameters`, its `promptTokens` and the model's `endTokenIDs`.
-    public init(parameters: SamplingParameters, promptTokens: [Int], endTokenIDs: Set<Int>) {
+    /// A request's validated `parameters`, its `promptTokens`, the model's `endTokenIDs` and
+    /// among them the tokenizer's `eosTokenID`.
+    public init(parameters: SamplingParameters, promptTokens: [Int], endTokenIDs: Set<Int>, eosTokenID: Int? = nil) {
         self.parameters = parameters
         self.promptTokens = promptTokens
         self.endTokenIDs = endTokenIDs
+        self.eosTokenID = eosTokenID
     }
 }

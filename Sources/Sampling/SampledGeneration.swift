@@ -61,10 +61,7 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                     atContextLimit: sequenceModel.position >= sequenceModel.contextLength)
                 if streams {
                     let text = progress[i].takeFinalText(rules)
-                    let kept = progress[i].lastTokenKept
-                    if !text.isEmpty || kept {
-                        try onEvent(.delta(index: i, text: text, tokenIDs: kept ? [choice.token] : []))
-                    }
+                    try onEvent(.delta(index: i, text: text, tokenIDs: [choice.token]))
                 }
                 if progress[i].isFinished {
                     // Release the candidate's cache and logits as soon as it is done.
@@ -93,18 +90,20 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             batchLogits.removeAll(keepingCapacity: true)
         }
 
-        if streams {
-            return progress.enumerated().map { $0.element.output(index: $0.offset) }
-        }
-        // The n most likely candidates, best first; equal scores keep candidate order.
+        // vLLM's `RequestOutput.from_seq_group` sorts the candidates by cumulative logprob
+        // whatever best_of is; equal scores keep candidate order (Python's sort is stable).
         let order = progress.indices.sorted {
             let (a, b) = (progress[$0].cumulativeLogprob, progress[$1].cumulativeLogprob)
             return a > b || (a == b && $0 < $1)
         }
+        if streams {
+            // Each choice keeps the index its text streamed under (vLLM's `CompletionOutput.index`
+            // is the candidate's place in its group, not its rank).
+            return order.map { progress[$0].output(index: $0) }
+        }
         var outputs: [SequenceOutput] = []
         for (index, candidate) in order.prefix(parameters.n).enumerated() {
-            let output = progress[candidate].output(index: index)
-            outputs.append(output)
+            outputs.append(progress[candidate].output(index: index))
         }
         for output in outputs {
             try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))

@@ -5,6 +5,17 @@ extension SamplingParameters {
     /// Below this temperature decoding is greedy (vLLM's `_SAMPLING_EPS`).
     public static let greedyTemperature: Float = 1e-5
 
+    /// vLLM 0.4's `_SAMPLING_EPS`, the tolerance of its float checks: beam search takes a
+    /// temperature up to it and a top_p down to 1 minus it, and plain sampling a length_penalty
+    /// within it of 1.
+    public static let epsilon: Double = 1e-5
+
+    /// A bound vLLM computes in Double, rounded to Float32 as the request's value was: rounding
+    /// keeps order, so every value vLLM accepts is accepted (`top_p: 0.99999`,
+    /// `length_penalty: 1.00001`); only a value within half a Float32 step of the bound could
+    /// be accepted where vLLM refuses it.
+    private static func bound(_ value: Double) -> Float { Float(value) }
+
     /// The most alternatives `logprobs` may ask for per token. vLLM leaves the bound to the server
     /// (OpenAI allows 20 on chat, 5 on completions); an unbounded value would make every token
     /// cost a vocabulary-sized selection and a response of that size.
@@ -24,15 +35,25 @@ extension SamplingParameters {
     public var effective: SamplingParameters {
         var p = self
         p.bestOf = effectiveBestOf
-        if isGreedy {
+        if useBeamSearch {
+            // Validation lets top_p down to 1 - ε through; vLLM filters only below that bound.
             p.topP = 1
             p.topK = -1
-            if !useBeamSearch { p.minP = 0 }
+        } else if isGreedy {
+            p.topP = 1
+            p.topK = -1
+            p.minP = 0
         }
         return p
     }
 
-    /// Checks every field and combination; the error names the JSON key of the first offender.
+    /// Checks every field and combination as vLLM 0.4's `SamplingParams._verify_args`, then
+    /// `_verify_beam_search` or `_verify_non_beam_search` and `_verify_greedy_sampling` do, and
+    /// accepts what they accept: an empty stop string, any stop token id, beam search at a
+    /// temperature up to ``epsilon`` and a top_p from 1 − ``epsilon``, and without beam search a
+    /// length_penalty within ``epsilon`` of 1. Beyond vLLM: `logprobs` is bounded by
+    /// ``maxLogprobs``, and values that are not finite are refused (JSON cannot carry them; a
+    /// Float32 overflow turns into them). The error names the JSON key of the first offender.
     ///
     /// Single fields are checked before the mode rules, so a request with an out-of-range value
     /// is told about that value rather than about a combination it takes part in.
@@ -56,24 +77,19 @@ extension SamplingParameters {
             try Self.require(logprobs >= 0 && logprobs <= Self.maxLogprobs,
                              "logprobs", "must be in [0, \(Self.maxLogprobs)], got \(logprobs)")
         }
-        for s in stop {
-            try Self.require(!s.isEmpty, "stop", "stop strings must not be empty")
-        }
-        for id in stopTokenIDs {
-            try Self.require(id >= 0, "stop_token_ids", "token ids must be >= 0, got \(id)")
-        }
 
         if useBeamSearch {
             // The beam width is best_of; one beam is greedy decoding, which has its own mode.
             try Self.require(effectiveBestOf > 1, bestOf == nil ? "n" : "best_of",
                              "beam search needs a beam width (best_of, default n) above 1, got \(effectiveBestOf)")
-            try Self.require(isGreedy, "temperature",
-                             "beam search ranks unscaled log-probabilities: temperature must be 0, got \(temperature)")
-            try Self.require(topP == 1, "top_p", "beam search does not filter: top_p must be 1, got \(topP)")
+            try Self.require(temperature <= Self.bound(Self.epsilon), "temperature",
+                             "beam search ranks unscaled log-probabilities: temperature must be 0 (at most 1e-5), got \(temperature)")
+            try Self.require(topP >= Self.bound(1 - Self.epsilon), "top_p",
+                             "beam search does not filter: top_p must be 1 (at least 1 - 1e-5), got \(topP)")
             try Self.require(topK == -1, "top_k", "beam search does not filter: top_k must be -1, got \(topK)")
         } else {
-            try Self.require(lengthPenalty == 1, "length_penalty",
-                             "only beam search uses a length penalty: it must be 1, got \(lengthPenalty)")
+            try Self.require(lengthPenalty >= Self.bound(1 - Self.epsilon) && lengthPenalty <= Self.bound(1 + Self.epsilon), "length_penalty",
+                             "only beam search uses a length penalty: it must be 1 (within 1e-5), got \(lengthPenalty)")
             try Self.require(earlyStopping == .heuristic, "early_stopping",
                              "only beam search stops early: early_stopping must be false")
             if isGreedy {

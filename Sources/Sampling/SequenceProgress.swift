@@ -1,6 +1,8 @@
 /// What ends a sequence, besides its text: the request's rules and the model's end ids.
 struct StopRules: Sendable {
     var endTokenIDs: Set<Int>
+    /// The tokenizer's eos, reported as `stop_reason` null (see ``GenerationSetup/eosTokenID``).
+    var eosTokenID: Int?
     /// `ignore_eos`: an end id is kept as a token and the sequence goes on.
     var ignoresEndTokens: Bool
     var stopTokenIDs: Set<Int>
@@ -10,6 +12,7 @@ struct StopRules: Sendable {
 
     init(setup: GenerationSetup) {
         endTokenIDs = setup.endTokenIDs
+        eosTokenID = setup.eosTokenID
         ignoresEndTokens = setup.parameters.ignoreEOS
         stopTokenIDs = Set(setup.parameters.stopTokenIDs)
         stopStrings = StopStrings(setup.parameters.stop)
@@ -18,14 +21,15 @@ struct StopRules: Sendable {
     }
 }
 
-/// One sequence's generated ids, text and score, and the stop checks vLLM's `StopChecker` runs
-/// after every token, in its order: end ids, stop token ids, stop strings, max_tokens, context.
+/// One sequence's generated ids, text and score, and the stop checks vLLM 0.4's
+/// `StopChecker.maybe_stop_sequence` runs after every token, in its order: end ids, stop token
+/// ids, stop strings, context, max_tokens.
 ///
-/// An end id is neither in ``tokens`` nor in the text, but its log-probability is in
-/// ``cumulativeLogprob`` (vLLM adds it: the sequence did choose to end). A stop token id is in
-/// ``tokens`` (vLLM keeps it in `token_ids`) but not in the text, and so is an end id under
-/// `ignore_eos`. The detokenizer never sees any of them, so the text holds no special-token
-/// rendering.
+/// Every chosen id goes into ``tokens`` (and ``logprobs``) and its log-probability into
+/// ``cumulativeLogprob``, the end id or stop token id that ends the sequence included: vLLM
+/// appends the token before it checks for stops, so its `token_ids` and `completion_tokens` hold
+/// it. End ids and stop token ids never reach the detokenizer, so the text holds no rendering of
+/// them (vLLM skips special tokens, and cuts a stop token's text when it does not).
 struct SequenceProgress<Detokenizer: TextDetokenizer> {
     var tokens: [Int] = []
     var detokenizer: Detokenizer
@@ -34,8 +38,6 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
     var logprobs: [TokenLogprob]?
     var finishReason: FinishReason?
     var stopReason: StopReason?
-    /// Whether the last accepted token went into ``tokens`` (an end id does not).
-    var lastTokenKept = false
 
     init(detokenizer: Detokenizer, rules: StopRules) {
         self.detokenizer = detokenizer
@@ -50,16 +52,14 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
         _ token: Int, logprob: Float, alternatives: [TokenAlternative], rules: StopRules, atContextLimit: Bool
     ) throws {
         cumulativeLogprob += Double(logprob)
-        let isEnd = rules.endTokenIDs.contains(token)
-        if isEnd && !rules.ignoresEndTokens {
-            lastTokenKept = false
-            finish(.stop, .endToken(token), rules)
-            return
-        }
-        lastTokenKept = true
         tokens.append(token)
         if logprobs != nil {
             logprobs?.append(TokenLogprob(token: token, logprob: logprob, top: alternatives))
+        }
+        let isEnd = rules.endTokenIDs.contains(token)
+        if isEnd && !rules.ignoresEndTokens {
+            finish(.stop, token == rules.eosTokenID ? nil : .endToken(token), rules)
+            return
         }
         if rules.stopTokenIDs.contains(token) {
             finish(.stop, .stopTokenID(token), rules)

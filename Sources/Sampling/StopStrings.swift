@@ -14,23 +14,25 @@ struct StopStrings: Sendable {
         longest = patterns.map(\.count).max() ?? 0
     }
 
-    /// The earliest match that ends after `newFrom` (a match ending before it was found
-    /// earlier): its start and the string; at equal starts the first string of the list wins.
+    /// The match vLLM 0.4's `StopChecker._check_stop_strings` finds once `text[newFrom...]` has
+    /// been added: the strings are tried in list order, and the first one found anywhere in the
+    /// new text (a match may begin before it) wins, at its earliest position there, even when a
+    /// later string of the list matches earlier in the text. An empty string matches at once, at
+    /// the start of the new text (Python's `find("")`), so it drops that text.
     func firstMatch(in text: [UInt8], newFrom: Int) -> (start: Int, string: String)? {
-        var best: (start: Int, string: String)?
-        for (p, pattern) in patterns.enumerated() where !pattern.isEmpty && pattern.count <= text.count {
+        for (p, pattern) in patterns.enumerated() {
+            if pattern.isEmpty { return (newFrom, strings[p]) }
+            guard pattern.count <= text.count else { continue }
             var start = max(0, newFrom - pattern.count + 1)
             let lastStart = text.count - pattern.count
             while start <= lastStart {
-                if let b = best, start >= b.start { break }
                 if text[start] == pattern[0], text[start ..< start + pattern.count].elementsEqual(pattern) {
-                    best = (start, strings[p])
-                    break
+                    return (start, strings[p])
                 }
                 start += 1
             }
         }
-        return best
+        return nil
     }
 
     /// How many trailing bytes of `text[from...]` could still begin a stop string: they are held

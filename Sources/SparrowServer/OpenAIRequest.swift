@@ -31,7 +31,8 @@ struct OpenAIRequest: Sendable {
     let includeUsage: Bool
 
     /// A chat request without `max_tokens` may answer at length (OpenAI's default is "until the
-    /// model stops"); the documented request's 16 would cut most replies mid-sentence.
+    /// model stops"); the documented request's 16 would cut most replies mid-sentence. An
+    /// explicit `null` is vLLM's None: up to the context.
     static let chatDefaultMaxTokens = 256
 
     static let passThrough: [String] = [
@@ -51,6 +52,9 @@ struct OpenAIRequest: Sendable {
         }
         var out: [String: JSONValue] = [:]
         for key in Self.passThrough { if let value = object[key]?.nonNull { out[key] = value } }
+        // vLLM's OpenAI server reads an explicit null max_tokens as None: as much as the
+        // context leaves after the prompt.
+        if case .null? = object["max_tokens"] { out["max_tokens"] = .null }
         try Self.refuseUnsupported(object, kind: kind)
 
         var echo = false
@@ -62,7 +66,9 @@ struct OpenAIRequest: Sendable {
         case .chat:
             out["messages"] = try Self.chatMessages(object["messages"])
             if let max = object["max_completion_tokens"]?.nonNull { out["max_tokens"] = max }
-            if out["max_tokens"] == nil { out["max_tokens"] = .int(Int64(Self.chatDefaultMaxTokens)) }
+            if out["max_tokens"] == nil, object["max_tokens"] == nil {
+                out["max_tokens"] = .int(Int64(Self.chatDefaultMaxTokens))
+            }
             if try Self.bool(object["logprobs"], "logprobs") == true {
                 out["logprobs"] = object["top_logprobs"]?.nonNull ?? .int(0)
             }

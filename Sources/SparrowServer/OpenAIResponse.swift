@@ -5,6 +5,8 @@ import GenerateAPI
 /// Log-probabilities carry token ids, not token strings (the engine reports ids): completions get
 /// `{"token_ids", "token_logprobs", "top_logprobs": [{"<id>": logprob}]}` (no `tokens`) and chat
 /// gets `{"content": [{"token": "<id>", "token_id", "logprob", "top_logprobs": [...]}]}`.
+/// Choices carry vLLM's `stop_reason` beside `finish_reason` (vLLM 0.4's OpenAI server does),
+/// and their log-probabilities cover every id of `token_ids`, the end token included.
 enum OpenAI {
     struct Usage: Codable, Sendable, Equatable {
         struct PromptDetails: Codable, Sendable, Equatable {
@@ -32,6 +34,8 @@ enum OpenAI {
             var index: Int
             var logprobs: CompletionLogprobs?
             var finish_reason: String?
+            /// vLLM's addition: the stop string or stop token id, null for eos and length.
+            var stop_reason: StopReasonJSON? = nil
 
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: CodingKeys.self)
@@ -39,9 +43,10 @@ enum OpenAI {
                 try c.encode(index, forKey: .index)
                 try c.encode(logprobs, forKey: .logprobs)  // null, as OpenAI sends it
                 try c.encode(finish_reason, forKey: .finish_reason)
+                try c.encode(stop_reason, forKey: .stop_reason)
             }
 
-            enum CodingKeys: String, CodingKey { case text, index, logprobs, finish_reason }
+            enum CodingKeys: String, CodingKey { case text, index, logprobs, finish_reason, stop_reason }
         }
 
         var id: String
@@ -77,6 +82,8 @@ enum OpenAI {
             var message: Message
             var logprobs: ChatLogprobs?
             var finish_reason: String
+            /// vLLM's addition: the stop string or stop token id, null for eos and length.
+            var stop_reason: StopReasonJSON? = nil
 
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: CodingKeys.self)
@@ -84,9 +91,10 @@ enum OpenAI {
                 try c.encode(message, forKey: .message)
                 try c.encode(logprobs, forKey: .logprobs)
                 try c.encode(finish_reason, forKey: .finish_reason)
+                try c.encode(stop_reason, forKey: .stop_reason)
             }
 
-            enum CodingKeys: String, CodingKey { case index, message, logprobs, finish_reason }
+            enum CodingKeys: String, CodingKey { case index, message, logprobs, finish_reason, stop_reason }
         }
 
         var id: String
@@ -108,6 +116,8 @@ enum OpenAI {
             var delta: Delta
             var logprobs: ChatLogprobs?
             var finish_reason: String?
+            /// vLLM's addition: the stop string or stop token id, null for eos and length.
+            var stop_reason: StopReasonJSON? = nil
 
             func encode(to encoder: any Encoder) throws {
                 var c = encoder.container(keyedBy: CodingKeys.self)
@@ -115,9 +125,10 @@ enum OpenAI {
                 try c.encode(delta, forKey: .delta)
                 try c.encode(logprobs, forKey: .logprobs)
                 try c.encode(finish_reason, forKey: .finish_reason)
+                try c.encode(stop_reason, forKey: .stop_reason)
             }
 
-            enum CodingKeys: String, CodingKey { case index, delta, logprobs, finish_reason }
+            enum CodingKeys: String, CodingKey { case index, delta, logprobs, finish_reason, stop_reason }
         }
 
         var id: String
@@ -171,7 +182,7 @@ extension OpenAI.Completion {
             choices: response.choices.map { choice in
                 Choice(text: (echoPrompt ?? "") + choice.text, index: choice.index,
                        logprobs: choice.logprobs.map(OpenAI.CompletionLogprobs.init),
-                       finish_reason: choice.finishReason.rawValue)
+                       finish_reason: choice.finishReason.rawValue, stop_reason: choice.stopReason)
             },
             usage: OpenAI.Usage(response.usage))
     }
@@ -184,7 +195,7 @@ extension OpenAI.ChatCompletion {
             choices: response.choices.map { choice in
                 Choice(index: choice.index, message: .init(role: "assistant", content: choice.text),
                        logprobs: choice.logprobs.map(OpenAI.ChatLogprobs.init),
-                       finish_reason: choice.finishReason.rawValue)
+                       finish_reason: choice.finishReason.rawValue, stop_reason: choice.stopReason)
             },
             usage: OpenAI.Usage(response.usage))
     }

@@ -69,10 +69,14 @@ struct ResponseShape: Sendable {
         case let (.finished(response), .generate):
             return [JSONResponse.event(response)]
         case let (.finished(response), .completion):
-            return response.choices.map { completionChunk(text: "", index: $0.index, finish: $0.finishReason.rawValue) }
+            return response.choices.map {
+                completionChunk(text: "", index: $0.index, finish: $0.finishReason.rawValue, stopReason: $0.stopReason)
+            }
                 + usageChunk(response)
         case let (.finished(response), .chat):
-            return response.choices.map { chatChunk(index: $0.index, delta: .init(), finish: $0.finishReason.rawValue) }
+            return response.choices.map {
+                chatChunk(index: $0.index, delta: .init(), finish: $0.finishReason.rawValue, stopReason: $0.stopReason)
+            }
                 + usageChunk(response)
         }
     }
@@ -88,16 +92,20 @@ struct ResponseShape: Sendable {
         var text: String
     }
 
-    private func completionChunk(text: String, index: Int, finish: String?) -> ByteBuffer {
+    private func completionChunk(text: String, index: Int, finish: String?, stopReason: StopReasonJSON? = nil) -> ByteBuffer {
         JSONResponse.event(OpenAI.Completion(
             id: id, created: created, model: model,
-            choices: [.init(text: text, index: index, logprobs: nil, finish_reason: finish)], usage: nil))
+            choices: [.init(text: text, index: index, logprobs: nil, finish_reason: finish, stop_reason: stopReason)],
+            usage: nil))
     }
 
-    private func chatChunk(index: Int, delta: OpenAI.ChatChunk.Delta, finish: String?) -> ByteBuffer {
+    private func chatChunk(
+        index: Int, delta: OpenAI.ChatChunk.Delta, finish: String?, stopReason: StopReasonJSON? = nil
+    ) -> ByteBuffer {
         JSONResponse.event(OpenAI.ChatChunk(
             id: id, created: created, model: model,
-            choices: [.init(index: index, delta: delta, logprobs: nil, finish_reason: finish)], usage: nil))
+            choices: [.init(index: index, delta: delta, logprobs: nil, finish_reason: finish, stop_reason: stopReason)],
+            usage: nil))
     }
 
     private func usageChunk(_ response: GenerateResponse) -> [ByteBuffer] {

@@ -38,7 +38,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "A JSON request file (the body of POST /v1/generate), or - for stdin.")
     var request: String?
 
-    @Option(help: "The most tokens to generate (default 256 here; 16 in a request without max_tokens).")
+    @Option(help: "The most tokens to generate (default 256 here; 16 in a request without max_tokens, up to the context with max_tokens null).")
     var maxTokens: Int?
     @Option(help: "Sampling temperature; 0 is greedy (default 1).") var temperature: Double?
     @Option(help: "Nucleus sampling: keep the most likely tokens up to this probability mass (default 1).") var topP: Double?

@@ -71,7 +71,7 @@ struct RequestDecodingTests {
             (#"{"top_p": "1"}"#, "top_p"), (#"{"min_p": false}"#, "min_p"), (#"{"use_beam_search": 1}"#, "use_beam_search"),
             (#"{"length_penalty": "1"}"#, "length_penalty"), (#"{"early_stopping": "always"}"#, "early_stopping"),
             (#"{"early_stopping": 1}"#, "early_stopping"), (#"{"mock_response": "true"}"#, "mock_response"),
-            (#"{"seed": -1}"#, "seed"), (#"{"seed": "7"}"#, "seed"), (#"{"stop": 5}"#, "stop"), (#"{"stop": [1]}"#, "stop"),
+            (#"{"seed": 1.5}"#, "seed"), (#"{"seed": "7"}"#, "seed"), (#"{"stop": 5}"#, "stop"), (#"{"stop": [1]}"#, "stop"),
             (#"{"stop_token_ids": [1.5]}"#, "stop_token_ids"), (#"{"logprobs": "all"}"#, "logprobs"),
             (#"{"max_tokens": 1e300}"#, "max_tokens"), (#"{"ignore_eos": "yes"}"#, "ignore_eos"),
           ])

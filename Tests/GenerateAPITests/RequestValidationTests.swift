@@ -54,8 +54,6 @@ struct RequestValidationTests {
         (#"{"prompt": "x", "use_beam_search": true, "best_of": 2, "temperature": 0.5}"#, "temperature"),
         (#"{"prompt": "x", "use_beam_search": true, "best_of": 2, "temperature": 0, "top_p": 0.9}"#, "top_p"),
         (#"{"prompt": "x", "use_beam_search": true, "best_of": 2, "temperature": 0, "top_k": 5}"#, "top_k"),
-        (#"{"prompt": "x", "stop": [""]}"#, "stop"),
-        (#"{"prompt": "x", "stop_token_ids": [-1]}"#, "stop_token_ids"),
         (#"{"prompt": "x", "logprobs": -1}"#, "logprobs"),
         (#"{"prompt": "x", "temperature": 1e39}"#, "temperature"),
     ])

@@ -173,15 +173,19 @@ struct BatchedDecodeTests {
         let parameters = SamplingParameters(maxTokens: 5, n: 4, temperature: 1, seed: 2024)
         let (batched, _) = try Self.sampled(parameters, batching: true)
         let outputs = batched.outputs
-        #expect(outputs.map(\.tokenIDs.count) == [1, 2, 3, 5])
+        // The end id stays in tokenIDs (vLLM's token_ids); the four come back by cumulative
+        // logprob, which here is candidate order (fewer random tokens, higher total).
+        #expect(outputs.map(\.index) == [0, 1, 2, 3])
+        #expect(outputs.map(\.tokenIDs.count) == [2, 3, 4, 5])
         #expect(outputs.map(\.stopReason) == [.endToken(0), .endToken(0), .endToken(0), nil])
         #expect(outputs.map(\.finishReason) == [.stop, .stop, .stop, .length])
-        // Round r reports every candidate still running, in index order; ended ones report nothing.
+        // Round r reports every candidate still running, in index order, the end id included;
+        // ended ones report nothing.
         let indices = batched.events.map { event -> Int in
             guard case let .delta(index, _, _) = event else { return -1 }
             return index
         }
-        #expect(indices == [0, 1, 2, 3, 1, 2, 3, 2, 3, 3, 3])
+        #expect(indices == [0, 1, 2, 3, 0, 1, 2, 3, 1, 2, 3, 2, 3, 3])
     }
 
     // Beam search, width 3, over the end id 0 (logit -20, never among the best children once

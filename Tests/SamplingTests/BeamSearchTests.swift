@@ -37,7 +37,7 @@ struct BeamSearchTests {
         let outputs = try generate(
             model: model, promptLogits: model.promptLogits, detokenizer: PieceDetokenizer(pieces: [:]),
             setup: GenerationSetup(parameters: parameters, promptTokens: Array(repeating: 7, count: b.promptLength),
-                                   endTokenIDs: [b.eos])) { events.append($0) }
+                                   endTokenIDs: [b.eos], eosTokenID: b.eos)) { events.append($0) }
         let label = "length_penalty \(c.lengthPenalty), early_stopping \(c.earlyStopping)"
         #expect(outputs.map(\.tokenIDs) == c.expected.map(\.tokens), "\(label)")
         guard outputs.count == c.expected.count else { return }
@@ -47,7 +47,9 @@ struct BeamSearchTests {
                                         generatedCount: o.tokenIDs.count, lengthPenalty: c.lengthPenalty)
             #expect(abs(score - e.score) < 1e-5, "\(label)")
             #expect(o.finishReason == (e.endedByEOS ? .stop : .length))
-            #expect(o.stopReason == (e.endedByEOS ? .endToken(b.eos) : nil))
+            // vLLM reports the tokenizer's eos as stop_reason None; its id stays in token_ids.
+            #expect(o.stopReason == nil)
+            #expect((o.tokenIDs.last == b.eos) == e.endedByEOS)
         }
         #expect(outputs.map(\.index) == Array(0 ..< outputs.count))
         // Ranked output is reported once per choice, at the end.
@@ -78,12 +80,13 @@ struct BeamSearchTests {
         return (0 ..< 3).map { _ in Float(g.nextUnitInterval() * 3 - 1) }
     }
 
-    /// Every complete sequence: its kept ids, cumulative log-probability, and whether EOS ended it.
+    /// Every complete sequence: its ids (a final EOS included), cumulative log-probability, and
+    /// whether EOS ended it.
     static func enumerate() -> [(tokens: [Int], cumulative: Double, eos: Bool)] {
         var all: [(tokens: [Int], cumulative: Double, eos: Bool)] = []
         func extend(_ prefix: [Int], _ cumulative: Double) {
             let lp = logSoftmax(smallLogits(prefix))
-            all.append((prefix, cumulative + lp[0], true))
+            all.append((prefix + [0], cumulative + lp[0], true))
             for t in 1 ... 2 {
                 if prefix.count + 1 == 3 {
                     all.append((prefix + [t], cumulative + lp[t], false))
@@ -96,16 +99,27 @@ struct BeamSearchTests {
         return all
     }
 
+    /// vLLM's two scores: the search leaves a final EOS out of seq_len, the final ranking
+    /// (`RequestOutput.from_seq_group`) counts it.
+    static func score(_ s: (tokens: [Int], cumulative: Double, eos: Bool), prompt: Int, _ lp: Float, countEOS: Bool) -> Double {
+        beamSearchScore(cumulativeLogprob: s.cumulative, promptLength: prompt,
+                        generatedCount: s.tokens.count - (s.eos && !countEOS ? 1 : 0), lengthPenalty: lp)
+    }
+
     @Test("An exhaustive beam returns the brute-force best sequences; seq_len counts the prompt",
           arguments: [Float(0.5), 1, 2], ["true", "false", "never"])
     func bruteForce(lengthPenalty: Float, early: String) throws {
         let all = Self.enumerate()
         #expect(all.count == 15)
+        // vLLM keeps the best_of (8) finished beams by the search score, then returns the best n
+        // of them by the final score.
         func ranked(promptCounted: Bool) -> [[Int]] {
             let prompt = promptCounted ? Self.promptLength : 0
-            return all.sorted {
-                beamSearchScore(cumulativeLogprob: $0.cumulative, promptLength: prompt, generatedCount: $0.tokens.count, lengthPenalty: lengthPenalty)
-                    > beamSearchScore(cumulativeLogprob: $1.cumulative, promptLength: prompt, generatedCount: $1.tokens.count, lengthPenalty: lengthPenalty)
+            let pool = all.sorted {
+                Self.score($0, prompt: prompt, lengthPenalty, countEOS: false) > Self.score($1, prompt: prompt, lengthPenalty, countEOS: false)
+            }.prefix(8)
+            return pool.sorted {
+                Self.score($0, prompt: prompt, lengthPenalty, countEOS: true) > Self.score($1, prompt: prompt, lengthPenalty, countEOS: true)
             }.prefix(3).map(\.tokens)
         }
         let model = TableModel(vocabularySize: 3, promptLength: Self.promptLength) { Self.smallLogits($0) }
@@ -113,10 +127,11 @@ struct BeamSearchTests {
                                             lengthPenalty: lengthPenalty, earlyStopping: Self.earlyStopping(early))
         let outputs = try generate(model: model, promptLogits: model.promptLogits, detokenizer: PieceDetokenizer(pieces: [:]),
                                    setup: GenerationSetup(parameters: parameters,
-                                                          promptTokens: Array(repeating: 1, count: Self.promptLength), endTokenIDs: [0]))
+                                                          promptTokens: Array(repeating: 1, count: Self.promptLength),
+                                                          endTokenIDs: [0], eosTokenID: 0))
         #expect(outputs.map(\.tokenIDs) == ranked(promptCounted: true))
         for o in outputs {
-            let match = all.first { $0.tokens == o.tokenIDs && $0.eos == (o.stopReason == .endToken(0)) }
+            let match = all.first { $0.tokens == o.tokenIDs && $0.eos == (o.finishReason == .stop) }
             #expect(match.map { abs($0.cumulative - o.cumulativeLogprob) < 1e-5 } == true)
         }
     }

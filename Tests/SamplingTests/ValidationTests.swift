@@ -43,8 +43,6 @@ struct ValidationTests {
         ("early_stopping", SamplingParameters(earlyStopping: .never)),
         ("logprobs", SamplingParameters(logprobs: -1)),
         ("logprobs", SamplingParameters(logprobs: 21)),
-        ("stop", SamplingParameters(stop: ["ok", ""])),
-        ("stop_token_ids", SamplingParameters(stopTokenIDs: [3, -1])),
         // Greedy: one sequence only.
         ("best_of", SamplingParameters(n: 1, bestOf: 2, temperature: 0)),
         ("n", SamplingParameters(n: 2, temperature: 0)),

@@ -41,7 +41,7 @@ struct ErrorTests {
             ("v1/generate", #"{"prompt": "hi", "temperature": "hot", "mock_response": true}"#, "temperature"),
             ("v1/generate", #"{"prompt": 5, "mock_response": true}"#, "prompt"),
             ("v1/generate", #"{"prompt": "hi", "stop": [1], "mock_response": true}"#, "stop"),
-            ("v1/generate", #"{"prompt": "hi", "seed": -1, "mock_response": true}"#, "seed"),
+            ("v1/generate", #"{"prompt": "hi", "seed": 0.5, "mock_response": true}"#, "seed"),
             ("v1/generate", #"{"prompt": "hi", "early_stopping": "sometimes", "mock_response": true}"#, "early_stopping"),
             ("v1/completions", #"{"prompt": "hi", "max_tokens": "many", "mock_response": true}"#, "max_tokens"),
             ("v1/completions", #"{"prompt": [1, 2, 3], "mock_response": true}"#, "prompt"),
