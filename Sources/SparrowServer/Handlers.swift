@@ -59,6 +59,9 @@ extension SparrowServer {
             return Data(buffer.readableBytesView)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw tooLarge
+        } catch let error as ConnectionLimitError {
+            throw APIError(status: .requestTimeout, message: error.description, type: "invalid_request_error",
+                           code: "body_timeout")
         } catch {
             throw APIError.invalid("cannot read the request body: \(error)", param: nil)
         }

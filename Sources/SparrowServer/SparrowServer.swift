@@ -1,6 +1,7 @@
 import Foundation
 import GenerateAPI
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// `sparrow serve`: the documented `POST /v1/generate` and OpenAI's completions, chat completions
@@ -39,18 +40,21 @@ public struct SparrowServer: Sendable {
         public var queuePerModel: Int
         /// The largest request body accepted; a larger one is answered 413.
         public var maxBodyBytes: Int
+        /// Timeouts, head sizes and the most open connections.
+        public var connections: ConnectionLimits
 
         /// `127.0.0.1:8080`; for a backend with queues, one generation at a time and 32 waiting
         /// per queue (a backend that cannot batch gains nothing on a small machine by running two
         /// requests at once); 8 MiB bodies (twice the engine's default prompt limit, so that JSON
         /// escaping of a maximal prompt fits).
         public init(host: String = "127.0.0.1", port: Int = 8080, concurrencyPerModel: Int = 1,
-                    queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20) {
+                    queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20, connections: ConnectionLimits = .init()) {
             self.host = host
             self.port = port
             self.concurrencyPerModel = concurrencyPerModel
             self.queuePerModel = queuePerModel
             self.maxBodyBytes = maxBodyBytes
+            self.connections = connections
         }
     }
 
@@ -59,6 +63,8 @@ public struct SparrowServer: Sendable {
     /// The configuration the server was made with.
     public let configuration: Configuration
     let limiter: ModelLimiter
+    /// The connections open now, against ``ConnectionLimits/maxConnections``.
+    let connectionCounter = ConnectionCounter()
     /// When the server was made (the `created` of `GET /v1/models`).
     let startTime = Int(Date().timeIntervalSince1970)
 
@@ -89,7 +95,10 @@ public struct SparrowServer: Sendable {
     {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatch()])),
+            server: HTTPServerBuilder { [configuration, connectionCounter] responder in
+                GuardedHTTP1Channel(responder: responder, limits: configuration.connections,
+                                    maxBodyBytes: configuration.maxBodyBytes, counter: connectionCounter)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -48,6 +48,14 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Compute every prompt in full instead of reusing the KV cache of prefixes computed before.")
     var noPrefixCache = false
     @Option(help: "The largest request body in bytes (larger: 413).") var maxBodyBytes = 8 << 20
+    @Option(help: "Seconds from a request's first byte to the end of its head (longer: 408 and close).")
+    var headerTimeout = 10.0
+    @Option(help: "Seconds from the end of a request's head to the end of its body (longer: 408 and close).")
+    var bodyTimeout = 60.0
+    @Option(help: "Seconds a keep-alive connection may wait for its next request before it is closed.")
+    var idleTimeout = 30.0
+    @Option(help: "Connections open at once; the next is answered 503 and closed. Keep it below the open-file limit (ulimit -n).")
+    var maxConnections = ConnectionLimits().maxConnections
     /// The flag before batching, kept only to say what replaced it.
     @Option(help: .hidden) var maxConcurrent: Int?
 
@@ -71,6 +79,10 @@ struct Serve: AsyncParsableCommand {
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must not be negative, not \(maxQueue)") }
         _ = try KVCacheOption.bytes(mib: kvCacheMib)
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        for (flag, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
+            guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(flag) must be in (0, 86400] seconds, not \(seconds)") }
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, not \(maxConnections)") }
     }
 
     func run() async throws {
@@ -100,7 +112,10 @@ struct Serve: AsyncParsableCommand {
         // No server-side queue: the engine batches and queues each model's requests itself.
         // Hub names (cached, or downloaded with --allow-download) are served beside the engine's models.
         let backend = HubModelBackend(base: engine, hub: HubClient(), allowsDownload: allowDownload)
-        let server = SparrowServer(backend: backend, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes))
+        let connections = ConnectionLimits(headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout),
+                                           idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
+        let server = SparrowServer(backend: backend, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes,
+                                                                          connections: connections))
         let host = host
         try await server.runService { port in
             note("sparrow serve: listening on http://\(host):\(port) (POST /v1/generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health)")
