@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                // API keys are compared as SHA-256 digests, in constant time.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Downloads models by Hub id into huggingface_hub's cache. The inference library does not depend

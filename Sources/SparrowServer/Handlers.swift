@@ -168,8 +168,10 @@ extension SparrowServer {
     static func describe(decoding error: any Error) -> String {
         switch error {
         case DecodingError.typeMismatch: return "expected an object"
+        case DecodingError.valueNotFound: return "expected an object, not null"
         case let DecodingError.dataCorrupted(context): return context.debugDescription
-        default: return "\(error)"
+        case let DecodingError.keyNotFound(key, _): return "missing field \(key.stringValue)"
+        default: return "invalid JSON"
         }
     }
 

@@ -42,19 +42,24 @@ public struct SparrowServer: Sendable {
         public var maxBodyBytes: Int
         /// Timeouts, head sizes and the most open connections.
         public var connections: ConnectionLimits
+        /// API keys a request may send as `Authorization: Bearer KEY`; empty: no key is needed.
+        /// `GET /health` never needs one.
+        public var apiKeys: [String]
 
         /// `127.0.0.1:8080`; for a backend with queues, one generation at a time and 32 waiting
         /// per queue (a backend that cannot batch gains nothing on a small machine by running two
         /// requests at once); 8 MiB bodies (twice the engine's default prompt limit, so that JSON
         /// escaping of a maximal prompt fits).
         public init(host: String = "127.0.0.1", port: Int = 8080, concurrencyPerModel: Int = 1,
-                    queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20, connections: ConnectionLimits = .init()) {
+                    queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20, connections: ConnectionLimits = .init(),
+                    apiKeys: [String] = []) {
             self.host = host
             self.port = port
             self.concurrencyPerModel = concurrencyPerModel
             self.queuePerModel = queuePerModel
             self.maxBodyBytes = maxBodyBytes
             self.connections = connections
+            self.apiKeys = apiKeys
         }
     }
 
@@ -106,6 +111,8 @@ public struct SparrowServer: Sendable {
 
     func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
+        // Before the routes: middleware applies only to routes added after it.
+        router.add(middleware: RequestGate<ServerRequestContext>(routes: Self.routes, apiKeys: configuration.apiKeys))
         router.get("health") { _, _ in
             JSONResponse.make(Health(status: "ok", models: await self.backend.batchingStatuses()))
         }
@@ -119,6 +126,12 @@ public struct SparrowServer: Sendable {
         }
         return router
     }
+
+    /// Every route and its methods, for the 405 answer's `Allow`.
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/health": [.get], "/v1/models": [.get],
+        "/v1/generate": [.post], "/v1/completions": [.post], "/v1/chat/completions": [.post],
+    ]
 }
 
 /// `GET /health`: `"ok"`, and each loaded model's scheduler and KV cache (sequences, queue, blocks

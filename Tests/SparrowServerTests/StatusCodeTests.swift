@@ -1,0 +1,90 @@
+import Foundation
+import GenerateAPI
+import Testing
+@testable import SparrowServer
+
+/// Status codes and messages the connection layer does not decide: 405 with `Allow`, JSON 404s,
+/// bodies that are `null`, and token-id prompts.
+@Suite("Status codes")
+struct StatusCodeTests {
+    /// The tiny random Llama of `Fixtures/transformer`, served by name.
+    static func tinyEngine() -> Engine {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/transformer")
+        return Engine(configuration: .init(registry: ModelRegistry(roots: [fixtures.path], allowsPaths: false),
+                                           defaultModel: "llama-q8_0"))
+    }
+
+    static func request(_ server: TestServer, _ method: String, _ path: String, body: String = "") async throws -> RawConnection.Reading {
+        let connection = try RawConnection(port: server.client.base.port ?? 0)
+        try await connection.send("\(method) \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        return try await connection.readResponse(within: 30 * TimeScale.factor)
+    }
+
+    @Test("a wrong method on a known path gets 405 with Allow and a JSON error; an unknown path a JSON 404")
+    func methodNotAllowed() async throws {
+        try await TestServer.with(backend: TestServer.mockEngine()) { server in
+            let cases: [(String, String, String)] = [
+                ("POST", "/health", "GET"), ("DELETE", "/v1/models", "GET"), ("GET", "/v1/completions", "POST"),
+                ("PUT", "/v1/chat/completions", "POST"), ("GET", "/v1/generate", "POST"),
+            ]
+            for (method, path, allowed) in cases {
+                let r = try await Self.request(server, method, path)
+                #expect(r.status == 405, "\(method) \(path): \(r.text)")
+                #expect(r.headers["allow"] == allowed)
+                let error = try #require(try r.json()["error"] as? [String: Any])
+                #expect(error["code"] as? String == "method_not_allowed")
+                #expect((error["message"] as? String)?.contains(method) == true)
+            }
+            let missing = try await Self.request(server, "GET", "/v1/nothing")
+            #expect(missing.status == 404)
+            #expect((try missing.json()["error"] as? [String: Any])?["code"] as? String == "not_found")
+        }
+    }
+
+    @Test("a null body gets a message that names no Swift type")
+    func nullBody() async throws {
+        try await TestServer.with(backend: TestServer.mockEngine()) { server in
+            for path in ErrorTests.endpoints {
+                let r = try await server.client.post(path, "null")
+                let error = try ErrorTests.expectError(r, status: 400, param: nil)
+                let message = error["message"] as? String ?? ""
+                for swiftName in ["Dictionary", "DecodingError", "Swift", "Expected value of type", "GenerateRequest"] {
+                    #expect(!message.contains(swiftName), "\(path): \(message)")
+                }
+            }
+        }
+    }
+
+    @Test("completions take token-id prompts; a batch of prompts is a clear 400")
+    func tokenIDPrompts() async throws {
+        try await TestServer.with(backend: Self.tinyEngine()) { server in
+            for prompt in ["[1, 2, 3]", "[[1, 2, 3]]"] {
+                let r = try await server.client.post("v1/completions", #"{"prompt": \#(prompt), "max_tokens": 4, "seed": 1}"#)
+                #expect(r.status == 200, "\(r.text)")
+                let body = try r.json()
+                #expect((body["usage"] as? [String: Any])?["prompt_tokens"] as? Int == 3, "\(r.text)")
+                #expect((body["usage"] as? [String: Any])?["completion_tokens"] as? Int == 4, "\(r.text)")
+            }
+            // The same ids as text and as ids: the same greedy continuation.
+            let stream = try await server.client.post("v1/completions", #"{"prompt": [1, 2, 3], "max_tokens": 4, "stream": true, "temperature": 0}"#)
+            #expect(stream.status == 200, "\(stream.text)")
+            #expect(stream.events.last == "[DONE]")
+
+            let cases: [(String, String)] = [
+                (#"{"prompt": [[1, 2], [3, 4]]}"#, "batches"),
+                (#"{"prompt": ["a", "b"]}"#, "batches"),
+                (#"{"prompt": [1, 99999999]}"#, "outside the vocabulary"),
+                (#"{"prompt": [1, -2]}"#, "negative"),
+                (#"{"prompt": [1, "a"]}"#, "token ids"),
+                (#"{"prompt": [1, 2], "echo": true}"#, "echo"),
+            ]
+            for (body, words) in cases {
+                let r = try await server.client.post("v1/completions", body)
+                #expect(r.status == 400, "\(body): \(r.text)")
+                let message = (try r.error()["message"] as? String) ?? ""
+                #expect(message.contains(words), "\(body): \(message)")
+            }
+        }
+    }
+}
