@@ -56,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout = 30.0
     @Option(help: "Connections open at once; the next is answered 503 and closed. Keep it below the open-file limit (ulimit -n).")
     var maxConnections = ConnectionLimits().maxConnections
+    @Option(name: .customLong("api-key"), help: "An API key requests must send as Authorization: Bearer KEY (repeatable; SPARROW_API_KEY adds one). GET /health stays open.")
+    var apiKeys: [String] = []
     /// The flag before batching, kept only to say what replaced it.
     @Option(help: .hidden) var maxConcurrent: Int?
 
@@ -82,6 +84,7 @@ struct Serve: AsyncParsableCommand {
         for (flag, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
             guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(flag) must be in (0, 86400] seconds, not \(seconds)") }
         }
+        if apiKeys.contains(where: \.isEmpty) { throw ValidationError("--api-key must not be empty") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, not \(maxConnections)") }
     }
 
@@ -114,8 +117,11 @@ struct Serve: AsyncParsableCommand {
         let backend = HubModelBackend(base: engine, hub: HubClient(), allowsDownload: allowDownload)
         let connections = ConnectionLimits(headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout),
                                            idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
+        var keys = apiKeys
+        if let key = ProcessInfo.processInfo.environment["SPARROW_API_KEY"], !key.isEmpty { keys.append(key) }
         let server = SparrowServer(backend: backend, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes,
-                                                                          connections: connections))
+                                                                          connections: connections, apiKeys: keys))
+        if !keys.isEmpty { note("API keys: \(keys.count); requests other than GET /health need Authorization: Bearer KEY") }
         let host = host
         try await server.runService { port in
             note("sparrow serve: listening on http://\(host):\(port) (POST /v1/generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health)")

@@ -88,3 +88,56 @@ struct StatusCodeTests {
         }
     }
 }
+
+/// `--api-key`: requests need `Authorization: Bearer KEY`; `/health` does not.
+@Suite("API keys")
+struct APIKeyTests {
+    static func request(_ server: TestServer, _ method: String, _ path: String, authorization: String?,
+                        body: String = "") async throws -> RawConnection.Reading {
+        let connection = try RawConnection(port: server.client.base.port ?? 0)
+        let header = authorization.map { "Authorization: \($0)\r\n" } ?? ""
+        try await connection.send("\(method) \(path) HTTP/1.1\r\nHost: x\r\n\(header)Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        return try await connection.readResponse(within: 30 * TimeScale.factor)
+    }
+
+    @Test("a listed key is accepted, any other or none is a 401 in OpenAI's shape, and /health stays open")
+    func keys() async throws {
+        let configuration = SparrowServer.Configuration(apiKeys: ["sk-first", "sk-second-longer"])
+        try await TestServer.with(backend: TestServer.mockEngine(), configuration: configuration) { server in
+            let body = #"{"prompt": "hi", "mock_response": true}"#
+            for key in ["sk-first", "sk-second-longer"] {
+                for scheme in ["Bearer", "bearer"] {
+                    let r = try await Self.request(server, "POST", "/v1/completions", authorization: "\(scheme) \(key)", body: body)
+                    #expect(r.status == 200, "\(r.text)")
+                }
+                #expect(try await Self.request(server, "GET", "/v1/models", authorization: "Bearer \(key)").status == 200)
+            }
+            let refusals: [(String?, String)] = [
+                (nil, "missing_api_key"), ("Bearer sk-firs", "invalid_api_key"), ("Bearer sk-first-", "invalid_api_key"),
+                ("Bearer ", "invalid_api_key"), ("Basic c2stZmlyc3Q=", "invalid_api_key"), ("sk-first", "invalid_api_key"),
+                ("Bearer SK-FIRST", "invalid_api_key"),
+            ]
+            for (authorization, code) in refusals {
+                for (method, path) in [("POST", "/v1/completions"), ("GET", "/v1/models"), ("POST", "/v1/generate")] {
+                    let r = try await Self.request(server, method, path, authorization: authorization, body: body)
+                    #expect(r.status == 401, "\(authorization ?? "none") \(path): \(r.text)")
+                    #expect(r.headers["www-authenticate"] == "Bearer")
+                    let error = try #require(try r.json()["error"] as? [String: Any])
+                    #expect(error["code"] as? String == code, "\(authorization ?? "none"): \(error)")
+                    #expect(error["type"] as? String == "invalid_request_error")
+                    #expect((error["message"] as? String)?.contains("sk-first") == false)
+                }
+            }
+            let health = try await Self.request(server, "GET", "/health", authorization: nil)
+            #expect(health.status == 200)
+        }
+    }
+
+    @Test("digests compare equal only for the same key")
+    func constantTimeMatch() {
+        let digest = { (key: String) in RequestGate<ServerRequestContext>(routes: [:], apiKeys: [key]).keyDigests[0] }
+        #expect(RequestGate<ServerRequestContext>.matches(digest("a"), [digest("b"), digest("a")]))
+        #expect(!RequestGate<ServerRequestContext>.matches(digest("a"), [digest("b"), digest("c")]))
+        #expect(!RequestGate<ServerRequestContext>.matches(digest("a"), []))
+    }
+}
