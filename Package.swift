@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -54,6 +55,9 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 // API keys are compared as SHA-256 digests, in constant time.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Graceful shutdown with a deadline.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Downloads models by Hub id into huggingface_hub's cache. The inference library does not depend
@@ -79,7 +83,10 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "CKernels"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
-        .testTarget(name: "SparrowServerTests", dependencies: ["SparrowServer", "GenerateAPI"]),
+        .testTarget(
+            name: "SparrowServerTests",
+            dependencies: ["SparrowServer", "GenerateAPI", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         .testTarget(
             name: "HubTests",
             dependencies: [

@@ -101,7 +101,7 @@ def main():
     host, port = args.base.removeprefix("http://").split(":")
     check_413(args.base)
     check_idle(args.base, host, int(port), args.connections, args.idle_timeout)
-    print("server hardening check: OK")
+    print("connection checks: OK")
 
 
 if __name__ == "__main__":

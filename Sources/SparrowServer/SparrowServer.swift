@@ -3,6 +3,8 @@ import GenerateAPI
 import Hummingbird
 import HummingbirdCore
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `sparrow serve`: the documented `POST /v1/generate` and OpenAI's completions, chat completions
 /// and models endpoints over one ``GenerationBackend`` (normally an ``GenerateAPI/Engine``).
@@ -90,9 +92,31 @@ public struct SparrowServer: Sendable {
         try await makeApplication(onRunning: onRunning, logger: logger).run()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
-    public func runService(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await makeApplication(onRunning: onRunning).runService()
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully: it stops accepting connections,
+    /// closes idle ones, and lets the requests in flight finish for up to `shutdownGrace` (`nil`: as
+    /// long as they take); then it cancels them and closes their connections (a stream is cut
+    /// without its `[DONE]` and its last chunk, so the client can tell) and returns.
+    /// It returns normally after a shutdown, so that the process exits 0 as an orchestrator expects.
+    public func runService(shutdownGrace: Duration? = .seconds(30),
+                           onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await serve(signals: [.sigterm, .sigint], shutdownGrace: shutdownGrace, logger: nil, onRunning: onRunning)
+    }
+
+    /// ``runService(shutdownGrace:onRunning:)`` with the signals, the logger and a way to reach
+    /// the service group (tests trigger the shutdown through it rather than by a signal).
+    func serve(signals: [UnixSignal], shutdownGrace: Duration?, logger: Logger?,
+               onRunning: @escaping @Sendable (Int) async -> Void,
+               onGroup: @Sendable (ServiceGroup) async -> Void = { _ in }) async throws {
+        let logger = logger ?? Logger(label: "sparrow")
+        var configuration = ServiceGroupConfiguration(
+            services: [makeApplication(onRunning: onRunning, logger: logger)], gracefulShutdownSignals: signals,
+            cancellationSignals: [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownGrace
+        // Cancelled handlers end at their next await; this bounds a handler that does not.
+        configuration.maximumCancellationDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
+        await onGroup(group)
+        try await group.run()
     }
 
     private func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void, logger: Logger? = nil)

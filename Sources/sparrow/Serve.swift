@@ -56,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout = 30.0
     @Option(help: "Connections open at once; the next is answered 503 and closed. Keep it below the open-file limit (ulimit -n).")
     var maxConnections = ConnectionLimits().maxConnections
+    @Option(help: "On SIGTERM or SIGINT, seconds the requests in flight may take to finish before they are cancelled; the server then exits 0.")
+    var shutdownGrace = 30.0
     @Option(name: .customLong("api-key"), help: "An API key requests must send as Authorization: Bearer KEY (repeatable; SPARROW_API_KEY adds one). GET /health stays open.")
     var apiKeys: [String] = []
     /// The flag before batching, kept only to say what replaced it.
@@ -83,6 +85,9 @@ struct Serve: AsyncParsableCommand {
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         for (flag, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
             guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(flag) must be in (0, 86400] seconds, not \(seconds)") }
+        }
+        guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
+            throw ValidationError("--shutdown-grace must be in [0, 86400] seconds, not \(shutdownGrace)")
         }
         if apiKeys.contains(where: \.isEmpty) { throw ValidationError("--api-key must not be empty") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, not \(maxConnections)") }
@@ -123,7 +128,7 @@ struct Serve: AsyncParsableCommand {
                                                                           connections: connections, apiKeys: keys))
         if !keys.isEmpty { note("API keys: \(keys.count); requests other than GET /health need Authorization: Bearer KEY") }
         let host = host
-        try await server.runService { port in
+        try await server.runService(shutdownGrace: .seconds(shutdownGrace)) { port in
             note("sparrow serve: listening on http://\(host):\(port) (POST /v1/generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health)")
         }
     }
