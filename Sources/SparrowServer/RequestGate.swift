@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import Hummingbird
 
-/// Runs before routing: API keys, then methods, then the JSON 404 for unknown paths.
+/// Runs before routing: CORS preflights, API keys, then methods, then the JSON 404 for unknown
+/// paths; CORS headers go on every answer to an allowed origin, refusals included, so that a page
+/// can read why it was refused.
 ///
 /// Hummingbird answers a known path with the wrong method, and an unknown path, with an empty 404;
 /// clients get a 405 naming the allowed methods in `Allow`, or a 404, each with the OpenAI-shaped
@@ -12,15 +14,65 @@ struct RequestGate<Context: RequestContext>: RouterMiddleware {
     let routes: [String: [HTTPRequest.Method]]
     /// SHA-256 digests of the accepted API keys; empty: no key needed.
     let keyDigests: [[UInt8]]
+    /// Origins whose pages may call the API (`*`: any); empty: no CORS headers.
+    let corsOrigins: Set<String>
     /// Paths open without a key.
     static var openPaths: Set<String> { ["/health"] }
+    /// How long a browser may cache a preflight's answer, in seconds.
+    static var preflightMaxAge: String { "600" }
 
-    init(routes: [String: [HTTPRequest.Method]], apiKeys: [String]) {
+    init(routes: [String: [HTTPRequest.Method]], apiKeys: [String], corsOrigins: [String] = []) {
         self.routes = routes
         self.keyDigests = apiKeys.map { Array(SHA256.hash(data: Data($0.utf8))) }
+        self.corsOrigins = Set(corsOrigins)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let origin = request.headers[.origin]
+        let allowedOrigin = origin.flatMap(corsAllowOrigin)
+        if request.method == .options, let origin, request.headers[.accessControlRequestMethod] != nil, !corsOrigins.isEmpty {
+            return preflight(request, origin: origin, allowedOrigin: allowedOrigin)
+        }
+        var response = try await gate(request, context: context, next: next)
+        if let allowedOrigin {
+            response.headers[.accessControlAllowOrigin] = allowedOrigin
+            if allowedOrigin != "*" {
+                // The answer depends on the origin: caches must keep one per origin.
+                response.headers[.vary] = response.headers[.vary].map { "\($0), Origin" } ?? "Origin"
+            }
+        }
+        return response
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if it is allowed.
+    /// A listed origin is echoed (a response names one origin); with `*`, any origin gets `*`.
+    func corsAllowOrigin(_ origin: String) -> String? {
+        if corsOrigins.contains("*") { return "*" }
+        return corsOrigins.contains(origin) ? origin : nil
+    }
+
+    /// The answer to a CORS preflight (Fetch standard, "CORS-preflight fetch"): 204 naming the
+    /// path's methods and the headers asked for, or 403 for an origin not allowed. It needs no API
+    /// key: browsers send preflights without credentials.
+    private func preflight(_ request: Request, origin: String, allowedOrigin: String?) -> Response {
+        guard let allowedOrigin else {
+            return APIError(status: .forbidden, message: "the origin \(origin) may not call this API (see --cors-origin)",
+                            type: "invalid_request_error", code: "origin_not_allowed").response
+        }
+        let methods = (routes[request.uri.path] ?? [.get, .post]).map(\.rawValue) + ["OPTIONS"]
+        var headers: HTTPFields = [
+            .accessControlAllowOrigin: allowedOrigin,
+            .accessControlAllowMethods: methods.joined(separator: ", "),
+            .accessControlMaxAge: Self.preflightMaxAge,
+        ]
+        // The headers the page asked for: Authorization and Content-Type, and whatever OpenAI's
+        // browser client adds (x-stainless-*); the server reads only the first two.
+        headers[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "Authorization, Content-Type"
+        if allowedOrigin != "*" { headers[.vary] = "Origin" }
+        return Response(status: .noContent, headers: headers)
+    }
+
+    private func gate(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if !keyDigests.isEmpty, !Self.openPaths.contains(path), let refusal = authorizationRefusal(request.headers[.authorization]) {
             var response = refusal.response

@@ -47,6 +47,9 @@ public struct SparrowServer: Sendable {
         /// API keys a request may send as `Authorization: Bearer KEY`; empty: no key is needed.
         /// `GET /health` never needs one.
         public var apiKeys: [String]
+        /// Origins (`https://app.example.com`, or `*` for any) whose pages may call the API from a
+        /// browser: their preflights are answered and their responses carry CORS headers.
+        public var corsOrigins: [String]
 
         /// `127.0.0.1:8080`; for a backend with queues, one generation at a time and 32 waiting
         /// per queue (a backend that cannot batch gains nothing on a small machine by running two
@@ -54,7 +57,7 @@ public struct SparrowServer: Sendable {
         /// escaping of a maximal prompt fits).
         public init(host: String = "127.0.0.1", port: Int = 8080, concurrencyPerModel: Int = 1,
                     queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20, connections: ConnectionLimits = .init(),
-                    apiKeys: [String] = []) {
+                    apiKeys: [String] = [], corsOrigins: [String] = []) {
             self.host = host
             self.port = port
             self.concurrencyPerModel = concurrencyPerModel
@@ -62,6 +65,7 @@ public struct SparrowServer: Sendable {
             self.maxBodyBytes = maxBodyBytes
             self.connections = connections
             self.apiKeys = apiKeys
+            self.corsOrigins = corsOrigins
         }
     }
 
@@ -136,7 +140,8 @@ public struct SparrowServer: Sendable {
     func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
         // Before the routes: middleware applies only to routes added after it.
-        router.add(middleware: RequestGate<ServerRequestContext>(routes: Self.routes, apiKeys: configuration.apiKeys))
+        router.add(middleware: RequestGate<ServerRequestContext>(routes: Self.routes, apiKeys: configuration.apiKeys,
+                                                                     corsOrigins: configuration.corsOrigins))
         router.get("health") { _, _ in
             JSONResponse.make(Health(status: "ok", models: await self.backend.batchingStatuses()))
         }

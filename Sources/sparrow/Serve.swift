@@ -58,6 +58,8 @@ struct Serve: AsyncParsableCommand {
     var maxConnections = ConnectionLimits().maxConnections
     @Option(help: "On SIGTERM or SIGINT, seconds the requests in flight may take to finish before they are cancelled; the server then exits 0.")
     var shutdownGrace = 30.0
+    @Option(help: "An origin (https://app.example.com, or * for any) whose pages may call the API from a browser (repeatable): preflights are answered and responses carry CORS headers.")
+    var corsOrigin: [String] = []
     @Option(name: .customLong("api-key"), help: "An API key requests must send as Authorization: Bearer KEY (repeatable; SPARROW_API_KEY adds one). GET /health stays open.")
     var apiKeys: [String] = []
     /// The flag before batching, kept only to say what replaced it.
@@ -88,6 +90,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
             throw ValidationError("--shutdown-grace must be in [0, 86400] seconds, not \(shutdownGrace)")
+        }
+        if let bad = corsOrigin.first(where: { $0 != "*" && !($0.hasPrefix("http://") || $0.hasPrefix("https://")) }) {
+            throw ValidationError("--cors-origin must be * or a scheme and host such as https://app.example.com, not \(bad)")
         }
         if apiKeys.contains(where: \.isEmpty) { throw ValidationError("--api-key must not be empty") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, not \(maxConnections)") }
@@ -125,7 +130,8 @@ struct Serve: AsyncParsableCommand {
         var keys = apiKeys
         if let key = ProcessInfo.processInfo.environment["SPARROW_API_KEY"], !key.isEmpty { keys.append(key) }
         let server = SparrowServer(backend: backend, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes,
-                                                                          connections: connections, apiKeys: keys))
+                                                                          connections: connections, apiKeys: keys,
+                                                                          corsOrigins: corsOrigin))
         if !keys.isEmpty { note("API keys: \(keys.count); requests other than GET /health need Authorization: Bearer KEY") }
         let host = host
         try await server.runService(shutdownGrace: .seconds(shutdownGrace)) { port in

@@ -127,9 +127,13 @@ final class RawConnection: @unchecked Sendable {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while Date() < deadline {
                 let reading = Reading(bytes: received, closed: false)
-                if let end = reading.text.range(of: "\r\n\r\n"), let length = reading.headers["content-length"].flatMap(Int.init),
-                   reading.text[end.upperBound...].utf8.count >= length {
-                    return reading
+                if let end = reading.text.range(of: "\r\n\r\n") {
+                    // 204 and 304 have no body, whatever their headers say.
+                    if reading.status == 204 || reading.status == 304 { return reading }
+                    if let length = reading.headers["content-length"].flatMap(Int.init),
+                       reading.text[end.upperBound...].utf8.count >= length {
+                        return reading
+                    }
                 }
                 var poller = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
                 if poll(&poller, 1, 100) <= 0 { continue }

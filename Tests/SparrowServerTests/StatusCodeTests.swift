@@ -141,3 +141,75 @@ struct APIKeyTests {
         #expect(!RequestGate<ServerRequestContext>.matches(digest("a"), []))
     }
 }
+
+/// `--cors-origin`: preflights and response headers as the Fetch standard has them.
+@Suite("CORS")
+struct CORSTests {
+    static let page = "http://app.example"
+
+    static func send(_ server: TestServer, _ head: String, body: String = "") async throws -> RawConnection.Reading {
+        let connection = try RawConnection(port: server.client.base.port ?? 0)
+        try await connection.send("\(head)Host: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        return try await connection.readResponse(within: 30 * TimeScale.factor)
+    }
+
+    @Test("a preflight from a listed origin gets 204 with the path's methods and the asked headers, without a key; others 403")
+    func preflight() async throws {
+        let configuration = SparrowServer.Configuration(apiKeys: ["sk-k"], corsOrigins: [Self.page, "https://other.example"])
+        try await TestServer.with(backend: TestServer.mockEngine(), configuration: configuration) { server in
+            let r = try await Self.send(server, "OPTIONS /v1/chat/completions HTTP/1.1\r\nOrigin: \(Self.page)\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\n")
+            #expect(r.status == 204, "\(r.text)")
+            #expect(r.headers["access-control-allow-origin"] == Self.page)
+            #expect(r.headers["access-control-allow-methods"]?.contains("POST") == true)
+            #expect(r.headers["access-control-allow-headers"] == "authorization, content-type")
+            #expect(r.headers["access-control-max-age"] != nil)
+            #expect(r.headers["vary"] == "Origin")
+
+            let refused = try await Self.send(server, "OPTIONS /v1/chat/completions HTTP/1.1\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n")
+            #expect(refused.status == 403, "\(refused.text)")
+            #expect(refused.headers["access-control-allow-origin"] == nil)
+        }
+    }
+
+    @Test("a streamed cross-origin chat carries Access-Control-Allow-Origin, and so does a 401; other origins get none")
+    func streamedResponse() async throws {
+        let configuration = SparrowServer.Configuration(apiKeys: ["sk-k"], corsOrigins: [Self.page])
+        try await TestServer.with(backend: TestServer.mockEngine(), configuration: configuration) { server in
+            let body = #"{"messages": [{"role": "user", "content": "hi"}], "stream": true, "mock_response": true}"#
+            let connection = try RawConnection(port: server.client.base.port ?? 0)
+            try await connection.send("POST /v1/chat/completions HTTP/1.0\r\nOrigin: \(Self.page)\r\nAuthorization: Bearer sk-k\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let stream = try await connection.readToEnd(within: 30 * TimeScale.factor)
+            #expect(stream.status == 200, "\(stream.text)")
+            #expect(stream.headers["access-control-allow-origin"] == Self.page)
+            #expect(stream.headers["vary"] == "Origin")
+            #expect(stream.body.hasSuffix("data: [DONE]\n\n"))
+
+            let unauthorized = try await Self.send(server, "POST /v1/chat/completions HTTP/1.1\r\nOrigin: \(Self.page)\r\nContent-Type: application/json\r\n", body: body)
+            #expect(unauthorized.status == 401)
+            #expect(unauthorized.headers["access-control-allow-origin"] == Self.page)
+
+            let other = try await Self.send(server, "GET /health HTTP/1.1\r\nOrigin: http://evil.example\r\n")
+            #expect(other.status == 200)
+            #expect(other.headers["access-control-allow-origin"] == nil)
+        }
+    }
+
+    @Test("with *, any origin gets * and no Vary; without --cors-origin there are no CORS headers")
+    func wildcardAndNone() async throws {
+        try await TestServer.with(backend: TestServer.mockEngine(), configuration: .init(corsOrigins: ["*"])) { server in
+            let r = try await Self.send(server, "GET /v1/models HTTP/1.1\r\nOrigin: http://anywhere.example\r\n")
+            #expect(r.headers["access-control-allow-origin"] == "*")
+            #expect(r.headers["vary"] == nil)
+            let preflight = try await Self.send(server, "OPTIONS /v1/completions HTTP/1.1\r\nOrigin: http://anywhere.example\r\nAccess-Control-Request-Method: POST\r\n")
+            #expect(preflight.status == 204)
+            #expect(preflight.headers["access-control-allow-origin"] == "*")
+        }
+        try await TestServer.with(backend: TestServer.mockEngine()) { server in
+            let r = try await Self.send(server, "GET /v1/models HTTP/1.1\r\nOrigin: http://anywhere.example\r\n")
+            #expect(r.status == 200)
+            #expect(r.headers["access-control-allow-origin"] == nil)
+            let preflight = try await Self.send(server, "OPTIONS /v1/completions HTTP/1.1\r\nOrigin: http://anywhere.example\r\nAccess-Control-Request-Method: POST\r\n")
+            #expect(preflight.status == 405)
+        }
+    }
+}
