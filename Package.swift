@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -58,6 +61,11 @@ let package = Package(
                 // Graceful shutdown with a deadline.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                // GET /metrics and the request log.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Downloads models by Hub id into huggingface_hub's cache. The inference library does not depend
@@ -76,6 +84,7 @@ let package = Package(
             dependencies: [
                 "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI", "SparrowServer", "HubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
@@ -85,7 +94,10 @@ let package = Package(
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
         .testTarget(
             name: "SparrowServerTests",
-            dependencies: ["SparrowServer", "GenerateAPI", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: [
+                "SparrowServer", "GenerateAPI", "HubClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "HubTests",

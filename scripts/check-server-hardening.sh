@@ -5,7 +5,8 @@
 #   (a) urllib sending a 20 MB body gets the 413 within 2 s;
 #   (b) 1,100 idle connections leave /health answering within 1 s, and the idle timeout closes them;
 #   (c) with SPARROW_API_KEY, /health is open and /v1/models needs the key; SIGTERM during a stream
-#       lets it finish (--shutdown-grace), then the server exits 0.
+#       lets it finish (--shutdown-grace), then the server exits 0; /metrics parses with
+#       prometheus_client's parser and its counters move (scripts/check_metrics.py).
 #   scripts/check-server-hardening.sh                   -> with the release build
 #   SPARROW_BIN=.build/debug/sparrow scripts/check-server-hardening.sh -> with another build
 set -euo pipefail
@@ -40,6 +41,14 @@ for _ in $(seq 1 300); do curl -fsS "$base/health" >/dev/null 2>&1 && break; sle
 # SPARROW_API_KEY: /health is open, the rest needs the key.
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/models")
 [ "$code" = 401 ] || { echo "FAIL: /v1/models without a key: $code"; exit 1; }
+# /metrics through prometheus_client's parser (PyPI, in a venv cached like the openai client's).
+cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}"
+venv="$cache/prometheus-venv"
+if ! "$venv/bin/python" -c "import prometheus_client" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet "prometheus-client==0.26.0"
+fi
+"$venv/bin/python" scripts/check_metrics.py "$base" llama-q8_0 --api-key sk-check
 stream=$(mktemp)
 curl -sN "$base/v1/completions" -H 'Authorization: Bearer sk-check' -H 'Content-Type: application/json' \
   -d '{"prompt": "Once upon a time", "max_tokens": 100, "ignore_eos": true, "stream": true}' >"$stream" &

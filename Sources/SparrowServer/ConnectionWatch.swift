@@ -87,10 +87,12 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler, Sen
     }
 }
 
-/// The request context: Hummingbird's basic one plus the connection, for ``ConnectionWatch``.
+/// The request context: Hummingbird's basic one plus the connection, for ``ConnectionWatch``, and
+/// what the handler learns for the request's log line.
 struct ServerRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
+    let record = RequestRecord()
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

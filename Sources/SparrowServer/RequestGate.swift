@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 
 /// Runs before routing: CORS preflights, API keys, then methods, then the JSON 404 for unknown
 /// paths; CORS headers go on every answer to an allowed origin, refusals included, so that a page
@@ -21,13 +22,57 @@ struct RequestGate<Context: RequestContext>: RouterMiddleware {
     /// How long a browser may cache a preflight's answer, in seconds.
     static var preflightMaxAge: String { "600" }
 
-    init(routes: [String: [HTTPRequest.Method]], apiKeys: [String], corsOrigins: [String] = []) {
+    /// Where each answer is counted and timed; `nil`: nowhere, and no log line.
+    let metrics: ServerMetrics?
+
+    init(routes: [String: [HTTPRequest.Method]], apiKeys: [String], corsOrigins: [String] = [], metrics: ServerMetrics? = nil) {
         self.routes = routes
         self.keyDigests = apiKeys.map { Array(SHA256.hash(data: Data($0.utf8))) }
         self.corsOrigins = Set(corsOrigins)
+        self.metrics = metrics
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var response = try await respond(request, context: context, next: next)
+        guard let metrics else { return response }
+        // A route or "other": a client must not be able to add label values.
+        let endpoint = routes[request.uri.path] != nil ? request.uri.path : "other"
+        let status = response.status.code
+        let logger = context.logger
+        let record = (context as? ServerRequestContext)?.record
+        let method = request.method.rawValue
+        let original = response.body
+        // Counted and logged once the last byte is written, so that a stream's duration is its own.
+        response.body = ResponseBody(contentLength: original.contentLength) { writer in
+            var failure: (any Error)?
+            do { try await original.write(writer) } catch { failure = error }
+            let duration = ContinuousClock.now - started
+            metrics.request(endpoint: endpoint, status: status, duration: duration)
+            let fields = record?.current
+            var metadata: Logger.Metadata = [
+                "method": "\(method)", "endpoint": "\(endpoint)", "status": "\(status)",
+                "duration_ms": "\(Self.milliseconds(duration))",
+            ]
+            if let model = fields?.model { metadata["model"] = "\(model)" }
+            if let prompt = fields?.promptTokens { metadata["prompt_tokens"] = "\(prompt)" }
+            if let generated = fields?.generatedTokens { metadata["generated_tokens"] = "\(generated)" }
+            if let first = fields?.firstToken { metadata["ttft_ms"] = "\(Self.milliseconds(first))" }
+            if let failure { metadata["write_error"] = "\(failure)" }
+            logger.info("request", metadata: metadata)
+            if let failure { throw failure }
+        }
+        return response
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+    }
+
+    private func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         let origin = request.headers[.origin]
         let allowedOrigin = origin.flatMap(corsAllowOrigin)
         if request.method == .options, let origin, request.headers[.accessControlRequestMethod] != nil, !corsOrigins.isEmpty {

@@ -74,6 +74,8 @@ public struct SparrowServer: Sendable {
     /// The configuration the server was made with.
     public let configuration: Configuration
     let limiter: ModelLimiter
+    /// What `GET /metrics` serves.
+    let metrics = ServerMetrics()
     /// The connections open now, against ``ConnectionLimits/maxConnections``.
     let connectionCounter = ConnectionCounter()
     /// When the server was made (the `created` of `GET /v1/models`).
@@ -101,9 +103,12 @@ public struct SparrowServer: Sendable {
     /// long as they take); then it cancels them and closes their connections (a stream is cut
     /// without its `[DONE]` and its last chunk, so the client can tell) and returns.
     /// It returns normally after a shutdown, so that the process exits 0 as an orchestrator expects.
-    public func runService(shutdownGrace: Duration? = .seconds(30),
+    ///
+    /// Logs go to `logger` (`nil`: a logger labelled `sparrow` at `info`), one line per request
+    /// (`request`, with its id, endpoint, status, model, tokens and durations) at `info`.
+    public func runService(shutdownGrace: Duration? = .seconds(30), logger: Logger? = nil,
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await serve(signals: [.sigterm, .sigint], shutdownGrace: shutdownGrace, logger: nil, onRunning: onRunning)
+        try await serve(signals: [.sigterm, .sigint], shutdownGrace: shutdownGrace, logger: logger, onRunning: onRunning)
     }
 
     /// ``runService(shutdownGrace:onRunning:)`` with the signals, the logger and a way to reach
@@ -141,24 +146,29 @@ public struct SparrowServer: Sendable {
         let router = Router(context: ServerRequestContext.self)
         // Before the routes: middleware applies only to routes added after it.
         router.add(middleware: RequestGate<ServerRequestContext>(routes: Self.routes, apiKeys: configuration.apiKeys,
-                                                                     corsOrigins: configuration.corsOrigins))
+                                                                     corsOrigins: configuration.corsOrigins, metrics: metrics))
         router.get("health") { _, _ in
             JSONResponse.make(Health(status: "ok", models: await self.backend.batchingStatuses()))
         }
         router.get("v1/models") { _, _ in await self.listModels() }
-        router.post("v1/generate") { request, context in await self.documentedGenerate(request, channel: context.channel) }
+        router.get("metrics") { _, _ in
+            let text = self.metrics.render(statuses: await self.backend.batchingStatuses())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.post("v1/generate") { request, context in await self.documentedGenerate(request, context: context) }
         router.post("v1/completions") { request, context in
-            await self.openAI(request, kind: .completion, channel: context.channel)
+            await self.openAI(request, kind: .completion, context: context)
         }
         router.post("v1/chat/completions") { request, context in
-            await self.openAI(request, kind: .chat, channel: context.channel)
+            await self.openAI(request, kind: .chat, context: context)
         }
         return router
     }
 
     /// Every route and its methods, for the 405 answer's `Allow`.
     static let routes: [String: [HTTPRequest.Method]] = [
-        "/health": [.get], "/v1/models": [.get],
+        "/health": [.get], "/v1/models": [.get], "/metrics": [.get],
         "/v1/generate": [.post], "/v1/completions": [.post], "/v1/chat/completions": [.post],
     ]
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GenerateAPI
 import HubClient
+import Logging
 import SparrowServer
 import Transformer
 
@@ -56,6 +57,8 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout = 30.0
     @Option(help: "Connections open at once; the next is answered 503 and closed. Keep it below the open-file limit (ulimit -n).")
     var maxConnections = ConnectionLimits().maxConnections
+    @Option(help: "The least severe log messages printed: trace, debug, info (one line per request), notice, warning, error, critical.")
+    var logLevel = "info"
     @Option(help: "On SIGTERM or SIGINT, seconds the requests in flight may take to finish before they are cancelled; the server then exits 0.")
     var shutdownGrace = 30.0
     @Option(help: "An origin (https://app.example.com, or * for any) whose pages may call the API from a browser (repeatable): preflights are answered and responses carry CORS headers.")
@@ -87,6 +90,9 @@ struct Serve: AsyncParsableCommand {
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         for (flag, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
             guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(flag) must be in (0, 86400] seconds, not \(seconds)") }
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \(logLevel)")
         }
         guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
             throw ValidationError("--shutdown-grace must be in [0, 86400] seconds, not \(shutdownGrace)")
@@ -134,7 +140,9 @@ struct Serve: AsyncParsableCommand {
                                                                           corsOrigins: corsOrigin))
         if !keys.isEmpty { note("API keys: \(keys.count); requests other than GET /health need Authorization: Bearer KEY") }
         let host = host
-        try await server.runService(shutdownGrace: .seconds(shutdownGrace)) { port in
+        var logger = Logger(label: "sparrow")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await server.runService(shutdownGrace: .seconds(shutdownGrace), logger: logger) { port in
             note("sparrow serve: listening on http://\(host):\(port) (POST /v1/generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health)")
         }
     }
