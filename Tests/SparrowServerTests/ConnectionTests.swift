@@ -87,7 +87,7 @@ struct ConnectionTests {
             let port = Self.port(server)
             var open: [RawConnection] = []
             for _ in 0..<3 { open.append(try RawConnection(port: port)) }
-            #expect(await TestServer.eventually(10 * TimeScale.factor) { server.server.connectionCounter.current == 3 })
+            #expect(await TestServer.eventually(10) { server.server.connectionCounter.current == 3 })
             let over = try RawConnection(port: port)
             try await over.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             let refused = try await over.readToEnd(within: 30 * TimeScale.factor)
@@ -97,7 +97,7 @@ struct ConnectionTests {
             #expect(refused.headers["retry-after"] != nil)
 
             open.removeLast().close()
-            #expect(await TestServer.eventually(10 * TimeScale.factor) { server.server.connectionCounter.current == 2 })
+            #expect(await TestServer.eventually(10) { server.server.connectionCounter.current == 2 })
             let health = try RawConnection(port: port)
             try await health.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try await health.readResponse(within: 30 * TimeScale.factor).status == 200)
@@ -137,7 +137,9 @@ struct ConnectionTests {
                 #expect(reading.status == 200, "\(reading.text)")
                 #expect(reading.text.contains(#""finish_reason""#), "\(reading.text.suffix(300))")
             }
-            #expect(await backend.record.cancelled == 0)
+            // `finished` counts generations that ran to their end: a cancelled one stops early. (Its
+            // `cancelled` count is no witness here: the whole answer's reader drops SlowBackend's
+            // stream at the last event, which can count as a cancellation before the stream ends.)
             #expect(await backend.record.finished == 2)
         }
     }

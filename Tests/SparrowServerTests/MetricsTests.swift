@@ -37,7 +37,7 @@ struct MetricsTests {
             #expect(try await server.client.post("v1/completions", "{").status == 400)
 
             // A request is counted once its last byte is written, a moment after the client has it.
-            #expect(await TestServer.eventually(10 * TimeScale.factor) {
+            #expect(await TestServer.eventually(10) {
                 let text = (try? await server.client.get("metrics").text) ?? ""
                 return Self.sample(text, "sparrow_http_request_duration_seconds_count", ["endpoint": "/v1/completions"]) == 4
                     && Self.sample(text, "sparrow_http_requests_total", ["endpoint": "other", "status": "404"]) == 1
@@ -112,7 +112,7 @@ struct RequestLogTests {
         let client = HTTPClient(port: port)
         #expect(try await client.post("v1/completions", #"{"prompt": "a b", "max_tokens": 3, "mock_response": true}"#).status == 200)
         #expect(try await client.post("v1/completions", "{").status == 400)
-        #expect(await TestServer.eventually(10 * TimeScale.factor) { capture.requests.count == 2 })
+        #expect(await TestServer.eventually(10) { capture.requests.count == 2 })
         let lines = capture.requests
         let ok = try #require(lines.first { $0["status"] == "200" })
         #expect(ok["endpoint"] == "/v1/completions")

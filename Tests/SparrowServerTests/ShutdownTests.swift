@@ -47,9 +47,9 @@ struct ShutdownTests {
         let backend = SlowBackend(tokens: 40, tokenSeconds: 0.05)
         let running = try await Self.start(backend, grace: .seconds(120))
         let stream = try await Self.startStream(running.port)
-        #expect(await TestServer.eventually(30 * TimeScale.factor) { await backend.record.deltas >= 2 })
+        #expect(await TestServer.eventually(30) { await backend.record.deltas >= 2 })
         await running.group.triggerGracefulShutdown()
-        #expect(await TestServer.eventually(10 * TimeScale.factor) { (try? RawConnection(port: running.port)) == nil },
+        #expect(await TestServer.eventually(10) { (try? RawConnection(port: running.port)) == nil },
                 "the server still accepts connections")
         let reading = try await stream.readToEnd(within: 60 * TimeScale.factor)
         #expect(reading.closed)
@@ -65,7 +65,7 @@ struct ShutdownTests {
         let backend = SlowBackend(tokens: 100_000, tokenSeconds: 0.01)
         let running = try await Self.start(backend, grace: .milliseconds(500))
         let stream = try await Self.startStream(running.port)
-        #expect(await TestServer.eventually(30 * TimeScale.factor) { await backend.record.deltas >= 2 })
+        #expect(await TestServer.eventually(30) { await backend.record.deltas >= 2 })
         let start = Date()
         await running.group.triggerGracefulShutdown()
         let reading = try await stream.readToEnd(within: 60 * TimeScale.factor)
@@ -77,7 +77,7 @@ struct ShutdownTests {
         #expect(!reading.text.contains("[DONE]"), "\(reading.text.suffix(300))")
         #expect(!reading.text.hasSuffix("0\r\n\r\n"), "\(reading.text.suffix(300))")
         #expect(elapsed >= 0.4 && elapsed < 0.5 + 10 * TimeScale.factor, "shut down after \(elapsed) s")
-        #expect(await TestServer.eventually(10 * TimeScale.factor) { await backend.record.cancelled == 1 })
+        #expect(await TestServer.eventually(10) { await backend.record.cancelled == 1 })
         #expect(await backend.record.finished == 0)
     }
 }
