@@ -21,6 +21,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -46,6 +51,21 @@ let package = Package(
                 // A channel handler that notices a client going away while its request waits.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                // The connection guard works on HTTP/1 parts, between NIO's codec and Hummingbird's.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                // API keys are compared as SHA-256 digests, in constant time.
+                .product(name: "Crypto", package: "swift-crypto"),
+                // Graceful shutdown with a deadline.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                // GET /metrics and the request log.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Downloads models by Hub id into huggingface_hub's cache. The inference library does not depend
@@ -64,6 +84,7 @@ let package = Package(
             dependencies: [
                 "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI", "SparrowServer", "HubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
@@ -71,7 +92,13 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "CKernels"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
-        .testTarget(name: "SparrowServerTests", dependencies: ["SparrowServer", "GenerateAPI"]),
+        .testTarget(
+            name: "SparrowServerTests",
+            dependencies: [
+                "SparrowServer", "GenerateAPI", "HubClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "HubTests",
             dependencies: [

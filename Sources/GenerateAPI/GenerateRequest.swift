@@ -22,6 +22,9 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     public var prompt: String?
     /// A conversation to put through the model's own chat template.
     public var messages: [ChatMessage]?
+    /// The prompt as token ids of the model's vocabulary, used as they are (no BOS is added). JSON
+    /// `prompt_token_ids`; OpenAI's completions take them as `prompt: [1, 2, 3]`.
+    public var promptTokenIDs: [Int]?
     /// The most tokens to generate; `nil` (JSON `null`): up to the context, which vLLM's engine
     /// reads as "until prompt + output exceed the context length", one token past a full cache.
     /// Omitted from the JSON it is 16.
@@ -67,7 +70,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         minP: Double = 0, useBeamSearch: Bool = false, lengthPenalty: Double = 1,
         earlyStopping: EarlyStopping = .heuristic, mockResponse: Bool = false, seed: UInt64? = nil,
         stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil, stream: Bool = false,
-        ignoreEOS: Bool = false
+        ignoreEOS: Bool = false, promptTokenIDs: [Int]? = nil
     ) {
         self.model = model
         self.prompt = prompt
@@ -92,6 +95,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         self.logprobs = logprobs
         self.stream = stream
         self.ignoreEOS = ignoreEOS
+        self.promptTokenIDs = promptTokenIDs
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -111,6 +115,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         case mockResponse = "mock_response"
         case stopTokenIDs = "stop_token_ids"
         case ignoreEOS = "ignore_eos"
+        case promptTokenIDs = "prompt_token_ids"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -128,6 +133,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         }
         prompt = plain ?? formatted
         messages = try Self.decodeField(c, .messages)
+        promptTokenIDs = try Self.decodeField(c, .promptTokenIDs)
         // Absent is vLLM's default 16; an explicit null is vLLM's None (no limit).
         if c.contains(.maxTokens), try c.decodeNil(forKey: .maxTokens) {
             maxTokens = nil
@@ -160,6 +166,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         try c.encodeIfPresent(model, forKey: .model)
         try c.encodeIfPresent(prompt, forKey: .prompt)
         try c.encodeIfPresent(messages, forKey: .messages)
+        try c.encodeIfPresent(promptTokenIDs, forKey: .promptTokenIDs)
         try c.encode(maxTokens, forKey: .maxTokens)  // null when unlimited
         try c.encode(n, forKey: .n)
         try c.encodeIfPresent(bestOf, forKey: .bestOf)

@@ -14,6 +14,11 @@ extension LoadedModel {
             text = prompt
         case let .conversation(messages):
             text = try render(messages, modelName: modelName)
+        case let .tokens(ids):
+            if let outside = ids.first(where: { $0 >= vocabularySize }) {
+                throw .invalidField(field: "prompt_token_ids", reason: "token id \(outside) is outside the vocabulary of \(vocabularySize) tokens")
+            }
+            return ids
         }
         let startsWithBOS = !bosText.isEmpty && text.hasPrefix(bosText)
         let ids = tokenizer.encode(text, addSpecial: !startsWithBOS, parseSpecial: true)

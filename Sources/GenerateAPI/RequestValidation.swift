@@ -80,14 +80,30 @@ extension GenerateRequest {
         _ = try promptSource(limits: limits)
     }
 
-    /// What the prompt is made from: raw text or a conversation, exactly one of them.
+    /// What the prompt is made from: raw text, a conversation or token ids, exactly one of them.
     enum PromptSource: Sendable {
         case text(String)
         case conversation([ChatMessage])
+        case tokens([Int])
     }
 
-    /// Checks that exactly one of `prompt` and `messages` is given and that it is usable.
+    /// Checks that exactly one of `prompt`, `messages` and `prompt_token_ids` is given and that it
+    /// is usable.
     func promptSource(limits: EngineLimits) throws(GenerateError) -> PromptSource {
+        if let ids = promptTokenIDs {
+            guard prompt == nil, messages == nil else {
+                throw .invalidField(field: "prompt_token_ids", reason: "send one of prompt, messages and prompt_token_ids")
+            }
+            guard !ids.isEmpty else { throw .invalidField(field: "prompt_token_ids", reason: "the prompt is empty") }
+            // A token is at least one byte of text: the byte limit bounds the count too.
+            guard ids.count <= limits.maxPromptBytes else {
+                throw .invalidField(field: "prompt_token_ids", reason: "\(ids.count) tokens exceed the limit of \(limits.maxPromptBytes)")
+            }
+            if let negative = ids.first(where: { $0 < 0 }) {
+                throw .invalidField(field: "prompt_token_ids", reason: "token id \(negative) is negative")
+            }
+            return .tokens(ids)
+        }
         switch (prompt, messages) {
         case (.some, .some):
             throw .invalidField(field: "messages", reason: "send either prompt (or formatted_prompt) or messages, not both")

@@ -5,10 +5,12 @@ import NIOCore
 /// Notices a client going away while its request waits for a queue slot, a whole answer or its
 /// first token, when nothing is being written that could fail.
 ///
-/// Hummingbird does not cancel a handler when its connection closes, and it allows half-closure,
-/// so a client that hangs up shows as an `inputClosed` event (or the channel going inactive) and
-/// nothing else. This handler sits in every connection's pipeline after the HTTP decoder, which
-/// passes the event on at once when no further request is buffered.
+/// Hummingbird does not cancel a handler when its connection closes, so this handler watches for
+/// the channel going inactive: a reset, a failed write, or the server closing it. A client that
+/// half-closes (`shutdown(SHUT_WR)` after a complete request, legal HTTP/1.1) still reads its
+/// answer, so the `inputClosed` event that half-closure shows as is not a departure. TCP cannot
+/// tell a half-close from a full close until the server writes, so a client that closes fully is
+/// noticed at the first write of its answer (for a stream, its first token).
 final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = NIOAny
 
@@ -19,11 +21,6 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler, Sen
     }
 
     private let state = NIOLockedValueBox(State())
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event { markGone() }
-        context.fireUserInboundEventTriggered(event)
-    }
 
     func channelInactive(context: ChannelHandlerContext) {
         markGone()
@@ -90,10 +87,12 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler, Sen
     }
 }
 
-/// The request context: Hummingbird's basic one plus the connection, for ``ConnectionWatch``.
+/// The request context: Hummingbird's basic one plus the connection, for ``ConnectionWatch``, and
+/// what the handler learns for the request's log line.
 struct ServerRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
+    let record = RequestRecord()
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

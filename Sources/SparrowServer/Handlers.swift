@@ -11,7 +11,7 @@ extension SparrowServer {
     }
 
     /// `POST /v1/generate`: the documented request and response.
-    func documentedGenerate(_ request: Request, channel: any Channel) async -> Response {
+    func documentedGenerate(_ request: Request, context: ServerRequestContext) async -> Response {
         do {
             let body = try await readBody(request)
             let generate: GenerateRequest
@@ -22,24 +22,24 @@ extension SparrowServer {
             } catch {
                 throw APIError.invalid("the body is not a JSON object: \(Self.describe(decoding: error))", param: nil)
             }
-            return try await answer(generate, format: .generate, idPrefix: "gen-", includeUsage: false, channel: channel)
+            return try await answer(generate, format: .generate, idPrefix: "gen-", includeUsage: false, context: context)
         } catch {
             return APIError(any: error).response
         }
     }
 
     /// `POST /v1/completions` and `POST /v1/chat/completions`.
-    func openAI(_ request: Request, kind: OpenAIRequest.Kind, channel: any Channel) async -> Response {
+    func openAI(_ request: Request, kind: OpenAIRequest.Kind, context: ServerRequestContext) async -> Response {
         do {
             let openAI = try OpenAIRequest(kind: kind, body: try await readBody(request))
             switch kind {
             case .completion:
                 let echo = openAI.echo ? openAI.generate.prompt ?? "" : nil
                 return try await answer(openAI.generate, format: .completion(echo: echo), idPrefix: "cmpl-",
-                                        includeUsage: openAI.includeUsage, channel: channel)
+                                        includeUsage: openAI.includeUsage, context: context)
             case .chat:
                 return try await answer(openAI.generate, format: .chat, idPrefix: "chatcmpl-",
-                                        includeUsage: openAI.includeUsage, channel: channel)
+                                        includeUsage: openAI.includeUsage, context: context)
             }
         } catch {
             return APIError(any: error).response
@@ -59,6 +59,9 @@ extension SparrowServer {
             return Data(buffer.readableBytesView)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw tooLarge
+        } catch let error as ConnectionLimitError {
+            throw APIError(status: .requestTimeout, message: error.description, type: "invalid_request_error",
+                           code: "body_timeout")
         } catch {
             throw APIError.invalid("cannot read the request body: \(error)", param: nil)
         }
@@ -69,10 +72,13 @@ extension SparrowServer {
     /// waits for a slot (the server's or the engine's), its whole answer or its first token cancels
     /// it (``ConnectionWatch``); once streaming, a failed write does.
     private func answer(_ generate: GenerateRequest, format: ResponseShape.Format, idPrefix: String, includeUsage: Bool,
-                        channel: any Channel) async throws -> Response
+                        context: ServerRequestContext) async throws -> Response
     {
+        let channel = context.channel, record = context.record, metrics = metrics
+        let started = ContinuousClock.now
         let created = Int(Date().timeIntervalSince1970)
         let admission = try await backend.admit(generate)
+        record.update { $0.model = admission.modelName }
         let permit: Permit?
         if let key = admission.queueKey {
             do {
@@ -92,6 +98,11 @@ extension SparrowServer {
                 let backend = backend
                 let response = try await ConnectionWatch.untilClientGone(channel) { try await backend.generate(request: generate) }
                 await permit?.release()
+                record.update {
+                    $0.promptTokens = response.usage.promptTokens
+                    $0.generatedTokens = response.usage.completionTokens
+                }
+                metrics.tokens(prompt: response.usage.promptTokens, generated: response.usage.completionTokens)
                 return shape.whole(response)
             } catch {
                 await permit?.release()
@@ -111,7 +122,8 @@ extension SparrowServer {
         }
         return Response(status: .ok, headers: JSONResponse.eventStreamHeaders, body: ResponseBody { writer in
             do {
-                try await Self.writeStream(first: first, source: source, shape: shape, to: &writer)
+                try await Self.writeStream(first: first, source: source, shape: shape, to: &writer,
+                                           timing: StreamTiming(started: started, record: record, metrics: metrics))
             } catch {
                 // The client went away: dropping the stream cancels the generation.
                 source.close()
@@ -127,15 +139,20 @@ extension SparrowServer {
     /// Each delta goes out at once; the closing events go out with `[DONE]` in one write, so that
     /// a stream costs one write per token plus one.
     private static func writeStream(first: GenerateStreamEvent?, source: EventSource, shape: ResponseShape,
-                                    to writer: inout any ResponseBodyWriter) async throws {
+                                    to writer: inout any ResponseBodyWriter, timing: StreamTiming) async throws {
         var out = ByteBuffer()
         for buffer in shape.start() { out.writeImmutableBuffer(buffer) }
         var event = first
+        var timing = timing
         while let current = event {
             for buffer in shape.events(for: current) { out.writeImmutableBuffer(buffer) }
-            if case .delta = current {
+            switch current {
+            case .delta:
+                timing.delta()
                 try await writer.write(out)
                 out.clear()
+            case let .finished(response):
+                timing.finished(response)
             }
             do {
                 event = try await source.next()
@@ -165,8 +182,10 @@ extension SparrowServer {
     static func describe(decoding error: any Error) -> String {
         switch error {
         case DecodingError.typeMismatch: return "expected an object"
+        case DecodingError.valueNotFound: return "expected an object, not null"
         case let DecodingError.dataCorrupted(context): return context.debugDescription
-        default: return "\(error)"
+        case let DecodingError.keyNotFound(key, _): return "missing field \(key.stringValue)"
+        default: return "invalid JSON"
         }
     }
 
@@ -174,5 +193,38 @@ extension SparrowServer {
         var rng = SystemRandomNumberGenerator()
         let digits = Array("0123456789abcdef")
         return String((0..<count).map { _ in digits[Int(rng.next() % 16)] })
+    }
+}
+
+/// A stream's token timing and counts, for the metrics and the request's log line.
+struct StreamTiming {
+    let started: ContinuousClock.Instant
+    let record: RequestRecord
+    let metrics: ServerMetrics
+    private var last: ContinuousClock.Instant?
+
+    init(started: ContinuousClock.Instant, record: RequestRecord, metrics: ServerMetrics) {
+        self.started = started
+        self.record = record
+        self.metrics = metrics
+    }
+
+    mutating func delta() {
+        let now = ContinuousClock.now
+        if let last {
+            metrics.betweenTokens(now - last)
+        } else {
+            metrics.firstToken(after: now - started)
+            record.update { $0.firstToken = now - started }
+        }
+        last = now
+    }
+
+    func finished(_ response: GenerateResponse) {
+        record.update {
+            $0.promptTokens = response.usage.promptTokens
+            $0.generatedTokens = response.usage.completionTokens
+        }
+        metrics.tokens(prompt: response.usage.promptTokens, generated: response.usage.completionTokens)
     }
 }

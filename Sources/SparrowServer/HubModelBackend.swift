@@ -113,9 +113,11 @@ public actor HubModelBackend: GenerationBackend {
     }
 
     public func batchingStatuses() async -> [String: BatchingStatus] {
-        var statuses = await base.batchingStatuses()
+        // Through the protocol: called on `Engine` itself, `await` picks the protocol extension's
+        // default (no models) over the engine's own synchronous method.
+        var statuses = await (base as any GenerationBackend).batchingStatuses()
         for engine in engines.values {
-            statuses.merge(await engine.batchingStatuses()) { first, _ in first }
+            statuses.merge(await (engine as any GenerationBackend).batchingStatuses()) { first, _ in first }
         }
         return statuses
     }

@@ -50,6 +50,23 @@ enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
+    var isInteger: Bool {
+        switch self {
+        case .int, .unsigned: true
+        default: false
+        }
+    }
+
+    var isString: Bool {
+        if case .string = self { return true }
+        return false
+    }
+
+    var isArray: Bool {
+        if case .array = self { return true }
+        return false
+    }
+
     /// `nil` for JSON `null` (an absent field and a `null` one mean the same to OpenAI's API).
     var nonNull: JSONValue? {
         if case .null = self { return nil }

@@ -10,12 +10,13 @@ import GenerateAPI
 /// `seed`, `presence_penalty`, `frequency_penalty`, `best_of`, and vLLM's `top_k`, `min_p`,
 /// `repetition_penalty`, `use_beam_search`, `length_penalty`, `early_stopping`, `stop_token_ids`,
 /// `ignore_eos`, plus `mock_response`); the rest are translated:
-/// - completions: `prompt` (a string, or an array holding one string), `echo`, `logprobs` (an int);
+/// - completions: `prompt` (a string, an array holding one string, token ids, or an array holding
+///   one array of token ids), `echo`, `logprobs` (an int);
 /// - chat: `messages` (content a string or an array of `{"type": "text"}` parts; role `developer`
 ///   is `system`), `logprobs` (a bool) with `top_logprobs`, `max_completion_tokens`;
 /// - both: `stream`, `stream_options.include_usage`.
 /// Fields that would change the answer in ways this server cannot honour (`tools`, `logit_bias`,
-/// `suffix`, token-id prompts, `response_format` other than text, ...) are refused with a 400
+/// `suffix`, batches of prompts, `response_format` other than text, ...) are refused with a 400
 /// rather than silently ignored; purely informational ones (`user`, `metadata`, `store`) are ignored.
 struct OpenAIRequest: Sendable {
     enum Kind: Sendable {
@@ -60,8 +61,12 @@ struct OpenAIRequest: Sendable {
         var echo = false
         switch kind {
         case .completion:
-            out["prompt"] = try Self.completionPrompt(object["prompt"])
+            let (key, prompt) = try Self.completionPrompt(object["prompt"])
+            out[key] = prompt
             echo = try Self.bool(object["echo"], "echo") ?? false
+            if echo, key != "prompt" {
+                throw APIError.invalid("unsupported echo: not implemented for token-id prompts", param: "echo")
+            }
             if let logprobs = object["logprobs"]?.nonNull { out["logprobs"] = logprobs }
         case .chat:
             out["messages"] = try Self.chatMessages(object["messages"])
@@ -103,15 +108,23 @@ struct OpenAIRequest: Sendable {
         }
     }
 
-    /// A string, or an array of exactly one string (what the `openai` client sends for a list).
-    private static func completionPrompt(_ value: JSONValue?) throws -> JSONValue {
+    /// The documented request's key and value for a completion's `prompt`: a string, or an array
+    /// of exactly one string (what the `openai` client sends for a list) → `prompt`; token ids, or
+    /// an array of exactly one array of them → `prompt_token_ids`.
+    private static func completionPrompt(_ value: JSONValue?) throws -> (String, JSONValue) {
+        let batches = "send one prompt per request (batches of prompts are not supported)"
         switch value {
-        case let .string(s)?: return .string(s)
+        case let .string(s)?: return ("prompt", .string(s))
+        case let .array(items)? where !items.isEmpty && items.allSatisfy(\.isInteger):
+            return ("prompt_token_ids", .array(items))
         case let .array(items)? where items.count == 1:
-            if case let .string(s) = items[0] { return .string(s) }
-            throw APIError.invalid("invalid prompt: token-id prompts are not supported; send text", param: "prompt")
+            if case let .string(s) = items[0] { return ("prompt", .string(s)) }
+            if case let .array(ids) = items[0], !ids.isEmpty, ids.allSatisfy(\.isInteger) { return ("prompt_token_ids", .array(ids)) }
+            throw APIError.invalid("invalid prompt: expected a string, an array of token ids, or an array holding one of them", param: "prompt")
+        case let .array(items)? where items.count > 1 && items.allSatisfy({ $0.isString || $0.isArray }):
+            throw APIError.invalid("invalid prompt: \(batches)", param: "prompt")
         case .array?:
-            throw APIError.invalid("invalid prompt: send one prompt per request (batches are not supported)", param: "prompt")
+            throw APIError.invalid("invalid prompt: expected a string or an array of token ids (integers)", param: "prompt")
         case nil, .null?:
             throw APIError.invalid("invalid prompt: a completion needs a prompt", param: "prompt")
         default:

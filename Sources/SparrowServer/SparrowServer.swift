@@ -1,7 +1,10 @@
 import Foundation
 import GenerateAPI
 import Hummingbird
+import HummingbirdCore
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `sparrow serve`: the documented `POST /v1/generate` and OpenAI's completions, chat completions
 /// and models endpoints over one ``GenerationBackend`` (normally an ``GenerateAPI/Engine``).
@@ -39,18 +42,30 @@ public struct SparrowServer: Sendable {
         public var queuePerModel: Int
         /// The largest request body accepted; a larger one is answered 413.
         public var maxBodyBytes: Int
+        /// Timeouts, head sizes and the most open connections.
+        public var connections: ConnectionLimits
+        /// API keys a request may send as `Authorization: Bearer KEY`; empty: no key is needed.
+        /// `GET /health` never needs one.
+        public var apiKeys: [String]
+        /// Origins (`https://app.example.com`, or `*` for any) whose pages may call the API from a
+        /// browser: their preflights are answered and their responses carry CORS headers.
+        public var corsOrigins: [String]
 
         /// `127.0.0.1:8080`; for a backend with queues, one generation at a time and 32 waiting
         /// per queue (a backend that cannot batch gains nothing on a small machine by running two
         /// requests at once); 8 MiB bodies (twice the engine's default prompt limit, so that JSON
         /// escaping of a maximal prompt fits).
         public init(host: String = "127.0.0.1", port: Int = 8080, concurrencyPerModel: Int = 1,
-                    queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20) {
+                    queuePerModel: Int = 32, maxBodyBytes: Int = 8 << 20, connections: ConnectionLimits = .init(),
+                    apiKeys: [String] = [], corsOrigins: [String] = []) {
             self.host = host
             self.port = port
             self.concurrencyPerModel = concurrencyPerModel
             self.queuePerModel = queuePerModel
             self.maxBodyBytes = maxBodyBytes
+            self.connections = connections
+            self.apiKeys = apiKeys
+            self.corsOrigins = corsOrigins
         }
     }
 
@@ -59,6 +74,10 @@ public struct SparrowServer: Sendable {
     /// The configuration the server was made with.
     public let configuration: Configuration
     let limiter: ModelLimiter
+    /// What `GET /metrics` serves.
+    let metrics = ServerMetrics()
+    /// The connections open now, against ``ConnectionLimits/maxConnections``.
+    let connectionCounter = ConnectionCounter()
     /// When the server was made (the `created` of `GET /v1/models`).
     let startTime = Int(Date().timeIntervalSince1970)
 
@@ -79,9 +98,34 @@ public struct SparrowServer: Sendable {
         try await makeApplication(onRunning: onRunning, logger: logger).run()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
-    public func runService(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await makeApplication(onRunning: onRunning).runService()
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully: it stops accepting connections,
+    /// closes idle ones, and lets the requests in flight finish for up to `shutdownGrace` (`nil`: as
+    /// long as they take); then it cancels them and closes their connections (a stream is cut
+    /// without its `[DONE]` and its last chunk, so the client can tell) and returns.
+    /// It returns normally after a shutdown, so that the process exits 0 as an orchestrator expects.
+    ///
+    /// Logs go to `logger` (`nil`: a logger labelled `sparrow` at `info`), one line per request
+    /// (`request`, with its id, endpoint, status, model, tokens and durations) at `info`.
+    public func runService(shutdownGrace: Duration? = .seconds(30), logger: Logger? = nil,
+                           onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await serve(signals: [.sigterm, .sigint], shutdownGrace: shutdownGrace, logger: logger, onRunning: onRunning)
+    }
+
+    /// ``runService(shutdownGrace:onRunning:)`` with the signals, the logger and a way to reach
+    /// the service group (tests trigger the shutdown through it rather than by a signal).
+    func serve(signals: [UnixSignal], shutdownGrace: Duration?, logger: Logger?,
+               onRunning: @escaping @Sendable (Int) async -> Void,
+               onGroup: @Sendable (ServiceGroup) async -> Void = { _ in }) async throws {
+        let logger = logger ?? Logger(label: "sparrow")
+        var configuration = ServiceGroupConfiguration(
+            services: [makeApplication(onRunning: onRunning, logger: logger)], gracefulShutdownSignals: signals,
+            cancellationSignals: [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownGrace
+        // Cancelled handlers end at their next await; this bounds a handler that does not.
+        configuration.maximumCancellationDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
+        await onGroup(group)
+        try await group.run()
     }
 
     private func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void, logger: Logger? = nil)
@@ -89,7 +133,10 @@ public struct SparrowServer: Sendable {
     {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionWatch()])),
+            server: HTTPServerBuilder { [configuration, connectionCounter] responder in
+                GuardedHTTP1Channel(responder: responder, limits: configuration.connections,
+                                    maxBodyBytes: configuration.maxBodyBytes, counter: connectionCounter)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -97,19 +144,33 @@ public struct SparrowServer: Sendable {
 
     func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
+        // Before the routes: middleware applies only to routes added after it.
+        router.add(middleware: RequestGate<ServerRequestContext>(routes: Self.routes, apiKeys: configuration.apiKeys,
+                                                                     corsOrigins: configuration.corsOrigins, metrics: metrics))
         router.get("health") { _, _ in
             JSONResponse.make(Health(status: "ok", models: await self.backend.batchingStatuses()))
         }
         router.get("v1/models") { _, _ in await self.listModels() }
-        router.post("v1/generate") { request, context in await self.documentedGenerate(request, channel: context.channel) }
+        router.get("metrics") { _, _ in
+            let text = self.metrics.render(statuses: await self.backend.batchingStatuses())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.post("v1/generate") { request, context in await self.documentedGenerate(request, context: context) }
         router.post("v1/completions") { request, context in
-            await self.openAI(request, kind: .completion, channel: context.channel)
+            await self.openAI(request, kind: .completion, context: context)
         }
         router.post("v1/chat/completions") { request, context in
-            await self.openAI(request, kind: .chat, channel: context.channel)
+            await self.openAI(request, kind: .chat, context: context)
         }
         return router
     }
+
+    /// Every route and its methods, for the 405 answer's `Allow`.
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/health": [.get], "/v1/models": [.get], "/metrics": [.get],
+        "/v1/generate": [.post], "/v1/completions": [.post], "/v1/chat/completions": [.post],
+    ]
 }
 
 /// `GET /health`: `"ok"`, and each loaded model's scheduler and KV cache (sequences, queue, blocks

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GenerateAPI
 import HubClient
+import Logging
 import SparrowServer
 import Transformer
 
@@ -48,6 +49,22 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Compute every prompt in full instead of reusing the KV cache of prefixes computed before.")
     var noPrefixCache = false
     @Option(help: "The largest request body in bytes (larger: 413).") var maxBodyBytes = 8 << 20
+    @Option(help: "Seconds from a request's first byte to the end of its head (longer: 408 and close).")
+    var headerTimeout = 10.0
+    @Option(help: "Seconds from the end of a request's head to the end of its body (longer: 408 and close).")
+    var bodyTimeout = 60.0
+    @Option(help: "Seconds a keep-alive connection may wait for its next request before it is closed.")
+    var idleTimeout = 30.0
+    @Option(help: "Connections open at once; the next is answered 503 and closed. Keep it below the open-file limit (ulimit -n).")
+    var maxConnections = ConnectionLimits().maxConnections
+    @Option(help: "The least severe log messages printed: trace, debug, info (one line per request), notice, warning, error, critical.")
+    var logLevel = "info"
+    @Option(help: "On SIGTERM or SIGINT, seconds the requests in flight may take to finish before they are cancelled; the server then exits 0.")
+    var shutdownGrace = 30.0
+    @Option(help: "An origin (https://app.example.com, or * for any) whose pages may call the API from a browser (repeatable): preflights are answered and responses carry CORS headers.")
+    var corsOrigin: [String] = []
+    @Option(name: .customLong("api-key"), help: "An API key requests must send as Authorization: Bearer KEY (repeatable; SPARROW_API_KEY adds one). GET /health stays open.")
+    var apiKeys: [String] = []
     /// The flag before batching, kept only to say what replaced it.
     @Option(help: .hidden) var maxConcurrent: Int?
 
@@ -71,6 +88,20 @@ struct Serve: AsyncParsableCommand {
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must not be negative, not \(maxQueue)") }
         _ = try KVCacheOption.bytes(mib: kvCacheMib)
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        for (flag, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
+            guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(flag) must be in (0, 86400] seconds, not \(seconds)") }
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \(logLevel)")
+        }
+        guard shutdownGrace >= 0, shutdownGrace <= 86_400 else {
+            throw ValidationError("--shutdown-grace must be in [0, 86400] seconds, not \(shutdownGrace)")
+        }
+        if let bad = corsOrigin.first(where: { $0 != "*" && !($0.hasPrefix("http://") || $0.hasPrefix("https://")) }) {
+            throw ValidationError("--cors-origin must be * or a scheme and host such as https://app.example.com, not \(bad)")
+        }
+        if apiKeys.contains(where: \.isEmpty) { throw ValidationError("--api-key must not be empty") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, not \(maxConnections)") }
     }
 
     func run() async throws {
@@ -100,9 +131,18 @@ struct Serve: AsyncParsableCommand {
         // No server-side queue: the engine batches and queues each model's requests itself.
         // Hub names (cached, or downloaded with --allow-download) are served beside the engine's models.
         let backend = HubModelBackend(base: engine, hub: HubClient(), allowsDownload: allowDownload)
-        let server = SparrowServer(backend: backend, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes))
+        let connections = ConnectionLimits(headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout),
+                                           idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
+        var keys = apiKeys
+        if let key = ProcessInfo.processInfo.environment["SPARROW_API_KEY"], !key.isEmpty { keys.append(key) }
+        let server = SparrowServer(backend: backend, configuration: .init(host: host, port: port, maxBodyBytes: maxBodyBytes,
+                                                                          connections: connections, apiKeys: keys,
+                                                                          corsOrigins: corsOrigin))
+        if !keys.isEmpty { note("API keys: \(keys.count); requests other than GET /health need Authorization: Bearer KEY") }
         let host = host
-        try await server.runService { port in
+        var logger = Logger(label: "sparrow")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await server.runService(shutdownGrace: .seconds(shutdownGrace), logger: logger) { port in
             note("sparrow serve: listening on http://\(host):\(port) (POST /v1/generate, /v1/completions, /v1/chat/completions; GET /v1/models, /health)")
         }
     }

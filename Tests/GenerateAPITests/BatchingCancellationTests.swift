@@ -81,11 +81,14 @@ struct BatchingCancellationTests {
         let scheduler = try await Batching.scheduler(engine)
         let before = try await Batching.status(engine)
         scheduler.recordSteps()
+        // Held after 5 steps, so that a busy machine cannot prefill the whole prompt before the check.
+        scheduler.holdSteps(after: 5)
         let prompt = Batching.prompt(words: 290, salt: 21)
         let task = Task { try await engine.generate(request: GenerateRequest(prompt: prompt, maxTokens: 4)) }
         let busy = try await Batching.waitFor(engine, "a few chunks") { $0.steps >= before.steps + 5 }
         #expect(busy.freeBlocks < busy.totalBlocks && busy.generating == 1, "the prompt holds blocks: \(busy)")
         task.cancel()
+        scheduler.releaseSteps()
         await Self.expectCancelled(task, "the prefilling request")
         try await Batching.expectIdle(engine, "(b) prefill")
         let log = scheduler.takeStepLog()

@@ -83,29 +83,31 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("a client that hangs up while its request waits (for a slot, a whole answer, a first token) cancels it")
+    @Test("a client whose connection resets while its request waits (for a slot, a whole answer, a first token) cancels it")
     func hangUpWhileWaiting() async throws {
         let backend = SlowBackend(gateOpen: false)
         let configuration = SparrowServer.Configuration(concurrencyPerModel: 1, queuePerModel: 4)
         try await TestServer.with(backend: backend, configuration: configuration) { server in
             let limiter = server.server.limiter
+            let port = server.client.base.port ?? 0
             // Runs, but its generation waits at the gate: no token, nothing written.
-            let whole = Task { try await server.client.post("v1/generate", Self.body) }
+            let whole = try StreamingSocket(port: port, path: "v1/generate", body: Self.body)
             #expect(await TestServer.eventually { await backend.record.started == 1 })
             #expect(await limiter.load("slow") == (1, 0))
-            let queued = Task { try await server.client.post("v1/generate", Self.streamBody) }
+            let queued = try StreamingSocket(port: port, path: "v1/generate", body: Self.streamBody)
             #expect(await TestServer.eventually { await limiter.load("slow") == (1, 1) })
 
-            queued.cancel()
+            queued.reset()
             #expect(await TestServer.eventually { await limiter.load("slow") == (1, 0) })
-            whole.cancel()
+            whole.reset()
             #expect(await TestServer.eventually { await backend.record.cancelled == 1 })
             #expect(await TestServer.eventually { await limiter.load("slow") == (0, 0) })
 
             // A stream still waiting for its first token.
-            let stream = Task { try await server.client.post("v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "stream": true}"#) }
+            let stream = try StreamingSocket(port: port, path: "v1/chat/completions",
+                                             body: #"{"messages": [{"role": "user", "content": "hi"}], "stream": true}"#)
             #expect(await TestServer.eventually { await backend.record.started == 2 })
-            stream.cancel()
+            stream.reset()
             #expect(await TestServer.eventually { await backend.record.cancelled == 2 })
             #expect(await TestServer.eventually { await limiter.load("slow") == (0, 0) })
             #expect(await backend.record.finished == 0)

@@ -44,7 +44,7 @@ struct ErrorTests {
             ("v1/generate", #"{"prompt": "hi", "seed": 0.5, "mock_response": true}"#, "seed"),
             ("v1/generate", #"{"prompt": "hi", "early_stopping": "sometimes", "mock_response": true}"#, "early_stopping"),
             ("v1/completions", #"{"prompt": "hi", "max_tokens": "many", "mock_response": true}"#, "max_tokens"),
-            ("v1/completions", #"{"prompt": [1, 2, 3], "mock_response": true}"#, "prompt"),
+            ("v1/completions", #"{"prompt": [[1], [2]], "mock_response": true}"#, "prompt"),
             ("v1/completions", #"{"prompt": "hi", "logprobs": true, "mock_response": true}"#, "logprobs"),
             ("v1/completions", #"{"prompt": "hi", "logit_bias": {"50256": -100}, "mock_response": true}"#, "logit_bias"),
             ("v1/chat/completions", #"{"messages": "hi", "mock_response": true}"#, "messages"),

@@ -92,6 +92,15 @@ final class StreamingSocket: @unchecked Sendable {
         return events
     }
 
+    /// Hangs up with a reset (`SO_LINGER` 0) rather than a FIN, the way a client that dies or a
+    /// proxy that gives up ends a connection: the server sees the connection fail at once.
+    func reset() {
+        guard fd >= 0 else { return }
+        var noLinger = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &noLinger, socklen_t(MemoryLayout<linger>.size))
+        close()
+    }
+
     /// Hangs up (at once, unread data or not).
     func close() {
         guard fd >= 0 else { return }

@@ -36,9 +36,11 @@ struct TestServer: Sendable {
         Engine(configuration: .init(registry: ModelRegistry(allowsPaths: false), defaultModel: DefaultModel.name))
     }
 
-    /// Waits until `condition` holds (polling every 10 ms), at most `seconds`.
-    static func eventually(_ seconds: Double = 5, _ condition: @Sendable () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+    /// Waits until `condition` holds (polling every 10 ms), at most `seconds` (scaled). Every use
+    /// waits for something that should happen, so a generous bound costs nothing when it does; the
+    /// whole `swift test` on a shared 2-core machine has starved a request for more than 5 s.
+    static func eventually(_ seconds: Double = 30, _ condition: @Sendable () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds * TimeScale.factor)
         while Date() < deadline {
             if await condition() { return true }
             try? await Task.sleep(nanoseconds: 10_000_000)
