@@ -67,6 +67,9 @@ final class BatchScheduler: @unchecked Sendable {
     /// generation: they are sampling their next tokens, and the next step waits for them (up to
     /// 50 ms after the step), so a decoding stream is in every step, chunk steps included.
     private var awaited = Set<ObjectIdentifier>()
+    /// How long after a step the next one waits for ``awaited`` requests (tests lengthen it with
+    /// ``waitForSampling(upTo:)``).
+    private var awaitWindow: DispatchTimeInterval = .milliseconds(50)
     private var lastStepEnd = DispatchTime.now()
     private var threadRunning = false
     /// Steps run.
@@ -173,7 +176,7 @@ final class BatchScheduler: @unchecked Sendable {
             // Let the other requests inside generation hand over their work too.
             while pending.count < active {
                 var deadline = lastArrival + .milliseconds(2)
-                if !awaited.isEmpty { deadline = max(deadline, lastStepEnd + .milliseconds(50)) }
+                if !awaited.isEmpty { deadline = max(deadline, lastStepEnd + awaitWindow) }
                 if DispatchTime.now() >= deadline { break }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline.uptimeNanoseconds - DispatchTime.now().uptimeNanoseconds) / 1e9))
             }
@@ -358,6 +361,13 @@ extension BatchScheduler {
             stepAllowance = steps
             condition.broadcast()
         }
+    }
+
+    /// Makes each step wait up to `window` (instead of 50 ms) for requests that are sampling their
+    /// next tokens. Tests that check which requests share steps set it, so that a busy machine
+    /// slowing a request's sampling does not split the steps they check. Only tests call it.
+    func waitForSampling(upTo window: DispatchTimeInterval) {
+        condition.withLock { awaitWindow = window }
     }
 
     /// Lets a held step thread run `steps` more steps.

@@ -18,6 +18,9 @@ struct BatchingConcurrencyTests {
         try await engine.preload()
         let scheduler = try await Batching.scheduler(engine)
         scheduler.recordSteps()
+        // Held until all have arrived, so that how fast a busy machine starts the tasks does not
+        // decide which steps they share.
+        scheduler.holdSteps(after: 0)
         var tasks: [Task<GenerateResponse, any Error>] = []
         for salt in Self.salts {
             let request = Batching.longRunner(maxTokens: 1_000, salt: salt)
@@ -29,6 +32,8 @@ struct BatchingConcurrencyTests {
         let all = try await Batching.waitFor(engine, "all \(Self.count) generating", seconds: 10) { $0.generating == Self.count }
         #expect(all.generating == Self.count && all.sequences == Self.count, "\(all)")
         let steps = all.steps
+        scheduler.waitForSampling(upTo: .seconds(10))
+        scheduler.releaseSteps()
         try await Batching.waitFor(engine, "10 more steps") { $0.steps >= steps + 10 }
         for task in tasks { task.cancel() }
         for task in tasks { _ = try? await task.value }

@@ -28,6 +28,8 @@ struct BatchingLongPromptTests {
         try await engine.preload()
         let scheduler = try await Batching.scheduler(engine)
         scheduler.recordSteps()
+        // The stream's sampling between steps must not miss a step because the machine is busy.
+        scheduler.waitForSampling(upTo: .seconds(10))
         // The stream outlives the long prompt's request by far (it stops at max_tokens only).
         let decoding = Signal()
         let stream = Task {
