@@ -58,7 +58,6 @@ public final class GGUFWriter {
     public let alignment: Int
     private let handle: FileHandle
     private var written = 0
-    private var position: Int
 
     /// Creates (or truncates) `path` and writes everything before the tensors' data.
     public init(path: String, metadata: [(key: String, value: GGUFValue)], tensors: [GGUFTensorPlan])
@@ -96,7 +95,6 @@ public final class GGUFWriter {
             offset = Self.aligned(offset + plan.byteCount, alignment)
         }
         header.pad(to: alignment)
-        position = 0
         try write(header.data)
     }
 
@@ -108,7 +106,7 @@ public final class GGUFWriter {
         guard written < tensors.count else { throw .tensorCount(expected: tensors.count, written: written + 1) }
         let plan = tensors[written]
         guard data.count == plan.byteCount else { throw .tensorSize(tensor: plan.name, expected: plan.byteCount, actual: data.count) }
-        try write(Data(data))
+        try write(data)
         let padding = Self.aligned(data.count, alignment) - data.count
         // Every tensor is padded, the last one too, as llama.cpp's writers do.
         if padding > 0 { try write(Data(count: padding)) }
@@ -121,9 +119,10 @@ public final class GGUFWriter {
         do { try handle.synchronize(); try handle.close() } catch { throw .io(path: path, errno: errno) }
     }
 
-    private func write(_ data: Data) throws(GGUFWriteError) {
+    /// Writes `data` as it is (a tensor's bytes go from the mapping or the quantizer's buffer to the
+    /// file without a copy).
+    private func write(_ data: some DataProtocol) throws(GGUFWriteError) {
         do { try handle.write(contentsOf: data) } catch { throw .io(path: path, errno: errno == 0 ? EIO : errno) }
-        position += data.count
     }
 
     static func aligned(_ n: Int, _ alignment: Int) -> Int { (n + alignment - 1) / alignment * alignment }

@@ -12,6 +12,14 @@ func nearestInt(_ v: Float) -> Int {
     return Int(shifted.bitPattern & 0x007F_FFFF) - 0x0040_0000
 }
 
+/// ``signedAbsMax(_:_:)``, or nil when its magnitude is below ggml's `GROUP_MAX_EPS` (1e-15): an
+/// all-zero group, which the searches below quantize to zeros.
+@inline(__always)
+func nonZeroSignedAbsMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float? {
+    let max = signedAbsMax(x, n)
+    return abs(max) < 1e-15 ? nil : max
+}
+
 /// ggml's `make_qkx2_quants`: quants in 0...nmax for the `n` values at `x`, with a scale and a
 /// non-negative offset (`min`, returned negated as ggml does) chosen by a weighted least-squares
 /// search over `nstep + 1` candidate scales. Writes the quants to `L`; returns (scale, −min).
@@ -88,12 +96,7 @@ func makeQKX2Quants(
 /// `x`, weighted by x², the scale refined over 18 candidates around nmax / max. Writes the quants to
 /// `L`; returns the scale.
 func makeQXQuants(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
-    var max: Float = 0, amax: Float = 0
-    for i in 0..<n where abs(x[i]) > amax {
-        amax = abs(x[i])
-        max = x[i]
-    }
-    if amax < 1e-15 {  // ggml's GROUP_MAX_EPS: all zero
+    guard let max = nonZeroSignedAbsMax(x, n) else {
         for i in 0..<n { L[i] = 0 }
         return 0
     }
@@ -134,12 +137,7 @@ func makeQXQuants(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeM
 /// `nmax`) for the `n` values at `x`, weighted by x², improved by up to five passes that move single
 /// quants while that raises the weighted fit. Writes the quants to `L`; returns the scale.
 func makeQ3Quants(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
-    var max: Float = 0, amax: Float = 0
-    for i in 0..<n where abs(x[i]) > amax {
-        amax = abs(x[i])
-        max = x[i]
-    }
-    if amax < 1e-15 {  // ggml's GROUP_MAX_EPS: all zero
+    guard let max = nonZeroSignedAbsMax(x, n) else {
         for i in 0..<n { L[i] = 0 }
         return 0
     }
@@ -217,25 +215,35 @@ func quantizeKSuperBlock(
     _ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer, nmax: Int, rmin: Float, nstep: Int,
     _ L: UnsafeMutablePointer<UInt8>
 ) -> Bool {
-    var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
-    var weights = [Float](repeating: 0, count: 32), Laux = [UInt8](repeating: 0, count: 32)
-    var maxScale: Float = 0, maxMin: Float = 0
-    weights.withUnsafeMutableBufferPointer { w in
-        Laux.withUnsafeMutableBufferPointer { aux in
-            for j in 0..<8 {
-                let sub = x + 32 &* j
-                var sumX2: Float = 0
-                for l in 0..<32 { sumX2 += sub[l] * sub[l] }
-                let avX = (sumX2 / 32).squareRoot()
-                for l in 0..<32 { w[l] = avX + abs(sub[l]) }
-                let (scale, min) = makeQKX2Quants(32, nmax, sub, w.baseAddress!, L + 32 &* j, aux.baseAddress!,
-                                                  rmin: rmin, rdelta: 0.1, nstep: nstep, useMAD: false)
-                scales[j] = scale
-                mins[j] = min
-                if scale > maxScale { maxScale = scale }
-                if min > maxMin { maxMin = min }
-            }
+    // Per sub-block: 8 scales, 8 mins, 32 weights (Float), and 32 candidate quants.
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { floats in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { aux in
+            quantizeKSuperBlock(x, into: block, nmax: nmax, rmin: rmin, nstep: nstep, L,
+                                scales: floats.baseAddress!, Laux: aux.baseAddress!)
         }
+    }
+}
+
+/// ``quantizeKSuperBlock(_:into:nmax:rmin:nstep:_:)`` with its scratch: `scales` holds 48 Floats
+/// (scales, mins, weights), `Laux` 32 quants.
+private func quantizeKSuperBlock(
+    _ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer, nmax: Int, rmin: Float, nstep: Int,
+    _ L: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<Float>, Laux: UnsafeMutablePointer<UInt8>
+) -> Bool {
+    let mins = scales + 8, weights = scales + 16
+    var maxScale: Float = 0, maxMin: Float = 0
+    for j in 0..<8 {
+        let sub = x + 32 &* j
+        var sumX2: Float = 0
+        for l in 0..<32 { sumX2 += sub[l] * sub[l] }
+        let avX = (sumX2 / 32).squareRoot()
+        for l in 0..<32 { weights[l] = avX + abs(sub[l]) }
+        let (scale, min) = makeQKX2Quants(32, nmax, sub, weights, L + 32 &* j, Laux,
+                                          rmin: rmin, rdelta: 0.1, nstep: nstep, useMAD: false)
+        scales[j] = scale
+        mins[j] = min
+        if scale > maxScale { maxScale = scale }
+        if min > maxMin { maxMin = min }
     }
     let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
     let invMin: Float = maxMin > 0 ? 63 / maxMin : 0

@@ -56,7 +56,7 @@ extension Q3_KBlock {
     public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
             let L = buffer.baseAddress!
-            var scales = [Float](repeating: 0, count: 16)
+            var scales = InlineArray<16, Float>(repeating: 0)
             var maxScale: Float = 0, amax: Float = 0
             for j in 0..<16 {
                 scales[j] = makeQ3Quants(16, 4, x + 16 &* j, L + 16 &* j)

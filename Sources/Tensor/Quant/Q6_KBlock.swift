@@ -50,7 +50,7 @@ extension Q6_KBlock {
     /// scales. Returns false when `d` overflows Float16.
     public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { L in
-            var scales = [Float](repeating: 0, count: 16)
+            var scales = InlineArray<16, Float>(repeating: 0)
             var maxScale: Float = 0, maxAbsScale: Float = 0
             for ib in 0..<16 {
                 let scale = makeQXQuants(16, 32, x + 16 &* ib, L.baseAddress! + 16 &* ib)
