@@ -15,24 +15,7 @@ final class RawConnection: @unchecked Sendable {
     private var fd: Int32
 
     init(port: Int) throws {
-        #if canImport(Glibc)
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close()
-            throw TestFailure("connect() to 127.0.0.1:\(port) failed: errno \(code)")
-        }
+        fd = try connectToLoopback(port: port)
     }
 
     /// Sends all of `bytes` (blocking until the server has taken them).
@@ -158,4 +141,32 @@ final class RawConnection: @unchecked Sendable {
             DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
         }
     }
+}
+
+/// A blocking TCP socket connected to 127.0.0.1:`port`, for the raw-socket test clients.
+/// - Throws: `TestFailure` naming errno when the socket cannot be made or connected.
+func connectToLoopback(port: Int) throws -> Int32 {
+    #if canImport(Glibc)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let fd = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        let code = errno
+        #if canImport(Glibc)
+        _ = Glibc.close(fd)
+        #else
+        _ = Darwin.close(fd)
+        #endif
+        throw TestFailure("connect() to 127.0.0.1:\(port) failed: errno \(code)")
+    }
+    return fd
 }

@@ -18,27 +18,10 @@ final class StreamingSocket: @unchecked Sendable {
 
     /// Connects to the server on `port` and sends `body` to `path` (no leading slash).
     init(port: Int, path: String, body: String) throws {
-        #if canImport(Glibc)
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+        fd = try connectToLoopback(port: port)
         // A test that waits for events must fail, not hang, when none come.
         var timeout = timeval(tv_sec: 120, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close()
-            throw TestFailure("connect() to 127.0.0.1:\(port) failed: errno \(code)")
-        }
         let request = Array("""
             POST /\(path) HTTP/1.1\r
             Host: 127.0.0.1:\(port)\r
