@@ -18,6 +18,7 @@
 # SPARROW_BIN (a `sparrow` binary to measure instead of building one, to compare builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/support/wait-for-server.sh
 clients="${CLIENTS:-1 4 8 16}"
 rounds="${ROUNDS:-4}"
 max_tokens="${MAX_TOKENS:-64}"
@@ -62,11 +63,7 @@ for model in "${models[@]}"; do
   # shellcheck disable=SC2086  # SERVE_FLAGS is a list of flags
   "$bin" serve --model "$model" --port "$port" ${SERVE_FLAGS:-} >"$out/serve.log" 2>&1 &
   server=$!
-  for _ in $(seq 1 600); do
-    curl -fsS "$base/health" >/dev/null 2>&1 && break
-    kill -0 "$server" 2>/dev/null || { cat "$out/serve.log"; echo "sparrow serve exited" >&2; exit 1; }
-    sleep 0.1
-  done
+  wait_for_server "$base" "$server" "$out/serve.log" 600
   cat "$out/serve.log"
   # Warm-up: first-use costs (thread start, page faults in the weights) stay out of the levels.
   python3 scripts/load_test.py "$base" --model "$name" --path /v1/completions --stream --max-tokens 16 \

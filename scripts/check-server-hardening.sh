@@ -11,6 +11,7 @@
 #   SPARROW_BIN=.build/debug/sparrow scripts/check-server-hardening.sh -> with another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/support/wait-for-server.sh
 port="${SPARROW_SERVE_PORT:-18081}"
 base="http://127.0.0.1:$port"
 bin="${SPARROW_BIN:-}"
@@ -24,12 +25,7 @@ log=$(mktemp)
 (ulimit -n 1024; exec "$bin" serve --model Fixtures/transformer/llama-q8_0.gguf --port "$port" --idle-timeout 3) >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 300); do
-  curl -fsS "$base/health" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$log"; echo "sparrow serve exited"; exit 1; }
-  sleep 0.1
-done
-curl -fsS "$base/health" >/dev/null || { cat "$log"; echo "sparrow serve did not answer /health"; exit 1; }
+wait_for_server "$base" "$server" "$log"
 python3 scripts/check_server_hardening.py "$base" --idle-timeout 3 --connections 1100
 kill -0 "$server" || { cat "$log"; echo "sparrow serve died"; exit 1; }
 
@@ -37,7 +33,7 @@ echo "== SIGTERM: a stream in flight finishes, then the server exits 0"
 kill "$server"; wait "$server" 2>/dev/null || true
 SPARROW_API_KEY=sk-check "$bin" serve --model Fixtures/transformer/llama-q8_0.gguf --port "$port" --shutdown-grace 20 >"$log" 2>&1 &
 server=$!
-for _ in $(seq 1 300); do curl -fsS "$base/health" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_for_server "$base" "$server" "$log"
 # SPARROW_API_KEY: /health is open, the rest needs the key.
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/models")
 [ "$code" = 401 ] || { echo "FAIL: /v1/models without a key: $code"; exit 1; }

@@ -11,6 +11,7 @@
 # The openai client lives in a venv cached at ~/.cache/sparrow/openai-venv (created on first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/support/wait-for-server.sh
 model=$(scripts/fetch-default-model.sh)
 port="${SPARROW_SERVE_PORT:-18080}"
 base="http://127.0.0.1:$port"
@@ -31,12 +32,7 @@ log=$(mktemp)
 "$bin" serve --model "$model" --port "$port" --max-queue 64 >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 300); do
-  curl -fsS "$base/health" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$log"; echo "sparrow serve exited"; exit 1; }
-  sleep 0.1
-done
-curl -fsS "$base/health" >/dev/null || { cat "$log"; echo "sparrow serve did not answer /health"; exit 1; }
+wait_for_server "$base" "$server" "$log"
 cat "$log"
 # --model with a path serves it under its file name.
 name=$(basename "$model" .gguf)
