@@ -31,7 +31,10 @@ INLINE void prefetch_next_tile(const uint8_t *w, int64_t row_bytes, int64_t bloc
 }
 /// Columns whose activations are kept hot while a thread's rows pass over them.
 #define COLUMN_BLOCK 16
+/// Rows a tile holds at most (an including file may raise it).
+#ifndef MAX_TILE
 #define MAX_TILE 4
+#endif
 
 typedef struct gemm_ctx {
     const uint8_t *w;
@@ -460,7 +463,7 @@ INLINE void neg_sums_of_4(const int8_t *q, int64_t count, int32_t *out) {
 }
 
 void SUFFIX(sparrow_quantize_q8)(int format, const float *x, int64_t count, int8_t *qs, float *scales,
-                                 float *scaled_sums, int32_t *sums16, int32_t *neg_sums4) {
+                                 float *scaled_sums, int32_t *sums16, int16_t *sums32, int32_t *neg_sums4) {
     if (format == SPARROW_Q8_K) {
         for (int64_t b = 0; b < count / 256; b++) {
             const float *v = x + 256 * b;
@@ -476,6 +479,7 @@ void SUFFIX(sparrow_quantize_q8)(int format, const float *x, int64_t count, int8
             if (amax == 0) {
                 memset(q, 0, 256);
                 for (int k = 0; k < 16; k++) sums16[16 * b + k] = 0;
+                for (int k = 0; k < 8; k++) sums32[8 * b + k] = 0;
                 scales[b] = 0;
                 continue;
             }
@@ -490,6 +494,7 @@ void SUFFIX(sparrow_quantize_q8)(int format, const float *x, int64_t count, int8
                 for (int j = 0; j < 16; j++) s += q[16 * k + j];
                 sums16[16 * b + k] = s;
             }
+            for (int k = 0; k < 8; k++) sums32[8 * b + k] = (int16_t)(sums16[16 * b + 2 * k] + sums16[16 * b + 2 * k + 1]);
             scales[b] = 1 / iscale;
         }
     } else {

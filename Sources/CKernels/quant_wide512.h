@@ -113,7 +113,7 @@ WIDE_TILE_32(q8_0_wide, 34, 0, 0,
 /// Blocks the sweeps below unpack at once (their scratch: 32 blocks × 2 pairs × 128 bytes).
 #define SWEEP_BLOCKS 32
 
-/// RT rows (2 or 4) × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format, for when the
+/// RT rows (an even number up to MAX_TILE) × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format, for when the
 /// unpacking, not the products, is the cost: each run of SWEEP_BLOCKS blocks is unpacked once into
 /// a scratch that every column tile then reads, where WIDE_TILE_32 unpacks it again for each tile.
 /// The Float accumulators wait in memory between runs. Per row and column, the arithmetic and its
@@ -321,7 +321,10 @@ WIDE_TILE_K4(q5_K_wide, 176, 1)
 /// Super-blocks the K-quant sweep unpacks at once (its scratch: 8 × 2 pairs × 1.2 KB).
 #define SWEEP_K_BLOCKS 8
 
-/// One pair of rows' super-block, unpacked: WIDE_TILE_K4's registers before the columns.
+/// One pair of rows' super-block, unpacked: WIDE_TILE_K4's registers before the columns, except
+/// the mins: Int16 lanes 0–7 hold row a's, 16–23 row b's, so that `vpmaddwd` with the activation's
+/// Int16 sums of 32 gives WIDE_TILE_K4's pair sums min·Σx of sub-blocks (2i, 2i + 1) in Int32 lane
+/// i of each half (lanes 0–3 and 8–11), in one instruction instead of `vpmulld`, a shift and an add.
 typedef struct k4_unpacked {
     __m512i lo[4], hi[4], slo[4], shi[4];
     __m512i mins;
@@ -359,17 +362,17 @@ typedef struct k4_unpacked {
                 }                                                                                               \
             for (int j = 0; j < CT; j++) {                                                                      \
                 const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
-                const __m512i s32 = _mm512_broadcast_i64x4((__m256i)sums32(g, c + j, b));                       \
+                const __m512i s16 = _mm512_broadcast_i32x4(                                                     \
+                    _mm_loadu_si128((const __m128i *)(g->x->sums32 + (c + j) * (n / 32) + b * 8)));             \
                 for (int p = 0; p < RT / 2; p++) {                                                              \
-                    const __m512i prod = _mm512_mullo_epi32(u[k][p].mins, s32);                                 \
+                    const __m512i terms = _mm512_madd_epi16(u[k][p].mins, s16);                                 \
                     const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(-xd), u[k][p].dmin);                         \
                     if (FIFTH) {                                                                                \
-                        const int32_t ta = _mm512_mask_reduce_add_epi32(0x00FF, prod);                          \
-                        const int32_t tb = _mm512_mask_reduce_add_epi32(0xFF00, prod);                          \
+                        const int32_t ta = _mm512_mask_reduce_add_epi32(0x000F, terms);                         \
+                        const int32_t tb = _mm512_mask_reduce_add_epi32(0x0F00, terms);                         \
                         summ[2 * p][c - c0 + j] += dm[0] * (float)ta;                                           \
                         summ[2 * p + 1][c - c0 + j] += dm[8] * (float)tb;                                       \
                     } else {                                                                                    \
-                        const __m512i terms = _mm512_add_epi32(prod, _mm512_srli_epi64(prod, 32));              \
                         accm[p][j] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(terms), accm[p][j]);                \
                     }                                                                                           \
                     acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(xd), u[k][p].d),                   \
@@ -405,7 +408,8 @@ typedef struct k4_unpacked {
                     k4_scales_and_mins(blk[2 * p] + 4, sc, mn);                                                 \
                     k4_scales_and_mins(blk[2 * p + 1] + 4, sc + 8, mn + 8);                                     \
                     const __m512i scales = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)sc))); \
-                    v->mins = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)mn));                       \
+                    v->mins = _mm512_cvtepu8_epi16(_mm256_permute4x64_epi64(                                    \
+                        _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)mn)), 0xD8));                   \
                     v->d = pair_lanes(d, p);                                                                    \
                     v->dmin = pair_lanes(dmin, p);                                                              \
                     for (int q = 0; q < 4; q++) {                                                               \
@@ -440,7 +444,7 @@ typedef struct k4_unpacked {
                 for (int h = 0; h < 2; h++) {                                                                   \
                     const __m512 m = accms[j][p];                                                               \
                     const int l = 8 * h;                                                                        \
-                    const float mins_sum = FIFTH ? summ[2 * p + h][j] : (m[l] + m[l + 4]) + (m[l + 2] + m[l + 6]);  \
+                    const float mins_sum = FIFTH ? summ[2 * p + h][j] : (m[l] + m[l + 2]) + (m[l + 1] + m[l + 3]);  \
                     g->y[(c0 + j) * g->ldy + r + 2 * p + h] = hsum8_half(accs[j][p], h) + mins_sum;             \
                 }                                                                                               \
     }
@@ -512,9 +516,14 @@ INLINE void q6_K_wide(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
         }
 }
 
-/// One pair of rows' Q6_K super-block, unpacked: q6_K_wide's registers before the columns.
+/// One pair of rows' Q6_K super-block, unpacked for the sweep. The values are kept signed,
+/// w = u − 32, and multiplied by x + 128 (unsigned), which `vpmaddubsw` takes in one instruction
+/// where q6_K_wide needs `maddubs(u, x) − maddubs(32, x)`: Σ(x + 128)·w = Σw·x + 128·Σw, and the
+/// weights' own 128·Σw, scaled like the products, is `correction`, taken off once per super-block.
+/// The Int32 lanes are q6_K_wide's exactly (|pair sums| ≤ 2·255·32 never saturate).
 typedef struct q6_unpacked {
-    __m512i u[8], scale[8];
+    __m512i w[8], scale[8];
+    __m512i correction;
     __m512 d;
 } q6_unpacked;
 
@@ -534,15 +543,17 @@ INLINE void q6_K_sweep_run(const gemm_ctx *g, const q6_unpacked (*un)[MAX_TILE /
             for (int j = 0; j < CT; j++) {
                 const __m512i x = _mm512_broadcast_i64x4(
                     _mm256_loadu_si256((const __m256i *)(g->x->qs + (c + j) * n + b * 256 + 32 * grp)));
-                const __m512i offset = _mm512_maddubs_epi16(_mm512_set1_epi8(32), x);
+                const __m512i x128 = _mm512_xor_si512(x, _mm512_set1_epi8((char)0x80));
                 for (int p = 0; p < RT / 2; p++)
                     sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], un[k][p].scale[grp],
-                                                     _mm512_sub_epi16(_mm512_maddubs_epi16(un[k][p].u[grp], x), offset));
+                                                     _mm512_maddubs_epi16(x128, un[k][p].w[grp]));
             }
         for (int j = 0; j < CT; j++) {
             const __m512 xd = _mm512_set1_ps(g->x->scales[(c + j) * (n / 256) + b]);
-            for (int p = 0; p < RT / 2; p++)
-                acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(xd, un[k][p].d), _mm512_cvtepi32_ps(sumi[p][j]), acc[p][j]);
+            for (int p = 0; p < RT / 2; p++) {
+                const __m512i s = _mm512_sub_epi32(sumi[p][j], un[k][p].correction);
+                acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(xd, un[k][p].d), _mm512_cvtepi32_ps(s), acc[p][j]);
+            }
         }
     }
     for (int p = 0; p < RT / 2; p++)
@@ -570,6 +581,7 @@ INLINE void q6_K_sweep(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, con
                 const __m512i scales = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(
                     _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(blk[2 * p] + 192))),
                     _mm_loadu_si128((const __m128i *)(blk[2 * p + 1] + 192)), 1));
+                v->correction = _mm512_setzero_si512();
                 for (int grp = 0; grp < 8; grp++) {
                     const int h = grp / 4, t = grp % 4;
                     const __m512i ql = bytes_pair(blk[2 * p] + 64 * h + 32 * (t % 2), blk[2 * p + 1] + 64 * h + 32 * (t % 2));
@@ -577,7 +589,7 @@ INLINE void q6_K_sweep(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, con
                     const __m512i low = t < 2 ? _mm512_and_si512(ql, _mm512_set1_epi8(0x0F))
                                               : _mm512_and_si512(_mm512_srli_epi16(ql, 4), _mm512_set1_epi8(0x0F));
                     const __m512i high = _mm512_and_si512(_mm512_srli_epi16(qh, 2 * t), _mm512_set1_epi8(3));
-                    v->u[grp] = _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
+                    v->w[grp] = _mm512_sub_epi8(_mm512_or_si512(low, _mm512_slli_epi16(high, 4)), _mm512_set1_epi8(32));
                     // Int16 lanes 0–7 scale 2g of row a, 8–15 scale 2g + 1; 16–31 the same of row b.
                     const __m256i half = _mm256_setr_epi16(2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp, 2 * grp,
                                                            2 * grp, 2 * grp + 1, 2 * grp + 1, 2 * grp + 1, 2 * grp + 1,
@@ -585,6 +597,8 @@ INLINE void q6_K_sweep(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, con
                     const __m512i index = _mm512_inserti64x4(_mm512_castsi256_si512(half),
                                                              _mm256_add_epi16(half, _mm256_set1_epi16(16)), 1);
                     v->scale[grp] = _mm512_permutexvar_epi16(index, scales);
+                    v->correction = _mm512_dpwssd_epi32(v->correction, v->scale[grp],
+                                                        _mm512_maddubs_epi16(_mm512_set1_epi8((char)0x80), v->w[grp]));
                 }
             }
         }

@@ -196,7 +196,7 @@ struct QuantizedMatMulTests {
         }
     }
 
-    /// 13 rows (tiles of 4 and a remainder) made of the "matvec" fixture's 8 rows of `type`.
+    /// 13 rows (a tile of 4 or 8, then pairs and a single row) made of the "matvec" fixture's 8 rows of `type`.
     static func raggedMatrix(_ type: ElementType, set: String = "matvec") throws -> Tensor {
         let file = try fixtures.get()
         let fixture = set == "matvec" ? file.matvec : file.wide

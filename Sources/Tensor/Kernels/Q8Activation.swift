@@ -13,6 +13,7 @@ import CKernels
 ///   rounded to Float16 for Q8_0/Q8_1 as ggml stores it;
 /// - `minScales` (Q8_1 only): ggml's `s = d · Σq` rounded to Float16, per block of 32;
 /// - `sums16` (Q8_K only): the sum of each 16 quants (ggml's `bsums`);
+/// - `sums32` (Q8_K only): the sum of each 32 quants, as Int16;
 /// - `negSums4`: −Σ of each 4 consecutive quants, which the kernels scale to take off the offsets of
 ///   unsigned weight encodings (Q4_0's −8, Q5_0's −16, Q6_K's −32, Q8_0's +128 with VNNI).
 ///
@@ -51,6 +52,7 @@ public final class Q8Activation {
     public private(set) var scales: UnsafeMutablePointer<Float>
     public private(set) var minScales: UnsafeMutablePointer<Float>
     public private(set) var sums16: UnsafeMutablePointer<Int32>
+    public private(set) var sums32: UnsafeMutablePointer<Int16>
     public private(set) var negSums4: UnsafeMutablePointer<Int32>
     /// Values the buffers hold room for.
     private var capacity = 0
@@ -60,6 +62,7 @@ public final class Q8Activation {
         scales = .allocate(capacity: 8)
         minScales = .allocate(capacity: 8)
         sums16 = .allocate(capacity: 16)
+        sums32 = .allocate(capacity: 8)
         negSums4 = .allocate(capacity: 64)
         capacity = 256
     }
@@ -69,6 +72,7 @@ public final class Q8Activation {
         scales.deallocate()
         minScales.deallocate()
         sums16.deallocate()
+        sums32.deallocate()
         negSums4.deallocate()
     }
 
@@ -89,13 +93,14 @@ public final class Q8Activation {
         for r in 0..<rows {
             sparrow_quantize_q8(isa.rawValue, format.rawValue, x + r &* count, Int64(count), qs + r &* count,
                                 scales + r &* (count / block), minScales + r &* (count / 32),
-                                sums16 + r &* (count / 16), negSums4 + r &* (count / 4))
+                                sums16 + r &* (count / 16), sums32 + r &* (count / 32), negSums4 + r &* (count / 4))
         }
     }
 
     /// The C kernels' view of rows `0..<rows`.
     var matrix: sparrow_q8_matrix {
-        sparrow_q8_matrix(qs: qs, scales: scales, scaled_sums: minScales, sums16: sums16, neg_sums4: negSums4,
+        sparrow_q8_matrix(qs: qs, scales: scales, scaled_sums: minScales, sums16: sums16, sums32: sums32,
+                          neg_sums4: negSums4,
                           count: Int64(count))
     }
 
@@ -106,11 +111,13 @@ public final class Q8Activation {
         scales.deallocate()
         minScales.deallocate()
         sums16.deallocate()
+        sums32.deallocate()
         negSums4.deallocate()
         qs = .allocate(capacity: total)
         scales = .allocate(capacity: total / 32 + 1)
         minScales = .allocate(capacity: total / 32 + 1)
         sums16 = .allocate(capacity: total / 16 + 1)
+        sums32 = .allocate(capacity: total / 32 + 1)
         negSums4 = .allocate(capacity: total / 4 + 1)
         capacity = total
     }
