@@ -17,8 +17,8 @@
 #define WIDE_TILES 1
 #define SUFFIX(name) name##_avx512
 // Eight rows (four pairs) per tile of the 32-value formats: a column's quants, sums and scale,
-// loaded once, then serve four `vpdpbusd`s instead of two. The K-quants keep one pair, since their
-// unpacked super-blocks already fill the registers.
+// loaded once, then serve four `vpdpbusd`s instead of two. The K-quants keep one pair: two pairs
+// measured no faster.
 #define MAX_TILE 8
 #define RT_32 8
 #define CT_32 4
