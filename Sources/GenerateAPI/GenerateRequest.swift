@@ -61,6 +61,22 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     /// Ask for a stream of text deltas (used by the server; the library's ``Engine/stream(request:)``
     /// streams whatever this says).
     public var stream: Bool
+    /// What a `max_tokens` of `nil` comes to once the prompt is known. Not part of the JSON: the
+    /// server's OpenAI chat endpoint sets it.
+    package var unlimitedMaxTokens: UnlimitedMaxTokens = .pastContext
+
+    /// The length of an output without `max_tokens`, in vLLM 0.4's two readings of `None`.
+    package enum UnlimitedMaxTokens: Sendable, Equatable {
+        /// vLLM's engine (`SamplingParams(max_tokens=None)`, `StopChecker`): the output runs until
+        /// prompt + output exceed the context, context − prompt + 1 tokens, the last one sampled
+        /// from the full cache. `/v1/generate`, the library, and `/v1/completions`, whose vLLM
+        /// server builds its `SamplingParams` before it resolves `None`.
+        case pastContext
+        /// vLLM's OpenAI chat server (`OpenAIServing._validate_prompt_and_tokenize`, called before
+        /// `to_sampling_params`): `max_tokens = context_len - token_num`, and a prompt that fills
+        /// the context leaves a `max_tokens` below 1, which `SamplingParams` refuses.
+        case contextRemainder
+    }
 
     /// A request with vLLM's defaults for every field not given.
     public init(
