@@ -50,9 +50,11 @@ public struct TokenAlternative: Sendable, Equatable {
 
 /// One returned sequence (a choice of the response).
 public struct SequenceOutput: Sendable, Equatable {
-    /// The choice's index (0 ..< n). Choices are listed best first; with best_of == n each keeps
-    /// its candidate's index, the one its text streamed under (vLLM's `CompletionOutput.index`),
-    /// otherwise the index is the rank.
+    /// vLLM's `CompletionOutput.index`: the sequence's place in its request's group, not its
+    /// rank (choices are listed best first). A sampled choice keeps its candidate's index, the one
+    /// its text streamed under, in 0 ..< best_of (with best_of == n the choices' indices are a
+    /// permutation of 0 ..< n); a beam has its place among the finished beams, in 0 ..< best_of
+    /// (see `BeamSearch`).
     public var index: Int
     /// The generated ids, including an end token or stop token id that stopped the sequence (as
     /// vLLM's `token_ids`); neither is rendered in ``text``.

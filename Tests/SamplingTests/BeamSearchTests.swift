@@ -51,7 +51,9 @@ struct BeamSearchTests {
             #expect(o.stopReason == nil)
             #expect((o.tokenIDs.last == b.eos) == e.endedByEOS)
         }
-        #expect(outputs.map(\.index) == Array(0 ..< outputs.count))
+        // RequestOutput.from_seq_group: index = seqs.index(seq), the beam's place in the group
+        // _process_sequence_group_outputs left, not its rank.
+        #expect(outputs.map(\.index) == c.expected.map(\.index), "\(label)")
         // Ranked output is reported once per choice, at the end.
         #expect(events == outputs.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs) })
     }

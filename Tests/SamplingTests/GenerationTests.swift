@@ -244,7 +244,9 @@ struct GenerationTests {
         #expect(best.count == 2)
         #expect(best.map(\.tokenIDs) == ranked.prefix(2).map(\.tokenIDs))
         #expect(best.map(\.cumulativeLogprob) == ranked.prefix(2).map(\.cumulativeLogprob))
-        #expect(best.map(\.index) == [0, 1])
+        // Each keeps its candidate's index (vLLM's CompletionOutput.index, seqs.index(seq)), not its rank.
+        #expect(best.map(\.index) == ranked.prefix(2).map(\.index))
+        #expect(best.map(\.index) != [0, 1])
         // Three forks share the prompt; the text arrives once per returned choice, at the end.
         #expect(counters.forks == 3)
         #expect(events == best.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs) })

@@ -89,6 +89,8 @@ struct Expected: Decodable {
         struct Beam: Decodable {
             var tokens: [Int]
             var endedByEOS: Bool
+            /// vLLM's `CompletionOutput.index`: the beam's place in its sequence group.
+            var index: Int
             var cumulativeLogprob: Double
             var score: Double
         }

@@ -122,4 +122,86 @@ struct OpenAIFidelityTests {
                                     prompt: completionPrompt, maxTokens: 200)
         }
     }
+
+    // MARK: choices' index
+
+    /// `choices` of a JSON answer.
+    static func choices(_ r: HTTPClient.Result) throws -> [[String: Any]] {
+        #expect(r.status == 200, "\(r.text)")
+        return try #require(try r.json()["choices"] as? [[String: Any]], "\(r.text)")
+    }
+
+    /// The engine's answer (vLLM's RequestOutput) to `extra` on the completion prompt: `(index, text)`, best first.
+    static func engineOutputs(_ server: TestServer, _ extra: String) async throws -> [(index: Int, text: String)] {
+        let r = try await server.client.post("v1/generate", #"{"prompt": "Hello world", \#(extra)}"#)
+        return try choices(r).map { ($0["index"] as? Int ?? -1, $0["text"] as? String ?? "") }
+    }
+
+    @Test("request_output_to_completion_response numbers choices by rank (index=len(choices)); streams and chat keep output.index")
+    func choiceIndices() async throws {
+        try await Self.withServer { server in
+            // Sampled, best_of == n: RequestOutput.from_seq_group sorts the outputs by cumulative
+            // logprob, each with CompletionOutput.index = seqs.index(seq). This seed ranks them out
+            // of candidate order, so renumbering is visible.
+            let sampled = #""n": 3, "temperature": 1, "seed": 5, "max_tokens": 6"#
+            let engine = try await Self.engineOutputs(server, sampled)
+            #expect(engine.map(\.index) != [0, 1, 2] && Set(engine.map(\.index)) == [0, 1, 2], "\(engine)")
+
+            // Non-streamed completions: the engine's order, numbered 0, 1, 2.
+            let whole = try Self.choices(try await server.client.post("v1/completions", #"{"prompt": "Hello world", \#(sampled)}"#))
+            #expect(whole.map { $0["index"] as? Int } == [0, 1, 2])
+            #expect(whole.map { $0["text"] as? String } == engine.map(\.text))
+
+            // Streamed completions (completion_stream_generator): i = output.index, so each
+            // index's deltas make up the text of the engine's output with that index.
+            let stream = try await server.client.post("v1/completions", #"{"prompt": "Hello world", "stream": true, \#(sampled)}"#)
+            var streamed: [Int: String] = [:]
+            for event in try stream.jsonEvents() {
+                for choice in event["choices"] as? [[String: Any]] ?? [] {
+                    streamed[choice["index"] as? Int ?? -1, default: ""] += choice["text"] as? String ?? ""
+                }
+            }
+            #expect(streamed == Dictionary(uniqueKeysWithValues: engine.map { ($0.index, $0.text) }))
+
+            // Chat (chat_completion_full_generator): index=output.index, in the engine's order.
+            let chatEngine = try await server.client.post("v1/generate", "{\(Self.messages), \(sampled)}")
+            let chatExpected = try Self.choices(chatEngine).map { $0["index"] as? Int }
+            let chat = try Self.choices(try await server.client.post("v1/chat/completions", "{\(Self.messages), \(sampled)}"))
+            #expect(chat.map { $0["index"] as? Int } == chatExpected)
+
+            // best_of > n: the n best of best_of candidates keep their candidate's index on the
+            // engine and in chat; completions renumber them.
+            let best = #""n": 2, "best_of": 4, "temperature": 1, "seed": 5, "max_tokens": 6"#
+            let bestEngine = try await Self.engineOutputs(server, best)
+            #expect(bestEngine.count == 2 && bestEngine.allSatisfy { (0 ..< 4).contains($0.index) })
+            #expect(bestEngine.map(\.index) != [0, 1], "\(bestEngine)")
+            let bestWhole = try Self.choices(try await server.client.post("v1/completions", #"{"prompt": "Hello world", \#(best)}"#))
+            #expect(bestWhole.map { $0["index"] as? Int } == [0, 1])
+            #expect(bestWhole.map { $0["text"] as? String } == bestEngine.map(\.text))
+
+            // vLLM does not stream best_of != n (nor beam search): fake_stream_generator sends the
+            // whole response, numbered by rank and with its usage, as one event before [DONE].
+            let fake = try await server.client.post(
+                "v1/completions", #"{"prompt": "Hello world", "stream": true, "stream_options": {"include_usage": true}, \#(best)}"#)
+            #expect(fake.events.count == 2 && fake.events.last == "[DONE]", "\(fake.text)")
+            let only = try #require(try fake.jsonEvents().first)
+            #expect(only["object"] as? String == "text_completion" && only["usage"] is [String: Any])
+            let fakeChoices = try #require(only["choices"] as? [[String: Any]])
+            #expect(fakeChoices.map { $0["index"] as? Int } == [0, 1])
+            #expect(fakeChoices.map { $0["text"] as? String } == bestEngine.map(\.text))
+            #expect(fakeChoices.allSatisfy { $0["finish_reason"] is String })
+
+            // Beam search: the engine's index is the beam's place in its sequence group; chat keeps
+            // it, completions renumber.
+            let beams = #""n": 2, "best_of": 3, "use_beam_search": true, "temperature": 0, "max_tokens": 5"#
+            let beamEngine = try await Self.engineOutputs(server, beams)
+            #expect(beamEngine.count == 2 && beamEngine.allSatisfy { (0 ..< 3).contains($0.index) })
+            let beamWhole = try Self.choices(try await server.client.post("v1/completions", #"{"prompt": "Hello world", \#(beams)}"#))
+            #expect(beamWhole.map { $0["index"] as? Int } == [0, 1])
+            #expect(beamWhole.map { $0["text"] as? String } == beamEngine.map(\.text))
+            let beamChatEngine = try Self.choices(try await server.client.post("v1/generate", "{\(Self.messages), \(beams)}"))
+            let beamChat = try Self.choices(try await server.client.post("v1/chat/completions", "{\(Self.messages), \(beams)}"))
+            #expect(beamChat.map { $0["index"] as? Int } == beamChatEngine.map { $0["index"] as? Int })
+        }
+    }
 }
