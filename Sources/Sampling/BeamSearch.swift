@@ -12,8 +12,8 @@ import Darwin
 /// the search a final tokenizer eos is left out (vLLM passes `eos_token_id`), in the final
 /// ranking it is counted (see ``BeamSearch``). With length_penalty 1 a prompt of 100 tokens
 /// therefore weighs a 5-token beam against a 6-token one as 105 against 106.
-public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, generatedCount: Int, lengthPenalty: Float) -> Double {
-    cumulativeLogprob / pow(Double(promptLength + generatedCount), Double(lengthPenalty))
+public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, generatedCount: Int, lengthPenalty: Double) -> Double {
+    cumulativeLogprob / pow(Double(promptLength + generatedCount), lengthPenalty)
 }
 
 /// vLLM 0.4.x's beam search (`_beam_search_sample` and `_process_sequence_group_outputs`).
@@ -211,8 +211,9 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             return worst >= best.score
         case .never:
             guard parameters.lengthPenalty > 0 else { return worst >= best.score }
-            // Saturating: max_tokens may be huge, and the context length is the model's word.
-            let (requested, overflow) = setup.promptTokens.count.addingReportingOverflow(parameters.maxTokens)
+            // Saturating: max_tokens may be huge or absent (the context), and the context length
+            // is the model's word.
+            let (requested, overflow) = setup.promptTokens.count.addingReportingOverflow(parameters.maxTokens ?? Int.max)
             let longest = min(overflow ? Int.max : requested, contextLength == Int.max ? Int.max : contextLength + 1)
             let attainable = beamSearchScore(
                 cumulativeLogprob: best.progress.cumulativeLogprob, promptLength: longest, generatedCount: 0,

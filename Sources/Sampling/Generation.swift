@@ -44,13 +44,12 @@
 ///   finish (a vocabulary smaller than the beam); beams that took a token min-p removed are
 ///   returned with cumulative logprob -inf, as vLLM returns them.
 /// - Throws: `CancellationError` within one token of the task being cancelled, and whatever the
-///   model, the detokenizer or `onEvent` throw; ``SamplingError`` if the parameters are invalid
-///   or the logits do not match the model's vocabulary.
+///   model, the detokenizer or `onEvent` throw; ``SamplingError`` if the logits do not match the
+///   model's vocabulary. The parameters were validated when `setup` was made.
 public func generate<Model: SequenceModel, Detokenizer: TextDetokenizer>(
     model: Model, promptLogits: [Float], detokenizer: Detokenizer, setup: GenerationSetup,
     onEvent: (GenerationEvent) throws -> Void = { _ in }
 ) throws -> [SequenceOutput] {
-    try setup.parameters.validate()
     guard !promptLogits.isEmpty, promptLogits.count == model.vocabularySize else {
         throw SamplingError.invalidParameter(
             field: "model",

@@ -23,8 +23,8 @@ struct VLLMFidelityAPITests {
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(object["max_tokens"] is NSNull)
         #expect(try JSONDecoder().decode(GenerateRequest.self, from: data).maxTokens == nil)
-        // No engine limit applies to it before the prompt is known.
-        #expect(try unlimited.samplingParameters(limits: EngineLimits(maxTokens: 8)).maxTokens == Int.max)
+        // No engine limit applies to it before the prompt is known: it stays vLLM's None.
+        #expect(try unlimited.validatedSampling(limits: EngineLimits(maxTokens: 8)).maxTokens == nil)
     }
 
     @Test("LLMEngine with max_tokens=None runs until prompt + output exceed max_model_len (StopChecker)")
@@ -41,10 +41,9 @@ struct VLLMFidelityAPITests {
 
     @Test("max_tokens against the context: the engine's None (StopChecker), the chat server's None and its refusal (_validate_prompt_and_tokenize)")
     func maxTokensFitTheContext() throws {
-        func fit(_ maxTokens: Int?, _ unlimited: GenerateRequest.UnlimitedMaxTokens, prompt: Int) throws -> Int {
-            let parameters = try GenerateRequest(prompt: "x", maxTokens: maxTokens).samplingParameters()
-            return try Engine.fitting(parameters, maxTokens: maxTokens, unlimited: unlimited, promptTokens: prompt,
-                                      contextLength: 128).maxTokens
+        func fit(_ maxTokens: Int?, _ unlimited: GenerateRequest.UnlimitedMaxTokens, prompt: Int) throws -> Int? {
+            let sampling = try GenerateRequest(prompt: "x", maxTokens: maxTokens).validatedSampling(limits: .init())
+            return try Engine.fitting(sampling, unlimited: unlimited, promptTokens: prompt, contextLength: 128).maxTokens
         }
         // The engine: until prompt + output exceed 128, so a prompt of 128 still gets one token;
         // a longer one vLLM's scheduler ignores, an error here.

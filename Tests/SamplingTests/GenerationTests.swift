@@ -136,6 +136,9 @@ struct GenerationTests {
         let r = try Self.run(SamplingParameters(maxTokens: 10, temperature: 0), context: 6)
         #expect(r.outputs[0].tokenIDs == [1, 2, 3] && r.outputs[0].finishReason == .length)
         #expect(r.model.position == 6)
+        // No max_tokens (vLLM's None) runs to the same end: context - prompt + 1 tokens.
+        let unlimited = try Self.run(SamplingParameters(maxTokens: nil, temperature: 0), context: 6)
+        #expect(unlimited.outputs == r.outputs)
     }
 
     @Test("Cancellation stops generation within a token with CancellationError")
@@ -195,7 +198,7 @@ struct GenerationTests {
         let model = noisy(counters: counters)
         var events: [GenerationEvent] = []
         let detok = PieceDetokenizer(pieces: Dictionary(uniqueKeysWithValues: (0 ..< 12).map { ($0, "<\($0)>") }))
-        let setup = GenerationSetup(parameters: p, promptTokens: [1, 2, 3], endTokenIDs: [0])
+        let setup = try GenerationSetup(parameters: p, promptTokens: [1, 2, 3], endTokenIDs: [0])
         let outputs = listen
             ? try generate(model: model, promptLogits: model.promptLogits, detokenizer: detok, setup: setup) { events.append($0) }
             : try generate(model: model, promptLogits: model.promptLogits, detokenizer: detok, setup: setup)

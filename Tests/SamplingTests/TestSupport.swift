@@ -95,7 +95,7 @@ struct Expected: Decodable {
             var score: Double
         }
         struct Case: Decodable {
-            var lengthPenalty: Float
+            var lengthPenalty: Double
             var earlyStopping: String
             var expected: [Beam]
         }

@@ -9,7 +9,7 @@ struct VLLMFidelityTests {
     static func run(_ parameters: SamplingParameters, end: Set<Int> = [], eos: Int? = nil) throws -> GenerationTests.Run {
         let model = GenerationTests.scripted(GenerationTests.script)
         var events: [GenerationEvent] = []
-        let setup = GenerationSetup(parameters: parameters, promptTokens: [9, 9, 9, 9], endTokenIDs: end, eosTokenID: eos)
+        let setup = try GenerationSetup(parameters: parameters, promptTokens: [9, 9, 9, 9], endTokenIDs: end, eosTokenID: eos)
         let outputs = try generate(model: model, promptLogits: model.promptLogits, detokenizer: GenerationTests.pieces,
                                    setup: setup) { events.append($0) }
         return GenerationTests.Run(outputs: outputs, events: events, model: model)
