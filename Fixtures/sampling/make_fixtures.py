@@ -158,8 +158,11 @@ def log_softmax32(logits):
 
 
 class Seq:
-    def __init__(self, tokens, cum, status=None):
+    def __init__(self, tokens, cum, status=None, continues=False):
         self.tokens, self.cum, self.status = tokens, cum, status
+        # Whether this child continues its parent's sequence (vLLM's parent.append_token_id for
+        # the last sample) rather than being a fork.
+        self.continues = continues
 
     def length(self, count_eos):
         n = PROMPT + len(self.tokens)
@@ -186,6 +189,8 @@ def check_gaps(values, what):
 def vllm_beam_search(table, lp, early_stopping):
     running = [Seq([], 0.0)]
     finished = []
+    # seq_group.seqs_dict in insertion order: RequestOutput's index is seqs.index(seq).
+    group = [running[0]]
     while True:
         # _beam_search_sample: top 2*width over (parent cumulative + logprob), parents x vocab.
         cands = []
@@ -196,21 +201,33 @@ def vllm_beam_search(table, lp, early_stopping):
         cands.sort(key=lambda c: -c[0])
         check_gaps([c[0] for c in cands[: 2 * WIDTH + 1]], "candidate selection")
         chosen = cands[: 2 * WIDTH]
-        # _process_sequence_group_outputs: children grouped by parent, in parent order.
+        # _process_sequence_group_outputs: children grouped by parent, in parent order. A
+        # parent's last sample continues the parent (its place in the group); the others fork.
+        # A parent without samples leaves the group.
         children = []
         for pi, seq in enumerate(running):
-            for total, cpi, tok, logprob in chosen:
-                if cpi != pi:
-                    continue
-                child = Seq(seq.tokens + [tok], seq.cum + logprob)
+            samples = [c for c in chosen if c[1] == pi]
+            if not samples:
+                group.remove(seq)
+            for k, (total, cpi, tok, logprob) in enumerate(samples):
+                child = Seq(seq.tokens + [tok], seq.cum + logprob, continues=k == len(samples) - 1)
+                if child.continues:
+                    group[group.index(seq)] = child
                 if tok == EOS:
                     child.status = "stop"
                 elif len(child.tokens) >= MAX_TOKENS:
                     child.status = "length"
                 children.append(child)
-        all_finished = finished + [c for c in children if c.status]
+        new_finished = [c for c in children if c.status]
+        all_finished = finished + new_finished
         check_gaps([s.score(lp) for s in all_finished], "finished ranking")
         all_finished.sort(key=lambda s: s.score(lp), reverse=True)
+        # Finished beams pushed out leave the group, and so does a new one that continues its
+        # parent; a new fork that is pushed out was never added.
+        for s in all_finished[WIDTH:]:
+            if s not in new_finished or s.continues:
+                group.remove(s)
+        selected = [s for s in all_finished[:WIDTH] if s in new_finished]
         finished = all_finished[:WIDTH]
         run = [c for c in children if not c.status]
         check_gaps([s.score(lp) for s in run], "running ranking")
@@ -233,6 +250,15 @@ def vllm_beam_search(table, lp, early_stopping):
                 if abs(worst_score - attainable) < 1e-4:
                     raise NearTie("early stopping")
                 stop = worst_score >= attainable
+        # Selected forks join the group (new finished first, then running); unselected running
+        # children that continue their parent leave it.
+        selected += [] if stop else run[:WIDTH]
+        for s in selected:
+            if not s.continues:
+                group.append(s)
+        for s in run if stop else run[WIDTH:]:
+            if s.continues:
+                group.remove(s)
         if stop:
             break
         running = run[:WIDTH]
@@ -240,7 +266,8 @@ def vllm_beam_search(table, lp, early_stopping):
     # called without eos_token_id: a final EOS counts in the length. token_ids keep the EOS.
     check_gaps([s.score(lp, count_eos=True) for s in finished], "final ranking")
     ranked = sorted(finished, key=lambda s: s.score(lp, count_eos=True), reverse=True)
-    return [{"tokens": s.tokens, "endedByEOS": s.status == "stop",
+    assert len(group) == len(finished) and all(s in finished for s in group)
+    return [{"tokens": s.tokens, "endedByEOS": s.status == "stop", "index": group.index(s),
              "cumulativeLogprob": s.cum, "score": s.score(lp, count_eos=True)} for s in ranked[:N]]
 
 

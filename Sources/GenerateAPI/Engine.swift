@@ -154,7 +154,8 @@ public actor Engine {
     private func run(_ request: GenerateRequest, onDelta: (@Sendable (Int, String) -> Void)?) async throws
         -> GenerateResponse
     {
-        var requested = try request.samplingParameters(limits: configuration.limits)
+        // The request's one validation, where it enters: everything after takes the checked form.
+        let sampling = try request.validatedSampling(limits: configuration.limits)
         let name = try modelName(request.model)
         if request.mockResponse {
             let response = MockResponse.make(for: request, modelName: name)
@@ -166,14 +167,11 @@ public actor Engine {
         // The first response from a model reports its load time.
         let isFirstUse = answered.insert(loaded.path).inserted
         // Templates and tokenization of long prompts take time: off the cooperative pool.
-        let prompt = try await offPool { _ in try Self.promptTokens(source, maxTokens: request.maxTokens, model: loaded, modelName: name) }
-        if request.maxTokens == nil {
-            // vLLM's max_tokens=None: the sequence runs until prompt + output exceed the context,
-            // so its last token is the one sampled from the full cache.
-            requested.maxTokens = loaded.contextLength - prompt.count + 1
-        }
-        let parameters = requested
-        let ticket = try await loaded.admission.admit(try loaded.admissionCost(promptTokens: prompt.count, parameters: parameters))
+        let prompt = try await offPool { _ in try loaded.promptTokens(for: source, modelName: name) }
+        let parameters = try Self.fitting(sampling, unlimited: request.unlimitedMaxTokens, promptTokens: prompt.count,
+                                          contextLength: loaded.contextLength)
+        let ticket = try await loaded.admission.admit(
+            try loaded.admissionCost(promptTokens: prompt.count, parameters: parameters.parameters))
         defer { ticket.release() }
         return try await offPool { flag in
             var response = try Self.generate(
@@ -202,28 +200,42 @@ public actor Engine {
         }
     }
 
-    /// The request's prompt tokens, checked against the model's context.
-    private static func promptTokens(
-        _ source: GenerateRequest.PromptSource, maxTokens: Int?, model: LoadedModel, modelName: String
-    ) throws -> [Int] {
-        let prompt = try model.promptTokens(for: source, modelName: modelName)
-        guard prompt.count < model.contextLength else {
-            throw GenerateError.promptTooLong(promptTokens: prompt.count, contextLength: model.contextLength)
+    /// `sampling` with `max_tokens` checked against the room the prompt leaves in the context,
+    /// and resolved when the request gave none (`nil`), as `unlimited` says.
+    /// - Throws: ``GenerateError/contextExceeded(promptTokens:maxTokens:contextLength:)`` when
+    ///   prompt + `max_tokens` exceed the context (vLLM's OpenAI server refuses it so; its engine
+    ///   would cut the output at the context instead); for no `max_tokens`, a prompt longer than
+    ///   the context (``GenerateError/promptTooLong(promptTokens:contextLength:)``) or, read as
+    ///   vLLM's chat server reads it, one that leaves no room.
+    static func fitting(
+        _ sampling: SamplingParameters.Validated, unlimited: GenerateRequest.UnlimitedMaxTokens,
+        promptTokens: Int, contextLength: Int
+    ) throws(GenerateError) -> SamplingParameters.Validated {
+        let room = contextLength - promptTokens
+        let resolved: Int
+        switch (sampling.maxTokens, unlimited) {
+        case let (maxTokens?, _):
+            // Subtracting, not adding: max_tokens may be near Int.max when the engine's limit is raised.
+            guard maxTokens <= room else {
+                throw .contextExceeded(promptTokens: promptTokens, maxTokens: maxTokens, contextLength: contextLength)
+            }
+            return sampling
+        case (nil, .pastContext):
+            // A prompt that fills the context still gets the token sampled after it, as in vLLM;
+            // a longer one vLLM's scheduler drops ("ignored", an empty output): here an error.
+            guard room >= 0 else { throw .promptTooLong(promptTokens: promptTokens, contextLength: contextLength) }
+            resolved = room + 1
+        case (nil, .contextRemainder):
+            // SamplingParams then refuses a max_tokens below 1, as vLLM's does.
+            resolved = room
         }
-        // Subtracting, not adding: max_tokens may be near Int.max when the engine's limit is raised.
-        // No max_tokens (null) is no limit, which the caller resolves to the context.
-        if let maxTokens, maxTokens > model.contextLength - prompt.count {
-            throw GenerateError.invalidField(
-                field: "max_tokens",
-                reason: "\(maxTokens) tokens after a \(prompt.count)-token prompt exceed the context of \(model.contextLength) tokens")
-        }
-        return prompt
+        do { return try sampling.withMaxTokens(resolved) } catch { throw GenerateError(error) }
     }
 
     /// One admitted request's generation, on a worker thread; its sequences run in the model's
     /// scheduler.
     private static func generate(
-        parameters: SamplingParameters, prompt: [Int], model: LoadedModel, modelName: String,
+        parameters: SamplingParameters.Validated, prompt: [Int], model: LoadedModel, modelName: String,
         flag: CancellationFlag, onDelta: (@Sendable (Int, String) -> Void)?
     ) throws -> GenerateResponse {
         model.scheduler.begin()

@@ -21,6 +21,10 @@ public enum GenerateError: Error, Sendable, Equatable, CustomStringConvertible {
     case templateFailed(model: String, reason: String)
     /// The prompt does not fit: it has `promptTokens` tokens and the context holds `contextLength`.
     case promptTooLong(promptTokens: Int, contextLength: Int)
+    /// `max_tokens` does not fit after the prompt: `promptTokens + maxTokens > contextLength`. The
+    /// message is vLLM 0.4's (`OpenAIServing._validate_prompt_and_tokenize`) word for word; the
+    /// field at fault is the prompt when it fills the context alone, else `max_tokens`.
+    case contextExceeded(promptTokens: Int, maxTokens: Int, contextLength: Int)
     /// The model's queue is full: `waiting` requests already wait for room in its batch (a server
     /// answers 429).
     case queueFull(waiting: Int)
@@ -40,6 +44,12 @@ public enum GenerateError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .templateFailed(model, reason): return "invalid messages: the chat template of \(model) failed: \(reason)"
         case let .promptTooLong(tokens, context):
             return "invalid prompt: it has \(tokens) tokens and the model's context holds \(context)"
+        case let .contextExceeded(promptTokens, maxTokens, context):
+            // Unsigned: max_tokens may be near Int.max when the engine's limit is raised.
+            let requested = UInt(clamping: maxTokens) + UInt(clamping: promptTokens)
+            return "This model's maximum context length is \(context) tokens. However, you requested \(requested) tokens "
+                + "(\(promptTokens) in the messages, \(maxTokens) in the completion). "
+                + "Please reduce the length of the messages or completion."
         case let .queueFull(waiting): return "the server is busy: \(waiting) requests already wait for this model; retry later"
         case let .inference(reason): return "generation failed: \(reason)"
         }
@@ -52,6 +62,7 @@ public enum GenerateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownModel, .modelLoadFailed, .tokenizerLoadFailed: return "model"
         case .noChatTemplate, .templateFailed: return "messages"
         case .promptTooLong: return "prompt"
+        case let .contextExceeded(promptTokens, _, context): return promptTokens >= context ? "prompt" : "max_tokens"
         case .invalidJSON, .inference, .queueFull: return nil
         }
     }

@@ -3,16 +3,30 @@ import Sampling
 /// The body of `POST /v1/generate`: the documented request (`shared/seed/generate-api-doc.txt`)
 /// with vLLM 0.4.x's meaning for every field.
 ///
+/// The request is what to answer (``model``, the prompt as ``prompt``, ``messages`` or
+/// ``promptTokenIDs``, ``mockResponse``, ``stream``) and how to sample: ``sampling``, the one copy
+/// of the sampling fields (`max_tokens` … `ignore_eos`), whose members also read and write as the
+/// request's own — `request.maxTokens` is `request.sampling.maxTokens`.
+///
+/// ```swift
+/// var request = GenerateRequest(prompt: "Once upon a time", temperature: 0.7)
+/// request.maxTokens = 64           // request.sampling.maxTokens
+/// request.stop = ["\n"]
+/// ```
+///
 /// Decoding accepts the document's sample body as it is, including its `formatted_prompt` spelling
 /// of `prompt` and numbers written as integers (`"temperature": 1`). Missing fields take vLLM's
 /// defaults; keys this type does not know are ignored, as vLLM ignores them. A field of the wrong
-/// JSON type fails to decode with ``GenerateError/invalidField(field:reason:)`` naming it.
+/// JSON type fails to decode with ``GenerateError/invalidField(field:reason:)`` naming it. Values
+/// are not checked here: a request is validated once, where it enters the engine (or by
+/// ``validate(limits:)``).
 ///
 /// Where the document is wrong, this type follows vLLM:
 /// - `min_p` is a probability in [0, 1] (a token survives when `p >= min_p * p_max`), not a count.
 /// - `n` is the number of returned outputs; with beam search the beam width is `best_of`.
 /// - `max_tokens` defaults to 16 as in vLLM (the document's sample sends 256); `null` means no
 ///   limit, as vLLM's `max_tokens=None`: the output runs until the context is full.
+@dynamicMemberLookup
 public struct GenerateRequest: Codable, Sendable, Equatable {
     /// A `.gguf` file, a Hugging Face directory, or a model name resolved by the engine's
     /// ``ModelRegistry``. `nil`: the engine's default model.
@@ -25,44 +39,57 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     /// The prompt as token ids of the model's vocabulary, used as they are (no BOS is added). JSON
     /// `prompt_token_ids`; OpenAI's completions take them as `prompt: [1, 2, 3]`.
     public var promptTokenIDs: [Int]?
-    /// The most tokens to generate; `nil` (JSON `null`): up to the context, which vLLM's engine
-    /// reads as "until prompt + output exceed the context length", one token past a full cache.
-    /// Omitted from the JSON it is 16.
-    public var maxTokens: Int?
-    /// How many outputs to return.
-    public var n: Int
-    /// How many candidates to generate (`nil`: `n`); the beam width with beam search.
-    public var bestOf: Int?
-    public var presencePenalty: Double
-    public var frequencyPenalty: Double
-    public var repetitionPenalty: Double
-    public var temperature: Double
-    public var topP: Double
-    public var topK: Int
-    public var minP: Double
-    public var useBeamSearch: Bool
-    public var lengthPenalty: Double
-    public var earlyStopping: EarlyStopping
+    /// The sampling fields, with vLLM 0.4's JSON names and defaults. `max_tokens` omitted from the
+    /// JSON is 16; `null` is `nil`: up to the context, which vLLM's engine reads as "until
+    /// prompt + output exceed the context length", one token past a full cache. `seed` takes any
+    /// integer vLLM 0.4 takes (torch's `manual_seed` range, -2⁶³ ... 2⁶⁴ − 1); a negative one is
+    /// its two's-complement bit pattern, so `-1` is the seed 2⁶⁴ − 1. `stop` is a string or an
+    /// array of strings; `early_stopping` `true`, `false` or `"never"`.
+    public var sampling: SamplingParameters
     /// Answer with a canned response without loading a model (not a vLLM field).
     public var mockResponse: Bool
-    /// The random seed: the same seed gives the same output. `nil`: a random one. JSON takes any
-    /// integer vLLM 0.4 takes (torch's `manual_seed` range, -2⁶³ ... 2⁶⁴ − 1); a negative one is
-    /// its two's-complement bit pattern, so `-1` is the seed 2⁶⁴ − 1.
-    public var seed: UInt64?
-    /// Strings that end the output (JSON: a string or an array of strings).
-    public var stop: [String]
-    /// Token ids that end the output, besides the model's own end tokens.
-    public var stopTokenIDs: [Int]
-    /// How many most likely alternatives to report per generated token.
-    public var logprobs: Int?
-    /// vLLM's `ignore_eos`: the model's end tokens do not end the output (kept in the token ids,
-    /// not in the text); it runs to `max_tokens`, a stop string or a stop token id.
-    public var ignoreEOS: Bool
     /// Ask for a stream of text deltas (used by the server; the library's ``Engine/stream(request:)``
     /// streams whatever this says).
     public var stream: Bool
+    /// What a `max_tokens` of `nil` comes to once the prompt is known. Not part of the JSON: the
+    /// server's OpenAI chat endpoint sets it.
+    package var unlimitedMaxTokens: UnlimitedMaxTokens = .pastContext
 
-    /// A request with vLLM's defaults for every field not given.
+    /// The length of an output without `max_tokens`, in vLLM 0.4's two readings of `None`.
+    package enum UnlimitedMaxTokens: Sendable, Equatable {
+        /// vLLM's engine (`SamplingParams(max_tokens=None)`, `StopChecker`): the output runs until
+        /// prompt + output exceed the context, context − prompt + 1 tokens, the last one sampled
+        /// from the full cache. `/v1/generate`, the library, and `/v1/completions`, whose vLLM
+        /// server builds its `SamplingParams` before it resolves `None`.
+        case pastContext
+        /// vLLM's OpenAI chat server (`OpenAIServing._validate_prompt_and_tokenize`, called before
+        /// `to_sampling_params`): `max_tokens = context_len - token_num`, and a prompt that fills
+        /// the context leaves a `max_tokens` below 1, which `SamplingParams` refuses.
+        case contextRemainder
+    }
+
+    /// A sampling field of ``sampling``, read and written as the request's own
+    /// (`request.temperature`, `request.maxTokens = 64`).
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<SamplingParameters, Value>) -> Value {
+        get { sampling[keyPath: keyPath] }
+        set { sampling[keyPath: keyPath] = newValue }
+    }
+
+    /// A request with `sampling` as given.
+    public init(model: String? = nil, prompt: String? = nil, messages: [ChatMessage]? = nil,
+                promptTokenIDs: [Int]? = nil, sampling: SamplingParameters, mockResponse: Bool = false,
+                stream: Bool = false) {
+        self.model = model
+        self.prompt = prompt
+        self.messages = messages
+        self.promptTokenIDs = promptTokenIDs
+        self.sampling = sampling
+        self.mockResponse = mockResponse
+        self.stream = stream
+    }
+
+    /// A request with vLLM's defaults for every field not given; the sampling fields go into
+    /// ``sampling``.
     public init(
         model: String? = nil, prompt: String? = nil, messages: [ChatMessage]? = nil, maxTokens: Int? = 16,
         n: Int = 1, bestOf: Int? = nil, presencePenalty: Double = 0, frequencyPenalty: Double = 0,
@@ -72,30 +99,15 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil, stream: Bool = false,
         ignoreEOS: Bool = false, promptTokenIDs: [Int]? = nil
     ) {
-        self.model = model
-        self.prompt = prompt
-        self.messages = messages
-        self.maxTokens = maxTokens
-        self.n = n
-        self.bestOf = bestOf
-        self.presencePenalty = presencePenalty
-        self.frequencyPenalty = frequencyPenalty
-        self.repetitionPenalty = repetitionPenalty
-        self.temperature = temperature
-        self.topP = topP
-        self.topK = topK
-        self.minP = minP
-        self.useBeamSearch = useBeamSearch
-        self.lengthPenalty = lengthPenalty
-        self.earlyStopping = earlyStopping
-        self.mockResponse = mockResponse
-        self.seed = seed
-        self.stop = stop
-        self.stopTokenIDs = stopTokenIDs
-        self.logprobs = logprobs
-        self.stream = stream
-        self.ignoreEOS = ignoreEOS
-        self.promptTokenIDs = promptTokenIDs
+        self.init(
+            model: model, prompt: prompt, messages: messages, promptTokenIDs: promptTokenIDs,
+            sampling: SamplingParameters(
+                maxTokens: maxTokens, n: n, bestOf: bestOf, presencePenalty: presencePenalty,
+                frequencyPenalty: frequencyPenalty, repetitionPenalty: repetitionPenalty, temperature: temperature,
+                topP: topP, topK: topK, minP: minP, useBeamSearch: useBeamSearch, lengthPenalty: lengthPenalty,
+                earlyStopping: earlyStopping, seed: seed, stop: stop, stopTokenIDs: stopTokenIDs, logprobs: logprobs,
+                ignoreEOS: ignoreEOS),
+            mockResponse: mockResponse, stream: stream)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -120,7 +132,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = GenerateRequest()
+        let d = SamplingParameters()
         func field<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try Self.decodeField(c, key) ?? fallback
         }
@@ -135,58 +147,62 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         messages = try Self.decodeField(c, .messages)
         promptTokenIDs = try Self.decodeField(c, .promptTokenIDs)
         // Absent is vLLM's default 16; an explicit null is vLLM's None (no limit).
+        let maxTokens: Int?
         if c.contains(.maxTokens), try c.decodeNil(forKey: .maxTokens) {
             maxTokens = nil
         } else {
             maxTokens = try field(.maxTokens, 16)
         }
-        n = try field(.n, d.n)
-        bestOf = try Self.decodeField(c, .bestOf)
-        presencePenalty = try field(.presencePenalty, d.presencePenalty)
-        frequencyPenalty = try field(.frequencyPenalty, d.frequencyPenalty)
-        repetitionPenalty = try field(.repetitionPenalty, d.repetitionPenalty)
-        temperature = try field(.temperature, d.temperature)
-        topP = try field(.topP, d.topP)
-        topK = try field(.topK, d.topK)
-        minP = try field(.minP, d.minP)
-        useBeamSearch = try field(.useBeamSearch, d.useBeamSearch)
-        lengthPenalty = try field(.lengthPenalty, d.lengthPenalty)
-        earlyStopping = try (Self.decodeField(c, .earlyStopping) as EarlyStoppingJSON?)?.value ?? d.earlyStopping
-        mockResponse = try field(.mockResponse, d.mockResponse)
-        seed = try (Self.decodeField(c, .seed) as SeedJSON?)?.value
-        stop = try (Self.decodeField(c, .stop) as StopJSON?)?.strings ?? []
-        stopTokenIDs = try field(.stopTokenIDs, d.stopTokenIDs)
-        logprobs = try Self.decodeField(c, .logprobs)
-        stream = try field(.stream, d.stream)
-        ignoreEOS = try field(.ignoreEOS, d.ignoreEOS)
+        sampling = SamplingParameters(
+            maxTokens: maxTokens,
+            n: try field(.n, d.n),
+            bestOf: try Self.decodeField(c, .bestOf),
+            presencePenalty: try field(.presencePenalty, d.presencePenalty),
+            frequencyPenalty: try field(.frequencyPenalty, d.frequencyPenalty),
+            repetitionPenalty: try field(.repetitionPenalty, d.repetitionPenalty),
+            temperature: try field(.temperature, d.temperature),
+            topP: try field(.topP, d.topP),
+            topK: try field(.topK, d.topK),
+            minP: try field(.minP, d.minP),
+            useBeamSearch: try field(.useBeamSearch, d.useBeamSearch),
+            lengthPenalty: try field(.lengthPenalty, d.lengthPenalty),
+            earlyStopping: try (Self.decodeField(c, .earlyStopping) as EarlyStoppingJSON?)?.value ?? d.earlyStopping,
+            seed: try (Self.decodeField(c, .seed) as SeedJSON?)?.value,
+            stop: try (Self.decodeField(c, .stop) as StopJSON?)?.strings ?? [],
+            stopTokenIDs: try field(.stopTokenIDs, d.stopTokenIDs),
+            logprobs: try Self.decodeField(c, .logprobs),
+            ignoreEOS: try field(.ignoreEOS, d.ignoreEOS))
+        mockResponse = try field(.mockResponse, false)
+        stream = try field(.stream, false)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        let s = sampling
         try c.encodeIfPresent(model, forKey: .model)
         try c.encodeIfPresent(prompt, forKey: .prompt)
         try c.encodeIfPresent(messages, forKey: .messages)
         try c.encodeIfPresent(promptTokenIDs, forKey: .promptTokenIDs)
-        try c.encode(maxTokens, forKey: .maxTokens)  // null when unlimited
-        try c.encode(n, forKey: .n)
-        try c.encodeIfPresent(bestOf, forKey: .bestOf)
-        try c.encode(presencePenalty, forKey: .presencePenalty)
-        try c.encode(frequencyPenalty, forKey: .frequencyPenalty)
-        try c.encode(repetitionPenalty, forKey: .repetitionPenalty)
-        try c.encode(temperature, forKey: .temperature)
-        try c.encode(topP, forKey: .topP)
-        try c.encode(topK, forKey: .topK)
-        try c.encode(minP, forKey: .minP)
-        try c.encode(useBeamSearch, forKey: .useBeamSearch)
-        try c.encode(lengthPenalty, forKey: .lengthPenalty)
-        try c.encode(EarlyStoppingJSON(value: earlyStopping), forKey: .earlyStopping)
+        try c.encode(s.maxTokens, forKey: .maxTokens)  // null when unlimited
+        try c.encode(s.n, forKey: .n)
+        try c.encodeIfPresent(s.bestOf, forKey: .bestOf)
+        try c.encode(s.presencePenalty, forKey: .presencePenalty)
+        try c.encode(s.frequencyPenalty, forKey: .frequencyPenalty)
+        try c.encode(s.repetitionPenalty, forKey: .repetitionPenalty)
+        try c.encode(s.temperature, forKey: .temperature)
+        try c.encode(s.topP, forKey: .topP)
+        try c.encode(s.topK, forKey: .topK)
+        try c.encode(s.minP, forKey: .minP)
+        try c.encode(s.useBeamSearch, forKey: .useBeamSearch)
+        try c.encode(s.lengthPenalty, forKey: .lengthPenalty)
+        try c.encode(EarlyStoppingJSON(value: s.earlyStopping), forKey: .earlyStopping)
         try c.encode(mockResponse, forKey: .mockResponse)
-        try c.encodeIfPresent(seed, forKey: .seed)
-        if !stop.isEmpty { try c.encode(stop, forKey: .stop) }
-        if !stopTokenIDs.isEmpty { try c.encode(stopTokenIDs, forKey: .stopTokenIDs) }
-        try c.encodeIfPresent(logprobs, forKey: .logprobs)
+        try c.encodeIfPresent(s.seed, forKey: .seed)
+        if !s.stop.isEmpty { try c.encode(s.stop, forKey: .stop) }
+        if !s.stopTokenIDs.isEmpty { try c.encode(s.stopTokenIDs, forKey: .stopTokenIDs) }
+        try c.encodeIfPresent(s.logprobs, forKey: .logprobs)
         if stream { try c.encode(stream, forKey: .stream) }
-        if ignoreEOS { try c.encode(ignoreEOS, forKey: .ignoreEOS) }
+        if s.ignoreEOS { try c.encode(s.ignoreEOS, forKey: .ignoreEOS) }
     }
 
     /// Decodes one optional field; JSON `null` counts as absent. A wrong type becomes a typed

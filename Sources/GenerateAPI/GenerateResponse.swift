@@ -8,7 +8,8 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
     /// The model as the request named it (or the engine's default model's name).
     public var model: String
     /// The outputs, `n` of them, best first: sampled ones by cumulative logprob (also when
-    /// best_of == n, where each keeps the index it streamed under), beams by vLLM's final score.
+    /// best_of == n), beams by vLLM's final score. Each keeps vLLM's `CompletionOutput.index`,
+    /// the sequence's place in its group (the index its text streamed under), not its rank.
     public var choices: [GenerateChoice]
     /// Token counts.
     public var usage: Usage
@@ -106,6 +107,8 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
 /// One output: `{"index", "text", "token_ids", "finish_reason", "stop_reason",
 /// "cumulative_logprob", "logprobs"}`.
 public struct GenerateChoice: Codable, Sendable, Equatable {
+    /// vLLM's `CompletionOutput.index`: the candidate or beam the choice comes from, in
+    /// 0 ..< best_of (`Sampling.SequenceOutput.index`); a stream's deltas carry it too.
     public var index: Int
     public var text: String
     /// The generated ids, with the end token or stop token id that stopped the output (vLLM's

@@ -84,8 +84,10 @@ final class LoadedModel: @unchecked Sendable {
     func admissionCost(promptTokens: Int, parameters: SamplingParameters) throws(GenerateError) -> AdmissionCost {
         let candidates = parameters.effective.effectiveBestOf
         let holders = parameters.useBeamSearch ? 2 * candidates : candidates
-        // max_tokens is checked against the context before this, so the products are small.
-        let own = KVBlockPool.blocks(forPositions: parameters.maxTokens + 1) + 1
+        // max_tokens is checked against the context before this, so the products are small; none
+        // is vLLM's None, up to the context.
+        let maxTokens = parameters.maxTokens ?? max(1, contextLength - promptTokens + 1)
+        let own = KVBlockPool.blocks(forPositions: maxTokens + 1) + 1
         let cost = AdmissionCost(sequences: candidates, blocks: KVBlockPool.blocks(forPositions: promptTokens) + holders * own)
         guard cost.sequences <= admission.capacity.sequences else {
             throw .invalidField(field: parameters.bestOf == nil ? "n" : "best_of",
@@ -94,7 +96,7 @@ final class LoadedModel: @unchecked Sendable {
         guard cost.blocks <= admission.capacity.blocks else {
             let mib = { (blocks: Int) in (blocks * self.blockBytes + (1 << 20) - 1) >> 20 }
             throw .invalidField(field: "max_tokens",
-                                reason: "the prompt and \(candidates) × \(parameters.maxTokens) tokens need up to \(mib(cost.blocks)) MiB of KV cache; the model has \(mib(admission.capacity.blocks)) MiB")
+                                reason: "the prompt and \(candidates) × \(maxTokens) tokens need up to \(mib(cost.blocks)) MiB of KV cache; the model has \(mib(admission.capacity.blocks)) MiB")
         }
         return cost
     }

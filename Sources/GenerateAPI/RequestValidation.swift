@@ -37,46 +37,41 @@ public struct EngineLimits: Sendable, Equatable {
 let knownRoles: Set<String> = ["system", "user", "assistant", "tool"]
 
 extension GenerateRequest {
-    /// The sampling fields as `Sampling` takes them, after vLLM's rules and the engine's limits.
-    /// A `max_tokens` of `null` becomes `Int.max` here; the engine, once it knows the prompt,
-    /// lowers it to what the context leaves.
+    /// ``sampling`` checked by vLLM's rules (``Sampling/SamplingParameters/validate()``) and the
+    /// engine's limits: the form generation takes. A `max_tokens` of `nil` stays `nil`; the engine,
+    /// once it knows the prompt, resolves it to what the context leaves.
     /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the first field at fault.
-    public func samplingParameters(limits: EngineLimits = .init()) throws(GenerateError) -> SamplingParameters {
-        // Doubles become Floats for sampling; a value a Float cannot hold is out of every range
-        // anyway, and validation rejects the infinity it turns into.
-        let p = SamplingParameters(
-            maxTokens: maxTokens ?? Int.max, n: n, bestOf: bestOf, presencePenalty: Float(presencePenalty),
-            frequencyPenalty: Float(frequencyPenalty), repetitionPenalty: Float(repetitionPenalty),
-            temperature: Float(temperature), topP: Float(topP), topK: topK, minP: Float(minP),
-            useBeamSearch: useBeamSearch, lengthPenalty: Float(lengthPenalty), earlyStopping: earlyStopping,
-            seed: seed, stop: stop, stopTokenIDs: stopTokenIDs, logprobs: logprobs, ignoreEOS: ignoreEOS)
-        do { try p.validate() } catch { throw GenerateError(error) }
-        if let maxTokens, maxTokens > limits.maxTokens {
+    func validatedSampling(limits: EngineLimits) throws(GenerateError) -> SamplingParameters.Validated {
+        let checked: SamplingParameters.Validated
+        do { checked = try sampling.validated() } catch { throw GenerateError(error) }
+        let p = sampling
+        if let maxTokens = p.maxTokens, maxTokens > limits.maxTokens {
             throw .invalidField(field: "max_tokens", reason: "\(maxTokens) tokens exceed this engine's limit of \(limits.maxTokens)")
         }
-        let candidates = bestOf ?? n
+        let candidates = p.effectiveBestOf
         if candidates > limits.maxBestOf {
-            let field = bestOf == nil ? "n" : "best_of"
+            let field = p.bestOf == nil ? "n" : "best_of"
             throw .invalidField(field: field, reason: "\(candidates) candidates exceed this engine's limit of \(limits.maxBestOf)")
         }
-        if stop.count > limits.maxStopStrings {
+        if p.stop.count > limits.maxStopStrings {
             throw .invalidField(field: "stop", reason: "at most \(limits.maxStopStrings) stop strings")
         }
-        if let long = stop.first(where: { $0.utf8.count > limits.maxStopStringBytes }) {
+        if let long = p.stop.first(where: { $0.utf8.count > limits.maxStopStringBytes }) {
             throw .invalidField(field: "stop", reason: "a stop string of \(long.utf8.count) bytes exceeds \(limits.maxStopStringBytes)")
         }
-        if stopTokenIDs.count > limits.maxStopTokenIDs {
+        if p.stopTokenIDs.count > limits.maxStopTokenIDs {
             throw .invalidField(field: "stop_token_ids", reason: "at most \(limits.maxStopTokenIDs) ids")
         }
-        return p
+        return checked
     }
 
     /// Checks everything about the request that does not need the model: vLLM's rules for the
-    /// sampling fields, the engine's limits, and the prompt or conversation. `Engine` makes the same
-    /// checks (a mock response skips the prompt's); the model adds the context length.
+    /// sampling fields, the engine's limits, and the prompt or conversation — what ``Engine`` checks
+    /// when the request enters it (a mock response skips the prompt's); the model adds the
+    /// context length.
     /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the first field at fault.
     public func validate(limits: EngineLimits = .init()) throws(GenerateError) {
-        _ = try samplingParameters(limits: limits)
+        _ = try validatedSampling(limits: limits)
         _ = try promptSource(limits: limits)
     }
 

@@ -12,8 +12,8 @@ import Darwin
 /// the search a final tokenizer eos is left out (vLLM passes `eos_token_id`), in the final
 /// ranking it is counted (see ``BeamSearch``). With length_penalty 1 a prompt of 100 tokens
 /// therefore weighs a 5-token beam against a 6-token one as 105 against 106.
-public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, generatedCount: Int, lengthPenalty: Float) -> Double {
-    cumulativeLogprob / pow(Double(promptLength + generatedCount), Double(lengthPenalty))
+public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, generatedCount: Int, lengthPenalty: Double) -> Double {
+    cumulativeLogprob / pow(Double(promptLength + generatedCount), lengthPenalty)
 }
 
 /// vLLM 0.4.x's beam search (`_beam_search_sample` and `_process_sequence_group_outputs`).
@@ -51,6 +51,15 @@ public func beamSearchScore(cumulativeLogprob: Double, promptLength: Int, genera
 /// selected child are released. All the selected children then decode their tokens in one
 /// ``SequenceModel/decode(_:tokens:into:)`` call, so a batching model steps the beams in one
 /// forward pass.
+///
+/// Each returned beam's index is vLLM's `CompletionOutput.index`, `seqs.index(seq)`: its place
+/// in the sequence group (`seq_group.seqs_dict`, in insertion order), which the search keeps as
+/// `_process_sequence_group_outputs` does. A parent's last child continues the parent's
+/// sequence, so it keeps the parent's place; the other children are new sequences, added at the
+/// end once selected — the selected new finished beams first, in score order, then the selected
+/// running ones; a parent without children, a finished beam pushed out of the best `width`, and
+/// an unselected child that continues its parent leave the group. When the search ends only the
+/// finished beams are left, so the indices are a subset of 0 ..< width, in no relation to rank.
 struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
     let setup: GenerationSetup
     let parameters: SamplingParameters
@@ -58,6 +67,8 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
     let width: Int
 
     private struct Beam {
+        /// The sequence's id, for its place in the group.
+        var id: Int
         var model: Model
         var logits: [Float]
         var progress: SequenceProgress<Detokenizer>
@@ -66,8 +77,17 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
     private struct Child {
         var parent: Int
         var token: Int
+        var id: Int
+        /// Whether it continues its parent's sequence (the parent's last child) rather than forks it.
+        var continuesParent: Bool
         var progress: SequenceProgress<Detokenizer>
         var score: Double
+    }
+
+    private struct Finished {
+        var id: Int
+        var continuesParent: Bool
+        var progress: SequenceProgress<Detokenizer>
     }
 
     init(setup: GenerationSetup) {
@@ -97,9 +117,12 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
         var sampler = TokenSampler(parameters: parameters)
         let expansion = 2 * width
         let reported = parameters.logprobs ?? 0
-        var beams = [Beam(model: model, logits: promptLogits,
+        var beams = [Beam(id: 0, model: model, logits: promptLogits,
                           progress: SequenceProgress(detokenizer: detokenizer, rules: rules))]
-        var finished: [SequenceProgress<Detokenizer>] = []
+        var finished: [Finished] = []
+        // vLLM's sequence group: the ids of its sequences in insertion order.
+        var group = [0]
+        var nextID = 1
 
         while !beams.isEmpty {
             if Task.isCancelled { throw CancellationError() }
@@ -123,8 +146,12 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             }
             let chosen = pairs.indices.sorted { pairs[$0].total > pairs[$1].total || (pairs[$0].total == pairs[$1].total && $0 < $1) }
                 .prefix(expansion).sorted()  // back to parent order, each parent's most likely first
+            // Each parent's last child continues it; a parent without children leaves the group.
+            var lastChild: [Int: Int] = [:]
+            for i in chosen { lastChild[pairs[i].parent] = i }
+            for b in beams.indices where lastChild[b] == nil { group.removeAll { $0 == beams[b].id } }
 
-            var newFinished: [SequenceProgress<Detokenizer>] = []
+            var newFinished: [Finished] = []
             var running: [Child] = []
             for i in chosen {
                 let pair = pairs[i]
@@ -132,25 +159,41 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                 let parentModel = beams[pair.parent].model
                 try progress.accept(pair.token, logprob: pair.logprob, alternatives: pair.top, rules: rules,
                                     atContextLimit: parentModel.position >= parentModel.contextLength)
+                let continuesParent = lastChild[pair.parent] == i
+                let id = continuesParent ? beams[pair.parent].id : nextID
+                if !continuesParent { nextID += 1 }
                 if progress.isFinished {
-                    newFinished.append(progress)
+                    newFinished.append(Finished(id: id, continuesParent: continuesParent, progress: progress))
                 } else {
-                    running.append(Child(parent: pair.parent, token: pair.token, progress: progress, score: score(progress)))
+                    running.append(Child(parent: pair.parent, token: pair.token, id: id, continuesParent: continuesParent,
+                                         progress: progress, score: score(progress)))
                 }
             }
 
-            let allFinished = Self.stableSorted(finished + newFinished) { score($0) > score($1) }
+            let allFinished = Self.stableSorted(finished + newFinished) { score($0.progress) > score($1.progress) }
             finished = Array(allFinished.prefix(width))
+            // Kept new forks join the group; dropped sequences already in it (earlier finished
+            // beams, children that continue their parent) leave.
+            let newIDs = Set(newFinished.map(\.id))
+            for f in finished where !f.continuesParent && newIDs.contains(f.id) { group.append(f.id) }
+            for f in allFinished.dropFirst(width) where f.continuesParent || !newIDs.contains(f.id) {
+                group.removeAll { $0 == f.id }
+            }
             running = Self.stableSorted(running) { $0.score > $1.score }
 
-            if running.isEmpty || shouldStop(allFinished: allFinished, best: running[0], contextLength: model.contextLength) {
-                break
-            }
-            try advance(&beams, running.prefix(width))
+            let stops = running.isEmpty
+                || shouldStop(allFinished: allFinished.map(\.progress), best: running[0], contextLength: model.contextLength)
+            let selected = stops ? [] : running.prefix(width)
+            for child in selected where !child.continuesParent { group.append(child.id) }
+            for child in running.dropFirst(selected.count) where child.continuesParent { group.removeAll { $0 == child.id } }
+            if stops { break }
+            try advance(&beams, selected)
         }
 
-        let ranked = Self.stableSorted(finished) { finalScore($0) > finalScore($1) }
-        let outputs = ranked.prefix(parameters.n).enumerated().map { $0.element.output(index: $0.offset) }
+        let ranked = Self.stableSorted(finished) { finalScore($0.progress) > finalScore($1.progress) }
+        let outputs = ranked.prefix(parameters.n).enumerated().map { rank, beam in
+            beam.progress.output(index: group.firstIndex(of: beam.id) ?? rank)
+        }
         for output in outputs {
             try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))
         }
@@ -168,8 +211,9 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             return worst >= best.score
         case .never:
             guard parameters.lengthPenalty > 0 else { return worst >= best.score }
-            // Saturating: max_tokens may be huge, and the context length is the model's word.
-            let (requested, overflow) = setup.promptTokens.count.addingReportingOverflow(parameters.maxTokens)
+            // Saturating: max_tokens may be huge or absent (the context), and the context length
+            // is the model's word.
+            let (requested, overflow) = setup.promptTokens.count.addingReportingOverflow(parameters.maxTokens ?? Int.max)
             let longest = min(overflow ? Int.max : requested, contextLength == Int.max ? Int.max : contextLength + 1)
             let attainable = beamSearchScore(
                 cumulativeLogprob: best.progress.cumulativeLogprob, promptLength: longest, generatedCount: 0,
@@ -215,7 +259,7 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
         var next: [Beam] = []
         next.reserveCapacity(selected.count)
         for (slot, child) in selected.enumerated() {
-            next.append(Beam(model: models[slot], logits: [], progress: child.progress))
+            next.append(Beam(id: child.id, model: models[slot], logits: [], progress: child.progress))
             swap(&next[slot].logits, &logits[slot])
         }
         beams = next

@@ -22,9 +22,10 @@
 ///   first of the list that matches wins, even if a later one matches earlier in the text (vLLM's
 ///   `_check_stop_strings`). While streaming, text that could still begin a stop string is held
 ///   back, so a delta is never taken back.
-/// - Sampled candidates are returned sorted by cumulative logprob, also when best_of == n; there
-///   each keeps the index its text streamed under (vLLM's `CompletionOutput.index`), with
-///   best_of > n the index is the rank.
+/// - Sampled candidates are returned sorted by cumulative logprob, also when best_of == n; each
+///   keeps its candidate's index, the one its text streamed under (vLLM's `CompletionOutput.index`
+///   is `seqs.index(seq)`, not the rank), so with best_of > n the indices are n of 0 ..< best_of.
+///   Beams carry their place in vLLM's sequence group the same way.
 /// - Beam search searches with ``beamSearchScore(cumulativeLogprob:promptLength:generatedCount:lengthPenalty:)``,
 ///   whose length counts the prompt and not a final eos, and ranks the finished beams for the
 ///   answer with the eos counted, as vLLM does (see `BeamSearch`).
@@ -43,13 +44,12 @@
 ///   finish (a vocabulary smaller than the beam); beams that took a token min-p removed are
 ///   returned with cumulative logprob -inf, as vLLM returns them.
 /// - Throws: `CancellationError` within one token of the task being cancelled, and whatever the
-///   model, the detokenizer or `onEvent` throw; ``SamplingError`` if the parameters are invalid
-///   or the logits do not match the model's vocabulary.
+///   model, the detokenizer or `onEvent` throw; ``SamplingError`` if the logits do not match the
+///   model's vocabulary. The parameters were validated when `setup` was made.
 public func generate<Model: SequenceModel, Detokenizer: TextDetokenizer>(
     model: Model, promptLogits: [Float], detokenizer: Detokenizer, setup: GenerationSetup,
     onEvent: (GenerationEvent) throws -> Void = { _ in }
 ) throws -> [SequenceOutput] {
-    try setup.parameters.validate()
     guard !promptLogits.isEmpty, promptLogits.count == model.vocabularySize else {
         throw SamplingError.invalidParameter(
             field: "model",

@@ -50,9 +50,11 @@ public struct TokenAlternative: Sendable, Equatable {
 
 /// One returned sequence (a choice of the response).
 public struct SequenceOutput: Sendable, Equatable {
-    /// The choice's index (0 ..< n). Choices are listed best first; with best_of == n each keeps
-    /// its candidate's index, the one its text streamed under (vLLM's `CompletionOutput.index`),
-    /// otherwise the index is the rank.
+    /// vLLM's `CompletionOutput.index`: the sequence's place in its request's group, not its
+    /// rank (choices are listed best first). A sampled choice keeps its candidate's index, the one
+    /// its text streamed under, in 0 ..< best_of (with best_of == n the choices' indices are a
+    /// permutation of 0 ..< n); a beam has its place among the finished beams, in 0 ..< best_of
+    /// (see `BeamSearch`).
     public var index: Int
     /// The generated ids, including an end token or stop token id that stopped the sequence (as
     /// vLLM's `token_ids`); neither is rendered in ``text``.
@@ -98,8 +100,8 @@ public enum GenerationEvent: Sendable, Equatable {
 
 /// What one request's generation starts from.
 public struct GenerationSetup: Sendable {
-    /// The request's sampling fields, already validated.
-    public var parameters: SamplingParameters
+    /// The request's sampling fields, validated: generation does not check them again.
+    public var parameters: SamplingParameters.Validated
     /// The prompt's ids (already in the model's cache): repetition_penalty counts them.
     public var promptTokens: [Int]
     /// Every end-of-sequence id of the model (tokenizer eos and extra end tokens).
@@ -112,10 +114,19 @@ public struct GenerationSetup: Sendable {
 
     /// A request's validated `parameters`, its `promptTokens`, the model's `endTokenIDs` and
     /// among them the tokenizer's `eosTokenID`.
-    public init(parameters: SamplingParameters, promptTokens: [Int], endTokenIDs: Set<Int>, eosTokenID: Int? = nil) {
+    public init(parameters: SamplingParameters.Validated, promptTokens: [Int], endTokenIDs: Set<Int>, eosTokenID: Int? = nil) {
         self.parameters = parameters
         self.promptTokens = promptTokens
         self.endTokenIDs = endTokenIDs
         self.eosTokenID = eosTokenID
+    }
+
+    /// The same from parameters not yet validated: ``SamplingParameters/validated()`` checks them
+    /// here, once.
+    /// - Throws: ``SamplingError`` naming the first field at fault.
+    public init(parameters: SamplingParameters, promptTokens: [Int], endTokenIDs: Set<Int>,
+                eosTokenID: Int? = nil) throws(SamplingError) {
+        self.init(parameters: try parameters.validated(), promptTokens: promptTokens, endTokenIDs: endTokenIDs,
+                  eosTokenID: eosTokenID)
     }
 }

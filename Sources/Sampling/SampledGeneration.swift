@@ -91,20 +91,16 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
         }
 
         // vLLM's `RequestOutput.from_seq_group` sorts the candidates by cumulative logprob
-        // whatever best_of is; equal scores keep candidate order (Python's sort is stable).
+        // whatever best_of is; equal scores keep candidate order (Python's sort is stable). Each
+        // returned choice keeps its candidate's index, `seqs.index(seq)` (vLLM's
+        // `CompletionOutput.index` is the sequence's place in its group, not its rank): with
+        // best_of == n the index its text streamed under, with best_of > n one of 0 ..< best_of.
         let order = progress.indices.sorted {
             let (a, b) = (progress[$0].cumulativeLogprob, progress[$1].cumulativeLogprob)
             return a > b || (a == b && $0 < $1)
         }
-        if streams {
-            // Each choice keeps the index its text streamed under (vLLM's `CompletionOutput.index`
-            // is the candidate's place in its group, not its rank).
-            return order.map { progress[$0].output(index: $0) }
-        }
-        var outputs: [SequenceOutput] = []
-        for (index, candidate) in order.prefix(parameters.n).enumerated() {
-            outputs.append(progress[candidate].output(index: index))
-        }
+        let outputs = order.prefix(parameters.n).map { progress[$0].output(index: $0) }
+        if streams { return outputs }
         for output in outputs {
             try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))
         }

@@ -8,35 +8,39 @@ public enum EarlyStopping: Sendable, Equatable, Hashable {
     case never
 }
 
-/// The sampling fields of a generate request, with vLLM 0.4.x's names, defaults and meaning.
+/// The sampling fields of a generate request, with vLLM 0.4.x's names, defaults and meaning: the
+/// one copy of them. `GenerateAPI`'s request holds one of these and decodes its JSON fields into
+/// it; ``validate()`` enforces the rules of `shared/notes/generate-api.md` and names the JSON field
+/// in its error, and ``validated()`` gives the checked form generation takes.
 ///
-/// `GenerateAPI` maps its JSON request onto this type; ``validate()`` enforces the rules of
-/// `shared/notes/generate-api.md` and names the JSON field in its error.
+/// The numbers are the request's own, as vLLM's Python floats are, and validation compares them as
+/// vLLM does; sampling works in Float32 and converts once, when a ``TokenSampler`` is made.
 public struct SamplingParameters: Sendable, Equatable {
-    /// `max_tokens`: the most tokens to generate (≥ 1).
-    public var maxTokens: Int
+    /// `max_tokens`: the most tokens to generate (≥ 1). `nil` is vLLM's `None`: the output runs
+    /// until the model's context is full, the token sampled from its last position the last one.
+    public var maxTokens: Int?
     /// `n`: how many outputs to return (≥ 1).
     public var n: Int
     /// `best_of`: how many candidates to generate (`nil`: `n`); the beam width with beam search.
     public var bestOf: Int?
     /// `presence_penalty` in [-2, 2], on generated tokens only.
-    public var presencePenalty: Float
+    public var presencePenalty: Double
     /// `frequency_penalty` in [-2, 2], on generated tokens only.
-    public var frequencyPenalty: Float
+    public var frequencyPenalty: Double
     /// `repetition_penalty` in (0, 2], on prompt and generated tokens.
-    public var repetitionPenalty: Float
+    public var repetitionPenalty: Double
     /// `temperature` ≥ 0; below 1e-5 decoding is greedy.
-    public var temperature: Float
+    public var temperature: Double
     /// `top_p` in (0, 1].
-    public var topP: Float
+    public var topP: Double
     /// `top_k`: -1 (off) or ≥ 1.
     public var topK: Int
     /// `min_p` in [0, 1].
-    public var minP: Float
+    public var minP: Double
     /// `use_beam_search`.
     public var useBeamSearch: Bool
     /// `length_penalty`: the exponent of the length in a beam's score; 1 unless beam search.
-    public var lengthPenalty: Float
+    public var lengthPenalty: Double
     /// `early_stopping`: `.heuristic` (false) unless beam search.
     public var earlyStopping: EarlyStopping
     /// `seed`: the same seed gives the same tokens on every machine; `nil` draws one at random.
@@ -54,10 +58,10 @@ public struct SamplingParameters: Sendable, Equatable {
 
     /// The defaults of vLLM's `SamplingParams`.
     public init(
-        maxTokens: Int = 16, n: Int = 1, bestOf: Int? = nil, presencePenalty: Float = 0,
-        frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, temperature: Float = 1,
-        topP: Float = 1, topK: Int = -1, minP: Float = 0, useBeamSearch: Bool = false,
-        lengthPenalty: Float = 1, earlyStopping: EarlyStopping = .heuristic, seed: UInt64? = nil,
+        maxTokens: Int? = 16, n: Int = 1, bestOf: Int? = nil, presencePenalty: Double = 0,
+        frequencyPenalty: Double = 0, repetitionPenalty: Double = 1, temperature: Double = 1,
+        topP: Double = 1, topK: Int = -1, minP: Double = 0, useBeamSearch: Bool = false,
+        lengthPenalty: Double = 1, earlyStopping: EarlyStopping = .heuristic, seed: UInt64? = nil,
         stop: [String] = [], stopTokenIDs: [Int] = [], logprobs: Int? = nil, ignoreEOS: Bool = false
     ) {
         self.maxTokens = maxTokens

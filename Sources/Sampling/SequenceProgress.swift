@@ -7,7 +7,8 @@ struct StopRules: Sendable {
     var ignoresEndTokens: Bool
     var stopTokenIDs: Set<Int>
     var stopStrings: StopStrings
-    var maxTokens: Int
+    /// `nil`: until the model's context is full.
+    var maxTokens: Int?
     var wantsLogprobs: Bool
 
     init(setup: GenerationSetup) {
@@ -66,7 +67,7 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
             return
         }
         if isEnd {  // under ignore_eos: kept, not rendered
-            if tokens.count >= rules.maxTokens || atContextLimit { finish(.length, nil, rules) }
+            if tokens.count >= rules.maxTokens ?? Int.max || atContextLimit { finish(.length, nil, rules) }
             return
         }
         let delta = try detokenizer.append(token)
@@ -76,7 +77,7 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
             stopReason = .stopString(string)
             return
         }
-        if tokens.count >= rules.maxTokens || atContextLimit { finish(.length, nil, rules) }
+        if tokens.count >= rules.maxTokens ?? Int.max || atContextLimit { finish(.length, nil, rules) }
     }
 
     /// Ends the sequence and releases what the detokenizer held back; a stop string completed

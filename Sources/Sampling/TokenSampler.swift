@@ -32,18 +32,19 @@ public struct TokenSampler {
     /// The most likely alternatives of the last step, most likely first (filled when asked for).
     public private(set) var alternatives: [TokenAlternative] = []
 
-    /// A sampler for validated `parameters` (used through their ``SamplingParameters/effective`` form).
+    /// A sampler for validated `parameters` (used through their ``SamplingParameters/effective``
+    /// form), its processors in Float32 as vLLM's are.
     public init(parameters: SamplingParameters) {
         let p = parameters.effective
         self.parameters = p
-        repetition = RepetitionPenalty(penalty: p.repetitionPenalty)
-        frequency = FrequencyPenalty(penalty: p.frequencyPenalty)
-        presence = PresencePenalty(penalty: p.presencePenalty)
+        repetition = RepetitionPenalty(penalty: Float(p.repetitionPenalty))
+        frequency = FrequencyPenalty(penalty: Float(p.frequencyPenalty))
+        presence = PresencePenalty(penalty: Float(p.presencePenalty))
         // Greedy and beam search rank unscaled logits (vLLM uses T = 1 for them).
-        temperature = Temperature(temperature: p.isGreedy ? 1 : p.temperature)
+        temperature = Temperature(temperature: p.isGreedy ? 1 : Float(p.temperature))
         topK = TopKFilter(k: p.topK)
-        topP = TopPFilter(p: p.topP)
-        minP = MinPFilter(minP: p.minP)
+        topP = TopPFilter(p: Float(p.topP))
+        minP = MinPFilter(minP: Float(p.minP))
     }
 
     /// Chooses the next token from `logits` (rewritten in place).

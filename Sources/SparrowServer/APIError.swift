@@ -39,7 +39,7 @@ public struct APIError: Error, Sendable, Equatable {
     /// model); a model file that fails to load or a failing forward pass is the server's fault.
     init(_ error: GenerateError) {
         switch error {
-        case .invalidField, .invalidJSON, .noChatTemplate, .templateFailed, .promptTooLong:
+        case .invalidField, .invalidJSON, .noChatTemplate, .templateFailed, .promptTooLong, .contextExceeded:
             self = .invalid(error.description, param: error.field)
         case .unknownModel:
             self.init(status: .notFound, message: error.description, type: "invalid_request_error",

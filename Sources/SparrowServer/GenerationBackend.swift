@@ -53,9 +53,9 @@ public struct Admission: Sendable, Equatable {
 /// the engine can batch, so its admissions name none.
 extension Engine: GenerationBackend {
     public func admit(_ request: GenerateRequest) async throws -> Admission {
-        // The engine's own first checks, so that a request that would fail anyway is answered
-        // before a stream starts.
-        _ = try request.samplingParameters(limits: configuration.limits)
+        // The model only, as vLLM's server checks it first: the engine validates the request's
+        // fields once, where it enters, before a stream's first event, so a bad field still gets
+        // its 400 before any 200.
         guard let name = request.model ?? configuration.defaultModel else {
             throw GenerateError.invalidField(field: "model", reason: "no model given and the server has no default model")
         }

@@ -92,7 +92,8 @@ extension SparrowServer {
             permit = nil  // a mock response, or a backend (the engine) that queues its requests itself
         }
         let shape = ResponseShape(format: format, id: idPrefix + Self.randomHex(24), created: created,
-                                  model: admission.modelName, n: generate.n, includeUsage: includeUsage)
+                                  model: admission.modelName, n: generate.n, includeUsage: includeUsage,
+                                  streamsCompletion: ResponseShape.streamsCompletion(generate))
         guard generate.stream else {
             do {
                 let backend = backend
@@ -149,8 +150,11 @@ extension SparrowServer {
             switch current {
             case .delta:
                 timing.delta()
-                try await writer.write(out)
-                out.clear()
+                // A completion vLLM would not stream has nothing to send until the end.
+                if out.readableBytes > 0 {
+                    try await writer.write(out)
+                    out.clear()
+                }
             case let .finished(response):
                 timing.finished(response)
             }

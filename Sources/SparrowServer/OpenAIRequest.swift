@@ -14,6 +14,12 @@ import GenerateAPI
 ///   one array of token ids), `echo`, `logprobs` (an int);
 /// - chat: `messages` (content a string or an array of `{"type": "text"}` parts; role `developer`
 ///   is `system`), `logprobs` (a bool) with `top_logprobs`, `max_completion_tokens`;
+/// - `max_tokens` as vLLM 0.4's OpenAI server has it: completions default to 16 and take `null` as
+///   the engine's `None` (`serving_completion.py` builds its `SamplingParams` before
+///   `_validate_prompt_and_tokenize` resolves `None`, so the output runs to context − prompt + 1
+///   tokens); chat defaults to `None`, which `serving_chat.py` resolves first, to context − prompt
+///   (`GenerateRequest.UnlimitedMaxTokens`). On both, prompt + `max_tokens` over the
+///   context is a 400 with vLLM's message;
 /// - both: `stream`, `stream_options.include_usage`.
 /// Fields that would change the answer in ways this server cannot honour (`tools`, `logit_bias`,
 /// `suffix`, batches of prompts, `response_format` other than text, ...) are refused with a 400
@@ -30,11 +36,6 @@ struct OpenAIRequest: Sendable {
     let echo: Bool
     /// Streams: send a last chunk with `usage` (and no choices) before `[DONE]`.
     let includeUsage: Bool
-
-    /// A chat request without `max_tokens` may answer at length (OpenAI's default is "until the
-    /// model stops"); the documented request's 16 would cut most replies mid-sentence. An
-    /// explicit `null` is vLLM's None: up to the context.
-    static let chatDefaultMaxTokens = 256
 
     static let passThrough: [String] = [
         "model", "max_tokens", "n", "best_of", "presence_penalty", "frequency_penalty", "repetition_penalty",
@@ -53,9 +54,9 @@ struct OpenAIRequest: Sendable {
         }
         var out: [String: JSONValue] = [:]
         for key in Self.passThrough { if let value = object[key]?.nonNull { out[key] = value } }
-        // vLLM's OpenAI server reads an explicit null max_tokens as None: as much as the
-        // context leaves after the prompt.
+        // vLLM 0.4's protocol.py: max_tokens is Optional[int], so an explicit null is None.
         if case .null? = object["max_tokens"] { out["max_tokens"] = .null }
+        var unlimited = GenerateRequest.UnlimitedMaxTokens.pastContext
         try Self.refuseUnsupported(object, kind: kind)
 
         var echo = false
@@ -71,8 +72,12 @@ struct OpenAIRequest: Sendable {
         case .chat:
             out["messages"] = try Self.chatMessages(object["messages"])
             if let max = object["max_completion_tokens"]?.nonNull { out["max_tokens"] = max }
-            if out["max_tokens"] == nil, object["max_tokens"] == nil {
-                out["max_tokens"] = .int(Int64(Self.chatDefaultMaxTokens))
+            if out["max_tokens"]?.nonNull == nil {
+                // vLLM 0.4's ChatCompletionRequest defaults max_tokens to None, and
+                // serving_chat.py resolves None in _validate_prompt_and_tokenize before it
+                // builds the SamplingParams: context − prompt tokens.
+                out["max_tokens"] = .null
+                unlimited = .contextRemainder
             }
             if try Self.bool(object["logprobs"], "logprobs") == true {
                 out["logprobs"] = object["top_logprobs"]?.nonNull ?? .int(0)
@@ -89,7 +94,9 @@ struct OpenAIRequest: Sendable {
 
         do {
             let data = try JSONEncoder().encode(out)
-            generate = try JSONDecoder().decode(GenerateRequest.self, from: data)
+            var request = try JSONDecoder().decode(GenerateRequest.self, from: data)
+            request.unlimitedMaxTokens = unlimited
+            generate = request
         } catch let error as GenerateError {
             throw APIError(error)
         } catch {

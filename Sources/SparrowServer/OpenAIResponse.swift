@@ -175,12 +175,15 @@ enum OpenAI {
 }
 
 extension OpenAI.Completion {
-    /// The whole answer; `echo` puts the prompt before each text.
+    /// The whole answer; `echo` puts the prompt before each text. The choices are numbered in
+    /// their order, best first, as vLLM 0.4's `request_output_to_completion_response` numbers
+    /// them (`index=len(choices)`), not by the engine's `CompletionOutput.index` that chat and
+    /// streams carry.
     init(id: String, created: Int, response: GenerateResponse, echoPrompt: String?) {
         self.init(
             id: id, created: created, model: response.model,
-            choices: response.choices.map { choice in
-                Choice(text: (echoPrompt ?? "") + choice.text, index: choice.index,
+            choices: response.choices.enumerated().map { rank, choice in
+                Choice(text: (echoPrompt ?? "") + choice.text, index: rank,
                        logprobs: choice.logprobs.map(OpenAI.CompletionLogprobs.init),
                        finish_reason: choice.finishReason.rawValue, stop_reason: choice.stopReason)
             },
@@ -189,6 +192,9 @@ extension OpenAI.Completion {
 }
 
 extension OpenAI.ChatCompletion {
+    /// The whole answer. Each choice keeps the engine's `CompletionOutput.index` (the candidate or
+    /// beam it comes from, in 0 ..< best_of), as vLLM 0.4's `chat_completion_full_generator`
+    /// writes `index=output.index`; the choices are listed best first.
     init(id: String, created: Int, response: GenerateResponse) {
         self.init(
             id: id, created: created, model: response.model,

@@ -7,7 +7,11 @@ import Hummingbird
 /// Event streams (every event is `data: <json>\n\n`; every stream ends with `data: [DONE]\n\n`):
 /// - `/v1/generate`: `{"index", "text"}` per delta, then the whole ``GenerateAPI/GenerateResponse``.
 /// - `/v1/completions`: `text_completion` chunks with one choice each (`"finish_reason": null`),
-///   then one chunk per choice with empty text and its finish reason.
+///   then one chunk per choice with empty text and its finish reason; choices carry the engine's
+///   `CompletionOutput.index`, as vLLM 0.4's `completion_stream_generator` does. A request vLLM
+///   does not stream (`best_of` other than `n`, or beam search) gets, as from vLLM's
+///   `fake_stream_generator`, the whole `text_completion` as one event (its choices numbered best
+///   first, with `usage`).
 /// - `/v1/chat/completions`: `chat.completion.chunk`s: first `{"role": "assistant", "content": ""}`
 ///   per choice, then `{"content"}` deltas, then an empty delta with the finish reason per choice.
 /// - OpenAI streams with `stream_options.include_usage` get a last chunk with `usage` and no choices.
@@ -32,6 +36,15 @@ struct ResponseShape: Sendable {
     /// How many choices the request asked for.
     let n: Int
     let includeUsage: Bool
+    /// Whether a completion stream sends text as it is generated: vLLM 0.4's
+    /// `stream and (best_of is None or n == best_of) and not use_beam_search`. Otherwise it sends
+    /// the whole answer as one event.
+    var streamsCompletion = true
+
+    /// Whether vLLM 0.4's completion server streams `request` token by token.
+    static func streamsCompletion(_ request: GenerateRequest) -> Bool {
+        (request.bestOf == nil || request.bestOf == request.n) && !request.useBeamSearch
+    }
 
     /// The whole answer.
     func whole(_ response: GenerateResponse) -> Response {
@@ -48,6 +61,8 @@ struct ResponseShape: Sendable {
     /// Events before the first delta.
     func start() -> [ByteBuffer] {
         switch format {
+        case .completion where !streamsCompletion:
+            return []
         case .generate, .completion(echo: nil):
             return []
         case let .completion(echo?):
@@ -59,6 +74,10 @@ struct ResponseShape: Sendable {
 
     /// The events for one engine event.
     func events(for event: GenerateStreamEvent) -> [ByteBuffer] {
+        if case let .completion(echo) = format, !streamsCompletion {
+            guard case let .finished(response) = event else { return [] }
+            return [JSONResponse.event(OpenAI.Completion(id: id, created: created, response: response, echoPrompt: echo))]
+        }
         switch (event, format) {
         case let (.delta(index, text), .generate):
             return [JSONResponse.event(Delta(index: index, text: text))]

@@ -30,6 +30,20 @@ struct RequestDecodingTests {
         #expect(!r.useBeamSearch && r.lengthPenalty == 1 && r.earlyStopping == .heuristic && !r.mockResponse)
     }
 
+    @Test("the sampling fields are one SamplingParameters value, which the request's own names reach")
+    func oneCopy() throws {
+        var r = try Self.decode(Self.docSampleBody)
+        #expect(r.sampling == SamplingParameters(maxTokens: 256, n: 1, bestOf: 1))
+        r.maxTokens = nil
+        r.temperature = 0.5
+        r.stop = ["\n"]
+        #expect(r.sampling.maxTokens == nil && r.sampling.temperature == 0.5 && r.sampling.stop == ["\n"])
+        r.sampling.topK = 3
+        #expect(r.topK == 3)
+        #expect(GenerateRequest(prompt: "x", sampling: r.sampling)
+            == GenerateRequest(prompt: "x", maxTokens: nil, bestOf: 1, temperature: 0.5, topK: 3, stop: ["\n"]))
+    }
+
     @Test("missing fields take vLLM's defaults")
     func defaults() throws {
         let r = try Self.decode(#"{"prompt": "Hi"}"#)

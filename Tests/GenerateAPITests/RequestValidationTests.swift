@@ -9,8 +9,7 @@ struct RequestValidationTests {
     static func field(of json: String, limits: EngineLimits = .init()) throws -> String? {
         let request = try JSONDecoder().decode(GenerateRequest.self, from: Data(json.utf8))
         do {
-            _ = try request.samplingParameters(limits: limits)
-            _ = try request.promptSource(limits: limits)
+            try request.validate(limits: limits)
             return nil
         } catch {
             return error.field

@@ -23,8 +23,8 @@ struct VLLMFidelityAPITests {
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(object["max_tokens"] is NSNull)
         #expect(try JSONDecoder().decode(GenerateRequest.self, from: data).maxTokens == nil)
-        // No engine limit applies to it before the prompt is known.
-        #expect(try unlimited.samplingParameters(limits: EngineLimits(maxTokens: 8)).maxTokens == Int.max)
+        // No engine limit applies to it before the prompt is known: it stays vLLM's None.
+        #expect(try unlimited.validatedSampling(limits: EngineLimits(maxTokens: 8)).maxTokens == nil)
     }
 
     @Test("LLMEngine with max_tokens=None runs until prompt + output exceed max_model_len (StopChecker)")
@@ -37,6 +37,37 @@ struct VLLMFidelityAPITests {
         #expect(choice.tokenIDs.count == 128 - response.usage.promptTokens + 1)
         #expect(choice.finishReason == .length && choice.stopReason == nil)
         #expect(response.usage.completionTokens == choice.tokenIDs.count)
+    }
+
+    @Test("max_tokens against the context: the engine's None (StopChecker), the chat server's None and its refusal (_validate_prompt_and_tokenize)")
+    func maxTokensFitTheContext() throws {
+        func fit(_ maxTokens: Int?, _ unlimited: GenerateRequest.UnlimitedMaxTokens, prompt: Int) throws -> Int? {
+            let sampling = try GenerateRequest(prompt: "x", maxTokens: maxTokens).validatedSampling(limits: .init())
+            return try Engine.fitting(sampling, unlimited: unlimited, promptTokens: prompt, contextLength: 128).maxTokens
+        }
+        // The engine: until prompt + output exceed 128, so a prompt of 128 still gets one token;
+        // a longer one vLLM's scheduler ignores, an error here.
+        #expect(try fit(nil, .pastContext, prompt: 100) == 29)
+        #expect(try fit(nil, .pastContext, prompt: 128) == 1)
+        #expect(throws: GenerateError.promptTooLong(promptTokens: 129, contextLength: 128)) { try fit(nil, .pastContext, prompt: 129) }
+        // The chat server: max_tokens = 128 - token_num, which SamplingParams refuses below 1.
+        #expect(try fit(nil, .contextRemainder, prompt: 100) == 28)
+        #expect(throws: GenerateError.invalidField(field: "max_tokens", reason: "must be at least 1, got 0")) {
+            try fit(nil, .contextRemainder, prompt: 128)
+        }
+        #expect(throws: GenerateError.invalidField(field: "max_tokens", reason: "must be at least 1, got -2")) {
+            try fit(nil, .contextRemainder, prompt: 130)
+        }
+        // An explicit max_tokens: token_num + max_tokens > max_model_len is refused, whatever the reading of None.
+        #expect(try fit(28, .pastContext, prompt: 100) == 28)
+        #expect(throws: GenerateError.contextExceeded(promptTokens: 100, maxTokens: 29, contextLength: 128)) {
+            try fit(29, .contextRemainder, prompt: 100)
+        }
+        #expect(throws: GenerateError.contextExceeded(promptTokens: 128, maxTokens: 1, contextLength: 128)) {
+            try fit(1, .pastContext, prompt: 128)
+        }
+        #expect(GenerateError.contextExceeded(promptTokens: 100, maxTokens: 29, contextLength: 128).description
+            == "This model's maximum context length is 128 tokens. However, you requested 129 tokens (100 in the messages, 29 in the completion). Please reduce the length of the messages or completion.")
     }
 
     @Test("StopChecker.maybe_stop_sequence: a stop_token_ids hit stays in token_ids and completion_tokens")

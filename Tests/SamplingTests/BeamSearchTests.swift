@@ -51,7 +51,9 @@ struct BeamSearchTests {
             #expect(o.stopReason == nil)
             #expect((o.tokenIDs.last == b.eos) == e.endedByEOS)
         }
-        #expect(outputs.map(\.index) == Array(0 ..< outputs.count))
+        // RequestOutput.from_seq_group: index = seqs.index(seq), the beam's place in the group
+        // _process_sequence_group_outputs left, not its rank.
+        #expect(outputs.map(\.index) == c.expected.map(\.index), "\(label)")
         // Ranked output is reported once per choice, at the end.
         #expect(events == outputs.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs) })
     }
@@ -59,13 +61,13 @@ struct BeamSearchTests {
     @Test("The fixture discriminates: early-stopping modes and length penalties change the answer")
     func fixtureDiscriminates() throws {
         let b = try #require(Expected.shared).beams
-        func answer(_ lp: Float, _ es: String) -> [[Int]] {
+        func answer(_ lp: Double, _ es: String) -> [[Int]] {
             b.cases.first { $0.lengthPenalty == lp && $0.earlyStopping == es }?.expected.map(\.tokens) ?? []
         }
         for (x, y) in [("true", "false"), ("false", "never"), ("true", "never")] {
-            #expect([Float(0.5), 1, 2].contains { answer($0, x) != answer($0, y) }, "\(x) vs \(y)")
+            #expect([Double(0.5), 1, 2].contains { answer($0, x) != answer($0, y) }, "\(x) vs \(y)")
         }
-        for (x, y) in [(Float(0.5), Float(1)), (1, 2), (0.5, 2)] {
+        for (x, y) in [(Double(0.5), Double(1)), (1, 2), (0.5, 2)] {
             #expect(["true", "false", "never"].contains { answer(x, $0) != answer(y, $0) }, "\(x) vs \(y)")
         }
     }
@@ -101,14 +103,14 @@ struct BeamSearchTests {
 
     /// vLLM's two scores: the search leaves a final EOS out of seq_len, the final ranking
     /// (`RequestOutput.from_seq_group`) counts it.
-    static func score(_ s: (tokens: [Int], cumulative: Double, eos: Bool), prompt: Int, _ lp: Float, countEOS: Bool) -> Double {
+    static func score(_ s: (tokens: [Int], cumulative: Double, eos: Bool), prompt: Int, _ lp: Double, countEOS: Bool) -> Double {
         beamSearchScore(cumulativeLogprob: s.cumulative, promptLength: prompt,
                         generatedCount: s.tokens.count - (s.eos && !countEOS ? 1 : 0), lengthPenalty: lp)
     }
 
     @Test("An exhaustive beam returns the brute-force best sequences; seq_len counts the prompt",
-          arguments: [Float(0.5), 1, 2], ["true", "false", "never"])
-    func bruteForce(lengthPenalty: Float, early: String) throws {
+          arguments: [Double(0.5), 1, 2], ["true", "false", "never"])
+    func bruteForce(lengthPenalty: Double, early: String) throws {
         let all = Self.enumerate()
         #expect(all.count == 15)
         // vLLM keeps the best_of (8) finished beams by the search score, then returns the best n
@@ -139,13 +141,13 @@ struct BeamSearchTests {
     @Test("Counting the prompt in seq_len matters on this table (the test above discriminates)")
     func promptCountingDiscriminates() {
         let all = Self.enumerate()
-        func best(_ prompt: Int, _ lp: Float) -> [Int] {
+        func best(_ prompt: Int, _ lp: Double) -> [Int] {
             all.max {
                 beamSearchScore(cumulativeLogprob: $0.cumulative, promptLength: prompt, generatedCount: $0.tokens.count, lengthPenalty: lp)
                     < beamSearchScore(cumulativeLogprob: $1.cumulative, promptLength: prompt, generatedCount: $1.tokens.count, lengthPenalty: lp)
             }?.tokens ?? []
         }
-        #expect([Float(0.5), 1, 2].contains { best(Self.promptLength, $0) != best(0, $0) })
+        #expect([Double(0.5), 1, 2].contains { best(Self.promptLength, $0) != best(0, $0) })
     }
 
     @Test("Score: cumulative / (prompt + generated) ** length_penalty")

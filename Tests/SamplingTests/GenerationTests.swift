@@ -136,6 +136,9 @@ struct GenerationTests {
         let r = try Self.run(SamplingParameters(maxTokens: 10, temperature: 0), context: 6)
         #expect(r.outputs[0].tokenIDs == [1, 2, 3] && r.outputs[0].finishReason == .length)
         #expect(r.model.position == 6)
+        // No max_tokens (vLLM's None) runs to the same end: context - prompt + 1 tokens.
+        let unlimited = try Self.run(SamplingParameters(maxTokens: nil, temperature: 0), context: 6)
+        #expect(unlimited.outputs == r.outputs)
     }
 
     @Test("Cancellation stops generation within a token with CancellationError")
@@ -195,7 +198,7 @@ struct GenerationTests {
         let model = noisy(counters: counters)
         var events: [GenerationEvent] = []
         let detok = PieceDetokenizer(pieces: Dictionary(uniqueKeysWithValues: (0 ..< 12).map { ($0, "<\($0)>") }))
-        let setup = GenerationSetup(parameters: p, promptTokens: [1, 2, 3], endTokenIDs: [0])
+        let setup = try GenerationSetup(parameters: p, promptTokens: [1, 2, 3], endTokenIDs: [0])
         let outputs = listen
             ? try generate(model: model, promptLogits: model.promptLogits, detokenizer: detok, setup: setup) { events.append($0) }
             : try generate(model: model, promptLogits: model.promptLogits, detokenizer: detok, setup: setup)
@@ -244,7 +247,9 @@ struct GenerationTests {
         #expect(best.count == 2)
         #expect(best.map(\.tokenIDs) == ranked.prefix(2).map(\.tokenIDs))
         #expect(best.map(\.cumulativeLogprob) == ranked.prefix(2).map(\.cumulativeLogprob))
-        #expect(best.map(\.index) == [0, 1])
+        // Each keeps its candidate's index (vLLM's CompletionOutput.index, seqs.index(seq)), not its rank.
+        #expect(best.map(\.index) == ranked.prefix(2).map(\.index))
+        #expect(best.map(\.index) != [0, 1])
         // Three forks share the prompt; the text arrives once per returned choice, at the end.
         #expect(counters.forks == 3)
         #expect(events == best.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs) })

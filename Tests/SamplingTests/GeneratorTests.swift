@@ -39,7 +39,7 @@ struct GeneratorTests {
     func chiSquare(index: Int) throws {
         let expected = try #require(Expected.shared, "Fixtures/sampling/expected.json")
         let c = expected.distributions[index]
-        let draws = Self.draws(SamplingParameters(temperature: c.temperature, topP: c.topP, topK: c.topK),
+        let draws = Self.draws(SamplingParameters(temperature: Double(c.temperature), topP: Double(c.topP), topK: c.topK),
                                logits: c.logits, count: 20_000, seed: 2024)
         var counts = [Int](repeating: 0, count: c.logits.count)
         for t in draws { counts[t] += 1 }

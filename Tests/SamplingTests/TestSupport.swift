@@ -89,11 +89,13 @@ struct Expected: Decodable {
         struct Beam: Decodable {
             var tokens: [Int]
             var endedByEOS: Bool
+            /// vLLM's `CompletionOutput.index`: the beam's place in its sequence group.
+            var index: Int
             var cumulativeLogprob: Double
             var score: Double
         }
         struct Case: Decodable {
-            var lengthPenalty: Float
+            var lengthPenalty: Double
             var earlyStopping: String
             var expected: [Beam]
         }

@@ -9,7 +9,7 @@ struct VLLMFidelityTests {
     static func run(_ parameters: SamplingParameters, end: Set<Int> = [], eos: Int? = nil) throws -> GenerationTests.Run {
         let model = GenerationTests.scripted(GenerationTests.script)
         var events: [GenerationEvent] = []
-        let setup = GenerationSetup(parameters: parameters, promptTokens: [9, 9, 9, 9], endTokenIDs: end, eosTokenID: eos)
+        let setup = try GenerationSetup(parameters: parameters, promptTokens: [9, 9, 9, 9], endTokenIDs: end, eosTokenID: eos)
         let outputs = try generate(model: model, promptLogits: model.promptLogits, detokenizer: GenerationTests.pieces,
                                    setup: setup) { events.append($0) }
         return GenerationTests.Run(outputs: outputs, events: events, model: model)
@@ -161,7 +161,14 @@ struct VLLMFidelityTests {
         #expect(outputs.map(\.tokenIDs) == [[3, 3, 3], [0]])
         #expect(outputs[0].cumulativeLogprob == 0 && outputs[0].finishReason == .length)
         #expect(outputs[1].cumulativeLogprob == -.infinity && outputs[1].finishReason == .stop && outputs[1].stopReason == nil)
-        #expect(outputs.map(\.index) == [0, 1])
+        // RequestOutput.from_seq_group's index is seqs.index(seq). The group (sequences s0, s1,
+        // ... as _process_sequence_group_outputs forks them): step 1, s0's children [3] s1, [0] s2,
+        // [1] s3, and [2] continuing s0; s2 finished is added, then s1 and s3; s0 is dropped:
+        // [s2, s1, s3]. Step 2: s1's children [3, 3] s4, [3, 0] s5, [3, 1] s6, [3, 2] s1; s3 has
+        // none and leaves; s5 (finished), s4 and s6 are added, s1 dropped: [s2, s5, s4, s6].
+        // Step 3: s6 leaves; s4's children [3, 3, 3] s7 ... [3, 3, 2] s4 all finish; s7 and s2
+        // are kept, s5 and s4 leave, s7 is added: [s2, s7]. So [3, 3, 3] is 1 and [0] is 0.
+        #expect(outputs.map(\.index) == [1, 0])
     }
 
     // MARK: 7. Validation with ε (SamplingParams._verify_args, _verify_beam_search,

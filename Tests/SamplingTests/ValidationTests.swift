@@ -88,4 +88,40 @@ struct ValidationTests {
         let beams = SamplingParameters(n: 2, temperature: 0, minP: 0.1, useBeamSearch: true).effective
         #expect(beams.bestOf == 2 && beams.minP == 0.1)
     }
+
+    @Test("the checks compare the request's doubles as vLLM's Python floats do; values Float32 sampling would break are refused")
+    func doublePrecision() {
+        // 1 - 1e-5 computed in double, as vLLM computes its bound, is accepted; one step below is not.
+        #expect(Self.field(SamplingParameters(n: 2, temperature: 0, topP: 1 - 1e-5, useBeamSearch: true)) == nil)
+        #expect(Self.field(SamplingParameters(n: 2, temperature: 0, topP: (1 - 1e-5).nextDown, useBeamSearch: true)) == "top_p")
+        #expect(Self.field(SamplingParameters(n: 2, temperature: 1e-5, useBeamSearch: true)) == nil)
+        #expect(Self.field(SamplingParameters(n: 2, temperature: (1e-5).nextUp, useBeamSearch: true)) == "temperature")
+        #expect(SamplingParameters(temperature: (1e-5).nextDown).isGreedy && !SamplingParameters(temperature: 1e-5).isGreedy)
+        // A repetition penalty Float32 rounds to 0 would divide by zero; a temperature over
+        // Float32's range would scale every logit to 0 or NaN.
+        #expect(Self.field(SamplingParameters(repetitionPenalty: 1e-50)) == "repetition_penalty")
+        #expect(Self.field(SamplingParameters(temperature: 1e39)) == "temperature")
+        #expect(Self.field(SamplingParameters(maxTokens: nil)) == nil)
+    }
+
+    @Test("SamplingParameters.Validated: only validated() makes one, so generation does not check again")
+    func validatedForm() throws {
+        #expect(throws: SamplingError.invalidParameter(field: "top_p", reason: "must be in (0, 1], got 2.0")) {
+            try SamplingParameters(topP: 2).validated()
+        }
+        let checked = try SamplingParameters(maxTokens: nil, n: 2).validated()
+        #expect(checked.parameters == SamplingParameters(maxTokens: nil, n: 2))
+        #expect(checked.n == 2 && checked.maxTokens == nil)
+        // What vLLM's chat server does once it knows the prompt: max_tokens = context - prompt,
+        // which SamplingParams refuses below 1.
+        #expect(try checked.withMaxTokens(5).maxTokens == 5)
+        #expect(throws: SamplingError.invalidParameter(field: "max_tokens", reason: "must be at least 1, got 0")) {
+            try checked.withMaxTokens(0)
+        }
+        // The setup from unchecked parameters checks them, once.
+        #expect(throws: SamplingError.invalidParameter(field: "top_k", reason: "must be -1 (off) or at least 1, got 0")) {
+            try GenerationSetup(parameters: SamplingParameters(topK: 0), promptTokens: [], endTokenIDs: [])
+        }
+        #expect(try GenerationSetup(parameters: SamplingParameters(n: 2), promptTokens: [], endTokenIDs: []).parameters.n == 2)
+    }
 }

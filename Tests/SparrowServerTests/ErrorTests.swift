@@ -67,14 +67,14 @@ struct ErrorTests {
             let r = try await server.client.post("v1/generate", #"{"prompt": "hi", "n": 1000, "mock_response": true}"#)
             try Self.expectError(r, status: 400, param: "n")
             let s = try await server.client.post("v1/chat/completions",
-                #"{"messages": [{"role": "user", "content": "hi"}], "best_of": 500, "n": 1, "stream": true}"#)
+                #"{"messages": [{"role": "user", "content": "hi"}], "best_of": 500, "n": 1, "stream": true, "mock_response": true}"#)
             try Self.expectError(s, status: 400, param: "best_of")
         }
     }
 
     /// Sampling's value checks (temperature >= 0, top_p in (0, 1], ...) land with the sampling
     /// branch; until then `validate()` accepts everything and this test is skipped.
-    static let valueChecksImplemented: Bool = (try? GenerateRequest(temperature: -1).samplingParameters()) == nil
+    static let valueChecksImplemented: Bool = (try? GenerateRequest(temperature: -1).validate()) == nil
 
     @Test("invalid values: 400 naming the field",
           .enabled(if: valueChecksImplemented, "SKIPPED: SamplingParameters.validate() is not merged yet"))
@@ -91,7 +91,7 @@ struct ErrorTests {
                 let r = try await server.client.post("v1/generate", #"{"prompt": "hi", "mock_response": true, \#(field)}"#)
                 try Self.expectError(r, status: 400, param: name)
                 let c = try await server.client.post("v1/chat/completions",
-                    #"{"messages": [{"role": "user", "content": "hi"}], "stream": true, \#(field)}"#)
+                    #"{"messages": [{"role": "user", "content": "hi"}], "stream": true, "mock_response": true, \#(field)}"#)
                 try Self.expectError(c, status: 400, param: name)
             }
         }
@@ -115,6 +115,10 @@ struct ErrorTests {
             // A path is not a model name when clients may not name files.
             let r = try await server.client.post("v1/generate", #"{"model": "/etc/passwd", "prompt": "hi"}"#)
             try Self.expectError(r, status: 404, param: "model")
+            // vLLM's server checks the model (_check_model) before the fields: 404 before 400.
+            let both = try await server.client.post(
+                "v1/chat/completions", #"{"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}], "temperature": -1}"#)
+            try Self.expectError(both, status: 404, param: "model")
         }
     }
 

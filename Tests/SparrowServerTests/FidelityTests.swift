@@ -9,18 +9,6 @@ import Testing
 struct FidelityTests {
     static let modelPath = SmolLM2ServerTests.modelPath
 
-    @Test("vLLM's OpenAI server (serving_engine._validate_prompt_and_tokenize): explicit null max_tokens is no limit")
-    func openAIMaxTokensNull() throws {
-        func maxTokens(_ kind: OpenAIRequest.Kind, _ body: String) throws -> Int? {
-            try OpenAIRequest(kind: kind, body: Data(body.utf8)).generate.maxTokens
-        }
-        #expect(try maxTokens(.completion, #"{"prompt": "x"}"#) == 16)
-        #expect(try maxTokens(.completion, #"{"prompt": "x", "max_tokens": null}"#) == nil)
-        #expect(try maxTokens(.chat, #"{"messages": [{"role": "user", "content": "x"}]}"#) == OpenAIRequest.chatDefaultMaxTokens)
-        #expect(try maxTokens(.chat, #"{"messages": [{"role": "user", "content": "x"}], "max_tokens": null}"#) == nil)
-        #expect(try maxTokens(.chat, #"{"messages": [{"role": "user", "content": "x"}], "max_tokens": 5}"#) == 5)
-    }
-
     @Test("SamplingParams._verify_args / _verify_beam_search over /v1/generate: what vLLM 0.4 accepts is 200, what it refuses 400")
     func validation() async throws {
         try await TestServer.with(backend: TestServer.mockEngine()) { server in
