@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import Tensor
@@ -7,7 +8,10 @@ import Tensor
 /// llama.cpp's `llama_model_quantize` (llama-cpp-python 0.3.36) wrote for nine models and every
 /// ``QuantizationType``, made by `scripts/quantize_llama_cpp.py reference` (Fixtures/quantize/README.md).
 ///
-/// Every case checks the type mix: the tensors' order, dimensions and types.
+/// Every case checks the type mix: the tensors' order, dimensions and types. The five cases whose input
+/// is a committed file (a K-quant-sized llama in F16, a BF16 llama with rows no block fits and tied
+/// embeddings, and the tiny llama, mistral and phi3 of Fixtures/transformer) are also quantized whole,
+/// and the output must be llama.cpp's file byte for byte.
 @Suite("Quantization reference")
 struct QuantizationReferenceTests {
     struct Case: Sendable, CustomTestStringConvertible {
@@ -100,4 +104,42 @@ struct QuantizationReferenceTests {
                     "\(type): \(wrong.count) tensors differ, e.g. \(wrong.prefix(4).map { "\($0.0): \($0.1.0), llama.cpp \($0.1.1)" })")
         }
     }
+
+    @Test(arguments: cases.filter { $0.fixture != nil })
+    func theFileIsLlamaCpps(_ reference: Case) throws {
+        let fixture = try #require(reference.fixture)
+        let directory = try TemporaryDirectory()
+        for type in QuantizationType.allCases {
+            let expected = try #require(reference.outputs[type.name])
+            let output = directory.path + "/\(type.name).gguf"
+            try ModelQuantizer(type: type).quantize(input: FixturePaths.url(fixture).path, output: output)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+            #expect(bytes.count == expected.size, "\(type): size")
+            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            guard digest != expected.sha256 else { continue }
+            // Which tensors differ, for the failure message.
+            let file = try GGUFFile(path: output)
+            let hashes = try file.tensors.map { info in
+                let data = Data(try file.tensor(info).storage.bytes)
+                return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined().prefix(16)
+            }
+            let differing = zip(reference.order, zip(hashes, expected.tensorSHA256 ?? [])).filter { $0.1.0 != $0.1.1 }.map(\.0)
+            Issue.record("\(reference.name) \(type): the file differs from llama.cpp's; tensors with other data: \(differing.prefix(8))")
+        }
+    }
+}
+
+/// A directory under the system's temporary directory, removed when the value goes away.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "sparrow-quantize-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// The names in the directory, hidden ones included.
+    func contents() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path).sorted() }
 }
