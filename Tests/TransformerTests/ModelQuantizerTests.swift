@@ -91,7 +91,7 @@ struct ModelQuantizerTests {
         #expect(throws: ModelQuantizationError.input(.badMagic(Array("not ".utf8)))) {
             try ModelQuantizer(type: .q4_0).quantize(input: input, output: directory.path + "/out.gguf")
         }
-        #expect(throws: ModelQuantizationError.unsupportedInput(path: directory.path, reason: "a directory; quantize takes a GGUF file")) {
+        #expect(throws: ModelQuantizationError.unsupportedInput(path: directory.path, reason: "a directory (converting a Hugging Face checkpoint is not supported yet); quantize takes a GGUF file")) {
             try ModelQuantizer(type: .q4_0).quantize(input: directory.path, output: directory.path + "/out.gguf")
         }
         #expect(try directory.contents() == ["model.gguf"])

@@ -56,7 +56,7 @@ public struct ModelQuantizer: Sendable {
     {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw .unsupportedInput(path: input, reason: "a directory; quantize takes a GGUF file")
+            throw .unsupportedInput(path: input, reason: "a directory (converting a Hugging Face checkpoint is not supported yet); quantize takes a GGUF file")
         }
         let file: GGUFFile
         do { file = try GGUFFile(path: input) } catch { throw .input(error) }
