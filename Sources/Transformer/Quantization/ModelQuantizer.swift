@@ -12,6 +12,7 @@ public struct QuantizationProgress: Sendable {
     /// The tensor being written, 0-based, in the output's order, and how many there are.
     public let tensorIndex: Int
     public let tensorCount: Int
+    /// The tensor's plan: its name, its source and output types and shapes.
     public let tensor: QuantizationPlan.Entry
     /// Input bytes done, over every tensor, and their total.
     public let completedBytes: Int64
@@ -34,6 +35,7 @@ public struct QuantizationProgress: Sendable {
 /// only once complete: an error or cancellation removes the temporary file and leaves nothing under
 /// the output's name.
 public struct ModelQuantizer: Sendable {
+    /// The file type to write.
     public var type: QuantizationType
     /// Threads quantizing rows, the caller's included.
     public var threadCount: Int

@@ -41,6 +41,7 @@ public struct QuantizationPlan: Sendable {
         public var isConverted: Bool { source.type != output.type }
     }
 
+    /// The file type planned for.
     public let type: QuantizationType
     /// `general.architecture` of the input.
     public let architecture: String
