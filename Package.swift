@@ -89,7 +89,14 @@ let package = Package(
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "CKernels"]),
+        .testTarget(
+            name: "TransformerTests",
+            dependencies: [
+                "Transformer", "CKernels",
+                // The quantizer's outputs are checked against the SHA-256 of llama.cpp's.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
         .testTarget(

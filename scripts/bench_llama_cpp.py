@@ -16,6 +16,9 @@ KIND is one of
   tinyllama-q4_k_m  TinyLlama-1.1B shapes, llama.cpp's Q4_K_M mix: Q4_K, with Q6_K for output.weight and
                     for attn_v / ffn_down of the layers llama.cpp's quantizer gives more bits
   llama3-8b-q4_0    Llama-3-8B shapes, Q4_0 with output.weight Q6_K
+  tinyllama-f16     TinyLlama-1.1B shapes, 2-D weights F16 with N(0, 0.02²) values, norms F32 (ones):
+                    what scripts/check-quantize.sh --full quantizes
+  llama3-8b-f16     Llama-3-8B shapes, likewise (16 GB): the peak-memory measurement of issue 20
 
 Random weights run at the same speed as trained ones of the same shapes and types: every byte is read
 and every product computed either way. Scales are fixed small values so no NaN or infinity appears.
@@ -27,8 +30,8 @@ distinct tokens, and a generated answer re-tokenizes to about as many tokens as 
 """
 import json, os, statistics, struct, sys, time
 
-F32, Q4_0, Q8_0, Q4_K, Q6_K = 0, 2, 8, 12, 14
-BLOCK = {Q4_0: (32, 18), Q8_0: (32, 34), Q4_K: (256, 144), Q6_K: (256, 210)}
+F32, F16, Q4_0, Q8_0, Q4_K, Q6_K = 0, 1, 2, 8, 12, 14
+BLOCK = {F16: (1, 2), Q4_0: (32, 18), Q8_0: (32, 34), Q4_K: (256, 144), Q6_K: (256, 210)}
 
 SHAPES = {
     "tinyllama": ({"context_length": 2048, "embedding_length": 2048, "feed_forward_length": 5632, "block_count": 22,
@@ -84,8 +87,8 @@ def use_more_bits(i, n):
 
 def tensor_types(kind, layers):
     """name -> GGUF type, as llama.cpp's quantizer mixes them for the file type in `kind`."""
-    base = {"q4_0": Q4_0, "q8_0": Q8_0, "q4_k_m": Q4_K}[kind]
-    types = {"token_embd": base, "output": Q8_0 if base == Q8_0 else Q6_K}
+    base = {"q4_0": Q4_0, "q8_0": Q8_0, "q4_k_m": Q4_K, "f16": F16}[kind]
+    types = {"token_embd": base, "output": Q8_0 if base == Q8_0 else F16 if base == F16 else Q6_K}
     for l in range(layers):
         for t in ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"):
             types[f"blk.{l}.{t}"] = base
@@ -114,9 +117,8 @@ def random_blocks(rng, t, n):
 
 def write_gguf(path, kind):
     import numpy as np
-    shape_name, _, quant = kind.partition("-q")
+    shape_name, _, quant = kind.rpartition("-")
     hp, vocab = SHAPES[shape_name]
-    quant = "q" + quant
     d, ffn, layers = hp["embedding_length"], hp["feed_forward_length"], hp["block_count"]
     heads, kv = hp["attention.head_count"], hp["attention.head_count_kv"]
     hd = d // heads
@@ -138,7 +140,7 @@ def write_gguf(path, kind):
         return struct.pack("<Q", len(e)) + e
 
     arch = "llama"
-    file_type = {"q4_0": 2, "q8_0": 7, "q4_k_m": 15}[quant]
+    file_type = {"q4_0": 2, "q8_0": 7, "q4_k_m": 15, "f16": 1}[quant]
     meta = [("general.name", 8, f"{MARKER} {kind}"), ("general.architecture", 8, arch),
             ("general.file_type", 4, file_type)]
     meta += [(f"{arch}.{k}", 4, v) for k, v in hp.items()]
@@ -184,6 +186,12 @@ def write_gguf(path, kind):
         for name, shape, t in tensors:
             if t == F32:
                 f.write(np.ones(shape, dtype=np.float32).tobytes())
+            elif t == F16:
+                left = int(np.prod(shape))
+                while left:
+                    n = min(left, 1 << 22)
+                    f.write((rng.standard_normal(n, dtype=np.float32) * np.float32(0.02)).astype(np.float16).tobytes())
+                    left -= n
             else:
                 left = int(np.prod(shape)) // BLOCK[t][0]
                 while left:

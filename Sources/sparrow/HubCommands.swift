@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import GenerateAPI
 import HubClient
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -36,59 +35,6 @@ enum HubModels {
             throw CommandError(error.description)
         }
     }
-}
-
-/// `file  42% 39.1/93.0 MB  5.2 MB/s  ETA 0:10` on one line of stderr, redrawn at most 10 times a
-/// second.
-final class ProgressBar: Sendable {
-    private struct State {
-        var lastDraw = ContinuousClock.now - .seconds(1)
-        var started = ContinuousClock.now
-        var file = ""
-        var drawn = false
-    }
-    private let state = Mutex(State())
-
-    func update(_ progress: DownloadProgress) {
-        state.withLock { state in
-            let now = ContinuousClock.now
-            if progress.path != state.file {
-                if state.drawn { FileHandle.standardError.write(Data("\n".utf8)) }
-                state.file = progress.path
-                state.started = now
-            }
-            let done = progress.totalBytes.map { progress.completedBytes >= $0 } ?? false
-            guard done || now - state.lastDraw >= .milliseconds(100) else { return }
-            state.lastDraw = now
-            state.drawn = true
-            let seconds = max(Double((now - state.started).components.seconds)
-                + Double((now - state.started).components.attoseconds) / 1e18, 1e-3)
-            let rate = Double(progress.completedBytes - progress.resumedFrom) / seconds
-            var line = "\(progress.fileIndex + 1)/\(progress.fileCount) \(progress.path)  "
-            if let total = progress.totalBytes, total > 0 {
-                let percent = Int(Double(progress.completedBytes) * 100 / Double(total))
-                line += "\(percent)% \(Self.megabytes(progress.completedBytes))/\(Self.megabytes(total)) MB"
-                line += "  \(Self.megabytes(Int64(rate))) MB/s"
-                if rate > 0, !done {
-                    let eta = Int(Double(total - progress.completedBytes) / rate)
-                    line += "  ETA \(eta / 60):" + String(format: "%02d", eta % 60)
-                }
-            } else {
-                line += "\(Self.megabytes(progress.completedBytes)) MB  \(Self.megabytes(Int64(rate))) MB/s"
-            }
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-        }
-    }
-
-    /// Ends the last line.
-    func finish() {
-        state.withLock { state in
-            if state.drawn { FileHandle.standardError.write(Data("\n".utf8)) }
-            state.drawn = false
-        }
-    }
-
-    static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
 }
 
 struct Pull: AsyncParsableCommand {

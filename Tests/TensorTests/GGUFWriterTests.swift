@@ -59,6 +59,28 @@ struct GGUFWriterTests {
         #expect(Array(tb.bytes) == b)
     }
 
+    @Test func aTensorWrittenInPartsIsTheSameBytes() throws {
+        // A fixture rewritten with each tensor's data in uneven parts (and empty ones) equals the original.
+        let original = FixturePaths.url("transformer/llama-q8_0.gguf").path
+        let file = try GGUFFile(path: original)
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plans = file.tensors.map { GGUFTensorPlan(name: $0.name, type: $0.type, shape: $0.shape) }
+        let writer = try GGUFWriter(path: path, metadata: file.metadata.entries, tensors: plans)
+        for info in file.tensors {
+            var start = info.fileOffset, size = 1
+            try writer.appendPart(UnsafeRawBufferPointer(start: nil, count: 0))
+            while start < info.fileOffset + info.byteCount {
+                let end = min(start + size, info.fileOffset + info.byteCount)
+                try writer.appendPart(UnsafeRawBufferPointer(rebasing: file.file.bytes[start..<end]))
+                start = end
+                size *= 3
+            }
+        }
+        try writer.finish()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: original)) == Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
     @Test func misuseIsATypedError() throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -73,6 +95,15 @@ struct GGUFWriterTests {
             try [Float](repeating: 0, count: 2).withUnsafeBytes { try writer.append($0) }
         }
         #expect(throws: GGUFWriteError.tensorCount(expected: 1, written: 0)) { try writer.finish() }
+        try [Float](repeating: 0, count: 3).withUnsafeBytes { try writer.appendPart($0) }
+        #expect(throws: GGUFWriteError.tensorSize(tensor: "w", expected: 16, actual: 20)) {
+            try [Float](repeating: 0, count: 2).withUnsafeBytes { try writer.appendPart($0) }
+        }
+        // A tensor begun in parts is not finished, and cannot be given whole.
+        #expect(throws: GGUFWriteError.tensorCount(expected: 1, written: 0)) { try writer.finish() }
+        #expect(throws: GGUFWriteError.tensorSize(tensor: "w", expected: 16, actual: 28)) {
+            try [Float](repeating: 0, count: 4).withUnsafeBytes { try writer.append($0) }
+        }
         #expect(throws: GGUFWriteError.io(path: "/nonexistent/dir/x.gguf", errno: ENOENT)) {
             _ = try GGUFWriter(path: "/nonexistent/dir/x.gguf", metadata: [], tensors: [])
         }

@@ -73,6 +73,12 @@ struct QuantizeTests {
         huge[33] = 1e6  // d = 1e6 / −8 is beyond Float16
         #expect(throws: QuantizeError.scaleOverflow(block: 1)) { _ = try Self.quantize(huge, as: .q4_0) }
         #expect(throws: QuantizeError.valueOverflow(index: 33)) { _ = try Self.quantize(huge, as: .f16) }
+        // bfloat16 holds up to 3.3895e38; a Float within half a step of Float's largest rounds to infinity.
+        var top = [Float](repeating: 1, count: 4)
+        top[1] = Float(bitPattern: 0x7F7F_7FFF)
+        #expect(try Self.quantize(top, as: .bf16)[2...3] == [0x7F, 0x7F])
+        top[2] = Float(bitPattern: 0x7F7F_8000)
+        #expect(throws: QuantizeError.valueOverflow(index: 2)) { _ = try Self.quantize(top, as: .bf16) }
         var out = [UInt8](repeating: 0, count: 10)
         try [Float](repeating: 1, count: 32).withUnsafeBufferPointer { source in
             try out.withUnsafeMutableBytes { destination in

@@ -88,4 +88,18 @@ public final class MappedFile: @unchecked Sendable {
 
     /// The file's bytes. Empty for an empty file.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: baseAddress, count: count) }
+
+    /// Drops the pages wholly inside `offset ..< offset + count` from this process's memory
+    /// (`madvise(MADV_DONTNEED)`), for a reader that passes over a large file once: a page read again
+    /// later comes back from the file, unchanged, since the mapping is read-only. Pages the range
+    /// only partly covers stay. Does nothing for a heap copy or a range outside the file.
+    public func releasePages(offset: Int, count: Int) {
+        guard !isHeapCopy, let baseAddress, offset >= 0, count > 0, offset <= self.count - count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = (Int(bitPattern: baseAddress) + offset + page - 1) / page * page
+        let end = (Int(bitPattern: baseAddress) + offset + count) / page * page
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, end - start, Int32(MADV_DONTNEED))
+    }
 }

@@ -58,6 +58,8 @@ public final class GGUFWriter {
     public let alignment: Int
     private let handle: FileHandle
     private var written = 0
+    /// Bytes of tensor `written` already written by ``appendPart(_:)``.
+    private var partWritten = 0
 
     /// Creates (or truncates) `path` and writes everything before the tensors' data.
     public init(path: String, metadata: [(key: String, value: GGUFValue)], tensors: [GGUFTensorPlan])
@@ -105,17 +107,34 @@ public final class GGUFWriter {
     public func append(_ data: UnsafeRawBufferPointer) throws(GGUFWriteError) {
         guard written < tensors.count else { throw .tensorCount(expected: tensors.count, written: written + 1) }
         let plan = tensors[written]
-        guard data.count == plan.byteCount else { throw .tensorSize(tensor: plan.name, expected: plan.byteCount, actual: data.count) }
-        try write(data)
-        let padding = Self.aligned(data.count, alignment) - data.count
+        guard partWritten == 0, data.count == plan.byteCount else {
+            throw .tensorSize(tensor: plan.name, expected: plan.byteCount, actual: partWritten + data.count)
+        }
+        try appendPart(data)
+    }
+
+    /// Writes the next `data.count` bytes of the current tensor's data, for a producer that makes a
+    /// tensor a slab at a time; with its last byte, the padding to the next aligned offset, and the
+    /// next call starts the next tensor.
+    public func appendPart(_ data: UnsafeRawBufferPointer) throws(GGUFWriteError) {
+        guard written < tensors.count else { throw .tensorCount(expected: tensors.count, written: written + 1) }
+        let plan = tensors[written]
+        guard data.count <= plan.byteCount - partWritten else {
+            throw .tensorSize(tensor: plan.name, expected: plan.byteCount, actual: partWritten + data.count)
+        }
+        if data.count > 0 { try write(data) }
+        partWritten += data.count
+        guard partWritten == plan.byteCount else { return }
+        let padding = Self.aligned(plan.byteCount, alignment) - plan.byteCount
         // Every tensor is padded, the last one too, as llama.cpp's writers do.
         if padding > 0 { try write(Data(count: padding)) }
         written += 1
+        partWritten = 0
     }
 
     /// Checks that every announced tensor was written, and closes the file.
     public func finish() throws(GGUFWriteError) {
-        guard written == tensors.count else { throw .tensorCount(expected: tensors.count, written: written) }
+        guard written == tensors.count, partWritten == 0 else { throw .tensorCount(expected: tensors.count, written: written) }
         do { try handle.synchronize(); try handle.close() } catch { throw .io(path: path, errno: errno) }
     }
 

@@ -10,7 +10,9 @@ public enum QuantizeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A block's scale or minimum is beyond Float16's range, which the stored half cannot hold
     /// (llama.cpp's validation refuses such a block).
     case scaleOverflow(block: Int)
-    /// A value is beyond Float16's range, for an F16 destination.
+    /// A value rounds to infinity in the destination's 16-bit float: beyond Float16's range for F16,
+    /// within half a bfloat16 step of Float's largest for BF16 (llama.cpp's validation refuses the
+    /// infinity either way).
     case valueOverflow(index: Int)
 
     public var description: String {
@@ -46,7 +48,7 @@ extension ElementType {
         case .f16:
             for i in 0..<values.count where !storeF16(out, 2 &* i, source[i]) { throw .valueOverflow(index: i) }
         case .bf16:
-            for i in 0..<values.count { storeBF16(out, 2 &* i, source[i]) }
+            for i in 0..<values.count where !storeBF16(out, 2 &* i, source[i]) { throw .valueOverflow(index: i) }
         case .q4_0: try eachBlock(source, values.count, out, Q4_0Block.quantize)
         case .q4_1: try eachBlock(source, values.count, out, Q4_1Block.quantize)
         case .q5_0: try eachBlock(source, values.count, out, Q5_0Block.quantize)
@@ -85,12 +87,13 @@ func storeF16(_ base: UnsafeMutableRawPointer, _ offset: Int, _ value: Float) ->
 }
 
 /// Stores `value` as bfloat16 at `offset`, rounded to nearest even, as ggml's
-/// `GGML_FP32_TO_BF16` and gguf-py do for finite values.
-@inline(__always)
-func storeBF16(_ base: UnsafeMutableRawPointer, _ offset: Int, _ value: Float) {
+/// `GGML_FP32_TO_BF16` and gguf-py do for finite values; returns whether the result is finite.
+@inline(__always) @discardableResult
+func storeBF16(_ base: UnsafeMutableRawPointer, _ offset: Int, _ value: Float) -> Bool {
     let bits = value.bitPattern
-    let rounded = (bits &+ (0x7FFF &+ ((bits >> 16) & 1))) >> 16
-    base.storeBytes(of: UInt16(truncatingIfNeeded: rounded).littleEndian, toByteOffset: offset, as: UInt16.self)
+    let rounded = UInt16(truncatingIfNeeded: (bits &+ (0x7FFF &+ ((bits >> 16) & 1))) >> 16)
+    base.storeBytes(of: rounded.littleEndian, toByteOffset: offset, as: UInt16.self)
+    return rounded & 0x7F80 != 0x7F80
 }
 
 /// C's `(int8_t)v` as x86 compiles it: truncation toward zero to 32 bits (`cvttss2si`, which gives
