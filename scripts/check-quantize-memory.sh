@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 type="${1:-Q4_K_M}"
 cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}"
-venv="$cache/llama-venv"
-"$venv/bin/python" -c "import llama_cpp, numpy" || { echo "needs $venv (scripts/check-quantize.sh makes it)" >&2; exit 1; }
+source scripts/support/llama-venv.sh
+ensure_llama_venv "$cache"
 [ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 1; }
 input="$cache/random-models/bench-llama3-8b-f16.gguf"
 mkdir -p "$cache/random-models"

@@ -45,13 +45,8 @@ if [ ${#inputs[@]} -eq 0 ]; then
 fi
 
 cache="${SPARROW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparrow}"
-venv="$cache/llama-venv"
-if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
-  echo "== installing llama-cpp-python==0.3.36 into $venv (builds llama.cpp; several minutes)" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet numpy "llama-cpp-python==0.3.36" >&2
-fi
-"$venv/bin/python" -c "import numpy" 2>/dev/null || "$venv/bin/pip" install --quiet numpy >&2
+source scripts/support/llama-venv.sh
+ensure_llama_venv "$cache"
 tinyllama="$cache/random-models/bench-tinyllama-f16.gguf"
 if [ "$full" = 1 ] || [ "$interrupt" = 1 ]; then
   mkdir -p "$cache/random-models"

@@ -29,13 +29,8 @@ if [ "${1:-}" = "--quick" ]; then
   models=smollm2; pp=64; tg=16; reps=2; batches=4; batch_models=smollm2
 fi
 
-venv="$cache/llama-venv"
-if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
-  echo "== installing llama-cpp-python==0.3.36 into $venv (builds llama.cpp; several minutes)" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet numpy "llama-cpp-python==0.3.36" >&2
-fi
-"$venv/bin/python" -c "import numpy" 2>/dev/null || "$venv/bin/pip" install --quiet numpy >&2
+source scripts/support/llama-venv.sh
+ensure_llama_venv "$cache"
 
 echo "== building Sparrow (release)" >&2
 bin=$(scripts/build-release.sh)
