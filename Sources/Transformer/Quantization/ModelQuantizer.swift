@@ -22,7 +22,9 @@ public struct QuantizationProgress: Sendable {
 /// Quantizes a GGUF model file to a ``QuantizationType`` as llama.cpp's `llama_model_quantize` does
 /// (default parameters, no importance matrix): the same tensor types (``QuantizationPlan``), the
 /// same bytes (``Tensor/ElementType/quantize(_:into:)``, ggml's reference quantizers), the same
-/// metadata and layout, so the output file is the one llama.cpp writes.
+/// metadata and layout, so the output file is the one llama.cpp writes. A Hugging Face checkpoint
+/// directory is converted on the way (``HuggingFaceConversion``), as llama.cpp's
+/// `convert_hf_to_gguf.py` and then `llama-quantize` would.
 ///
 /// ```swift
 /// let plan = try ModelQuantizer(type: .q4_K_M).quantize(input: "model-f16.gguf", output: "model-Q4_K_M.gguf")
