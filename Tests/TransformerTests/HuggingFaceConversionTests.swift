@@ -144,6 +144,56 @@ struct HuggingFaceConversionTests {
         #expect(maxAbsDifference(onF32, transformers) <= 1e-4)
     }
 
+    /// `values` rounded to bfloat16 and widened back.
+    static func throughBF16(_ values: [Float]) throws -> [Float] {
+        var bytes = [UInt8](repeating: 0, count: values.count * 2)
+        try values.withUnsafeBufferPointer { v in
+            try bytes.withUnsafeMutableBytes { try ElementType.bf16.quantize(v, into: $0) }
+        }
+        var out = [Float](repeating: 0, count: values.count)
+        bytes.withUnsafeBytes { b in
+            out.withUnsafeMutableBufferPointer { o in
+                if let base = b.baseAddress, let oBase = o.baseAddress { ElementType.bf16.dequantize(base, count: values.count, into: oBase) }
+            }
+        }
+        return out
+    }
+
+    @Test("A BF16 checkpoint: auto picks BF16, and its values pass through the permutation exactly")
+    func bf16Checkpoint() throws {
+        let source = try SafetensorsCheckpoint(path: Self.directory("llama"))
+        let input = try Self.copy("llama") { dir in
+            var header: [String: Any] = [:]
+            var body = Data()
+            for name in source.tensorNames {
+                let info = try #require(source.info(name))
+                let values = try Self.throughBF16(try source.tensor(name).toFloats())
+                var bytes = [UInt8](repeating: 0, count: values.count * 2)
+                try values.withUnsafeBufferPointer { v in try bytes.withUnsafeMutableBytes { try ElementType.bf16.quantize(v, into: $0) } }
+                header[name] = ["dtype": "BF16", "shape": info.shape.dims, "data_offsets": [body.count, body.count + bytes.count]] as [String: Any]
+                body.append(contentsOf: bytes)
+            }
+            var json = try JSONSerialization.data(withJSONObject: header)
+            while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
+            var file = Data()
+            withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
+            file.append(json)
+            file.append(body)
+            try FileManager.default.removeItem(atPath: dir + "/model.safetensors")
+            try file.write(to: URL(fileURLWithPath: dir + "/model.safetensors"))
+        }
+        #expect(try HuggingFaceConversion(directory: input.path).fileType == .bf16)
+        let directory = try TemporaryDirectory()
+        let output = directory.path + "/out.gguf"
+        try ModelQuantizer(type: .f32).quantize(input: input.path, output: output)
+        let converted = try GGUFFile(path: output)
+        let reference = try GGUFFile(path: FixturePaths.url("transformer/llama-f32.gguf").path)
+        for name in ["blk.0.attn_q.weight", "blk.1.attn_k.weight", "blk.0.attn_v.weight", "output_norm.weight"] {
+            let expected = try Self.throughBF16(try reference.tensor(named: name).toFloats())
+            #expect(try converted.tensor(named: name).toFloats() == expected, "\(name)")
+        }
+    }
+
     // MARK: - Bad input
 
     /// A copy of a fixture directory, with `edit` applied.
