@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "Tokenizer"),
-        .target(name: "Transformer", dependencies: ["Tensor", "CKernels"]),
+        // Tokenizer for its JSON parser: the Hugging Face converter reads tokenizer.json and config.json.
+        .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer"]),
         .target(name: "Sampling"),
         .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.

@@ -3,8 +3,9 @@
 /// Why not `JSONSerialization`: it returns `[String: Any]`, and Swift dictionaries compare keys by
 /// canonical equivalence, so two vocabulary entries such as "ί" (U+1F77) and "ί" (U+03AF) — distinct
 /// tokens in Llama's vocabulary — collapse into one and a token silently disappears. It also cannot
-/// tell `1` from `true` on Linux. This parser is strict RFC 8259 with a nesting limit.
-enum JSONValue {
+/// tell `1` from `true` on Linux. This parser is strict RFC 8259 with a nesting limit. Package-wide:
+/// the Hugging Face converter reads `config.json` and `tokenizer.json` with it too.
+package enum JSONValue: Sendable {
     case null
     case bool(Bool)
     /// The number's value, and whether it was written without fraction or exponent.
@@ -13,15 +14,15 @@ enum JSONValue {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
-    struct ParseError: Error {
-        let offset: Int
-        let reason: String
+    package struct ParseError: Error {
+        package let offset: Int
+        package let reason: String
     }
 
-    static let maxDepth = 256
+    package static let maxDepth = 256
 
     /// Parses a complete document (whitespace around it allowed, nothing else).
-    static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)

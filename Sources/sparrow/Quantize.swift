@@ -10,10 +10,15 @@ import Transformer
 
 struct Quantize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Quantize a GGUF model as llama.cpp's llama-quantize does, to the same bytes.",
+        abstract: "Convert a Hugging Face checkpoint or quantize a GGUF model as llama.cpp does, to the same bytes.",
         discussion: """
             INPUT is a GGUF file of a llama-architecture (Llama, Mistral) or phi3 model with F32, F16 or \
-            BF16 weights, or a Hub name (owner/name[:TAG][@revision]) of one. Each tensor gets the type \
+            BF16 weights, a Hugging Face checkpoint directory (LlamaForCausalLM, MistralForCausalLM or \
+            Phi3ForCausalLM; F32, F16 or BF16 safetensors, one file or shards; a SentencePiece \
+            tokenizer.model), or a Hub name (owner/name[:TAG][@revision]) of either. A directory is \
+            converted as llama.cpp's convert_hf_to_gguf.py converts it: to F32, F16 or BF16 as its \
+            --outtype, and to a quantized TYPE as its default (F16, or BF16 for a BF16 checkpoint) file \
+            quantized by llama-quantize. Each tensor gets the type \
             llama.cpp's llama_model_quantize gives it for TYPE (default parameters, no importance matrix): \
             norms stay F32, output.weight becomes Q6_K, the _M types give attn_v and ffn_down more bits in \
             some layers, and rows that a type's blocks don't fit fall back to another type. The output is \
@@ -25,7 +30,7 @@ struct Quantize: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The input: a GGUF file, or a Hub name.")
+    @Argument(help: "The input: a GGUF file, a Hugging Face checkpoint directory, or a Hub name.")
     var input: String
 
     @Argument(help: "The output .gguf file (replaced if it exists).")

@@ -91,7 +91,8 @@ struct ModelQuantizerTests {
         #expect(throws: ModelQuantizationError.input(.badMagic(Array("not ".utf8)))) {
             try ModelQuantizer(type: .q4_0).quantize(input: input, output: directory.path + "/out.gguf")
         }
-        #expect(throws: ModelQuantizationError.unsupportedInput(path: directory.path, reason: "a directory (converting a Hugging Face checkpoint is not supported yet); quantize takes a GGUF file")) {
+        // A directory is a Hugging Face checkpoint; this one has no config.json.
+        #expect(throws: ModelQuantizationError.missingFile(path: directory.path + "/config.json")) {
             try ModelQuantizer(type: .q4_0).quantize(input: directory.path, output: directory.path + "/out.gguf")
         }
         #expect(try directory.contents() == ["model.gguf"])
@@ -150,7 +151,8 @@ struct ModelQuantizerTests {
     @Test func typeNames() {
         #expect(QuantizationType(name: "q4_k_m") == .q4_K_M)
         #expect(QuantizationType(name: "Q4_K") == nil)
-        #expect(QuantizationType.allCases.map(\.fileType) == [1, 32, 7, 2, 3, 8, 9, 10, 12, 15, 17, 18])
+        #expect(QuantizationType.allCases.map(\.fileType) == [1, 32, 7, 2, 3, 8, 9, 10, 12, 15, 17, 18, 0])
+        #expect(QuantizationType.allCases.filter(\.isFloat) == [.f16, .bf16, .f32])
     }
 
     @Test func blockNumbersAsSscanfReadsThem() {

@@ -29,12 +29,31 @@ public enum ModelQuantizationError: Error, Sendable, Equatable, CustomStringConv
     /// The task was cancelled (SIGINT in `sparrow quantize`).
     case cancelled
 
+    // Converting a Hugging Face directory.
+
+    /// A file the conversion needs is not there (`config.json`, the tokenizer's files).
+    case missingFile(path: String)
+    /// A file is there but cannot be used (not JSON, not a SentencePiece model, a wrong value).
+    case invalidFile(path: String, reason: String)
+    /// `config.json` does not describe a model Sparrow converts (a missing or bad hyperparameter).
+    case config(TransformerError)
+    /// The safetensors weights could not be opened or read.
+    case safetensors(SafetensorsError)
+    /// A checkpoint tensor has no GGUF name for this architecture (llama.cpp's converter refuses it too).
+    case unmappedTensor(String)
+    /// A tensor the architecture needs is not in the checkpoint.
+    case missingTensor(String)
+    /// A tensor's shape is not the one `config.json` implies (row-major, as in the checkpoint).
+    case tensorShape(tensor: String, expected: [Int], actual: [Int])
+    /// A tensor's dtype is not F32, F16 or BF16.
+    case unsupportedTensorType(tensor: String, dtype: String)
+
     public var description: String {
         switch self {
         case let .input(error): "cannot read the input: \(error)"
         case let .unsupportedInput(path, reason): "\(path): \(reason)"
         case let .unsupportedArchitecture(arch):
-            "architecture \"\(arch)\" is not supported for quantization (supported: llama, phi3)"
+            "architecture \"\(arch)\" is not supported (supported: llama and phi3 GGUF files; LlamaForCausalLM, MistralForCausalLM and Phi3ForCausalLM checkpoints)"
         case let .missingMetadata(key): "metadata key \(key) is missing"
         case let .invalidMetadata(key, reason): "metadata key \(key): \(reason)"
         case let .requantization(tensor, type):
@@ -45,6 +64,15 @@ public enum ModelQuantizationError: Error, Sendable, Equatable, CustomStringConv
         case let .output(error): error.description
         case let .io(path, operation, errno): "cannot \(operation) \(path): \(String(cString: strerror(errno)))"
         case .cancelled: "cancelled"
+        case let .missingFile(path): "\(path) is missing"
+        case let .invalidFile(path, reason): "\(path): \(reason)"
+        case let .config(error): "config.json: \(error)"
+        case let .safetensors(error): "cannot read the weights: \(error)"
+        case let .unmappedTensor(name): "tensor \(name) has no GGUF name for this architecture"
+        case let .missingTensor(name): "tensor \(name) is missing"
+        case let .tensorShape(tensor, expected, actual):
+            "tensor \(tensor) has shape \(actual), config.json implies \(expected)"
+        case let .unsupportedTensorType(tensor, dtype): "tensor \(tensor) is \(dtype); converting takes F32, F16 or BF16"
         }
     }
 }

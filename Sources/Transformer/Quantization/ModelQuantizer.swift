@@ -22,7 +22,9 @@ public struct QuantizationProgress: Sendable {
 /// Quantizes a GGUF model file to a ``QuantizationType`` as llama.cpp's `llama_model_quantize` does
 /// (default parameters, no importance matrix): the same tensor types (``QuantizationPlan``), the
 /// same bytes (``Tensor/ElementType/quantize(_:into:)``, ggml's reference quantizers), the same
-/// metadata and layout, so the output file is the one llama.cpp writes.
+/// metadata and layout, so the output file is the one llama.cpp writes. A Hugging Face checkpoint
+/// directory is converted on the way (``HuggingFaceConversion``), as llama.cpp's
+/// `convert_hf_to_gguf.py` and then `llama-quantize` would.
 ///
 /// ```swift
 /// let plan = try ModelQuantizer(type: .q4_K_M).quantize(input: "model-f16.gguf", output: "model-Q4_K_M.gguf")
@@ -50,6 +52,12 @@ public struct ModelQuantizer: Sendable {
     /// Quantizes `input` into `output` (replacing a file already there), calling `progress` on the
     /// calling thread as it goes. Checks `Task.isCancelled` between slabs.
     ///
+    /// `input` is a GGUF file or a Hugging Face checkpoint directory. A directory is converted as
+    /// llama.cpp's `convert_hf_to_gguf.py` converts it (``HuggingFaceConversion``): to F32, F16 or
+    /// BF16 directly (its `--outtype`), and to a quantized type as that converter's default F16 (BF16
+    /// for a BF16 checkpoint) file would then be quantized, through the same stream: the checkpoint
+    /// is read a slab of rows at a time and nothing is held whole.
+    ///
     /// - Returns: the plan it followed.
     /// - Throws: ``ModelQuantizationError``; the output's name is then untouched.
     @discardableResult
@@ -57,12 +65,20 @@ public struct ModelQuantizer: Sendable {
         throws(ModelQuantizationError) -> QuantizationPlan
     {
         var isDirectory: ObjCBool = false
+        let source: Input
+        let plan: QuantizationPlan
         if FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw .unsupportedInput(path: input, reason: "a directory (converting a Hugging Face checkpoint is not supported yet); quantize takes a GGUF file")
+            let conversion = try HuggingFaceConversion(directory: input, type: type.isFloat ? type.defaultTensorType : nil)
+            source = .huggingFace(conversion, Dictionary(conversion.tensors.map { ($0.plan.name, $0) }) { first, _ in first })
+            plan = type.isFloat
+                ? QuantizationPlan(conversion: conversion, type: type)
+                : try QuantizationPlan(type: type, metadata: conversion.metadata, tensors: conversion.tensors.map(\.plan))
+        } else {
+            let file: GGUFFile
+            do { file = try GGUFFile(path: input) } catch { throw .input(error) }
+            source = .gguf(file)
+            plan = try QuantizationPlan(type: type, file: file)
         }
-        let file: GGUFFile
-        do { file = try GGUFFile(path: input) } catch { throw .input(error) }
-        let plan = try QuantizationPlan(type: type, file: file)
 
         let directory = (output as NSString).deletingLastPathComponent
         let outputDirectory = directory.isEmpty ? "." : directory
@@ -72,7 +88,7 @@ public struct ModelQuantizer: Sendable {
         let temporary = outputDirectory + "/." + (output as NSString).lastPathComponent
             + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
         do throws(ModelQuantizationError) {
-            try write(plan, from: file, to: temporary, progress: progress)
+            try write(plan, from: source, to: temporary, progress: progress)
             guard rename(temporary, output) == 0 else { throw .io(path: output, operation: "rename to", errno: errno) }
         } catch {
             unlink(temporary)
@@ -81,9 +97,17 @@ public struct ModelQuantizer: Sendable {
         return plan
     }
 
+    /// Where the tensors' rows come from.
+    private enum Input {
+        /// A GGUF file's mapping, read in place.
+        case gguf(GGUFFile)
+        /// A checkpoint's rows, converted into a scratch slab; its tensors by GGUF name.
+        case huggingFace(HuggingFaceConversion, [String: HuggingFaceConversion.ConvertedTensor])
+    }
+
     /// Writes the planned file at `path`.
     private func write(
-        _ plan: QuantizationPlan, from file: GGUFFile, to path: String, progress: ((QuantizationProgress) -> Void)?
+        _ plan: QuantizationPlan, from input: Input, to path: String, progress: ((QuantizationProgress) -> Void)?
     ) throws(ModelQuantizationError) {
         let writer: GGUFWriter
         do { writer = try GGUFWriter(path: path, metadata: plan.metadata, tensors: plan.tensors.map(\.output)) } catch {
@@ -93,7 +117,6 @@ public struct ModelQuantizer: Sendable {
         let totalBytes = plan.tensors.reduce(Int64(0)) { $0 + Int64($1.source.byteCount) }
         var completed: Int64 = 0
         for (index, entry) in plan.tensors.enumerated() {
-            guard let info = file.info(named: entry.source.name) else { throw .input(.tensorNotFound(entry.source.name)) }
             let rows = entry.source.shape.rowCount
             let rowLength = entry.source.shape.rowLength
             let sourceRowBytes = rowLength / entry.source.type.blockSize * entry.source.type.blockBytes
@@ -102,12 +125,39 @@ public struct ModelQuantizer: Sendable {
             let outputSlab = UnsafeMutableRawBufferPointer.allocate(
                 byteCount: entry.isConverted ? min(rows, slabRows) * outputRowBytes : 0, alignment: 64)
             defer { outputSlab.deallocate() }
+
+            var file: GGUFFile?
+            var fileOffset = 0
+            var converted: (HuggingFaceConversion, HuggingFaceConversion.ConvertedTensor)?
+            switch input {
+            case let .gguf(gguf):
+                guard let info = gguf.info(named: entry.source.name) else { throw .input(.tensorNotFound(entry.source.name)) }
+                file = gguf
+                fileOffset = info.fileOffset
+            case let .huggingFace(conversion, byName):
+                guard let tensor = byName[entry.source.name] else { throw .missingTensor(entry.source.name) }
+                converted = (conversion, tensor)
+            }
+            // A checkpoint's rows are made here, in the planned source type, a slab at a time.
+            let sourceSlab = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: converted == nil ? 0 : min(rows, slabRows) * sourceRowBytes, alignment: 64)
+            defer { sourceSlab.deallocate() }
+
             var row = 0
             repeat {
                 if Task.isCancelled { throw .cancelled }
                 let count = min(slabRows, rows - row)
-                let start = info.fileOffset + row * sourceRowBytes
-                let source = UnsafeRawBufferPointer(rebasing: file.file.bytes[start..<start + count * sourceRowBytes])
+                let source: UnsafeRawBufferPointer
+                if let file {
+                    let start = fileOffset + row * sourceRowBytes
+                    source = UnsafeRawBufferPointer(rebasing: file.file.bytes[start..<start + count * sourceRowBytes])
+                } else if let (conversion, tensor) = converted {
+                    let slab = UnsafeMutableRawBufferPointer(rebasing: sourceSlab[0..<count * sourceRowBytes])
+                    try conversion.rows(of: tensor, first: row, count: count, into: slab)
+                    source = UnsafeRawBufferPointer(slab)
+                } else {
+                    source = UnsafeRawBufferPointer(start: nil, count: 0)
+                }
                 if entry.isConverted {
                     let slab = UnsafeMutableRawBufferPointer(rebasing: outputSlab[0..<count * outputRowBytes])
                     try convert(source, from: entry.source.type, to: entry.output.type, rowLength: rowLength, rows: count,
@@ -116,13 +166,14 @@ public struct ModelQuantizer: Sendable {
                 } else {
                     do { try writer.appendPart(source) } catch { throw .output(error) }
                 }
-                file.file.releasePages(offset: info.fileOffset, count: (row + count) * sourceRowBytes)
+                file?.file.releasePages(offset: fileOffset, count: (row + count) * sourceRowBytes)
                 row += count
                 completed += Int64(count * sourceRowBytes)
                 progress?(QuantizationProgress(
                     tensorIndex: index, tensorCount: plan.tensors.count, tensor: entry, completedBytes: completed,
                     totalBytes: totalBytes))
             } while row < rows
+            if let (conversion, tensor) = converted { conversion.release(tensor) }
         }
         do { try writer.finish() } catch { throw .output(error) }
     }

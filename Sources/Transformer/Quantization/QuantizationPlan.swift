@@ -105,6 +105,15 @@ public struct QuantizationPlan: Sendable {
             + [("general.quantization_version", .uint32(2)), ("general.file_type", .uint32(type.fileType))]
     }
 
+    /// The plan of a Hugging Face checkpoint converted to a float type: the converter's tensors,
+    /// types, order and metadata, each tensor written as the conversion makes it.
+    init(conversion: HuggingFaceConversion, type: QuantizationType) {
+        self.type = type
+        architecture = conversion.architecture
+        tensors = conversion.tensors.map { Entry(source: $0.plan, output: $0.plan, fellBack: false) }
+        metadata = conversion.metadata
+    }
+
     /// Plans the quantization of a GGUF file.
     public init(type: QuantizationType, file: GGUFFile) throws(ModelQuantizationError) {
         try self.init(

@@ -5,7 +5,9 @@ import Tensor
 ///
 /// `Q4_K_M` is mostly Q4_K, with Q6_K for `output.weight` and for the `attn_v` and `ffn_down` weights
 /// of the layers llama.cpp gives more bits; `Q4_0` is Q4_0 with `output.weight` in Q6_K; `F16` turns
-/// every 2-D weight into F16. One-dimensional tensors (norms) keep their type in every case.
+/// every 2-D weight into F16. One-dimensional tensors (norms) keep their type in every case. `F32`
+/// (llama.cpp's `LLAMA_FTYPE_ALL_F32`) widens every weight to F32, and is also what converting a Hugging
+/// Face checkpoint with `--outtype f32` writes.
 public enum QuantizationType: String, CaseIterable, Sendable, CustomStringConvertible {
     case f16 = "F16"
     case bf16 = "BF16"
@@ -19,6 +21,7 @@ public enum QuantizationType: String, CaseIterable, Sendable, CustomStringConver
     case q4_K_M = "Q4_K_M"
     case q5_K_M = "Q5_K_M"
     case q6_K = "Q6_K"
+    case f32 = "F32"
 
     /// The name llama.cpp's `llama-quantize` takes ("Q4_K_M").
     public var name: String { rawValue }
@@ -35,6 +38,7 @@ public enum QuantizationType: String, CaseIterable, Sendable, CustomStringConver
     /// llama.cpp's `llama_ftype` value, which the output's `general.file_type` records.
     public var fileType: UInt32 {
         switch self {
+        case .f32: 0
         case .f16: 1
         case .q4_0: 2
         case .q4_1: 3
@@ -50,9 +54,14 @@ public enum QuantizationType: String, CaseIterable, Sendable, CustomStringConver
         }
     }
 
+    /// Whether this is a float type (F32, F16, BF16): the weights are widened or rounded, never
+    /// quantized, and a Hugging Face checkpoint converts to it directly.
+    public var isFloat: Bool { !defaultTensorType.isQuantized }
+
     /// The tensor type most weights get (`llama_ftype_get_default_type`).
     public var defaultTensorType: ElementType {
         switch self {
+        case .f32: .f32
         case .f16: .f16
         case .bf16: .bf16
         case .q8_0: .q8_0
