@@ -237,7 +237,8 @@ struct HuggingFaceConversionTests {
         }
         try Self.expectFailure(noTokenizer.path, .missingFile(path: noTokenizer.path + "/tokenizer.model"))
 
-        // A llama checkpoint with only tokenizer.json is byte-level BPE (Llama 3): refused by name.
+        // A llama checkpoint whose only tokenizer file is a SentencePiece-style tokenizer.json
+        // (gguf-py's LlamaHfVocab) is refused by name.
         let onlyJSON = try Self.copy("llama") { try FileManager.default.removeItem(atPath: $0 + "/tokenizer.model") }
         let output = try TemporaryDirectory()
         #expect {

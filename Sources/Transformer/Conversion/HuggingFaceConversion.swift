@@ -28,14 +28,15 @@ import Tokenizer
 /// - **Metadata**: `general.*` (type, name from the directory's name, size label, sampling defaults
 ///   from `generation_config.json`), the architecture's hyperparameters, RoPE base and scaling,
 ///   context length, `general.file_type`, `general.quantization_version`, then the tokenizer.
-/// - **Tokenizer** (SentencePiece checkpoints: Llama 2, Mistral, Phi-3): pieces, scores and types
-///   from `tokenizer.model`; added tokens from `added_tokens.json`, `tokenizer_config.json`'s
-///   `added_tokens_decoder` (and for Phi-3 `tokenizer.json`'s `added_tokens`); special ids,
+/// - **Tokenizer**: for SentencePiece checkpoints (Llama 2, Mistral, Phi-3) pieces, scores and
+///   types from `tokenizer.model`; added tokens from `added_tokens.json`, `tokenizer_config.json`'s
+///   `added_tokens_decoder` (and for Phi-3 `tokenizer.json`'s `added_tokens`). For byte-level BPE
+///   (`tokenizer.json` without `tokenizer.model`: Llama 3, SmolLM2) tokens, types and merges from
+///   `tokenizer.json`, and the pre-tokenizer's name from the hash of a test text's tokenization, as
+///   the converter finds it (`HuggingFaceVocabulary.addByteLevel`). Both: special ids,
 ///   `add_bos`/`add_eos`/`add_sep`, the chat template and normalizer flags from `tokenizer.json`,
 ///   `tokenizer_config.json`, `chat_template.jinja`/`chat_template.json` and `config.json`, as
-///   gguf-py's `SpecialVocab` reads them. Checkpoints whose tokenizer is byte-level BPE
-///   (`tokenizer.json` without `tokenizer.model`: Llama 3, SmolLM2) are not converted yet: their
-///   pre-tokenizer name comes from a hash of transformers' own tokenization, which is not ported.
+///   gguf-py's `SpecialVocab` reads them.
 ///
 /// Where it deliberately stops short: `general.*` authorship keys beyond the name and size label
 /// (basename, finetune, license, … from a model card) are not written; they do not change how

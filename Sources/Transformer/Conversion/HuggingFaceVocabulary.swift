@@ -23,15 +23,16 @@ enum HuggingFaceVocabulary {
             throw .invalidFile(path: path("tokenizer_config.json"),
                                reason: "a GPT2Tokenizer (byte-level BPE) checkpoint; only SentencePiece tokenizers convert yet")
         }
+        if architecture == "llama", config["vocab_size"]?.integer == 32016 {
+            throw .invalidFile(path: path("config.json"), reason: "vocab_size 32016 is CodeLlama's, whose infill tokens are not converted")
+        }
         guard hasSentencePiece else {
-            if architecture == "llama", FileManager.default.fileExists(atPath: path("tokenizer.json")) {
-                throw .invalidFile(path: path("tokenizer.json"), reason: """
-                    a tokenizer.json without tokenizer.model (byte-level BPE, as Llama 3's): converting it needs the \
-                    pre-tokenizer's name, which llama.cpp's converter finds by hashing transformers' tokenization; \
-                    not supported yet
-                    """)
+            guard architecture == "llama", FileManager.default.fileExists(atPath: path("tokenizer.json")) else {
+                throw .missingFile(path: modelPath)
             }
-            throw .missingFile(path: modelPath)
+            try addByteLevel(to: &writer, directory: directory, config: config, tokenizerConfig: tokenizerConfig)
+            disableBOSForGranite(&writer, config: config)
+            return
         }
 
         let bytes: [UInt8]
@@ -99,6 +100,13 @@ enum HuggingFaceVocabulary {
         var special = SpecialVocabulary(vocabularySize: tokens.count)
         try special.load(directory: directory, tokenizer: tokenizerJSON, tokenizerConfig: tokenizerConfig, config: config)
         special.add(to: &writer)
+        if architecture == "llama" { disableBOSForGranite(&writer, config: config) }
+    }
+
+    /// `LlamaModel.set_vocab`'s last step: a vocabulary of 49,152 tokens (Granite's small models, and
+    /// SmolLM's) gets `add_bos_token` false, overwriting what the tokenizer's files said.
+    private static func disableBOSForGranite(_ writer: inout MetadataBuilder, config: JSONValue) {
+        if config["vocab_size"]?.integer == 49152 { writer.add("tokenizer.ggml.add_bos_token", .bool(false)) }
     }
 
     /// `TextModel.does_token_look_special`.
@@ -110,9 +118,11 @@ enum HuggingFaceVocabulary {
     }
 }
 
-/// gguf-py's `SpecialVocab` (without merges, which SentencePiece vocabularies don't have).
+/// gguf-py's `SpecialVocab`.
 struct SpecialVocabulary {
     let vocabularySize: Int
+    /// `tokenizer.ggml.merges`, for byte-level BPE (`load_merges=True`); empty writes none.
+    var merges: [String] = []
     var types = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"]
     /// In the order set (the order the keys are written).
     var ids: [(type: String, id: Int)] = []
@@ -337,6 +347,7 @@ struct SpecialVocabulary {
 
     /// `SpecialVocab.add_to_gguf`: ids, then `add_*` flags, the chat template, the normalizer.
     func add(to writer: inout MetadataBuilder) {
+        if !merges.isEmpty { writer.add("tokenizer.ggml.merges", .array(.string(merges))) }
         let idKeys = [
             "bos": "bos_token_id", "eos": "eos_token_id", "unk": "unknown_token_id", "sep": "seperator_token_id",
             "pad": "padding_token_id", "mask": "mask_token_id", "eot": "eot_token_id", "eom": "eom_token_id",
