@@ -25,7 +25,7 @@ import json
 import os
 
 import gguf
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -44,6 +44,8 @@ TEXTS = [
     "CJK 我想在apple工作 and Cyrillic Привет",
     "special tokens inline: <s>Hello</s> and <|endoftext|>done",
     "x" * 50,
+    "<|user|>  hi there<|end|> <s> after",
+    "  <|user|>\nline <|end|>",
 ]
 
 CORPUS = [
@@ -92,6 +94,20 @@ def gpt2_small():
     })
 
 
+def spm_tiny_metaspace(tok, scheme):
+    """spm-tiny with transformers' newer layout: no normalizer, a `Metaspace` pre-tokenizer with
+    `prepend_scheme` `scheme`, and added tokens that strip the whitespace beside them."""
+    tok = Tokenizer.from_str(tok.to_str())
+    tok.normalizer = None
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme=scheme, split=False)
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme=scheme, split=False)
+    tok.add_special_tokens([AddedToken("<|user|>", rstrip=True, special=True, normalized=False),
+                            AddedToken("<|end|>", lstrip=True, special=True, normalized=False)])
+    write(os.path.join(HERE, f"spm-metaspace-{scheme}"), tok, {
+        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "add_bos_token": True, "add_eos_token": False,
+    })
+
+
 def spm_tiny():
     # 1. Train a small BPE on the corpus (characters of the corpus as the base alphabet).
     trainer_model = Tokenizer(models.BPE())
@@ -127,8 +143,11 @@ def spm_tiny():
         "bos_token": {"content": "<s>", "lstrip": False, "normalized": False, "rstrip": False, "single_word": False},
         "eos_token": "</s>", "unk_token": "<unk>", "add_bos_token": True, "add_eos_token": False,
     })
+    return tok
 
 
 if __name__ == "__main__":
     gpt2_small()
-    spm_tiny()
+    tiny = spm_tiny()
+    spm_tiny_metaspace(tiny, "first")
+    spm_tiny_metaspace(tiny, "always")

@@ -64,6 +64,8 @@ enum HuggingFaceVocabulary {
         }
         var special: Set<Int> = []
         var added: Set<Int> = []
+        var rightStripping: Set<Int> = []
+        var leftStripping: Set<Int> = []
         for entry in try json.objects("added_tokens") ?? [] {
             guard let id = try entry.int("id"), id >= 0, id < Int(Int32.max) else {
                 throw .invalidField("\(entry.path).id", reason: "missing or not a non-negative integer")
@@ -77,6 +79,8 @@ enum HuggingFaceVocabulary {
             byID[id] = content
             added.insert(id)
             if try entry.bool("special") ?? false { special.insert(id) }
+            if try entry.bool("rstrip") ?? false { rightStripping.insert(id) }
+            if try entry.bool("lstrip") ?? false { leftStripping.insert(id) }
         }
         guard let maxID = byID.keys.max() else { throw .invalidField("model.vocab", reason: "empty") }
         // Holes are padded, but a stray huge id must not make us allocate billions of tokens.
@@ -135,20 +139,28 @@ enum HuggingFaceVocabulary {
         let (addBOS, addEOS) = try specialFlags(json: json, config: config, bos: bosText, eos: eosText)
 
         if byteFallback {
-            return Vocabulary(
+            let placement = try spacePrefix(json: json, pre: preObject)
+            var vocabulary = Vocabulary(
                 kind: .sentencePiece, tokens: tokens, scores: scores(tokens: tokens, merges: merges),
                 tokenTypes: types, bosID: bosID, eosID: eosID, unknownID: unkID, paddingID: padID,
-                addBOS: addBOS, addEOS: addEOS, addSpacePrefix: try prependsSpace(json: json, pre: preObject))
+                addBOS: addBOS, addEOS: addEOS, addSpacePrefix: placement != nil)
+            vocabulary.spacePrefixPlacement = placement ?? .startAndAfterTokens
+            vocabulary.rightStrippingIDs = rightStripping
+            vocabulary.leftStrippingIDs = leftStripping
+            return vocabulary
         }
         var detected = preTokenizer
         if detected == nil { detected = try HuggingFacePreTokenizer.detect(preObject) }
         guard let pre = detected else {
             throw .unsupportedPreTokenizer("tokenizer.json pre_tokenizer (not a byte-level configuration this library recognises; pass preTokenizer:)")
         }
-        return Vocabulary(
+        var vocabulary = Vocabulary(
             kind: .byteLevelBPE, preTokenizer: pre, tokens: tokens, tokenTypes: types,
             merges: merges.map { "\($0.0) \($0.1)" }, bosID: bosID, eosID: eosID, unknownID: unkID,
             paddingID: padID, addBOS: addBOS, addEOS: addEOS, addSpacePrefix: false)
+        vocabulary.rightStrippingIDs = rightStripping
+        vocabulary.leftStrippingIDs = leftStripping
+        return vocabulary
     }
 
     /// llama.cpp converter's `does_token_look_special`.
@@ -201,22 +213,28 @@ enum HuggingFaceVocabulary {
         return scores
     }
 
-    /// Whether a SentencePiece-style tokenizer adds the dummy "▁" prefix (normalizer `Prepend`, or a
-    /// `Metaspace` pre-tokenizer that prepends).
-    static func prependsSpace(json: JSONObject, pre: JSONObject?) throws(TokenizerError) -> Bool {
+    /// Where a SentencePiece-style tokenizer puts the dummy "▁" prefix, or nil for nowhere. The
+    /// `Prepend` normalizer runs on each fragment between added tokens, llama.cpp's rule; a
+    /// `Metaspace` pre-tokenizer prepends by its `prepend_scheme` (the older `add_prefix_space: true`
+    /// reads as "always"), and never in front of a fragment that starts with a space.
+    static func spacePrefix(json: JSONObject, pre: JSONObject?) throws(TokenizerError) -> SpacePrefixPlacement? {
         func steps(_ o: JSONObject?, _ listKey: String) throws(TokenizerError) -> [JSONObject] {
             guard let o else { return [] }
             if try o.string("type") == "Sequence" { return try o.objects(listKey) ?? [] }
             return [o]
         }
         for n in try steps(json.object("normalizer"), "normalizers") where try n.string("type") == "Prepend" {
-            if try n.string("prepend") == "\u{2581}" { return true }
+            if try n.string("prepend") == "\u{2581}" { return .startAndAfterTokens }
         }
         for p in try steps(pre, "pretokenizers") where try p.string("type") == "Metaspace" {
-            if let scheme = try p.string("prepend_scheme") { return scheme != "never" }
-            return try p.bool("add_prefix_space") ?? true
+            switch try p.string("prepend_scheme") {
+            case "first"?: return .textStartUnlessSpace
+            case "never"?: return nil
+            case .some: return .everyFragmentUnlessSpace
+            case nil: return try p.bool("add_prefix_space") ?? true ? .everyFragmentUnlessSpace : nil
+            }
         }
-        return false
+        return nil
     }
 
     /// add_bos / add_eos: tokenizer_config.json's flags when given, else whether the post-processor's

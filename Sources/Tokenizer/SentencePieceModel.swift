@@ -18,6 +18,7 @@ struct SentencePieceModel: TokenizerModel {
     /// For a character with neither a token nor byte tokens; without one the character is dropped.
     private let unknownID: Int?
     private let addSpacePrefix: Bool
+    private let spacePrefixPlacement: SpacePrefixPlacement
     /// True when no token has a "▁" right after another character (SentencePiece's usual
     /// split-by-whitespace vocabularies: "▁" only leads a piece, or pieces are all "▁"). Then no
     /// pair across such a position can ever form a token, so the text can be processed in chunks
@@ -32,6 +33,7 @@ struct SentencePieceModel: TokenizerModel {
         scores = v.scores.isEmpty ? Array(repeating: 0, count: v.tokens.count) : v.scores
         texts = v.tokens
         addSpacePrefix = v.addSpacePrefix
+        spacePrefixPlacement = v.spacePrefixPlacement
         splitsAtWords = chunking && !v.tokens.contains { token in
             var afterOther = false
             for scalar in token.unicodeScalars {
@@ -79,11 +81,21 @@ struct SentencePieceModel: TokenizerModel {
         }
     }
 
+    /// Whether the dummy prefix goes in front of `fragment` (see ``SpacePrefixPlacement``).
+    private func prefixes(_ fragment: Substring, followsSpecial: Bool) -> Bool {
+        let startsWithSpace = fragment.first == " " || fragment.first == "\u{2581}"
+        switch spacePrefixPlacement {
+        case .startAndAfterTokens: return followsSpecial
+        case .everyFragmentUnlessSpace: return !startsWithSpace
+        case .textStartUnlessSpace: return fragment.startIndex == fragment.base.startIndex && !startsWithSpace
+        }
+    }
+
     func encode(fragment: Substring, followsSpecial: Bool, into ids: inout [Int]) {
         // Escape spaces ("▁") and add the dummy prefix, working on bytes.
         var text: [UInt8] = []
         text.reserveCapacity(fragment.utf8.count + 8)
-        if addSpacePrefix && followsSpecial { text.append(contentsOf: [0xE2, 0x96, 0x81]) }
+        if addSpacePrefix && prefixes(fragment, followsSpecial: followsSpecial) { text.append(contentsOf: [0xE2, 0x96, 0x81]) }
         for b in fragment.utf8 {
             if b == 0x20 { text.append(contentsOf: [0xE2, 0x96, 0x81]) } else { text.append(b) }
         }

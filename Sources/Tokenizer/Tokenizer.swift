@@ -62,7 +62,8 @@ public struct Tokenizer: Sendable {
         addsBOS = vocabulary.addBOS
         addsEOS = vocabulary.addEOS
         addsSpacePrefix = vocabulary.addSpacePrefix
-        specials = SpecialTokenTable(texts: checked.texts, types: checked.types, rstrip: checked.rstrip)
+        specials = SpecialTokenTable(texts: checked.texts, types: checked.types, rstrip: checked.rstrip,
+                                     lstrip: vocabulary.leftStrippingIDs)
         var adjusted = vocabulary
         adjusted.tokens = checked.texts
         adjusted.tokenTypes = checked.types

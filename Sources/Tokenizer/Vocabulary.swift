@@ -13,6 +13,20 @@ public enum TokenType: Int32, Sendable, Hashable {
     case byte = 6
 }
 
+/// Which text fragments a SentencePiece vocabulary's dummy prefix ("▁") goes in front of. A
+/// fragment is a run of text between tokens matched whole (special and added tokens).
+public enum SpacePrefixPlacement: Sendable, Hashable {
+    /// Every fragment: llama.cpp's rule (`is_prev_special`), and Hugging Face's `Prepend` normalizer,
+    /// which normalizes each fragment on its own.
+    case startAndAfterTokens
+    /// Every fragment that does not already start with a space: Hugging Face's `Metaspace`
+    /// pre-tokenizer with `prepend_scheme: "always"`.
+    case everyFragmentUnlessSpace
+    /// Only a fragment at the very start of the text, and only when it does not start with a space:
+    /// `Metaspace` with `prepend_scheme: "first"`.
+    case textStartUnlessSpace
+}
+
 /// The tokenizer algorithm a vocabulary is used with.
 public enum TokenizerKind: String, Sendable, Hashable {
     /// SentencePiece BPE with byte fallback (GGUF `tokenizer.ggml.model = "llama"`).
@@ -52,6 +66,13 @@ public struct Vocabulary: Sendable {
     public var addEOS: Bool
     /// SentencePiece's dummy prefix: a space before the text (`tokenizer.ggml.add_space_prefix`).
     public var addSpacePrefix: Bool
+    /// Where the dummy prefix goes when `addSpacePrefix` is set.
+    public var spacePrefixPlacement: SpacePrefixPlacement = .startAndAfterTokens
+    /// Tokens that swallow the whitespace after them when matched whole (Hugging Face's `rstrip`);
+    /// llama.cpp's Phi-3 rule adds its own when the vocabulary is checked.
+    public var rightStrippingIDs: Set<Int> = []
+    /// Tokens that swallow the whitespace before them when matched whole (Hugging Face's `lstrip`).
+    public var leftStrippingIDs: Set<Int> = []
 
     public init(
         kind: TokenizerKind, preTokenizer: String = "default", tokens: [String], scores: [Float] = [],

@@ -142,6 +142,8 @@ struct CheckedVocabulary {
         }
         endOfGenerationIDs = eog.sorted()
 
+        let tokenCount = finalTexts.count
+        rstrip = v.rightStrippingIDs.filter { $0 >= 0 && $0 < tokenCount }
         // llama.cpp ("set attributes by model name"): Phi-3's special tokens swallow the whitespace
         // that follows them, except <unk>, <s> and <|endoftext|>.
         if let name = modelName?.lowercased(), name.contains("phi-3") || name.contains("phi3") {

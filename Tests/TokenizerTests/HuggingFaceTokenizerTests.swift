@@ -23,14 +23,14 @@ struct HuggingFaceTokenizerTests {
         }
     }
 
-    static func check(_ dir: String) throws {
+    static func check(_ dir: String, roundTrip: Bool = true) throws {
         let tokenizer = try Tokenizer(huggingFaceDirectory: FixturePaths.url("tokenizer/\(dir)").path)
         for e in try expected(dir) {
             // Hugging Face matches special added tokens in the text: Sparrow's parseSpecial.
             #expect(tokenizer.encode(e.text, parseSpecial: true) == e.ids, "\(dir): \(String(reflecting: e.text))")
             #expect(tokenizer.encode(e.text, addSpecial: true, parseSpecial: true) == e.idsWithSpecial,
                     "\(dir) with special: \(String(reflecting: e.text))")
-            if !e.text.contains("<") {
+            if roundTrip, !e.text.contains("<") {
                 let decoded = try tokenizer.decode(tokenizer.encode(e.text))
                 #expect(Array(decoded.utf8) == Array(e.text.utf8), "\(dir) round trip: \(String(reflecting: decoded))")
             }
@@ -47,6 +47,15 @@ struct HuggingFaceTokenizerTests {
         #expect(t.tokenType(1) == .control)
         #expect(t.tokenType(3) == .byte)
         #expect(t.tokenType(300) == .normal)
+    }
+
+    /// Newer exports: a `Metaspace` pre-tokenizer instead of the `Prepend` normalizer puts "▁" only
+    /// where its `prepend_scheme` says, never before a fragment that starts with a space; added
+    /// tokens with `rstrip` / `lstrip` swallow the whitespace beside them. (Decoding follows
+    /// llama.cpp, which drops one leading space, so there is no round trip for a leading space.)
+    @Test(arguments: ["first", "always"])
+    func metaspacePrependScheme(scheme: String) throws {
+        try Self.check("spm-metaspace-\(scheme)", roundTrip: false)
     }
 
     @Test func byteLevel() throws {
