@@ -10,8 +10,10 @@
       same argmax at >= 95% of positions. For F16 it also compares with Fixtures/convert/reference.json's
       llama.cpp logits on the reference F16 file (the same file: identical logits expected). Then it
       tokenizes sample texts with llama.cpp on GGUF and with `SPARROW tokenize` on GGUF and on DIRECTORY,
-      and compares the ids (Phi-3's directory after a special token and a space is a known difference of
-      Sparrow's tokenizer.json loader, printed as KNOWN). Prints one line per check; exits 1 if a check fails.
+      and compares the ids. The directory tokenizes as transformers does, which differs from llama.cpp
+      where the checkpoint's Metaspace pre-tokenizer prepends "▁" only at the start of the text; those
+      texts print as REFERENCES DIFFER with transformers' ids (Fixtures/convert/tokenization.json).
+      Prints one line per check; exits 1 if a check fails.
 """
 import json, subprocess, sys
 from pathlib import Path
@@ -68,10 +70,13 @@ def main():
         on_gguf = sparrow_ids(gguf_path, text)
         on_dir = sparrow_ids(directory, text)
         check(theirs == on_gguf, f"tokens of {text!r} on the GGUF: llama.cpp {theirs}, Sparrow {on_gguf}")
-        if on_dir != on_gguf and arch == "phi3" and "> " in text:
-            # Sparrow's tokenizer.json loader puts a second "▁" after a special token and a space on
-            # Phi-3's file (the Swift test records it as a known issue); the GGUF is llama.cpp's own.
-            print(f"KNOWN {arch} {typ}: tokens of {text!r}: Sparrow on the directory {on_dir} (its tokenizer.json loader)")
+        reference = json.loads((ROOT / "Fixtures/convert/tokenization.json").read_text())
+        transformers = None
+        if text in reference["texts"]:
+            transformers = reference[arch]["transformers"][1]["ids"][reference["texts"].index(text)]
+        if transformers is not None and transformers != theirs:
+            check(on_dir == transformers, f"REFERENCES DIFFER on {text!r}: Sparrow on the directory {on_dir}, "
+                                          f"transformers {transformers}; llama.cpp on the GGUF {theirs}")
         else:
             check(on_dir == on_gguf, f"tokens of {text!r}: Sparrow on the directory {on_dir}, on the GGUF {on_gguf}")
     sys.exit(1 if failures else 0)
