@@ -116,51 +116,53 @@ struct OpenAILogprobTests {
         }
     }
 
-    @Test("completions: tokens, token_logprobs, top_logprobs ({text: logprob} with the chosen token) and text_offset; streamed = whole")
+    @Test("completions: tokens, token_logprobs, top_logprobs ({text: logprob} with the chosen token) and text_offset; streamed = whole; echo refused")
     func completion() async throws {
         try await OpenAIFidelityTests.withServer { server in
             let settings = #""prompt": "Hello world", "max_tokens": 9, "temperature": 0, "ignore_eos": true"#
-            for echo in [false, true] {
-                let body = "\(settings), \"logprobs\": 2, \"echo\": \(echo)"
-                let whole = try await server.client.post("v1/completions", "{\(body)}")
-                #expect(whole.status == 200, "\(whole.text)")
-                let choice = try #require((try whole.json()["choices"] as? [[String: Any]])?.first)
-                let text = try #require(choice["text"] as? String)
-                let logprobs = try #require(choice["logprobs"] as? [String: Any])
-                #expect(Set(logprobs.keys) == ["tokens", "token_logprobs", "top_logprobs", "text_offset"])
-                let tokens = try #require(logprobs["tokens"] as? [String])
-                let values = try #require(logprobs["token_logprobs"] as? [Double])
-                let top = try #require(logprobs["top_logprobs"] as? [[String: Double]])
-                let offsets = try #require(logprobs["text_offset"] as? [Int])
-                #expect(tokens.count == 9 && values.count == 9 && top.count == 9 && offsets.count == 9)
-                // The echoed prompt comes first in the text; offsets count code points after it.
-                let start = echo ? "Hello world".unicodeScalars.count : 0
-                #expect(tokens.joined() == String(text.unicodeScalars.dropFirst(start)))
-                var offset = start
-                for (i, token) in tokens.enumerated() {
-                    #expect(offsets[i] == offset)
-                    offset += token.unicodeScalars.count
-                    // The chosen token and the 2 most likely (greedy: the chosen is one of them).
-                    #expect(top[i][token] == values[i])
-                    #expect((1 ... 2).contains(top[i].count))
-                }
-                let reference = try await Self.engineEntries(server, "{\(settings), \"logprobs\": 2}")
-                #expect(reference.map { $0["token"] as? String } == tokens)
-                #expect(reference.map { $0["logprob"] as? Double } == values)
-
-                let stream = try await server.client.post("v1/completions", "{\(body), \"stream\": true}")
-                var streamed: [String: [Any]] = [:]
-                var streamedText = ""
-                for event in try stream.jsonEvents() {
-                    for choice in event["choices"] as? [[String: Any]] ?? [] {
-                        streamedText += choice["text"] as? String ?? ""
-                        guard let chunk = choice["logprobs"] as? [String: Any] else { continue }
-                        for (key, value) in chunk { streamed[key, default: []] += value as? [Any] ?? [] }
-                    }
-                }
-                #expect(streamedText == text)
-                #expect(try Self.canonical(streamed) == (try Self.canonical(logprobs)), "echo \(echo)")
+            let body = "\(settings), \"logprobs\": 2"
+            let whole = try await server.client.post("v1/completions", "{\(body)}")
+            #expect(whole.status == 200, "\(whole.text)")
+            let choice = try #require((try whole.json()["choices"] as? [[String: Any]])?.first)
+            let text = try #require(choice["text"] as? String)
+            let logprobs = try #require(choice["logprobs"] as? [String: Any])
+            #expect(Set(logprobs.keys) == ["tokens", "token_logprobs", "top_logprobs", "text_offset"])
+            let tokens = try #require(logprobs["tokens"] as? [String])
+            let values = try #require(logprobs["token_logprobs"] as? [Double])
+            let top = try #require(logprobs["top_logprobs"] as? [[String: Double]])
+            let offsets = try #require(logprobs["text_offset"] as? [Int])
+            #expect(tokens.count == 9 && values.count == 9 && top.count == 9 && offsets.count == 9)
+            // Offsets count code points (Python's len, which vLLM sums).
+            #expect(tokens.joined() == text)
+            var offset = 0
+            for (i, token) in tokens.enumerated() {
+                #expect(offsets[i] == offset)
+                offset += token.unicodeScalars.count
+                // The chosen token and the 2 most likely (greedy: the chosen is one of them).
+                #expect(top[i][token] == values[i])
+                #expect((1 ... 2).contains(top[i].count))
             }
+            let reference = try await Self.engineEntries(server, "{\(settings), \"logprobs\": 2}")
+            #expect(reference.map { $0["token"] as? String } == tokens)
+            #expect(reference.map { $0["logprob"] as? Double } == values)
+
+            let stream = try await server.client.post("v1/completions", "{\(body), \"stream\": true}")
+            var streamed: [String: [Any]] = [:]
+            var streamedText = ""
+            for event in try stream.jsonEvents() {
+                for choice in event["choices"] as? [[String: Any]] ?? [] {
+                    streamedText += choice["text"] as? String ?? ""
+                    guard let chunk = choice["logprobs"] as? [String: Any] else { continue }
+                    for (key, value) in chunk { streamed[key, default: []] += value as? [Any] ?? [] }
+                }
+            }
+            #expect(streamedText == text)
+            #expect(try Self.canonical(streamed) == (try Self.canonical(logprobs)))
+
+            // echo with logprobs needs the prompt's entries first (vLLM's prompt_logprobs): refused.
+            let echo = try await server.client.post("v1/completions", "{\(settings), \"logprobs\": 1, \"echo\": true}")
+            #expect(echo.status == 400, "\(echo.text)")
+            #expect(try echo.error()["param"] as? String == "echo")
 
             // logprobs 0: the chosen tokens only, top_logprobs null (vLLM 0.4's _create_logprobs).
             let zero = try await server.client.post("v1/completions", "{\(settings), \"logprobs\": 0}")
