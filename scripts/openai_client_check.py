@@ -6,8 +6,10 @@ Usage: openai_client_check.py BASE_URL [MODEL] [--mock]
 Chats with the server (whole and streamed; the second reports the prompt tokens its prefix cache
 held, usage.prompt_tokens_details.cached_tokens), asks for a completion (whole and streamed), lists the
 models, and checks that a bad request raises the client's BadRequestError with the field named and an
-unknown model raises NotFoundError. --mock sends mock_response so no model is needed. Exits non-zero
-on the first failure.
+unknown model raises NotFoundError. Without --mock it also asks both endpoints for logprobs, whole and
+streamed, and checks what the client parses: each token's text, bytes, logprob and alternatives, the
+same streamed as whole (echo with logprobs is refused: the prompt's entries are not implemented). --mock sends mock_response so no model is needed. Exits non-zero on the first
+failure.
 """
 import sys
 import time
@@ -69,6 +71,9 @@ def main() -> int:
     assert text == completion.choices[0].text, f"{text!r} != {completion.choices[0].text!r}"
     print(f"completion (whole and streamed): {completion.choices[0].text!r}")
 
+    if not mock:
+        check_logprobs(client, model)
+
     try:
         client.chat.completions.create(model=model, messages=messages, temperature="hot", extra_body=extra)
         raise AssertionError("a bad temperature was accepted")
@@ -83,6 +88,56 @@ def main() -> int:
         print("unknown model -> 404")
     print("openai client check: OK")
     return 0
+
+
+def check_logprobs(client: openai.OpenAI, model: str) -> None:
+    """logprobs / top_logprobs on chat and logprobs on completions, as the client parses them."""
+    # Accents and CJK: characters that byte-level BPE splits across tokens.
+    messages = [{"role": "user", "content": "Write the words café, naïve and 日本語 in a sentence."}]
+    chat = client.chat.completions.create(model=model, messages=messages, max_tokens=24, temperature=0,
+                                          logprobs=True, top_logprobs=3)
+    content = chat.choices[0].logprobs.content
+    assert content and len(content) == chat.usage.completion_tokens, chat.choices[0].logprobs
+    for entry in content:
+        assert isinstance(entry.token, str) and isinstance(entry.logprob, float) and entry.logprob <= 0, entry
+        assert entry.bytes == list(entry.token.encode("utf-8")), entry
+        assert 1 <= len(entry.top_logprobs) <= 3, entry
+        assert all(isinstance(t.token, str) and isinstance(t.logprob, float) for t in entry.top_logprobs), entry
+        assert entry.top_logprobs[0].logprob >= entry.logprob - 1e-6, entry  # greedy: the most likely
+    text = chat.choices[0].message.content
+    assert "".join(e.token for e in content) == text, (content, text)
+    assert bytes(b for e in content for b in e.bytes).decode("utf-8") == text
+    streamed = []
+    for chunk in client.chat.completions.create(model=model, messages=messages, max_tokens=24, temperature=0,
+                                                logprobs=True, top_logprobs=3, stream=True):
+        for choice in chunk.choices:
+            if choice.logprobs and choice.logprobs.content:
+                streamed += choice.logprobs.content
+    assert [(e.token, e.logprob, [(t.token, t.logprob) for t in e.top_logprobs]) for e in streamed] == \
+        [(e.token, e.logprob, [(t.token, t.logprob) for t in e.top_logprobs]) for e in content], "streamed chat logprobs differ"
+    print(f"chat logprobs (whole and streamed, {len(content)} tokens): {[e.token for e in content[:8]]} ...")
+
+    prompt = "Le café est"
+    completion = client.completions.create(model=model, prompt=prompt, max_tokens=12, temperature=0, logprobs=2)
+    choice = completion.choices[0]
+    lp = choice.logprobs
+    n = len(lp.tokens)
+    assert n == completion.usage.completion_tokens and len(lp.token_logprobs) == n == len(lp.text_offset) == len(lp.top_logprobs), lp
+    assert "".join(lp.tokens) == choice.text, (lp.tokens, choice.text)
+    offset = 0
+    for token, value, top, at in zip(lp.tokens, lp.token_logprobs, lp.top_logprobs, lp.text_offset):
+        assert at == offset, (at, offset)
+        offset += len(token)
+        assert isinstance(value, float) and top.get(token) == value and 1 <= len(top) <= 3, (token, value, top)
+    pieces = {"tokens": [], "token_logprobs": [], "top_logprobs": [], "text_offset": []}
+    for chunk in client.completions.create(model=model, prompt=prompt, max_tokens=12, temperature=0, logprobs=2,
+                                           stream=True):
+        for c in chunk.choices:
+            if c.logprobs:
+                for key in pieces:
+                    pieces[key] += getattr(c.logprobs, key)
+    assert pieces == {key: getattr(lp, key) for key in pieces}, "streamed completion logprobs differ"
+    print(f"completion logprobs (whole and streamed): {lp.tokens[:8]} ...")
 
 
 if __name__ == "__main__":

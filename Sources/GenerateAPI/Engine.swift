@@ -78,16 +78,15 @@ public actor Engine {
     }
 
     /// Answers `request` as a stream: text deltas as they are generated (see
-    /// `Sampling.GenerationEvent` for which modes stream token by token), then
-    /// ``GenerateStreamEvent/finished(_:)`` with the whole response. Ending the iteration early
-    /// cancels the generation.
+    /// `Sampling.GenerationEvent` for which modes stream token by token), with each token's
+    /// ``GenerateStreamEvent/logprobs(index:entries:)`` before them when the request asked for
+    /// `logprobs`, then ``GenerateStreamEvent/finished(_:)`` with the whole response. Ending the
+    /// iteration early cancels the generation.
     public nonisolated func stream(request: GenerateRequest) -> AsyncThrowingStream<GenerateStreamEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let response = try await self.run(request) { index, text in
-                        continuation.yield(.delta(index: index, text: text))
-                    }
+                    let response = try await self.run(request) { event in continuation.yield(event) }
                     continuation.yield(.finished(response))
                     continuation.finish()
                 } catch {
@@ -151,7 +150,7 @@ public actor Engine {
         return name
     }
 
-    private func run(_ request: GenerateRequest, onDelta: (@Sendable (Int, String) -> Void)?) async throws
+    private func run(_ request: GenerateRequest, onDelta: (@Sendable (GenerateStreamEvent) -> Void)?) async throws
         -> GenerateResponse
     {
         // The request's one validation, where it enters: everything after takes the checked form.
@@ -159,7 +158,7 @@ public actor Engine {
         let name = try modelName(request.model)
         if request.mockResponse {
             let response = MockResponse.make(for: request, modelName: name)
-            for choice in response.choices { onDelta?(choice.index, choice.text) }
+            for choice in response.choices { onDelta?(.delta(index: choice.index, text: choice.text)) }
             return response
         }
         let source = try request.promptSource(limits: configuration.limits)
@@ -236,7 +235,7 @@ public actor Engine {
     /// scheduler.
     private static func generate(
         parameters: SamplingParameters.Validated, prompt: [Int], model: LoadedModel, modelName: String,
-        flag: CancellationFlag, onDelta: (@Sendable (Int, String) -> Void)?
+        flag: CancellationFlag, onDelta: (@Sendable (GenerateStreamEvent) -> Void)?
     ) throws -> GenerateResponse {
         model.scheduler.begin()
         defer { model.scheduler.end(flag) }
@@ -259,7 +258,9 @@ public actor Engine {
                 detokenizer: model.tokenizer.makeStreamingDecoder(skipSpecial: true), setup: setup
             ) { event in
                 switch event {
-                case let .delta(index, text, _): if !text.isEmpty { onDelta?(index, text) }
+                case let .delta(index, text, _, logprobs):
+                    if !logprobs.isEmpty { onDelta?(.logprobs(index: index, entries: logprobs.map(TokenLogprobJSON.init))) }
+                    if !text.isEmpty { onDelta?(.delta(index: index, text: text)) }
                 }
             }
         } catch let error as CancellationError {

@@ -217,40 +217,73 @@ public enum StopReasonJSON: Codable, Sendable, Equatable {
 }
 
 /// One generated token's log-probability and its top alternatives:
-/// `{"token_id", "logprob", "top": [{"token_id", "logprob"}]}`.
+/// `{"token_id", "token", "logprob", "top": [{"token_id", "token", "logprob"}]}`.
+///
+/// `token` is the token's text in place (`Sampling.TokenLogprob.text`, vLLM's `decoded_token`).
+/// The log-probabilities are of the distribution the token was drawn from: after the penalties,
+/// temperature, top-k, top-p and min-p, as vLLM 0.4's sampler computes them.
 public struct TokenLogprobJSON: Codable, Sendable, Equatable {
     public var tokenID: Int
+    /// The token's text in place; empty for end tokens and for a token that only starts a
+    /// character split across tokens.
+    public var token: String
     public var logprob: Float
+    /// The most likely tokens, most likely first; tokens a filter removed are left out, so there
+    /// may be fewer than asked for.
     public var top: [Alternative]
 
     public struct Alternative: Codable, Sendable, Equatable {
         public var tokenID: Int
+        /// Its text had it been chosen instead.
+        public var token: String
         public var logprob: Float
+
+        public init(tokenID: Int, token: String, logprob: Float) {
+            self.tokenID = tokenID
+            self.token = token
+            self.logprob = logprob
+        }
 
         enum CodingKeys: String, CodingKey {
             case tokenID = "token_id"
-            case logprob
+            case token, logprob
         }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tokenID = try c.decode(Int.self, forKey: .tokenID)
+            token = try c.decodeIfPresent(String.self, forKey: .token) ?? ""
+            logprob = try c.decode(Float.self, forKey: .logprob)
+        }
+    }
+
+    public init(tokenID: Int, token: String, logprob: Float, top: [Alternative]) {
+        self.tokenID = tokenID
+        self.token = token
+        self.logprob = logprob
+        self.top = top
     }
 
     /// Decodes an entry as the server writes it, a `"-Infinity"` log-probability included.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         tokenID = try c.decode(Int.self, forKey: .tokenID)
+        token = try c.decodeIfPresent(String.self, forKey: .token) ?? ""
         logprob = Float(try decodeLogprob(c, .logprob))  // -inf for a dead beam's token
         top = try c.decode([Alternative].self, forKey: .top)
     }
 
     init(_ l: TokenLogprob) {
         tokenID = l.token
+        token = l.text
         logprob = l.logprob
         // A filtered-out alternative has logprob -inf, which JSON cannot carry; it is no alternative.
-        top = l.top.filter { $0.logprob.isFinite }.map { Alternative(tokenID: $0.token, logprob: $0.logprob) }
+        top = l.top.filter { $0.logprob.isFinite }.map { Alternative(tokenID: $0.token, token: $0.text, logprob: $0.logprob) }
     }
 
     enum CodingKeys: String, CodingKey {
         case tokenID = "token_id"
-        case logprob, top
+        case token, logprob, top
     }
 }
 
@@ -258,6 +291,12 @@ public struct TokenLogprobJSON: Codable, Sendable, Equatable {
 public enum GenerateStreamEvent: Sendable, Equatable {
     /// New text of choice `index`; the deltas of one index concatenate to its final text.
     case delta(index: Int, text: String)
+    /// The log-probability entries of choice `index`'s newest tokens, only when the request asked
+    /// for `logprobs`: yielded as the tokens arrive, before the ``delta(index:text:)`` that holds
+    /// their text (a token whose text is held back, such as the first part of a character split
+    /// across tokens or text that may begin a stop string, has its entry now and its text in a
+    /// later delta). The entries of one index concatenate to its choice's `logprobs`.
+    case logprobs(index: Int, entries: [TokenLogprobJSON])
     /// The complete response, last.
     case finished(GenerateResponse)
 }

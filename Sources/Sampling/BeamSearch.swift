@@ -195,7 +195,8 @@ struct BeamSearch<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             beam.progress.output(index: group.firstIndex(of: beam.id) ?? rank)
         }
         for output in outputs {
-            try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))
+            try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs,
+                               logprobs: output.logprobs ?? []))
         }
         return outputs
     }

@@ -18,17 +18,28 @@ public enum StopReason: Sendable, Equatable {
 }
 
 /// A generated token's log-probability and, when asked for, its most likely alternatives.
+///
+/// The log-probabilities are those of the distribution the token was drawn from, as vLLM 0.4's
+/// sampler computes them (`log_softmax` of the logits after the penalties, temperature, top-k,
+/// top-p and min-p): a token a filter removed has `-inf`. Greedy decoding and beam search rank
+/// the logits unscaled and unfiltered by top-k and top-p, so theirs are of that distribution.
 public struct TokenLogprob: Sendable, Equatable {
     /// The chosen token.
     public var token: Int
+    /// Its text in place: what the detokenizer adds for it after the tokens before it
+    /// (``TextDetokenizer/peek(_:)``), as vLLM's `Logprob.decoded_token`. End tokens and other
+    /// skipped special tokens are empty, and so is a token that only starts a character split
+    /// across tokens; the token that completes it carries the whole character.
+    public var text: String
     /// Its log-probability under the final (processed) distribution.
     public var logprob: Float
     /// The `logprobs` most likely tokens and their log-probabilities, most likely first.
     public var top: [TokenAlternative]
 
-    /// The chosen `token`, its `logprob` and the `top` alternatives.
-    public init(token: Int, logprob: Float, top: [TokenAlternative]) {
+    /// The chosen `token` with its `text`, its `logprob` and the `top` alternatives.
+    public init(token: Int, text: String = "", logprob: Float, top: [TokenAlternative]) {
         self.token = token
+        self.text = text
         self.logprob = logprob
         self.top = top
     }
@@ -38,12 +49,15 @@ public struct TokenLogprob: Sendable, Equatable {
 public struct TokenAlternative: Sendable, Equatable {
     /// The alternative token.
     public var token: Int
+    /// Its text had it been chosen instead (see ``TokenLogprob/text``).
+    public var text: String
     /// Its log-probability under the final (processed) distribution.
     public var logprob: Float
 
-    /// An alternative `token` with its `logprob`.
-    public init(token: Int, logprob: Float) {
+    /// An alternative `token` with its `text` and `logprob`.
+    public init(token: Int, text: String = "", logprob: Float) {
         self.token = token
+        self.text = text
         self.logprob = logprob
     }
 }
@@ -89,13 +103,15 @@ public struct SequenceOutput: Sendable, Equatable {
 
 /// Progress reported while generating.
 public enum GenerationEvent: Sendable, Equatable {
-    /// Final text for choice `index` (never taken back by a later stop string) and the ids
-    /// that produced it. The deltas of one index concatenate to that choice's `text`.
+    /// Final text for choice `index` (never taken back by a later stop string), the ids that
+    /// produced it and, when the request asked for `logprobs`, their entries (empty otherwise).
+    /// The deltas of one index concatenate to that choice's `text`, `tokenIDs` and `logprobs`.
+    /// The text may lag the ids: text that could still begin a stop string is held back.
     ///
-    /// Plain sampling with `best_of == n` reports text as tokens arrive. Beam search and
-    /// `best_of > n` can only rank at the end, so they report each returned choice's whole
-    /// text once, when generation ends.
-    case delta(index: Int, text: String, tokenIDs: [Int])
+    /// Plain sampling with `best_of == n` reports each token as it arrives. Beam search and
+    /// `best_of > n` can only rank at the end, so they report each returned choice whole, once,
+    /// when generation ends.
+    case delta(index: Int, text: String, tokenIDs: [Int], logprobs: [TokenLogprob])
 }
 
 /// What one request's generation starts from.

@@ -61,7 +61,8 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                     atContextLimit: sequenceModel.position >= sequenceModel.contextLength)
                 if streams {
                     let text = progress[i].takeFinalText(rules)
-                    try onEvent(.delta(index: i, text: text, tokenIDs: [choice.token]))
+                    try onEvent(.delta(index: i, text: text, tokenIDs: [choice.token],
+                                       logprobs: progress[i].logprobs?.last.map { [$0] } ?? []))
                 }
                 if progress[i].isFinished {
                     // Release the candidate's cache and logits as soon as it is done.
@@ -102,7 +103,8 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
         let outputs = order.prefix(parameters.n).map { progress[$0].output(index: $0) }
         if streams { return outputs }
         for output in outputs {
-            try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs))
+            try onEvent(.delta(index: output.index, text: output.text, tokenIDs: output.tokenIDs,
+                               logprobs: output.logprobs ?? []))
         }
         return outputs
     }

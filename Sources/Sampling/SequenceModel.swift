@@ -45,10 +45,24 @@ extension SequenceModel {
 /// Turns one sequence's generated ids into text as they arrive (a value per sequence).
 ///
 /// Each delta is final: concatenating every `append` result and `finish()` gives the text of all
-/// ids. `Tokenizer.StreamingDecoder` satisfies it (GenerateAPI declares the conformance).
+/// ids. `Tokenizer.StreamingDecoder` satisfies it (GenerateAPI declares the conformance). A
+/// detokenizer has value semantics: the loops copy it for every candidate and beam.
 public protocol TextDetokenizer {
     /// Adds one id and returns the text it completes (possibly empty).
     mutating func append(_ id: Int) throws -> String
     /// Returns whatever is held back.
     mutating func finish() -> String
+    /// The text `id` would complete if it were appended now, without appending it: a token's text
+    /// in place, as vLLM's incremental detokenizer renders each token and each alternative of a
+    /// log-probability entry (empty for a token that only starts a character, or that the
+    /// detokenizer skips; an id it cannot decode is empty too).
+    func peek(_ id: Int) -> String
+}
+
+extension TextDetokenizer {
+    /// Appends `id` to a copy, which leaves this value as it was.
+    public func peek(_ id: Int) -> String {
+        var copy = self
+        return (try? copy.append(id)) ?? ""
+    }
 }

@@ -55,7 +55,10 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
         cumulativeLogprob += Double(logprob)
         tokens.append(token)
         if logprobs != nil {
-            logprobs?.append(TokenLogprob(token: token, logprob: logprob, top: alternatives))
+            // Each text is taken before the token is appended: vLLM decodes the chosen token and
+            // every alternative after the same previous tokens.
+            let top = alternatives.map { TokenAlternative(token: $0.token, text: detokenizer.peek($0.token), logprob: $0.logprob) }
+            logprobs?.append(TokenLogprob(token: token, text: detokenizer.peek(token), logprob: logprob, top: top))
         }
         let isEnd = rules.endTokenIDs.contains(token)
         if isEnd && !rules.ignoresEndTokens {

@@ -93,7 +93,8 @@ extension SparrowServer {
         }
         let shape = ResponseShape(format: format, id: idPrefix + Self.randomHex(24), created: created,
                                   model: admission.modelName, n: generate.n, includeUsage: includeUsage,
-                                  streamsCompletion: ResponseShape.streamsCompletion(generate))
+                                  streamsCompletion: ResponseShape.streamsCompletion(generate),
+                                  alternatives: generate.logprobs ?? 0)
         guard generate.stream else {
             do {
                 let backend = backend
@@ -142,15 +143,17 @@ extension SparrowServer {
     private static func writeStream(first: GenerateStreamEvent?, source: EventSource, shape: ResponseShape,
                                     to writer: inout any ResponseBodyWriter, timing: StreamTiming) async throws {
         var out = ByteBuffer()
+        var shape = shape
         for buffer in shape.start() { out.writeImmutableBuffer(buffer) }
         var event = first
         var timing = timing
         while let current = event {
             for buffer in shape.events(for: current) { out.writeImmutableBuffer(buffer) }
             switch current {
-            case .delta:
-                timing.delta()
-                // A completion vLLM would not stream has nothing to send until the end.
+            case .delta, .logprobs:
+                if case .delta = current { timing.delta() }
+                // A completion vLLM would not stream has nothing to send until the end; entries
+                // wait for the text of their tokens.
                 if out.readableBytes > 0 {
                     try await writer.write(out)
                     out.clear()

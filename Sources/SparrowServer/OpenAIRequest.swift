@@ -11,7 +11,8 @@ import GenerateAPI
 /// `repetition_penalty`, `use_beam_search`, `length_penalty`, `early_stopping`, `stop_token_ids`,
 /// `ignore_eos`, plus `mock_response`); the rest are translated:
 /// - completions: `prompt` (a string, an array holding one string, token ids, or an array holding
-///   one array of token ids), `echo`, `logprobs` (an int);
+///   one array of token ids), `echo`, `logprobs` (an int; not with `echo`, whose prompt
+///   log-probabilities are not implemented);
 /// - chat: `messages` (content a string or an array of `{"type": "text"}` parts; role `developer`
 ///   is `system`), `logprobs` (a bool) with `top_logprobs`, `max_completion_tokens`;
 /// - `max_tokens` as vLLM 0.4's OpenAI server has it: completions default to 16 and take `null` as
@@ -68,7 +69,15 @@ struct OpenAIRequest: Sendable {
             if echo, key != "prompt" {
                 throw APIError.invalid("unsupported echo: not implemented for token-id prompts", param: "echo")
             }
-            if let logprobs = object["logprobs"]?.nonNull { out["logprobs"] = logprobs }
+            if let logprobs = object["logprobs"]?.nonNull {
+                out["logprobs"] = logprobs
+                // vLLM answers echo with the prompt's own log-probabilities first, which need
+                // the logits of every prompt position; refused rather than answered without them.
+                if echo {
+                    throw APIError.invalid("unsupported echo with logprobs: the prompt's log-probabilities are not implemented",
+                                           param: "echo")
+                }
+            }
         case .chat:
             out["messages"] = try Self.chatMessages(object["messages"])
             if let max = object["max_completion_tokens"]?.nonNull { out["max_tokens"] = max }

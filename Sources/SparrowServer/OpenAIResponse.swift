@@ -2,11 +2,9 @@ import GenerateAPI
 
 /// OpenAI's response objects, built from a ``GenerateAPI/GenerateResponse``.
 ///
-/// Log-probabilities carry token ids, not token strings (the engine reports ids): completions get
-/// `{"token_ids", "token_logprobs", "top_logprobs": [{"<id>": logprob}]}` (no `tokens`) and chat
-/// gets `{"content": [{"token": "<id>", "token_id", "logprob", "top_logprobs": [...]}]}`.
-/// Choices carry vLLM's `stop_reason` beside `finish_reason` (vLLM 0.4's OpenAI server does),
-/// and their log-probabilities cover every id of `token_ids`, the end token included.
+/// Choices carry vLLM's `stop_reason` beside `finish_reason` (vLLM 0.4's OpenAI server does).
+/// Log-probabilities (``CompletionLogprobs``, ``ChatLogprobs``) cover every id of `token_ids`, the
+/// end token included (its text is empty), in OpenAI's shapes.
 enum OpenAI {
     struct Usage: Codable, Sendable, Equatable {
         struct PromptDetails: Codable, Sendable, Equatable {
@@ -57,18 +55,63 @@ enum OpenAI {
         var usage: Usage?
     }
 
+    /// A completion's `logprobs`: `{"tokens", "token_logprobs", "top_logprobs", "text_offset"}`, as
+    /// vLLM 0.4's `_create_logprobs` writes them.
+    ///
+    /// - `tokens`: each token's text in place (vLLM's `decoded_token`);
+    /// - `token_logprobs`: its log-probability (`null` for an echoed prompt's first token);
+    /// - `top_logprobs`: per token `{text: logprob}` of the chosen token and the `logprobs` most
+    ///   likely ones (so up to `logprobs` + 1 keys, as OpenAI and vLLM give them), or `null`
+    ///   throughout when the request asked for `logprobs: 0`. Two tokens with the same text share
+    ///   a key: the first of the chosen token and the alternatives, most likely first, keeps it;
+    /// - `text_offset`: where each token's text starts in the choice's text, in Unicode code
+    ///   points (Python's `len`, which vLLM sums), after the echoed prompt when there is one.
     struct CompletionLogprobs: Encodable, Sendable {
-        var token_ids: [Int]
-        var token_logprobs: [Float]
-        var top_logprobs: [[String: Float]]
+        var tokens: [String] = []
+        var token_logprobs: [Float?] = []
+        var top_logprobs: [[String: Float]?]?
+        var text_offset: [Int] = []
 
-        init(_ logprobs: [TokenLogprobJSON]) {
-            token_ids = logprobs.map(\.tokenID)
-            token_logprobs = logprobs.map(\.logprob)
-            top_logprobs = logprobs.map { entry in
-                Dictionary(entry.top.map { (String($0.tokenID), $0.logprob) }, uniquingKeysWith: { first, _ in first })
+        /// `entries` whose texts start at `offset`; `alternatives` is the request's `logprobs`.
+        init(_ entries: [TokenLogprobJSON], offset: Int, alternatives: Int) {
+            top_logprobs = alternatives > 0 ? [] : nil
+            var offset = offset
+            for entry in entries {
+                tokens.append(entry.token)
+                token_logprobs.append(OpenAI.wireLogprob(entry.logprob))
+                if alternatives > 0 {
+                    var top: [String: Float] = [entry.token: OpenAI.wireLogprob(entry.logprob)]
+                    for alternative in entry.top where top[alternative.token] == nil {
+                        top[alternative.token] = OpenAI.wireLogprob(alternative.logprob)
+                    }
+                    top_logprobs?.append(top)
+                }
+                text_offset.append(offset)
+                offset += entry.token.unicodeScalars.count
             }
         }
+
+        /// Where the text after `entries` starts, given where theirs starts.
+        static func offset(after entries: [TokenLogprobJSON], from offset: Int) -> Int {
+            entries.reduce(offset) { $0 + $1.token.unicodeScalars.count }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(tokens, forKey: .tokens)
+            try c.encode(token_logprobs, forKey: .token_logprobs)
+            try c.encode(top_logprobs, forKey: .top_logprobs)  // null for logprobs: 0, as vLLM sends it
+            try c.encode(text_offset, forKey: .text_offset)
+        }
+
+        enum CodingKeys: String, CodingKey { case tokens, token_logprobs, top_logprobs, text_offset }
+    }
+
+    /// A log-probability as OpenAI writes it: `-inf` (a beam search token min-p had removed)
+    /// becomes -9999.0, the value OpenAI documents for a very unlikely token, since JSON has no
+    /// infinity and the `openai` client reads a number.
+    static func wireLogprob(_ value: Float) -> Float {
+        value.isFinite ? value : -9999
     }
 
     /// `chat.completion`.
@@ -139,24 +182,33 @@ enum OpenAI {
         var usage: Usage?
     }
 
+    /// A chat choice's `logprobs`: `{"content": [{"token", "logprob", "bytes", "top_logprobs":
+    /// [{"token", "logprob", "bytes"}]}]}`, OpenAI's shape (vLLM 0.5's `_create_chat_logprobs`;
+    /// vLLM 0.4 wrote the completion shape here).
+    ///
+    /// `token` is the token's text in place (vLLM's `decoded_token`) and `bytes` its UTF-8, as
+    /// vLLM writes them; `top_logprobs` holds the `top_logprobs` most likely tokens, most likely
+    /// first (fewer when the filters left fewer), whether or not the chosen token is among them.
     struct ChatLogprobs: Encodable, Sendable {
         struct Entry: Encodable, Sendable {
             struct Top: Encodable, Sendable {
                 var token: String
-                var token_id: Int
                 var logprob: Float
+                var bytes: [UInt8]
             }
             var token: String
-            var token_id: Int
             var logprob: Float
+            var bytes: [UInt8]
             var top_logprobs: [Top]
         }
         var content: [Entry]
 
         init(_ logprobs: [TokenLogprobJSON]) {
             content = logprobs.map { entry in
-                Entry(token: String(entry.tokenID), token_id: entry.tokenID, logprob: entry.logprob,
-                      top_logprobs: entry.top.map { Entry.Top(token: String($0.tokenID), token_id: $0.tokenID, logprob: $0.logprob) })
+                Entry(token: entry.token, logprob: OpenAI.wireLogprob(entry.logprob), bytes: Array(entry.token.utf8),
+                      top_logprobs: entry.top.map {
+                          Entry.Top(token: $0.token, logprob: OpenAI.wireLogprob($0.logprob), bytes: Array($0.token.utf8))
+                      })
             }
         }
     }
@@ -178,13 +230,14 @@ extension OpenAI.Completion {
     /// The whole answer; `echo` puts the prompt before each text. The choices are numbered in
     /// their order, best first, as vLLM 0.4's `request_output_to_completion_response` numbers
     /// them (`index=len(choices)`), not by the engine's `CompletionOutput.index` that chat and
-    /// streams carry.
-    init(id: String, created: Int, response: GenerateResponse, echoPrompt: String?) {
+    /// streams carry. `alternatives` is the request's `logprobs`.
+    init(id: String, created: Int, response: GenerateResponse, echoPrompt: String?, alternatives: Int) {
+        let offset = echoPrompt?.unicodeScalars.count ?? 0
         self.init(
             id: id, created: created, model: response.model,
             choices: response.choices.enumerated().map { rank, choice in
                 Choice(text: (echoPrompt ?? "") + choice.text, index: rank,
-                       logprobs: choice.logprobs.map(OpenAI.CompletionLogprobs.init),
+                       logprobs: choice.logprobs.map { OpenAI.CompletionLogprobs($0, offset: offset, alternatives: alternatives) },
                        finish_reason: choice.finishReason.rawValue, stop_reason: choice.stopReason)
             },
             usage: OpenAI.Usage(response.usage))

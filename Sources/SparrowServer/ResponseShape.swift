@@ -16,7 +16,10 @@ import Hummingbird
 ///   per choice, then `{"content"}` deltas, then an empty delta with the finish reason per choice.
 /// - OpenAI streams with `stream_options.include_usage` get a last chunk with `usage` and no choices.
 /// - An error after the stream has started is one `{"error": {...}}` event before `[DONE]`.
-/// - Streamed OpenAI chunks carry `"logprobs": null`; ask without `stream` for log-probabilities.
+/// - With `logprobs`, each OpenAI chunk of text carries the entries of the tokens generated since
+///   the previous chunk (a step whose tokens complete no text yet gets a chunk of its own with
+///   empty text, as vLLM sends one per step); the chunks' entries concatenate to the whole
+///   answer's, `text_offset` included. Other chunks carry `"logprobs": null`.
 struct ResponseShape: Sendable {
     enum Format: Sendable {
         case generate
@@ -40,6 +43,25 @@ struct ResponseShape: Sendable {
     /// `stream and (best_of is None or n == best_of) and not use_beam_search`. Otherwise it sends
     /// the whole answer as one event.
     var streamsCompletion = true
+    /// The request's `logprobs` (chat: `top_logprobs`), for the completion shape's `top_logprobs`.
+    var alternatives = 0
+
+    /// Log-probability entries by choice index that wait for the delta holding their text.
+    private var pendingLogprobs: [Int: [TokenLogprobJSON]] = [:]
+    /// Completions: where the next token's text starts in each choice's text (code points).
+    private var textOffsets: [Int: Int] = [:]
+
+    init(format: Format, id: String, created: Int, model: String, n: Int, includeUsage: Bool,
+         streamsCompletion: Bool = true, alternatives: Int = 0) {
+        self.format = format
+        self.id = id
+        self.created = created
+        self.model = model
+        self.n = n
+        self.includeUsage = includeUsage
+        self.streamsCompletion = streamsCompletion
+        self.alternatives = alternatives
+    }
 
     /// Whether vLLM 0.4's completion server streams `request` token by token.
     static func streamsCompletion(_ request: GenerateRequest) -> Bool {
@@ -52,7 +74,8 @@ struct ResponseShape: Sendable {
         case .generate:
             return JSONResponse.make(response)
         case let .completion(echo):
-            return JSONResponse.make(OpenAI.Completion(id: id, created: created, response: response, echoPrompt: echo))
+            return JSONResponse.make(OpenAI.Completion(id: id, created: created, response: response, echoPrompt: echo,
+                                                       alternatives: alternatives))
         case .chat:
             return JSONResponse.make(OpenAI.ChatCompletion(id: id, created: created, response: response))
         }
@@ -73,31 +96,64 @@ struct ResponseShape: Sendable {
     }
 
     /// The events for one engine event.
-    func events(for event: GenerateStreamEvent) -> [ByteBuffer] {
+    mutating func events(for event: GenerateStreamEvent) -> [ByteBuffer] {
         if case let .completion(echo) = format, !streamsCompletion {
             guard case let .finished(response) = event else { return [] }
-            return [JSONResponse.event(OpenAI.Completion(id: id, created: created, response: response, echoPrompt: echo))]
+            return [JSONResponse.event(OpenAI.Completion(id: id, created: created, response: response, echoPrompt: echo,
+                                                         alternatives: alternatives))]
         }
         switch (event, format) {
+        case (.logprobs, .generate):
+            return []  // the documented stream's last event, the whole response, holds them
+        case let (.logprobs(index, entries), _):
+            // The previous step's entries still waiting completed no text: they go out alone.
+            let waiting = pendingLogprobs[index].map { textChunk(index: index, text: "", logprobs: $0) }
+            pendingLogprobs[index] = entries
+            return waiting.map { [$0] } ?? []
         case let (.delta(index, text), .generate):
             return [JSONResponse.event(Delta(index: index, text: text))]
-        case let (.delta(index, text), .completion):
-            return [completionChunk(text: text, index: index, finish: nil)]
-        case let (.delta(index, text), .chat):
-            return [chatChunk(index: index, delta: .init(role: nil, content: text), finish: nil)]
+        case let (.delta(index, text), _):
+            return [textChunk(index: index, text: text, logprobs: pendingLogprobs.removeValue(forKey: index))]
         case let (.finished(response), .generate):
             return [JSONResponse.event(response)]
         case let (.finished(response), .completion):
-            return response.choices.map {
+            return flushLogprobs() + response.choices.map {
                 completionChunk(text: "", index: $0.index, finish: $0.finishReason.rawValue, stopReason: $0.stopReason)
             }
                 + usageChunk(response)
         case let (.finished(response), .chat):
-            return response.choices.map {
+            return flushLogprobs() + response.choices.map {
                 chatChunk(index: $0.index, delta: .init(), finish: $0.finishReason.rawValue, stopReason: $0.stopReason)
             }
                 + usageChunk(response)
         }
+    }
+
+    /// A chunk of choice `index`'s text with the log-probabilities of its tokens, if any.
+    private mutating func textChunk(index: Int, text: String, logprobs: [TokenLogprobJSON]?) -> ByteBuffer {
+        switch format {
+        case let .completion(echo):
+            let start = textOffsets[index] ?? echo?.unicodeScalars.count ?? 0
+            let chunk = logprobs.map { OpenAI.CompletionLogprobs($0, offset: start, alternatives: alternatives) }
+            if let logprobs { textOffsets[index] = OpenAI.CompletionLogprobs.offset(after: logprobs, from: start) }
+            return completionChunk(text: text, index: index, finish: nil, logprobs: chunk)
+        case .chat, .generate:
+            return chatChunk(index: index, delta: .init(role: nil, content: text), finish: nil,
+                             logprobs: logprobs.map(OpenAI.ChatLogprobs.init))
+        }
+    }
+
+    /// Chunks for every choice's entries still waiting (the last tokens' text never came, as for
+    /// an end token), in index order.
+    private mutating func flushLogprobs() -> [ByteBuffer] {
+        let indices = pendingLogprobs.keys.sorted()
+        var chunks: [ByteBuffer] = []
+        for index in indices {
+            if let entries = pendingLogprobs.removeValue(forKey: index) {
+                chunks.append(textChunk(index: index, text: "", logprobs: entries))
+            }
+        }
+        return chunks
     }
 
     /// An error after the stream has started.
@@ -111,19 +167,23 @@ struct ResponseShape: Sendable {
         var text: String
     }
 
-    private func completionChunk(text: String, index: Int, finish: String?, stopReason: StopReasonJSON? = nil) -> ByteBuffer {
+    private func completionChunk(
+        text: String, index: Int, finish: String?, stopReason: StopReasonJSON? = nil,
+        logprobs: OpenAI.CompletionLogprobs? = nil
+    ) -> ByteBuffer {
         JSONResponse.event(OpenAI.Completion(
             id: id, created: created, model: model,
-            choices: [.init(text: text, index: index, logprobs: nil, finish_reason: finish, stop_reason: stopReason)],
+            choices: [.init(text: text, index: index, logprobs: logprobs, finish_reason: finish, stop_reason: stopReason)],
             usage: nil))
     }
 
     private func chatChunk(
-        index: Int, delta: OpenAI.ChatChunk.Delta, finish: String?, stopReason: StopReasonJSON? = nil
+        index: Int, delta: OpenAI.ChatChunk.Delta, finish: String?, stopReason: StopReasonJSON? = nil,
+        logprobs: OpenAI.ChatLogprobs? = nil
     ) -> ByteBuffer {
         JSONResponse.event(OpenAI.ChatChunk(
             id: id, created: created, model: model,
-            choices: [.init(index: index, delta: delta, logprobs: nil, finish_reason: finish, stop_reason: stopReason)],
+            choices: [.init(index: index, delta: delta, logprobs: logprobs, finish_reason: finish, stop_reason: stopReason)],
             usage: nil))
     }
 

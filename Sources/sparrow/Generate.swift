@@ -120,6 +120,8 @@ struct Generate: AsyncParsableCommand {
             switch event {
             case let .delta(index, text):
                 if request.n == 1 { out.write(Data(text.utf8)) } else { texts[index, default: ""] += text }
+            case .logprobs:
+                break  // printed with the response, under --json
             case let .finished(response):
                 if request.n > 1 {
                     for choice in response.choices {

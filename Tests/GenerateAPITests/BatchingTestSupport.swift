@@ -142,6 +142,8 @@ enum Batching {
                 out.texts[index, default: ""] += text
                 out.deltas += 1
                 await onDelta(out.deltas)
+            case .logprobs:
+                break
             case let .finished(response):
                 out.response = response
             }

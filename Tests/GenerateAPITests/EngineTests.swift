@@ -53,6 +53,7 @@ struct EngineTests {
             case let .delta(index, text):
                 #expect(index == 0)
                 streamed += text
+            case .logprobs: break
             case let .finished(r): final = r
             }
         }

@@ -57,6 +57,7 @@ struct MockResponseTests {
         for try await event in Self.engine().stream(request: request) {
             switch event {
             case let .delta(_, t): text += t
+            case .logprobs: break
             case let .finished(r): finished = r
             }
         }

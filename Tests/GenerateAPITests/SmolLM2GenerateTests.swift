@@ -34,6 +34,7 @@ struct SmolLM2GenerateTests {
         for try await event in Self.engine.stream(request: request) {
             switch event {
             case let .delta(_, text): streamed += text
+            case .logprobs: break
             case let .finished(response): final = response
             }
         }

@@ -182,7 +182,7 @@ struct BatchedDecodeTests {
         // Round r reports every candidate still running, in index order, the end id included;
         // ended ones report nothing.
         let indices = batched.events.map { event -> Int in
-            guard case let .delta(index, _, _) = event else { return -1 }
+            guard case let .delta(index, _, _, _) = event else { return -1 }
             return index
         }
         #expect(indices == [0, 1, 2, 3, 0, 1, 2, 3, 1, 2, 3, 2, 3, 3])

@@ -55,7 +55,7 @@ struct BeamSearchTests {
         // _process_sequence_group_outputs left, not its rank.
         #expect(outputs.map(\.index) == c.expected.map(\.index), "\(label)")
         // Ranked output is reported once per choice, at the end.
-        #expect(events == outputs.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs) })
+        #expect(events == outputs.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs, logprobs: []) })
     }
 
     @Test("The fixture discriminates: early-stopping modes and length penalties change the answer")

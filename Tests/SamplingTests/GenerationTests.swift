@@ -37,7 +37,7 @@ struct GenerationTests {
 
     static func streamed(_ events: [GenerationEvent], index: Int = 0) -> (text: String, ids: [Int], deltas: [String]) {
         var text = "", ids: [Int] = [], deltas: [String] = []
-        for case let .delta(i, t, d) in events where i == index {
+        for case let .delta(i, t, d, _) in events where i == index {
             text += t
             ids += d
             deltas.append(t)
@@ -252,7 +252,7 @@ struct GenerationTests {
         #expect(best.map(\.index) != [0, 1])
         // Three forks share the prompt; the text arrives once per returned choice, at the end.
         #expect(counters.forks == 3)
-        #expect(events == best.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs) })
+        #expect(events == best.map { .delta(index: $0.index, text: $0.text, tokenIDs: $0.tokenIDs, logprobs: []) })
     }
 
     @Test("Logits that do not match the vocabulary and invalid parameters are typed errors")
