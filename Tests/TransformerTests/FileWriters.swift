@@ -106,14 +106,19 @@ struct HuggingFaceWriter {
             for v in t.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
             header[t.name] = ["dtype": dtypes[t.name] ?? "F32", "shape": t.shape, "data_offsets": [begin, body.count]] as [String: Any]
         }
+        try Self.safetensors(header: header, body: body).write(to: dir.appendingPathComponent("model.safetensors"))
+        return dir.path
+    }
+
+    /// A safetensors file: the header's length, the header as JSON padded to 8 bytes, the data.
+    static func safetensors(header: [String: Any], body: Data) throws -> Data {
         var json = try JSONSerialization.data(withJSONObject: header)
         while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
         var file = Data()
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
         file.append(body)
-        try file.write(to: dir.appendingPathComponent("model.safetensors"))
-        return dir.path
+        return file
     }
 
     /// transformers' config.json (transformers 4 keys) and weights for `tiny`.

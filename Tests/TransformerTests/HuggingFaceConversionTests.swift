@@ -173,14 +173,8 @@ struct HuggingFaceConversionTests {
                 header[name] = ["dtype": "BF16", "shape": info.shape.dims, "data_offsets": [body.count, body.count + bytes.count]] as [String: Any]
                 body.append(contentsOf: bytes)
             }
-            var json = try JSONSerialization.data(withJSONObject: header)
-            while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
-            var file = Data()
-            withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
-            file.append(json)
-            file.append(body)
             try FileManager.default.removeItem(atPath: dir + "/model.safetensors")
-            try file.write(to: URL(fileURLWithPath: dir + "/model.safetensors"))
+            try HuggingFaceWriter.safetensors(header: header, body: body).write(to: URL(fileURLWithPath: dir + "/model.safetensors"))
         }
         #expect(try HuggingFaceConversion(directory: input.path).fileType == .bf16)
         let directory = try TemporaryDirectory()
