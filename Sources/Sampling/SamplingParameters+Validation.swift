@@ -1,4 +1,4 @@
-/// The rules of `shared/notes/generate-api.md` (vLLM 0.4.x's `SamplingParams._verify_*`), and the
+/// The request rules of vLLM 0.4.x's `SamplingParams._verify_*`, and the
 /// values the generation loops actually use once `best_of` is resolved and greedy mode has
 /// switched the filters off.
 extension SamplingParameters {

@@ -10,7 +10,7 @@ public enum EarlyStopping: Sendable, Equatable, Hashable {
 
 /// The sampling fields of a generate request, with vLLM 0.4.x's names, defaults and meaning: the
 /// one copy of them. `GenerateAPI`'s request holds one of these and decodes its JSON fields into
-/// it; ``validate()`` enforces the rules of `shared/notes/generate-api.md` and names the JSON field
+/// it; ``validate()`` enforces vLLM 0.4.x's rules (`SamplingParams._verify_*`) and names the JSON field
 /// in its error, and ``validated()`` gives the checked form generation takes.
 ///
 /// The numbers are the request's own, as vLLM's Python floats are, and validation compares them as

@@ -6,7 +6,7 @@ public struct SampledToken: Sendable, Equatable {
     public var logprob: Float
 }
 
-/// One request's logit pipeline, in the notes' order: repetition, frequency and presence
+/// One request's logit pipeline, in vLLM 0.4's order: repetition, frequency and presence
 /// penalties, temperature, top-k, top-p, min-p, then a draw from the renormalised distribution
 /// (or the argmax, when greedy).
 ///

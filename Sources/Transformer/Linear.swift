@@ -130,8 +130,8 @@ struct Linear: Sendable {
     /// ``TransformerModel``). Every thread decodes and multiplies at once, with one fork and join
     /// per product.
     ///
-    /// Measured against OpenBLAS's own threads on tiles decoded between sgemms (the path until
-    /// stop 13): those tiles left a core idle while one thread decoded, and OpenBLAS's threads
+    /// Measured against OpenBLAS's own threads on tiles decoded between sgemms: those tiles left a
+    /// core idle while one thread decoded, and OpenBLAS's threads
     /// slept and woke for every tile (a tenth of the prefill's CPU time in the scheduler). The
     /// Float results differ in the last bits between the two (OpenBLAS blocks k differently with
     /// one thread); `scripts/check-smollm2-greedy.sh` judges both against llama.cpp's own spread.
