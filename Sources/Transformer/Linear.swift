@@ -59,10 +59,9 @@ struct Linear: Sendable {
             if rounds, ActivationRounding.applies(to: weight.type) {
                 let rounded = state.rounded.pointer
                 if !(sameInput && state.roundedFor == RoundingKey(type: weight.type, rows: rows)) {
-                    for r in 0..<rows {
-                        ActivationRounding.round(x + r * inputs, count: inputs, for: weight.type,
-                                                 into: rounded + r * inputs)
-                    }
+                    // `q8` is free here: this product does not use it, and what it held is dropped below.
+                    try ActivationRounding.round(x, rows: rows, count: inputs, for: weight.type, into: rounded,
+                                                 scratch: state.q8)
                     state.roundedFor = RoundingKey(type: weight.type, rows: rows)
                 }
                 x = rounded

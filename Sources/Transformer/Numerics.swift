@@ -40,53 +40,26 @@ enum ActivationRounding {
     /// Whether activations multiplied with weights of `type` are rounded (not for F32).
     static func applies(to type: ElementType) -> Bool { type != .f32 }
 
-    /// Writes the rounded form of `count` values of `x` into `y`. `count` is a multiple of the
-    /// weight type's block size, as every weight row is.
+    /// Writes the rounded form of `rows` rows of `count` values of `x` (rows `count` apart) into
+    /// `y`. `count` is a multiple of the weight type's block size, as every weight row is. The
+    /// quantized types go through the integer kernels' own quantizer, in `scratch`.
     static func round(
-        _ x: UnsafePointer<Float>, count: Int, for type: ElementType, into y: UnsafeMutablePointer<Float>
-    ) {
-        switch type {
-        case .f32:
-            y.update(from: x, count: count)
-        case .f16:
-            roundToHalf(x, count: count, into: y)
-        case .bf16:
-            for i in 0..<count { y[i] = bfloat16(x[i]) }
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0:
-            // Q8_0 for the scale-only types; Q8_1 (the same d and q plus a sum) for Q4_1 and Q5_1.
-            for b in stride(from: 0, to: count, by: 32) { q8_0Block(x + b, into: y + b) }
-        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
-            for b in stride(from: 0, to: count, by: 256) { q8_KBlock(x + b, into: y + b) }
-        }
-    }
-
-    /// ggml's x86 `quantize_row_q8_0`: d = max|x| / 127 stored as Float16, q = round(x · 127/max|x|)
-    /// to nearest even.
-    @inline(__always)
-    static func q8_0Block(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        var amax: Float = 0
-        for j in 0..<32 { amax = max(amax, abs(x[j])) }
-        let d = Float(Float16(amax / 127))
-        let inverse: Float = amax != 0 ? 127 / amax : 0
-        for j in 0..<32 { y[j] = d * (x[j] * inverse).rounded(.toNearestOrEven) }
-    }
-
-    /// ggml's `quantize_row_q8_K_ref`: the value of largest magnitude maps to −127, d = 1/iscale
-    /// kept in Float, q = min(127, round(iscale · x)).
-    @inline(__always)
-    static func q8_KBlock(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        var amax: Float = 0, extreme: Float = 0
-        for j in 0..<256 where abs(x[j]) > amax {
-            amax = abs(x[j])
-            extreme = x[j]
-        }
-        guard amax != 0 else {
-            y.update(repeating: 0, count: 256)
+        _ x: UnsafePointer<Float>, rows: Int, count: Int, for type: ElementType, into y: UnsafeMutablePointer<Float>,
+        scratch: Q8Activation
+    ) throws(KernelError) {
+        let total = rows * count
+        guard let format = Q8Activation.Format(weightType: type) else {
+            switch type {
+            case .f16: roundToHalf(x, count: total, into: y)
+            case .bf16: for i in 0..<total { y[i] = bfloat16(x[i]) }
+            default: y.update(from: x, count: total)
+            }
             return
         }
-        let iscale = -127 / extreme
-        let d = 1 / iscale
-        for j in 0..<256 { y[j] = d * min(127, (iscale * x[j]).rounded(.toNearestOrEven)) }
+        // Q8_0 (Q8_1 has the same d and q) for the 32-value types, Q8_K for the K-quants.
+        try scratch.quantize(x, rows: rows, count: count, format: format == .q8_1 ? .q8_0 : format)
+        let block = format.blockSize
+        for i in 0..<total { y[i] = scratch.scales[i / block] * Float(scratch.qs[i]) }
     }
 
     /// Float → bfloat16 → Float with round-to-nearest-even, NaN kept quiet (ggml's

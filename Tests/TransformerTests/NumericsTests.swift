@@ -11,15 +11,22 @@ struct NumericsTests {
         return (0..<n).map { _ in rng.float(3) }
     }
 
-    @Test("Q8_0: every value is f16(max|x|/127)·q with |q| ≤ 127, the largest exactly ±127·d")
-    func q8_0() {
-        let x = block(32, seed: 7)
-        var y = [Float](repeating: 0, count: 32)
-        x.withUnsafeBufferPointer { xs in
-            y.withUnsafeMutableBufferPointer { ys in
-                ActivationRounding.round(xs.baseAddress!, count: 32, for: .q8_0, into: ys.baseAddress!)
+    /// `x` as one row through ``ActivationRounding/round``.
+    func rounded(_ x: [Float], for type: ElementType) throws -> [Float] {
+        var y = [Float](repeating: .nan, count: x.count)
+        try x.withUnsafeBufferPointer { (xs) throws(KernelError) in
+            try y.withUnsafeMutableBufferPointer { (ys) throws(KernelError) in
+                try ActivationRounding.round(xs.baseAddress!, rows: 1, count: x.count, for: type, into: ys.baseAddress!,
+                                             scratch: Q8Activation())
             }
         }
+        return y
+    }
+
+    @Test("Q8_0: every value is f16(max|x|/127)·q with |q| ≤ 127, the largest exactly ±127·d")
+    func q8_0() throws {
+        let x = block(32, seed: 7)
+        let y = try rounded(x, for: .q8_0)
         let amax = x.map(abs).max() ?? 0
         let d = Float(Float16(amax / 127))
         for (a, b) in zip(x, y) {
@@ -32,15 +39,10 @@ struct NumericsTests {
     }
 
     @Test("Q8_K: blocks of 256, the extreme value maps to −127 with d = 1/iscale kept in Float")
-    func q8_K() {
+    func q8_K() throws {
         var x = block(512, seed: 9)
         x[300] = -5  // the extreme of the second block
-        var y = [Float](repeating: 0, count: 512)
-        x.withUnsafeBufferPointer { xs in
-            y.withUnsafeMutableBufferPointer { ys in
-                ActivationRounding.round(xs.baseAddress!, count: 512, for: .q4_K, into: ys.baseAddress!)
-            }
-        }
+        let y = try rounded(x, for: .q4_K)
         let d: Float = 1 / (-127 / Float(-5))
         #expect(y[300] == d * -127)
         for j in 256..<512 {
@@ -48,29 +50,17 @@ struct NumericsTests {
             #expect(abs(q - q.rounded()) < 1e-3 && abs(q) <= 127)
         }
         // An all-zero block stays zero.
-        var zeros = [Float](repeating: 0, count: 256), out = [Float](repeating: 1, count: 256)
-        zeros.withUnsafeMutableBufferPointer { z in
-            out.withUnsafeMutableBufferPointer { o in
-                ActivationRounding.round(z.baseAddress!, count: 256, for: .q6_K, into: o.baseAddress!)
-            }
-        }
-        #expect(out.allSatisfy { $0 == 0 })
+        #expect(try rounded([Float](repeating: 0, count: 256), for: .q6_K).allSatisfy { $0 == 0 })
     }
 
     @Test("F16 and BF16 weights see their activations rounded to that type (nearest even)")
-    func halfTypes() {
+    func halfTypes() throws {
         #expect(ActivationRounding.bfloat16(1) == 1)
         #expect(ActivationRounding.bfloat16(Float(bitPattern: 0x3F80_8000)) == Float(bitPattern: 0x3F80_0000))
         #expect(ActivationRounding.bfloat16(Float(bitPattern: 0x3F81_8000)) == Float(bitPattern: 0x3F82_0000))
         #expect(ActivationRounding.bfloat16(.nan).isNaN)
         let x: [Float] = [1.0001, -3.14159, 65504, 1e-8]
-        var y = [Float](repeating: 0, count: 4)
-        x.withUnsafeBufferPointer { xs in
-            y.withUnsafeMutableBufferPointer { ys in
-                ActivationRounding.round(xs.baseAddress!, count: 4, for: .f16, into: ys.baseAddress!)
-            }
-        }
-        #expect(y == x.map { Float(Float16($0)) })
+        #expect(try rounded(x, for: .f16) == x.map { Float(Float16($0)) })
     }
 
     @Test("Numerics resolve as documented; a Float16 KV cache moves logits a little, not a lot")
@@ -86,27 +76,3 @@ struct NumericsTests {
     }
 }
 
-/// The integer kernels' 8-bit activations are the rounding the Float path applies.
-@Suite("Q8Activation agrees with ActivationRounding")
-struct Q8ActivationRoundingTests {
-    @Test(arguments: [ElementType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K])
-    func sameValues(type: ElementType) throws {
-        var rng = SplitMix64(state: 11)
-        let x = (0..<512).map { _ in rng.float(3) }
-        var rounded = [Float](repeating: 0, count: 512)
-        x.withUnsafeBufferPointer { xs in
-            rounded.withUnsafeMutableBufferPointer { ys in
-                ActivationRounding.round(xs.baseAddress!, count: 512, for: type, into: ys.baseAddress!)
-            }
-        }
-        let a = Q8Activation()
-        let format = try #require(Q8Activation.Format(weightType: type))
-        try x.withUnsafeBufferPointer { (xs) throws(KernelError) in
-            try a.quantize(xs.baseAddress!, rows: 1, count: 512, format: format)
-        }
-        let block = format.blockSize
-        for i in 0..<512 {
-            #expect(a.scales[i / block] * Float(a.qs[i]) == rounded[i])
-        }
-    }
-}
