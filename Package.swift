@@ -88,18 +88,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI"]),
+        // Shared by the test targets: where the repository's Fixtures/ are.
+        .target(name: "SparrowTestSupport", path: "Tests/SparrowTestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "SparrowTestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI", "SparrowTestSupport"]),
         .testTarget(
             name: "TransformerTests",
             dependencies: [
-                "Transformer", "CKernels",
+                "Transformer", "CKernels", "SparrowTestSupport",
                 // The quantizer's outputs are checked against the SHA-256 of llama.cpp's.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
-        .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "SparrowTestSupport"]),
+        .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI", "SparrowTestSupport"]),
         .testTarget(
             name: "SparrowServerTests",
             dependencies: [

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Transformer
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Engines, prompts and waits shared by the continuous-batching tests.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// The six model templates against jinja2 3.1.6 on the conversations of
 /// `Fixtures/templates/conversations.json` (written by `make_template_expectations.py`): every

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Finding a model's template: GGUF metadata, Hugging Face directories (string, named list,
 /// `chat_template.jinja`), special-token texts as strings or objects, and the typed error when

@@ -1,5 +1,6 @@
 import Foundation
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Reading the JSON fixtures of `Fixtures/templates/` through the library's own order-preserving
 /// JSON reader (variables must keep their key order: `tojson` and `items()` print it).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Eight generations at once on one `Engine`: each must return what it returns alone. Run under
 /// `scripts/sanitize.sh thread` this is also the data-race check of the engine, the model cache,

@@ -4,6 +4,7 @@ import Tensor
 import Tokenizer
 import Transformer
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// A Hugging Face directory and the GGUF file `ModelQuantizer` converts it to tokenize alike and
 /// render the same chat template: the tiny fixtures of Fixtures/transformer, each given a real

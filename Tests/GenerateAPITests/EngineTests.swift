@@ -2,6 +2,7 @@ import Foundation
 import Sampling
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// The whole request path on the tiny random models of Fixtures/transformer (Hugging Face
 /// directories, exact float32 numerics), against transformers' own greedy `generate`.

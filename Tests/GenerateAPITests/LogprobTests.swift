@@ -4,6 +4,7 @@ import Testing
 import Tokenizer
 import Transformer
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Per-token log-probabilities on the tiny random Llama of Fixtures/transformer, against the
 /// model's own logits: the reference takes every position's logits from one prefill of prompt +

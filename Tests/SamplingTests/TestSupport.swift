@@ -1,5 +1,6 @@
 import Foundation
 @testable import Sampling
+import SparrowTestSupport
 
 /// A toy sequence model: the logits after each prefix of generated ids come from a function, so
 /// tests know every distribution exactly. Counts its forks and decodes.

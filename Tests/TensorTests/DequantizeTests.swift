@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import SparrowTestSupport
 
 /// A committed fixture from `Fixtures/quant/`: raw stored blocks and the Float32 values that
 /// `gguf.quants.dequantize` returned for them (see `Fixtures/quant/README.md`).

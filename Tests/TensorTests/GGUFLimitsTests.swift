@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensor
+import SparrowTestSupport
 
 /// `GGUFLimits`, and headers that would drive allocations from their counts: each is refused with a
 /// typed error before anything of that size is allocated.

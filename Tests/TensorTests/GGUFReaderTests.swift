@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensor
+import SparrowTestSupport
 
 /// Reads `Fixtures/gguf/all-types.gguf`, written by the `gguf` package's GGUFWriter, and compares
 /// against what the `gguf` package's own GGUFReader and dequantizer read (all-types.expected.json).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensor
+import SparrowTestSupport
 
 /// ``GGUFWriter`` writes what the reader (and llama.cpp's and gguf-py's writers) agree on.
 @Suite("GGUF writer")

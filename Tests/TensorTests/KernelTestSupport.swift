@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import SparrowTestSupport
 
 /// Reads the kernel fixtures written by `Fixtures/kernels/make_kernel_fixtures.py`.
 enum KernelFixtures {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensor
+import SparrowTestSupport
 
 /// ``ElementType/quantize(_:into:)`` against `Fixtures/quant/quantize-*.bin`: what
 /// `gguf.quants.quantize` (and ggml's C quantizers, checked by

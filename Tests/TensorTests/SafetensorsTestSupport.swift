@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import SparrowTestSupport
 
 /// Fixture paths and helpers shared by the safetensors tests.
 enum SafetensorsFixtures {

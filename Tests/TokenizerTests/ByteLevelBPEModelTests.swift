@@ -2,6 +2,7 @@ import Foundation
 import Tensor
 import Testing
 @testable import Tokenizer
+import SparrowTestSupport
 
 /// Byte-level BPE on small hand-made vocabularies: merge order, llama.cpp's corner cases, decoding,
 /// and malformed data that must give a typed error.

@@ -3,6 +3,7 @@ import Testing
 import Tensor
 import GenerateAPI
 @testable import Tokenizer
+import SparrowTestSupport
 
 /// Loading corrupted model files the way a model load does (GGUF header, then the tokenizer from its
 /// metadata): every copy ends in success or a typed error. A trap would end the test process, so

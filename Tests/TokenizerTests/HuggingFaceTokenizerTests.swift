@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tokenizer
+import SparrowTestSupport
 
 /// The Hugging Face directory loader against ids computed by the `tokenizers` package
 /// (Fixtures/tokenizer/make_hf_tokenizer_fixture.py).

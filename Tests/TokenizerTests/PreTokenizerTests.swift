@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokenizer
+import SparrowTestSupport
 
 /// The hand-written pre-tokenizers against reference splits made with Python's `regex` module
 /// (`Fixtures/tokenizer/make_pretokenizer_splits.py` → `pretokenizer-splits.json`). The expected

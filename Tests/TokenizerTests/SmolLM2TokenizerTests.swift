@@ -3,6 +3,7 @@ import GenerateAPI
 import Tensor
 import Testing
 import Tokenizer
+import SparrowTestSupport
 
 /// SmolLM2's own vocabulary (the default model's, extracted into `Fixtures/tokenizer/smollm2-vocab.gguf`)
 /// against ids from llama-cpp-python (`Fixtures/tokenizer/make_smollm2_reference.py`): English, code,

@@ -3,6 +3,7 @@ import GenerateAPI
 import Tensor
 import Testing
 import Tokenizer
+import SparrowTestSupport
 
 /// One test text of llama.cpp's `ggml-vocab-*.gguf.inp` with its expected ids from the `.out` file.
 struct VocabVectorCase: Sendable {

@@ -3,6 +3,7 @@ import Testing
 import Tensor
 @testable import Tokenizer
 @testable import Transformer
+import SparrowTestSupport
 
 /// Byte-level BPE tokenizers (Llama 3, SmolLM2) converted as llama.cpp's converter does. The
 /// references are GGUF vocabularies llama.cpp's converter wrote from the real checkpoints:

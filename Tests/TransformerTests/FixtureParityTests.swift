@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Transformer
+import SparrowTestSupport
 
 /// What `Fixtures/transformer/make_tiny_models.py` stores per architecture: transformers' float32
 /// logits for a 24-token prompt and 8 greedy decode steps, and llama.cpp's logits for the same 32

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Tensor
 @testable import Transformer
+import SparrowTestSupport
 
 /// Converting the tiny Hugging Face fixtures (Fixtures/transformer/<arch>/) to GGUF: the files are
 /// llama.cpp's own, byte for byte (Fixtures/convert/reference.json, made by

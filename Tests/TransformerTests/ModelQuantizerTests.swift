@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Tensor
 @testable import Transformer
+import SparrowTestSupport
 
 /// ``ModelQuantizer``'s behaviour beyond the bytes (QuantizationReferenceTests): bad input is a typed
 /// error, and nothing is ever left under the output's name, nor a temporary file beside it.

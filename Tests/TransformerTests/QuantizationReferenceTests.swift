@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Tensor
 @testable import Transformer
+import SparrowTestSupport
 
 /// ``QuantizationPlan`` and ``ModelQuantizer`` against `Fixtures/quantize/reference.json`: what
 /// llama.cpp's `llama_model_quantize` (llama-cpp-python 0.3.36) wrote for nine models and every

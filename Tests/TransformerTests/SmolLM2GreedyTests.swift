@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Transformer
+import SparrowTestSupport
 
 /// The real-model check: SmolLM2-135M-Instruct Q4_1 against llama.cpp on the same file
 /// (`Fixtures/transformer/smollm2-greedy.json`, made by `make_smollm2_greedy.py`), judged against
