@@ -247,7 +247,7 @@ public actor Engine {
         } catch {
             throw GenerateError.inference(reason: "\(error)")
         }
-        let promptSeconds = clock.lap()
+        let promptSeconds = clock.lap().wall
         model.countPrompt(tokens: prompt.count, cached: cachedTokens)
         let setup = GenerationSetup(parameters: parameters, promptTokens: prompt, endTokenIDs: model.endTokenIDs,
                                     eosTokenID: model.tokenizer.eosID)
@@ -272,7 +272,7 @@ public actor Engine {
         } catch {
             throw GenerateError.inference(reason: "\(error)")
         }
-        let generationSeconds = clock.lap()
+        let generationSeconds = clock.lap().wall
         let generated = outputs.reduce(0) { $0 + $1.tokenIDs.count }
         return GenerateResponse(
             id: "gen-" + randomHex(24), model: modelName, choices: outputs.map(GenerateChoice.init),
@@ -335,19 +335,8 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable (CancellationFlag) throws 
     }
 }
 
-/// Wall-clock seconds between laps.
-struct Stopwatch {
-    private var last = DispatchTime.now().uptimeNanoseconds
-
-    mutating func lap() -> Double {
-        let now = DispatchTime.now().uptimeNanoseconds
-        defer { last = now }
-        return Double(now - last) / 1e9
-    }
-}
-
-/// `count` random lowercase hex digits.
-func randomHex(_ count: Int) -> String {
+/// `count` random lowercase hex digits: the random part of response ids.
+package func randomHex(_ count: Int) -> String {
     var rng = SystemRandomNumberGenerator()
     let digits = Array("0123456789abcdef")
     return String((0..<count).map { _ in digits[Int(rng.next() % 16)] })

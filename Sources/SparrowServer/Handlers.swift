@@ -91,7 +91,7 @@ extension SparrowServer {
         } else {
             permit = nil  // a mock response, or a backend (the engine) that queues its requests itself
         }
-        let shape = ResponseShape(format: format, id: idPrefix + Self.randomHex(24), created: created,
+        let shape = ResponseShape(format: format, id: idPrefix + randomHex(24), created: created,
                                   model: admission.modelName, n: generate.n, includeUsage: includeUsage,
                                   streamsCompletion: ResponseShape.streamsCompletion(generate),
                                   alternatives: generate.logprobs ?? 0)
@@ -196,11 +196,6 @@ extension SparrowServer {
         }
     }
 
-    static func randomHex(_ count: Int) -> String {
-        var rng = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef")
-        return String((0..<count).map { _ in digits[Int(rng.next() % 16)] })
-    }
 }
 
 /// A stream's token timing and counts, for the metrics and the request's log line.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GenerateAPI
 import Sampling
 
 /// `sparrow bench-sampler`: the cost of one sampling step over a vocabulary-sized logit vector.

@@ -120,33 +120,6 @@ struct BenchTokenizer: ParsableCommand {
 
 }
 
-/// Wall-clock and the process's CPU time (every thread's) since the last lap.
-struct Stopwatch {
-    struct Lap {
-        var wall: Double
-        var cpu: Double
-    }
-
-    private var wallStart = ContinuousClock.now
-    private var cpuStart = Stopwatch.processCPUSeconds()
-
-    /// Seconds since creation or the previous lap.
-    mutating func lap() -> Lap {
-        let now = ContinuousClock.now, cpu = Self.processCPUSeconds()
-        let d = now - wallStart
-        let lap = Lap(wall: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, cpu: cpu - cpuStart)
-        wallStart = now
-        cpuStart = cpu
-        return lap
-    }
-
-    static func processCPUSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-}
-
 /// A deterministic mix of English prose, source code and CJK text, roughly a third each, with words
 /// shuffled by a fixed linear congruential generator so that the text does not simply repeat.
 enum BenchText {
