@@ -266,6 +266,26 @@ struct HuggingFaceConversionTests {
         try Self.expectFailure(heads.path, .tensorShape(tensor: "model.layers.0.self_attn.qkv_proj.weight", expected: [192, 64], actual: [128, 64]))
     }
 
+    @Test("RoPE scaling the converter or Sparrow cannot take is refused")
+    func ropeScaling() throws {
+        let longRope = try Self.copy("phi3") {
+            try Self.editConfig($0) {
+                $0["rope_parameters"] = ["rope_type": "longrope", "rope_theta": 10000.0, "long_factor": [1.0], "short_factor": [1.0]]
+            }
+        }
+        try Self.expectFailure(longRope.path, .config(.unsupportedFeature("rope scaling type \"longrope\"")))
+        // The fixtures carry transformers 5's rope_parameters, which wins over rope_scaling.
+        let linear = try Self.copy("phi3") {
+            try Self.editConfig($0) { $0["rope_parameters"] = ["rope_type": "linear", "rope_theta": 10000.0, "factor": 2.0] }
+        }
+        try Self.expectFailure(linear.path, .unsupportedInput(path: linear.path + "/config.json",
+                                                              reason: "Phi-3 with RoPE scaling is not converted"))
+        let yarn = try Self.copy("llama") {
+            try Self.editConfig($0) { $0["rope_parameters"] = ["rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0] }
+        }
+        try Self.expectFailure(yarn.path, .config(.unsupportedFeature("rope scaling type \"yarn\"")))
+    }
+
     @Test func missingAndUnmappedTensors() throws {
         // One layer more than the weights hold: layer 2's tensors are missing.
         let deeper = try Self.copy("llama") { try Self.editConfig($0) { $0["num_hidden_layers"] = 3 } }

@@ -100,6 +100,11 @@ public struct HuggingFaceConversion: Sendable {
             if case let .unsupportedArchitecture(name) = error { throw .unsupportedArchitecture(name) }
             throw .config(error)
         }
+        // The converter writes Phi-3's RoPE factors only for long-context ("longrope") scaling,
+        // which Sparrow does not run, and refuses every other scaling type for Phi-3.
+        if architecture == "phi3", model.ropeScaling != nil {
+            throw .unsupportedInput(path: configPath, reason: "Phi-3 with RoPE scaling is not converted")
+        }
 
         // The weights and their GGUF names, in the converter's order.
         let checkpoint: SafetensorsCheckpoint
