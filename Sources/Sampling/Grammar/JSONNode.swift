@@ -259,3 +259,67 @@ private struct JSONNodeParser {
         return v
     }
 }
+
+/// Through `Codable` (a request decoded by Foundation), object keys come in no particular order:
+/// they are sorted, so the same request always compiles to the same grammar. Readers that have the
+/// JSON text use ``JSONNode/parse(_:maxDepth:)``, which keeps the document's order.
+extension JSONNode: Codable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let c = try? decoder.container(keyedBy: Key.self) {
+            var members: [(key: String, value: JSONNode)] = []
+            for key in c.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+                members.append((key.stringValue, try c.decode(JSONNode.self, forKey: key)))
+            }
+            self = .object(members)
+            return
+        }
+        if var a = try? decoder.unkeyedContainer() {
+            var items: [JSONNode] = []
+            while !a.isAtEnd { items.append(try a.decode(JSONNode.self)) }
+            self = .array(items)
+            return
+        }
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .number(String(i))
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d.isFinite ? "\(d)" : "0")
+        } else {
+            self = .string(try c.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .null:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
+        case let .bool(b):
+            var c = encoder.singleValueContainer()
+            try c.encode(b)
+        case let .number(text):
+            var c = encoder.singleValueContainer()
+            if let i = Int64(text) { try c.encode(i) } else { try c.encode(Double(text) ?? 0) }
+        case let .string(s):
+            var c = encoder.singleValueContainer()
+            try c.encode(s)
+        case let .array(items):
+            var c = encoder.unkeyedContainer()
+            for item in items { try c.encode(item) }
+        case let .object(members):
+            var c = encoder.container(keyedBy: Key.self)
+            for m in members { try c.encode(m.value, forKey: Key(stringValue: m.key)) }
+        }
+    }
+}
