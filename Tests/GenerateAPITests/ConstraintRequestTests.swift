@@ -107,6 +107,21 @@ struct ConstraintRequestTests {
         #expect(validationError(r)?.1.contains("beam search") == true)
     }
 
+    @Test("The 20 schemas of Fixtures/structured compile, with the recognizer's start, in well under a second")
+    func fixtureSchemasCompile() throws {
+        let text = try String(contentsOf: FixturePaths.url("structured/schemas.json"), encoding: .utf8)
+        guard case let .array(entries) = try JSONNode.parse(text) else { throw GrammarError.missingRoot }
+        #expect(entries.count == 20)
+        let clock = ContinuousClock(), start = clock.now
+        for entry in entries {
+            let schema = try #require(entry["schema"])
+            _ = try GrammarRecognizer(grammar: JSONSchemaGrammar.compile(schema))
+        }
+        let elapsed = clock.now - start
+        print("compiled the 20 fixture schemas in \(elapsed)")
+        #expect(elapsed < TimeScale.seconds(1))
+    }
+
     @Test("Hostile constraints are refused in bounded time: left recursion, 10k alternatives, deep nesting, huge regexes")
     func hostile() throws {
         let clock = ContinuousClock()
