@@ -4,7 +4,8 @@ Usage: structured_output_check.py BASE_URL MODEL SCHEMAS_JSON
 
 1. Each schema of SCHEMAS_JSON through chat.completions with response_format json_schema, n=3,
    temperature 1: every output must parse and validate (jsonschema, the independent reference).
-2. response_format json_object, and vLLM's guided_regex / guided_choice through extra_body.
+2. response_format json_object (finished outputs must parse; ones cut by max_tokens are counted),
+   and vLLM's guided_regex / guided_choice through extra_body.
 3. Speed: the same /v1/generate request with and without guided_json (5 seeds each, interleaved),
    median generation tokens/s of each and their ratio.
 Exits 1 on any invalid output.
@@ -36,7 +37,7 @@ for entry in schemas:
     name, schema = entry["name"], entry["schema"]
     started = time.time()
     response = client.chat.completions.create(
-        model=model, n=3, temperature=1, max_tokens=400, seed=len(name),
+        model=model, n=3, temperature=1, max_tokens=800, seed=len(name),
         messages=[{"role": "user", "content": f"Give me an example {name} as JSON."}],
         response_format={"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}})
     for choice in response.choices:
@@ -50,9 +51,14 @@ for entry in schemas:
 print(f"{total - failures}/{total} schema outputs parse and validate")
 
 response = client.chat.completions.create(
-    model=model, n=3, temperature=1, max_tokens=300, seed=1, response_format={"type": "json_object"},
+    model=model, n=3, temperature=1, max_tokens=800, seed=1, response_format={"type": "json_object"},
     messages=[{"role": "user", "content": "Describe a cat as a JSON object."}])
 for choice in response.choices:
+    # Any object is an unbounded language: a sample may run to max_tokens inside a string. Only a
+    # finished output must parse; a cut one is counted.
+    if choice.finish_reason != "stop":
+        print(f"json_object choice {choice.index}: cut by max_tokens ({choice.finish_reason})")
+        continue
     try:
         if not isinstance(json.loads(choice.message.content), dict):
             fail(f"json_object gave a non-object: {choice.message.content!r}")
