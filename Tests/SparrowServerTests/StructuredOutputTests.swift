@@ -96,7 +96,8 @@ struct StructuredOutputTests {
                 let r = try await server.client.post(path, #"{"prompt": "x", "mock_response": true, \#(field)}"#)
                 #expect(r.status == 400, "\(param): \(r.text.prefix(300))")
                 #expect(try r.error()["param"] as? String == param, "\(r.text.prefix(300))")
-                #expect(clock.now - start < .seconds(5 * TimeScale.factor))
+                // Milliseconds alone; the bound leaves room for the whole suite running beside it on 2 cores.
+                #expect(clock.now - start < .seconds(15 * TimeScale.factor), "\(param) took \(clock.now - start)")
             }
             let chat = try await server.client.post("v1/chat/completions",
                 ##"{"messages": [{"role": "user", "content": "x"}], "mock_response": true, "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}}}}"##)
