@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses of Fuzz/ (AddressSanitizer + libFuzzer) and runs each for SECONDS
 # (default 60), one after another.
 #
-#   scripts/fuzz.sh [SECONDS] [gguf|safetensors|tokenizer-json|template|request ...]
+#   scripts/fuzz.sh [SECONDS] [gguf|safetensors|tokenizer-json|template|request|grammar ...]
 #
 # Each harness starts from its seeds in Fixtures/fuzz/<harness>/ plus the corpus it grew on earlier
 # runs (Fuzz/.build/corpus/<harness>/, not committed). A crash, an AddressSanitizer report, a hang
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 shift || true
-all=(gguf safetensors tokenizer-json template request)
+all=(gguf safetensors tokenizer-json template request grammar)
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all[@]}")
 
@@ -27,6 +27,7 @@ product() {
     tokenizer-json) echo FuzzTokenizerJSON ;;
     template) echo FuzzTemplate ;;
     request) echo FuzzRequest ;;
+    grammar) echo FuzzGrammar ;;
     *) echo "unknown harness '$1' (expected one of: ${all[*]})" >&2; exit 2 ;;
   esac
 }

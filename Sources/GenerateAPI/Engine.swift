@@ -155,6 +155,7 @@ public actor Engine {
     {
         // The request's one validation, where it enters: everything after takes the checked form.
         let sampling = try request.validatedSampling(limits: configuration.limits)
+        let constraint = try request.compiledConstraint(limits: configuration.limits)
         let name = try modelName(request.model)
         if request.mockResponse {
             let response = MockResponse.make(for: request, modelName: name)
@@ -172,9 +173,14 @@ public actor Engine {
         let ticket = try await loaded.admission.admit(
             try loaded.admissionCost(promptTokens: prompt.count, parameters: parameters.parameters))
         defer { ticket.release() }
+        let grammarLimits = configuration.limits.grammar
         return try await offPool { flag in
+            let tokenConstraint = constraint.map {
+                TokenConstraint(grammar: $0.grammar, vocabulary: loaded.tokenVocabulary, field: $0.field, limits: grammarLimits)
+            }
             var response = try Self.generate(
-                parameters: parameters, prompt: prompt, model: loaded, modelName: name, flag: flag, onDelta: onDelta)
+                parameters: parameters, prompt: prompt, model: loaded, modelName: name, constraint: tokenConstraint,
+                flag: flag, onDelta: onDelta)
             if isFirstUse { response.timing.loadSeconds = loaded.loadSeconds }
             return response
         }
@@ -235,7 +241,7 @@ public actor Engine {
     /// scheduler.
     private static func generate(
         parameters: SamplingParameters.Validated, prompt: [Int], model: LoadedModel, modelName: String,
-        flag: CancellationFlag, onDelta: (@Sendable (GenerateStreamEvent) -> Void)?
+        constraint: TokenConstraint?, flag: CancellationFlag, onDelta: (@Sendable (GenerateStreamEvent) -> Void)?
     ) throws -> GenerateResponse {
         model.scheduler.begin()
         defer { model.scheduler.end(flag) }
@@ -250,7 +256,7 @@ public actor Engine {
         let promptSeconds = clock.lap().wall
         model.countPrompt(tokens: prompt.count, cached: cachedTokens)
         let setup = GenerationSetup(parameters: parameters, promptTokens: prompt, endTokenIDs: model.endTokenIDs,
-                                    eosTokenID: model.tokenizer.eosID)
+                                    eosTokenID: model.tokenizer.eosID, constraint: constraint)
         let outputs: [SequenceOutput]
         do {
             outputs = try Sampling.generate(

@@ -51,6 +51,16 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     /// Ask for a stream of text deltas (used by the server; the library's ``Engine/stream(request:)``
     /// streams whatever this says).
     public var stream: Bool
+    /// What every output must match: a JSON schema, any JSON object, a regular expression, a list
+    /// of choices or a GBNF grammar (`nil`: free text). In JSON one of `guided_json`,
+    /// `guided_choice`, `guided_regex`, `guided_grammar` (vLLM), `grammar`, `json_schema`
+    /// (llama.cpp) or `response_format` (OpenAI); see ``RequestConstraintField``. Not with beam
+    /// search.
+    public var constraint: OutputConstraint? {
+        didSet { constraintField = nil }
+    }
+    /// The JSON key the constraint came from, for error messages (`nil`: named after its kind).
+    package var constraintField: String?
     /// What a `max_tokens` of `nil` comes to once the prompt is known. Not part of the JSON: the
     /// server's OpenAI chat endpoint sets it.
     package var unlimitedMaxTokens: UnlimitedMaxTokens = .pastContext
@@ -128,6 +138,37 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         case stopTokenIDs = "stop_token_ids"
         case ignoreEOS = "ignore_eos"
         case promptTokenIDs = "prompt_token_ids"
+        case guidedJSON = "guided_json"
+        case guidedChoice = "guided_choice"
+        case guidedRegex = "guided_regex"
+        case guidedGrammar = "guided_grammar"
+        case grammar
+        case jsonSchema = "json_schema"
+        case responseFormat = "response_format"
+    }
+
+    /// The JSON key errors about ``constraint`` name.
+    public var constraintFieldName: String {
+        if let constraintField { return constraintField }
+        switch constraint {
+        case .regex?: return "guided_regex"
+        case .choice?: return "guided_choice"
+        case .grammar?: return "guided_grammar"
+        case .jsonObject?: return "response_format"
+        case .jsonSchema?, nil: return "guided_json"
+        }
+    }
+
+    /// Reads the constraint fields again from the request's JSON text, which keeps a schema's
+    /// properties in the order the client wrote them (decoding through `Codable` loses it, and
+    /// the order is the output's). Text that does not parse leaves the request as it is.
+    package mutating func readConstraintInOrder(fromBody body: some Collection<UInt8>) {
+        guard constraint != nil,
+              case let .object(members)? = try? JSONNode.parse(String(decoding: body, as: UTF8.self)),
+              let (ordered, field) = try? RequestConstraintField.constraint(from: members)
+        else { return }
+        constraint = ordered
+        constraintField = field
     }
 
     public init(from decoder: any Decoder) throws {
@@ -174,6 +215,14 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
             ignoreEOS: try field(.ignoreEOS, d.ignoreEOS))
         mockResponse = try field(.mockResponse, false)
         stream = try field(.stream, false)
+        var fields: [(key: String, value: JSONNode)] = []
+        for key in [CodingKeys.guidedJSON, .guidedChoice, .guidedRegex, .guidedGrammar, .grammar, .jsonSchema, .responseFormat] {
+            if let value: JSONNode = try Self.decodeField(c, key) { fields.append((key.stringValue, value)) }
+        }
+        if let (found, key) = try RequestConstraintField.constraint(from: fields) {
+            constraint = found
+            constraintField = key
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -203,6 +252,14 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         try c.encodeIfPresent(s.logprobs, forKey: .logprobs)
         if stream { try c.encode(stream, forKey: .stream) }
         if s.ignoreEOS { try c.encode(s.ignoreEOS, forKey: .ignoreEOS) }
+        switch constraint {
+        case let .jsonSchema(schema)?: try c.encode(schema, forKey: .guidedJSON)
+        case .jsonObject?: try c.encode(JSONNode.object([("type", .string("json_object"))]), forKey: .responseFormat)
+        case let .regex(pattern)?: try c.encode(pattern, forKey: .guidedRegex)
+        case let .choice(choices)?: try c.encode(choices, forKey: .guidedChoice)
+        case let .grammar(source)?: try c.encode(source, forKey: .guidedGrammar)
+        case nil: break
+        }
     }
 
     /// Decodes one optional field; JSON `null` counts as absent. A wrong type becomes a typed

@@ -101,6 +101,35 @@ final class LoadedModel: @unchecked Sendable {
         return cost
     }
 
+    private let vocabularyLock = NSLock()
+    private var vocabularyStorage: TokenVocabulary?
+
+    /// The tokens as the bytes they add to the output, with their prefix tree: what constrained
+    /// output masks. Built on first use, once per model.
+    var tokenVocabulary: TokenVocabulary {
+        vocabularyLock.withLock {
+            if let v = vocabularyStorage { return v }
+            let v = Self.vocabulary(of: tokenizer)
+            vocabularyStorage = v
+            return v
+        }
+    }
+
+    /// Each token's rendering (byte-level BPE's mapped characters and SentencePiece's `▁` and
+    /// `<0xNN>` turned into their real bytes); control, unknown and unused tokens render as
+    /// nothing, so a constraint never picks them (the end tokens are added where the grammar may end).
+    static func vocabulary(of tokenizer: Tokenizer) -> TokenVocabulary {
+        var tokens: [[UInt8]?] = []
+        tokens.reserveCapacity(tokenizer.vocabularySize)
+        for id in 0 ..< tokenizer.vocabularySize {
+            switch tokenizer.tokenType(id) {
+            case .normal?, .userDefined?, .byte?: tokens.append(try? tokenizer.pieceBytes(id, skipSpecial: true))
+            default: tokens.append(nil)
+            }
+        }
+        return TokenVocabulary(tokens: tokens)
+    }
+
     private let promptCountLock = NSLock()
     private var cachedPromptTokens = 0, computedPromptTokens = 0
 

@@ -18,6 +18,8 @@ public struct EngineLimits: Sendable, Equatable {
     public var maxMessages: Int
     /// The most bytes of prompt or message text (before tokenization).
     public var maxPromptBytes: Int
+    /// What an output constraint (schema, grammar, regex, choices) may cost to compile and follow.
+    public var grammar = GrammarLimits()
 
     /// Limits that any sane client stays within: 1 Mi (1,048,576) tokens to generate, 64
     /// candidates, 16 stop strings of 1 KiB, 1,024 stop token ids, 1,024 messages, 4 MiB of text.
@@ -72,7 +74,22 @@ extension GenerateRequest {
     /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the first field at fault.
     public func validate(limits: EngineLimits = .init()) throws(GenerateError) {
         _ = try validatedSampling(limits: limits)
+        _ = try compiledConstraint(limits: limits)
         _ = try promptSource(limits: limits)
+    }
+
+    /// ``constraint`` compiled within the engine's grammar limits, with the field it came from.
+    /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the field when the
+    ///   constraint does not compile, is too large or too deep, or comes with beam search.
+    func compiledConstraint(limits: EngineLimits) throws(GenerateError) -> (grammar: CompiledGrammar, field: String)? {
+        guard let constraint else { return nil }
+        let field = constraintFieldName
+        if sampling.useBeamSearch {
+            throw .invalidField(field: field, reason: "constrained output is not supported with beam search")
+        }
+        do { return (try constraint.compile(limits: limits.grammar), field) } catch {
+            throw .invalidField(field: field, reason: error.description)
+        }
     }
 
     /// What the prompt is made from: raw text, a conversation or token ids, exactly one of them.

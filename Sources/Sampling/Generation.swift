@@ -57,6 +57,9 @@ public func generate<Model: SequenceModel, Detokenizer: TextDetokenizer>(
     }
     if Task.isCancelled { throw CancellationError() }
     if setup.parameters.useBeamSearch {
+        if let constraint = setup.constraint {
+            throw SamplingError.invalidParameter(field: constraint.field, reason: "constrained output is not supported with beam search")
+        }
         return try BeamSearch<Model, Detokenizer>(setup: setup)
             .run(model: model, promptLogits: promptLogits, detokenizer: detokenizer, onEvent: onEvent)
     }

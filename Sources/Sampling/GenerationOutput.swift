@@ -127,14 +127,21 @@ public struct GenerationSetup: Sendable {
     /// other end ids reach vLLM as `stop_token_ids` (from the generation config), so they are
     /// reported by id and counted in that score.
     public var eosTokenID: Int?
+    /// What every sequence's output must match, when the request constrains it (see
+    /// ``TokenConstraint``): tokens that cannot continue a valid output are masked before the
+    /// other processors, the end ids are allowed only where the grammar may end, and a sequence
+    /// whose output is complete with nothing able to follow stops there.
+    public var constraint: TokenConstraint?
 
     /// A request's validated `parameters`, its `promptTokens`, the model's `endTokenIDs` and
-    /// among them the tokenizer's `eosTokenID`.
-    public init(parameters: SamplingParameters.Validated, promptTokens: [Int], endTokenIDs: Set<Int>, eosTokenID: Int? = nil) {
+    /// among them the tokenizer's `eosTokenID`, and its output `constraint` if any.
+    public init(parameters: SamplingParameters.Validated, promptTokens: [Int], endTokenIDs: Set<Int>, eosTokenID: Int? = nil,
+                constraint: TokenConstraint? = nil) {
         self.parameters = parameters
         self.promptTokens = promptTokens
         self.endTokenIDs = endTokenIDs
         self.eosTokenID = eosTokenID
+        self.constraint = constraint
     }
 
     /// The same from parameters not yet validated: ``SamplingParameters/validated()`` checks them

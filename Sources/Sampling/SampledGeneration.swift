@@ -39,6 +39,9 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
         }
         var sampler = TokenSampler(parameters: parameters)
         let alternativeCount = parameters.logprobs ?? 0
+        // One recognizer for the request; each candidate keeps its own state in it.
+        let guide = try setup.constraint.map { try OutputGuide($0, endTokenIDs: setup.endTokenIDs, ignoresEOS: parameters.ignoreEOS) }
+        var guideStates = [GrammarState](repeating: guide?.initial ?? .dead, count: count)
 
         // The round's decode: the candidates still running, their models, sampled ids and logit
         // buffers. The buffers are swapped into the batch and back rather than copied.
@@ -52,6 +55,15 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
             for i in 0 ..< count where !progress[i].isFinished {
                 if Task.isCancelled { throw CancellationError() }
                 guard let sequenceModel = models[i] else { continue }
+                if let guide, try !guide.mask(&logits[i], state: guideStates[i]) {
+                    // Nothing may follow: the output ends here.
+                    progress[i].finishConstrained(rules)
+                    if streams { try onEvent(.delta(index: i, text: progress[i].takeFinalText(rules), tokenIDs: [], logprobs: [])) }
+                    models[i] = nil
+                    logits[i] = []
+                    running -= 1
+                    continue
+                }
                 let choice = sampler.sample(
                     &logits[i], history: TokenHistory(prompt: setup.promptTokens, output: progress[i].tokens),
                     using: &generators[i], alternativeCount: alternativeCount)
@@ -59,6 +71,10 @@ struct SampledGeneration<Model: SequenceModel, Detokenizer: TextDetokenizer> {
                     choice.token, logprob: choice.logprob,
                     alternatives: alternativeCount > 0 ? sampler.alternatives : [], rules: rules,
                     atContextLimit: sequenceModel.position >= sequenceModel.contextLength)
+                if let guide, !progress[i].isFinished {
+                    guideStates[i] = guide.advance(guideStates[i], token: choice.token)
+                    if guide.isComplete(guideStates[i]) { progress[i].finishConstrained(rules) }
+                }
                 if streams {
                     let text = progress[i].takeFinalText(rules)
                     try onEvent(.delta(index: i, text: text, tokenIDs: [choice.token],

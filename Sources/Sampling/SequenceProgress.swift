@@ -83,6 +83,14 @@ struct SequenceProgress<Detokenizer: TextDetokenizer> {
         if tokens.count >= rules.maxTokens ?? Int.max || atContextLimit { finish(.length, nil, rules) }
     }
 
+    /// Ends the sequence because its constraint allows nothing more: the output is complete (or,
+    /// if the grammar can never end from here, as far as it can go). `finish_reason` is `stop`
+    /// with no stop reason, as for the tokenizer's eos.
+    mutating func finishConstrained(_ rules: StopRules) {
+        guard !isFinished else { return }
+        finish(.stop, nil, rules)
+    }
+
     /// Ends the sequence and releases what the detokenizer held back; a stop string completed
     /// by that text still cuts it (and names itself, unless an id already stopped the sequence).
     private mutating func finish(_ reason: FinishReason, _ stop: StopReason?, _ rules: StopRules) {

@@ -14,9 +14,10 @@ extension SparrowServer {
     func documentedGenerate(_ request: Request, context: ServerRequestContext) async -> Response {
         do {
             let body = try await readBody(request)
-            let generate: GenerateRequest
+            var generate: GenerateRequest
             do {
                 generate = try JSONDecoder().decode(GenerateRequest.self, from: body)
+                generate.readConstraintInOrder(fromBody: body)
             } catch let error as GenerateError {
                 throw APIError(error)
             } catch {

@@ -21,9 +21,12 @@ import GenerateAPI
 ///   tokens); chat defaults to `None`, which `serving_chat.py` resolves first, to context − prompt
 ///   (`GenerateRequest.UnlimitedMaxTokens`). On both, prompt + `max_tokens` over the
 ///   context is a 400 with vLLM's message;
-/// - both: `stream`, `stream_options.include_usage`.
+/// - both: `stream`, `stream_options.include_usage`, and the output constraints: OpenAI's
+///   `response_format` (`text`, `json_object`, `json_schema`), vLLM's `guided_json`,
+///   `guided_choice`, `guided_regex`, `guided_grammar` and llama.cpp's `grammar` and `json_schema`
+///   (``GenerateAPI/RequestConstraintField``), at most one per request.
 /// Fields that would change the answer in ways this server cannot honour (`tools`, `logit_bias`,
-/// `suffix`, batches of prompts, `response_format` other than text, ...) are refused with a 400
+/// `suffix`, batches of prompts, ...) are refused with a 400
 /// rather than silently ignored; purely informational ones (`user`, `metadata`, `store`) are ignored.
 struct OpenAIRequest: Sendable {
     enum Kind: Sendable {
@@ -42,6 +45,9 @@ struct OpenAIRequest: Sendable {
         "model", "max_tokens", "n", "best_of", "presence_penalty", "frequency_penalty", "repetition_penalty",
         "temperature", "top_p", "top_k", "min_p", "use_beam_search", "length_penalty", "early_stopping",
         "mock_response", "seed", "stop", "stop_token_ids", "ignore_eos",
+        // Output constraints: OpenAI's response_format, and vLLM's and llama.cpp's extra fields,
+        // which their OpenAI servers take too.
+        "response_format", "guided_json", "guided_choice", "guided_regex", "guided_grammar", "grammar", "json_schema",
     ]
 
     /// Decodes `body` as a `kind` request.
@@ -105,6 +111,7 @@ struct OpenAIRequest: Sendable {
             let data = try JSONEncoder().encode(out)
             var request = try JSONDecoder().decode(GenerateRequest.self, from: data)
             request.unlimitedMaxTokens = unlimited
+            request.readConstraintInOrder(fromBody: body)
             generate = request
         } catch let error as GenerateError {
             throw APIError(error)
@@ -187,9 +194,6 @@ struct OpenAIRequest: Sendable {
         if object["functions"]?.nonNull != nil { try refuse("functions", "function calls are not implemented") }
         if let choice = object["tool_choice"]?.nonNull, choice != .string("none"), choice != .string("auto") {
             try refuse("tool_choice", "tool calls are not implemented")
-        }
-        if case let .object(format)? = object["response_format"], format["type"] != .string("text") {
-            try refuse("response_format", "only {\"type\": \"text\"} is supported")
         }
         if case let .string(suffix)? = object["suffix"], !suffix.isEmpty { try refuse("suffix", "not implemented") }
         if case let .int(n)? = object["min_tokens"], n > 0 { try refuse("min_tokens", "not implemented") }

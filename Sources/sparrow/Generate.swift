@@ -154,7 +154,9 @@ struct Generate: AsyncParsableCommand {
             data = contents
         }
         do {
-            return try JSONDecoder().decode(GenerateRequest.self, from: data)
+            var decoded = try JSONDecoder().decode(GenerateRequest.self, from: data)
+            decoded.readConstraintInOrder(fromBody: data)  // a schema's properties in the file's order
+            return decoded
         } catch let error as GenerateError {
             throw CommandError(error.description)
         } catch {

@@ -1,0 +1,63 @@
+import FuzzDriver
+import Sampling
+
+/// One input: the first byte picks the front end — GBNF, regular expression, JSON schema, or a
+/// choice list (one choice per line) — and the rest is its text. What compiles is then run: the
+/// recognizer reads the text's own bytes (arbitrary input against the grammar) and masks a small
+/// vocabulary at each step, so the parsers, the compiler's limits, the recognizer and the masker
+/// all see hostile input.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzGrammar(_ data: UnsafeRawPointer?, _ size: Int) -> CInt {
+    guard let data, size > 0 else { return 0 }
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
+    // Small limits keep each input fast; the defaults are checked the same way, only bigger.
+    let limits = GrammarLimits(maxSourceBytes: 1 << 16, maxRules: 4096, maxAlternatives: 512, maxSymbols: 1 << 15,
+                               maxNesting: 32, maxRepetition: 256, maxStacks: 256)
+    let grammar: CompiledGrammar
+    do {
+        switch bytes[0] % 4 {
+        case 0: grammar = try CompiledGrammar(gbnf: text, limits: limits)
+        case 1: grammar = try RegexGrammar.compile(text, limits: limits)
+        case 2: grammar = try JSONSchemaGrammar.compile(try JSONNode.parse(text, maxDepth: limits.maxNesting), limits: limits)
+        default: grammar = try ChoiceGrammar.compile(text.split(separator: "\n").map(String.init), limits: limits)
+        }
+    } catch {
+        blackHole(error.description.count)
+        return 0
+    }
+    guard let recognizer = try? GrammarRecognizer(grammar: grammar, limits: limits) else { return 0 }
+    let masker = TokenMasker(recognizer: recognizer, vocabulary: vocabulary, endTokens: [0])
+    var state = recognizer.initial
+    var sink = 0
+    var logits = [Float](repeating: 0, count: vocabulary.size)
+    for (i, b) in bytes.dropFirst().prefix(64).enumerated() {
+        if i % 8 == 0 { sink &+= (try? masker.apply(state, to: &logits)) == true ? 1 : 0 }
+        state = recognizer.advance(state, b)
+        if state.isDead { break }
+    }
+    sink &+= recognizer.canEnd(state) ? 1 : 0
+    blackHole(sink)
+    return 0
+}
+
+/// Bytes and pieces of text a grammar may ask for, including the halves of multi-byte characters.
+let vocabulary: TokenVocabulary = {
+    var tokens: [[UInt8]?] = [nil]
+    for b in UInt8(0) ... 255 { tokens.append([b]) }
+    for s in ["{\"", "\":", "true", "null", "é", "😀", "ab", " the", "\\u00", "[1,", "]}"] {
+        tokens.append(Array(s.utf8))
+        tokens.append(Array(s.utf8.dropFirst()))
+    }
+    return TokenVocabulary(tokens: tokens)
+}()
+
+/// Keeps the work above from being optimised away.
+@inline(never) func blackHole(_ x: Int) { if x == -0x5eed { print(x) } }
+
+/// The entry point SwiftPM's link names (`main` is an alias of `<Module>_main`): libFuzzer's driver
+/// over the same function as `LLVMFuzzerTestOneInput`.
+@_cdecl("FuzzGrammar_main")
+public func fuzzGrammarMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    sparrow_fuzz_main(argc, argv) { data, size in fuzzGrammar(UnsafeRawPointer(data), size) }
+}
