@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "SparrowServerTests",
             dependencies: [
-                "SparrowServer", "GenerateAPI", "HubClient",
+                "SparrowServer", "GenerateAPI", "HubClient", "SparrowTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

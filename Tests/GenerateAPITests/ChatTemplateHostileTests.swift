@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Templates written to hang, exhaust memory or overflow the stack end in a specific typed error,
 /// quickly (each under a second in a debug build on an idle machine; the bound asserted is looser
