@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "GenerateAPI", targets: ["GenerateAPI"]),
+        .library(name: "Jinja", targets: ["Jinja"]),
         .library(name: "SparrowServer", targets: ["SparrowServer"]),
         .library(name: "HubClient", targets: ["HubClient"]),
         .executable(name: "sparrow", targets: ["sparrow"]),
@@ -43,7 +44,10 @@ let package = Package(
         // Tokenizer for its JSON parser: the Hugging Face converter reads tokenizer.json and config.json.
         .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer"]),
         .target(name: "Sampling"),
-        .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling"]),
+        // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
+        // nothing of Sparrow's, so that it can be used (and fuzzed) alone.
+        .target(name: "Jinja"),
+        .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling", "Jinja"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
             name: "SparrowServer",
@@ -83,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI", "SparrowServer", "HubClient",
+                "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer", "HubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -101,7 +105,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "SparrowTestSupport"]),
-        .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI", "SparrowTestSupport"]),
+        .testTarget(name: "JinjaTests", dependencies: ["Jinja", "SparrowTestSupport"]),
+        .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI", "Jinja", "SparrowTestSupport"]),
         .testTarget(
             name: "SparrowServerTests",
             dependencies: [
