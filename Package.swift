@@ -128,3 +128,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The DocC plugin, for `swift package generate-documentation`, only when building the documentation
+// (`SPARROW_DOCS=1`, see README "Documentation"): this toolchain has `docc` but not that command,
+// and a package that depends on Sparrow should not resolve a documentation tool.
+if Context.environment["SPARROW_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"))
+}

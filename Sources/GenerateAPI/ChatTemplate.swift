@@ -1,7 +1,7 @@
 import Jinja
 
-/// A model's chat template: a Jinja ``Jinja/Template`` rendered with the variables Hugging Face's
-/// `apply_chat_template` passes.
+/// A model's chat template: a `Template` of the `Jinja` module, rendered with the variables
+/// Hugging Face's `apply_chat_template` passes.
 ///
 /// ```swift
 /// let template = try ChatTemplate(source: source)
