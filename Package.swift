@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "GenerateAPI", targets: ["GenerateAPI"]),
+        .library(name: "Jinja", targets: ["Jinja"]),
         .library(name: "SparrowServer", targets: ["SparrowServer"]),
         .library(name: "HubClient", targets: ["HubClient"]),
         .executable(name: "sparrow", targets: ["sparrow"]),
@@ -43,7 +44,10 @@ let package = Package(
         // Tokenizer for its JSON parser: the Hugging Face converter reads tokenizer.json and config.json.
         .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer"]),
         .target(name: "Sampling"),
-        .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling"]),
+        // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
+        // nothing of Sparrow's, so that it can be used (and fuzzed) alone.
+        .target(name: "Jinja"),
+        .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling", "Jinja"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
             name: "SparrowServer",
@@ -83,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Tensor", "Tokenizer", "Transformer", "Sampling", "GenerateAPI", "SparrowServer", "HubClient",
+                "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer", "HubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -101,11 +105,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "SparrowTestSupport"]),
-        .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI", "SparrowTestSupport"]),
+        .testTarget(name: "JinjaTests", dependencies: ["Jinja", "SparrowTestSupport"]),
+        .testTarget(name: "GenerateAPITests", dependencies: ["GenerateAPI", "Jinja", "SparrowTestSupport"]),
         .testTarget(
             name: "SparrowServerTests",
             dependencies: [
-                "SparrowServer", "GenerateAPI", "HubClient",
+                "SparrowServer", "GenerateAPI", "HubClient", "SparrowTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -123,3 +128,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The DocC plugin, for `swift package generate-documentation`, only when building the documentation
+// (`SPARROW_DOCS=1`, see README "Documentation"): this toolchain has `docc` but not that command,
+// and a package that depends on Sparrow should not resolve a documentation tool.
+if Context.environment["SPARROW_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"))
+}

@@ -17,7 +17,7 @@ let package = Package(
         ]),
         .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzDriver", .product(name: "Tensor", package: "Sparrow")]),
         .executableTarget(name: "FuzzTokenizerJSON", dependencies: ["FuzzDriver", .product(name: "Tokenizer", package: "Sparrow")]),
-        .executableTarget(name: "FuzzTemplate", dependencies: ["FuzzDriver", .product(name: "GenerateAPI", package: "Sparrow")]),
+        .executableTarget(name: "FuzzTemplate", dependencies: ["FuzzDriver", .product(name: "Jinja", package: "Sparrow")]),
         .executableTarget(name: "FuzzRequest", dependencies: ["FuzzDriver", .product(name: "GenerateAPI", package: "Sparrow")]),
         .executableTarget(name: "FuzzGrammar", dependencies: ["FuzzDriver", .product(name: "Sampling", package: "Sparrow")]),
     ],

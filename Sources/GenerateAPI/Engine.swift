@@ -34,7 +34,7 @@ public actor Engine {
         public var defaultModel: String?
         /// Per-request resource limits.
         public var limits: EngineLimits
-        /// Options every model is loaded with (``Transformer/ModelOptions/kvCacheBytes`` bounds
+        /// Options every model is loaded with (`ModelOptions.kvCacheBytes` bounds
         /// the KV memory all of a model's requests share).
         public var modelOptions: ModelOptions
         /// How many sequences and tokens each model's forward passes take, and how many requests

@@ -1,16 +1,16 @@
 import Sampling
 
 /// The output constraint fields a request may carry, as vLLM, llama.cpp and OpenAI name them, and
-/// how they become one ``Sampling/OutputConstraint``.
+/// how they become one `OutputConstraint`.
 ///
 /// | field | value | constraint |
 /// |---|---|---|
-/// | `guided_json` (vLLM) | a schema object, or its JSON text | ``Sampling/OutputConstraint/jsonSchema(_:)`` |
-/// | `guided_choice` (vLLM) | an array of strings | ``Sampling/OutputConstraint/choice(_:)`` |
-/// | `guided_regex` (vLLM) | a string | ``Sampling/OutputConstraint/regex(_:)`` |
-/// | `guided_grammar` (vLLM), `grammar` (llama.cpp) | GBNF text | ``Sampling/OutputConstraint/grammar(_:)`` |
-/// | `json_schema` (llama.cpp) | a schema object | ``Sampling/OutputConstraint/jsonSchema(_:)`` |
-/// | `response_format` (OpenAI) | `{"type": "text"}`, `{"type": "json_object"}`, `{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}` | none, ``Sampling/OutputConstraint/jsonObject``, ``Sampling/OutputConstraint/jsonSchema(_:)`` |
+/// | `guided_json` (vLLM) | a schema object, or its JSON text | `OutputConstraint.jsonSchema` |
+/// | `guided_choice` (vLLM) | an array of strings | `OutputConstraint.choice` |
+/// | `guided_regex` (vLLM) | a string | `OutputConstraint.regex` |
+/// | `guided_grammar` (vLLM), `grammar` (llama.cpp) | GBNF text | `OutputConstraint.grammar` |
+/// | `json_schema` (llama.cpp) | a schema object | `OutputConstraint.jsonSchema` |
+/// | `response_format` (OpenAI) | `{"type": "text"}`, `{"type": "json_object"}`, `{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}` | none, `OutputConstraint.jsonObject`, `OutputConstraint.jsonSchema` |
 ///
 /// At most one may be given (`response_format` of type `text` counts as none).
 public enum RequestConstraintField {

@@ -307,7 +307,7 @@ public struct HubClient: Sendable {
             guard !etag.isEmpty, etag.utf8.count <= 128,
                 etag.unicodeScalars.allSatisfy({ ModelName.isWordScalar($0) || $0 == "-" || $0 == "." }),
                 etag != ".", etag != "..", !etag.hasPrefix(".")
-            else { throw HubError.unsafePath(etag) }
+            else { throw HubError.pathOutsideCache(etag) }
             let sizeText = headers.first(name: "x-linked-size") ?? headers.first(name: "content-length")
             var size: Int64?
             if let sizeText {

@@ -5,7 +5,7 @@ public enum HubError: Error, Sendable, Equatable {
     case invalidName(String, reason: String)
     /// A file name (from a name, or from the server's file list) would leave the cache: `..`, an
     /// absolute path, a backslash or an empty component.
-    case unsafePath(String)
+    case pathOutsideCache(String)
     /// The repository does not exist, or is private and no token with access was sent.
     case repoNotFound(repo: String)
     /// The repository exists but the license must be accepted on the Hub, or the token lacks access.
@@ -58,7 +58,7 @@ extension HubError: CustomStringConvertible {
         switch self {
         case .invalidName(let name, let reason):
             return "invalid model name '\(name)': \(reason) (expected owner/name[:TAG][@revision])"
-        case .unsafePath(let path):
+        case .pathOutsideCache(let path):
             return "unsafe file path '\(path)': it would leave the cache"
         case .repoNotFound(let repo):
             return "repository \(repo) not found on the Hub (if it is private, set HF_TOKEN to a token with access)"

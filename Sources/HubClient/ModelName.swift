@@ -128,9 +128,9 @@ public struct ModelName: Sendable, Hashable, CustomStringConvertible {
 public func validateRepoPath(_ path: String) throws -> String {
     guard !path.isEmpty, path.utf8.count <= 1024, !path.hasPrefix("/"), !path.contains("\\"),
         !path.contains("\0")
-    else { throw HubError.unsafePath(path) }
+    else { throw HubError.pathOutsideCache(path) }
     for component in path.split(separator: "/", omittingEmptySubsequences: false) {
-        if component.isEmpty || component == "." || component == ".." { throw HubError.unsafePath(path) }
+        if component.isEmpty || component == "." || component == ".." { throw HubError.pathOutsideCache(path) }
     }
     return path
 }

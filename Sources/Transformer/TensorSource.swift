@@ -5,33 +5,33 @@ import Tensor
 /// Sparrow's loaders read GGUF files (``GGUFTensors``) and safetensors checkpoints
 /// (``SafetensorsTensors``); a `[String: Tensor]` dictionary is a source too, which is how tests
 /// build tiny models in memory.
-public protocol TensorSource {
+package protocol TensorSource {
     /// The tensor `name`, or `nil` when the source has no tensor of that name.
     /// - Throws: when the tensor exists but cannot be read as a ``Tensor``.
     func weight(named name: String) throws(TransformerError) -> Tensor?
 }
 
 /// The tensors of a GGUF file, as zero-copy views of its mapping.
-public struct GGUFTensors: TensorSource {
+package struct GGUFTensors: TensorSource {
     /// The mapped file.
-    public let file: GGUFFile
+    package let file: GGUFFile
     /// The tensors of `file`.
-    public init(_ file: GGUFFile) { self.file = file }
+    package init(_ file: GGUFFile) { self.file = file }
 
-    public func weight(named name: String) throws(TransformerError) -> Tensor? {
+    package func weight(named name: String) throws(TransformerError) -> Tensor? {
         guard let info = file.info(named: name) else { return nil }
         do { return try file.tensor(info) } catch { throw .gguf(error) }
     }
 }
 
 /// The tensors of a safetensors checkpoint (one file or shards), as zero-copy views.
-public struct SafetensorsTensors: TensorSource {
+package struct SafetensorsTensors: TensorSource {
     /// The opened checkpoint.
-    public let checkpoint: SafetensorsCheckpoint
+    package let checkpoint: SafetensorsCheckpoint
     /// The tensors of `checkpoint`.
-    public init(_ checkpoint: SafetensorsCheckpoint) { self.checkpoint = checkpoint }
+    package init(_ checkpoint: SafetensorsCheckpoint) { self.checkpoint = checkpoint }
 
-    public func weight(named name: String) throws(TransformerError) -> Tensor? {
+    package func weight(named name: String) throws(TransformerError) -> Tensor? {
         guard checkpoint.contains(name) else { return nil }
         do {
             return try checkpoint.tensor(name)
@@ -44,11 +44,11 @@ public struct SafetensorsTensors: TensorSource {
 }
 
 extension Dictionary: TensorSource where Key == String, Value == Tensor {
-    public func weight(named name: String) throws(TransformerError) -> Tensor? { self[name] }
+    package func weight(named name: String) throws(TransformerError) -> Tensor? { self[name] }
 }
 
 /// How a checkpoint names each weight.
-public enum WeightNaming: Sendable {
+package enum WeightNaming: Sendable {
     /// llama.cpp's names: `token_embd.weight`, `blk.N.attn_q.weight`, ...
     case gguf
     /// Hugging Face transformers' names: `model.embed_tokens.weight`,
@@ -56,14 +56,14 @@ public enum WeightNaming: Sendable {
     case huggingFace
 
     /// The role a tensor plays in the network.
-    public enum Role: Sendable, CaseIterable {
+    package enum Role: Sendable, CaseIterable {
         case tokenEmbedding, finalNorm, output
         case attentionNorm, query, key, value, attentionOutput, fusedQKV
         case feedForwardNorm, gate, up, down, fusedGateUp
     }
 
     /// The name of the tensor playing `role` (in layer `layer`, for per-layer roles).
-    public func name(_ role: Role, layer: Int = 0) -> String {
+    package func name(_ role: Role, layer: Int = 0) -> String {
         switch self {
         case .gguf:
             let blk = "blk.\(layer)."

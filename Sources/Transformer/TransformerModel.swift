@@ -77,7 +77,7 @@ public final class TransformerModel: LanguageModel {
     /// Loads the weights for `config` from `source`, named as `naming` says, checking every
     /// tensor's presence and shape.
     /// - Throws: ``TransformerError`` naming the first missing or misshapen tensor.
-    public convenience init(
+    package convenience init(
         config: ModelConfig, source: any TensorSource, naming: WeightNaming, options: ModelOptions = .init()
     ) throws(TransformerError) {
         try config.validate()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenerateAPI
+import Jinja
 
 struct RenderTemplate: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Admission: a request whose worst case can never fit the model's batch or KV memory fails at
 /// once, naming the field at fault; the others wait for room in arrival order, a large request at

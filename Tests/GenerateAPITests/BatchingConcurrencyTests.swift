@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// Every admitted request generates at once, in shared steps: none waits for a worker thread. (The
 /// engine runs each generation, which blocks its thread for the whole request, off the cooperative

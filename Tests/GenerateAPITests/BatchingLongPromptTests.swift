@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import SparrowTestSupport
 
 /// A long prompt is prefilled in chunks that share each step with the running streams' next
 /// tokens, so it never holds them up for more than one chunk. Checked on the scheduler's step log

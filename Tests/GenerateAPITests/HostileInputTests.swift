@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import GenerateAPI
 import SparrowTestSupport
+import Jinja
 
 /// The hostile inputs issue 9 names, end to end: each ends in a typed error naming its problem, fast.
 @Suite("Hostile requests and templates")

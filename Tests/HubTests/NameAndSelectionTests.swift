@@ -30,7 +30,7 @@ import Testing
 
     @Test func rejectsUnsafeRepoPaths() {
         for path in ["../evil", "/etc/passwd", "a/../../b", "a//b", "./a", "a/.", "", "a\\..\\b", "a\0b"] {
-            #expect(throws: HubError.unsafePath(path)) { try validateRepoPath(path) }
+            #expect(throws: HubError.pathOutsideCache(path)) { try validateRepoPath(path) }
         }
         #expect((try? validateRepoPath("sub/dir/model.gguf")) == "sub/dir/model.gguf")
     }
@@ -111,14 +111,14 @@ import Testing
         let index = #"{"metadata": {"total_size": 10}, "weight_map": {"a": "w-1.safetensors", "b": "w-2.safetensors", "c": "w-1.safetensors"}}"#
         #expect(try ModelFiles.weights(fromIndex: Array(index.utf8), indexPath: "i") == ["w-1.safetensors", "w-2.safetensors"])
         let evil = #"{"weight_map": {"a": "../../outside.safetensors"}}"#
-        #expect(throws: HubError.unsafePath("../../outside.safetensors")) {
+        #expect(throws: HubError.pathOutsideCache("../../outside.safetensors")) {
             try ModelFiles.weights(fromIndex: Array(evil.utf8), indexPath: "i")
         }
     }
 
     @Test func unsafeFileListIsRejected() {
-        #expect(throws: HubError.unsafePath("../evil.gguf")) { try select("o/n:Q4_1", ["../evil.gguf", "a-Q4_1.gguf"]) }
-        #expect(throws: HubError.unsafePath("/etc/x.gguf")) { try select("o/n", ["/etc/x.gguf"]) }
+        #expect(throws: HubError.pathOutsideCache("../evil.gguf")) { try select("o/n:Q4_1", ["../evil.gguf", "a-Q4_1.gguf"]) }
+        #expect(throws: HubError.pathOutsideCache("/etc/x.gguf")) { try select("o/n", ["/etc/x.gguf"]) }
     }
 
     @Test func nothingToLoad() {

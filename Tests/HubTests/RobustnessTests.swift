@@ -286,10 +286,10 @@ import Testing
         ]
         try await MockHub.with(repos) { hub in
             try await TempCache.with { temp in
-                await #expect(throws: HubError.unsafePath("../../escaped.gguf")) {
+                await #expect(throws: HubError.pathOutsideCache("../../escaped.gguf")) {
                     try await temp.client(hub).pull(ModelName("evil/list"))
                 }
-                await #expect(throws: HubError.unsafePath("../../../../escaped")) {
+                await #expect(throws: HubError.pathOutsideCache("../../../../escaped")) {
                     try await temp.client(hub).pull(ModelName("evil/etag"))
                 }
                 await #expect(throws: HubError.self) {

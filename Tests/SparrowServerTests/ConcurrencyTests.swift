@@ -3,6 +3,7 @@ import Foundation
 import GenerateAPI
 import Testing
 @testable import SparrowServer
+import SparrowTestSupport
 
 /// Queueing, 429, health under load and cancellation on disconnect, with ``SlowBackend``.
 @Suite("Concurrency", .serialized)

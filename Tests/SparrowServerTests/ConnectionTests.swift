@@ -2,6 +2,7 @@ import Foundation
 import GenerateAPI
 import Testing
 @testable import SparrowServer
+import SparrowTestSupport
 
 /// The connection layer against hostile and old clients, over raw sockets: timeouts, the
 /// connection cap, early 413s, half-closure and HTTP/1.0.

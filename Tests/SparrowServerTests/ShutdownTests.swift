@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 @testable import SparrowServer
+import SparrowTestSupport
 
 /// Graceful shutdown (what SIGTERM starts): requests in flight finish within the grace period,
 /// are cancelled after it, and the server returns normally either way.

@@ -3,6 +3,7 @@ import Foundation
 import GenerateAPI
 import Testing
 @testable import SparrowServer
+import SparrowTestSupport
 
 /// The server on the real SmolLM2-135M-Instruct (Q4_1 GGUF): runs only when `SPARROW_SMOLLM2`
 /// holds the model's path; reported as skipped otherwise. Meant for a release build

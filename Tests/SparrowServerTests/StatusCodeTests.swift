@@ -2,6 +2,7 @@ import Foundation
 import GenerateAPI
 import Testing
 @testable import SparrowServer
+import SparrowTestSupport
 
 /// Status codes and messages the connection layer does not decide: 405 with `Allow`, JSON 404s,
 /// bodies that are `null`, and token-id prompts.

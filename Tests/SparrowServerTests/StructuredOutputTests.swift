@@ -2,6 +2,7 @@ import Foundation
 import GenerateAPI
 import Testing
 @testable import SparrowServer
+import SparrowTestSupport
 
 /// Constrained output over real sockets: each request field on its endpoint, on the tiny random
 /// Llama (so any structure in the answer comes from the mask), and the 400s that name the field.

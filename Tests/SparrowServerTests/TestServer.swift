@@ -2,6 +2,7 @@ import Foundation
 import GenerateAPI
 import Logging
 @testable import SparrowServer
+import SparrowTestSupport
 
 /// A server on an ephemeral loopback port for one test.
 struct TestServer: Sendable {

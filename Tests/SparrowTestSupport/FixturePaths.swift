@@ -12,4 +12,9 @@ public enum FixturePaths {
 
     /// A file or folder below `Fixtures/`.
     public static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+
+    /// The text of a file below `Fixtures/`, decoded as UTF-8.
+    public static func text(_ relative: String) throws -> String {
+        String(decoding: try Data(contentsOf: url(relative)), as: UTF8.self)
+    }
 }

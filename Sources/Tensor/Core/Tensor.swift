@@ -77,7 +77,7 @@ public struct Tensor: Sendable {
 
     /// The first byte of row `row`. The caller guarantees `0 <= row < rowCount`.
     @inlinable
-    public func unsafeRowAddress(_ row: Int) -> UnsafeRawPointer {
+    package func unsafeRowAddress(_ row: Int) -> UnsafeRawPointer {
         // A zero-byte tensor has no rows, so there is no row to address.
         storage.bytes.baseAddress.unsafelyUnwrapped + row &* rowBytes
     }

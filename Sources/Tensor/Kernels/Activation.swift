@@ -7,16 +7,16 @@ import Darwin
 #endif
 
 /// Elementwise activations of the feed-forward block.
-public enum Activation {
+package enum Activation {
     /// SiLU (swish) of one value: x·σ(x), written x / (1 + e^−x) as llama.cpp does. For very
     /// negative x, e^−x overflows to +∞ and the result is −0, the right limit.
     @inlinable
-    public static func silu(_ x: Float) -> Float {
+    package static func silu(_ x: Float) -> Float {
         x / (1 + exp(-x))
     }
 
     /// SiLU in place over a vector.
-    public static func silu(_ x: UnsafeMutableBufferPointer<Float>) {
+    package static func silu(_ x: UnsafeMutableBufferPointer<Float>) {
         for i in x.indices { x[i] = silu(x[i]) }
     }
 
@@ -24,7 +24,7 @@ public enum Activation {
     /// or `up`.
     /// - Throws: ``KernelError/lengthMismatch(operand:expected:actual:)`` unless all three have
     ///   the same length.
-    public static func swiglu(
+    package static func swiglu(
         gate: UnsafeBufferPointer<Float>, up: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
     ) throws(KernelError) {
         guard up.count == gate.count else { throw .lengthMismatch(operand: "up", expected: gate.count, actual: up.count) }
@@ -36,7 +36,7 @@ public enum Activation {
     }
 
     /// The unchecked core of ``swiglu(gate:up:into:)``.
-    public static func unsafeSwiGLU(
+    package static func unsafeSwiGLU(
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
     ) {
         for i in 0..<count { out[i] = silu(gate[i]) * up[i] }

@@ -4,9 +4,9 @@ import COpenBLAS
 ///
 /// OpenBLAS runs its own threads. When Sparrow's own pool is busy at the same time, call
 /// ``setThreadCount(_:)`` with 1: two pools on two cores only fight.
-public enum BLAS {
+package enum BLAS {
     /// Whether a stored operand is used as is or transposed.
-    public enum Transpose: Sendable, Hashable {
+    package enum Transpose: Sendable, Hashable {
         /// The operand is used as stored.
         case none
         /// The operand's transpose is used (its stored rows are the product's columns).
@@ -22,7 +22,7 @@ public enum BLAS {
     /// When beta is 0, C's previous contents are ignored (NaNs included).
     /// - Throws: ``KernelError`` when a size is negative or too large for BLAS, a leading
     ///   dimension is shorter than its row, or a buffer is too small.
-    public static func sgemm(
+    package static func sgemm(
         transposeA: Transpose = .none, transposeB: Transpose = .none,
         m: Int, n: Int, k: Int,
         alpha: Float = 1,
@@ -52,7 +52,7 @@ public enum BLAS {
 
     /// C = A·Bᵀ for A m×k, B n×k, C m×n, all dense row-major: activations [tokens, in] times
     /// weights stored [out, in] gives [tokens, out].
-    public static func sgemmABt(
+    package static func sgemmABt(
         a: UnsafeBufferPointer<Float>, b: UnsafeBufferPointer<Float>,
         c: UnsafeMutableBufferPointer<Float>, m: Int, n: Int, k: Int
     ) throws(KernelError) {
@@ -63,7 +63,7 @@ public enum BLAS {
     /// The unchecked call into `cblas_sgemm`. Every size must be positive and fit `blasint`,
     /// leading dimensions must cover their rows, and the buffers must hold what they describe.
     @inline(__always)
-    public static func unsafeSgemm(
+    package static func unsafeSgemm(
         transposeA: Transpose, transposeB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -76,12 +76,12 @@ public enum BLAS {
     }
 
     /// Sets how many threads OpenBLAS uses for later calls (at least 1).
-    public static func setThreadCount(_ count: Int) {
+    package static func setThreadCount(_ count: Int) {
         openblas_set_num_threads(Int32(clamping: max(count, 1)))
     }
 
     /// The number of threads OpenBLAS currently uses.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    package static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     static func checkDimension(_ name: String, _ value: Int) throws(KernelError) {
         guard value >= 0, blasint(exactly: value) != nil else { throw .invalidDimension(name: name, value: value) }

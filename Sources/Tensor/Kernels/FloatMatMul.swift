@@ -22,9 +22,9 @@ import CKernels
 ///
 /// So a token's output does not depend on the batch it is in (batch invariance), unlike an sgemm
 /// (whose blocking follows the matrix sizes) beside a matrix × vector dot product.
-public enum FloatMatMul {
+package enum FloatMatMul {
     /// Whether weights of `type` have a kernel here (F32, F16, BF16).
-    public static func supports(_ type: ElementType) -> Bool {
+    package static func supports(_ type: ElementType) -> Bool {
         sparrow_float_matmul_supports(Int32(type.rawValue)) != 0
     }
 
@@ -38,7 +38,7 @@ public enum FloatMatMul {
     ///   - ldy: distance between columns of y, at least W's row count (the default).
     ///   - isa: the instruction set to run (every one gives the same bits).
     /// - Throws: ``KernelError`` when the type has no kernel here or a size doesn't match.
-    public static func multiply(
+    package static func multiply(
         _ weights: Tensor, _ x: UnsafePointer<Float>, xCount: Int, ldx: Int? = nil, columns: Range<Int>,
         into y: UnsafeMutablePointer<Float>, yCount: Int, ldy: Int? = nil, rows: Range<Int>? = nil,
         isa: InstructionSet = .best
@@ -78,7 +78,7 @@ public enum FloatMatMul {
 
     /// Returns W·x for each of x's `x.count / W.rowLength` rows (the columns of the product),
     /// row-major [columns, W.rowCount]. Allocates; for tests and one-off use.
-    public static func multiply(_ weights: Tensor, _ x: [Float], isa: InstructionSet = .best) throws(KernelError)
+    package static func multiply(_ weights: Tensor, _ x: [Float], isa: InstructionSet = .best) throws(KernelError)
         -> [Float]
     {
         let n = weights.rowLength
@@ -101,7 +101,7 @@ public enum FloatMatMul {
     /// `rows.upperBound` rows of `rowBytes` bytes of `rowLength` values, x holds every column asked
     /// for (`rowLength` Floats at c·ldx) and y has room for every result.
     @inline(__always)
-    public static func unsafeMultiply(
+    package static func unsafeMultiply(
         type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int, x: UnsafePointer<Float>, ldx: Int,
         columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int, rows: Range<Int>, isa: InstructionSet = .best
     ) {

@@ -6,7 +6,7 @@ import CKernels
 /// Every variant computes the same bits (integer products are exact and the Float additions follow
 /// one order), so the choice changes speed only. `SPARROW_ISA=avx2` (or `portable`, `avxvnni`)
 /// lowers the choice for a process, to compare paths.
-public enum InstructionSet: Int32, CaseIterable, Sendable, CustomStringConvertible {
+package enum InstructionSet: Int32, CaseIterable, Sendable, CustomStringConvertible {
     /// Plain C: any CPU.
     case portable = 0
     /// x86-64 AVX2, FMA and F16C.
@@ -17,15 +17,15 @@ public enum InstructionSet: Int32, CaseIterable, Sendable, CustomStringConvertib
     case avx512VNNI = 3
 
     /// The set the kernels use: the best this machine runs, unless `SPARROW_ISA` lowers it.
-    public static let best = InstructionSet(rawValue: sparrow_isa_best()) ?? .portable
+    package static let best = InstructionSet(rawValue: sparrow_isa_best()) ?? .portable
 
     /// Whether this CPU and operating system can run it.
-    public var isSupported: Bool { sparrow_isa_supported(rawValue) != 0 }
+    package var isSupported: Bool { sparrow_isa_supported(rawValue) != 0 }
 
     /// Every set this machine runs, for tests that compare them.
-    public static var supported: [InstructionSet] { allCases.filter(\.isSupported) }
+    package static var supported: [InstructionSet] { allCases.filter(\.isSupported) }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .portable: return "portable"
         case .avx2: return "avx2"

@@ -1,6 +1,6 @@
 /// An error a kernel reports instead of reading or writing out of bounds.
 ///
-/// Kernels check sizes once per call, in their public entry points; the `unsafe…` entry points
+/// Kernels check sizes once per call, in their checked entry points; the `unsafe…` entry points
 /// beneath them check nothing and are what a thread pool calls per chunk of rows.
 public enum KernelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An operand has the wrong number of values. `operand` names it as the API does ("x", "y").

@@ -4,16 +4,16 @@
 /// F32 weights go to one sgemm. Other types are decoded a tile of rows at a time into the caller's
 /// scratch and each tile is one sgemm writing its columns of Y, so the matrix is never dequantized
 /// whole: the scratch size bounds the memory, and each decoded tile serves every token.
-public enum MatMul {
+package enum MatMul {
     /// Weight values per tile that ``recommendedScratchCount(for:)`` aims at: 2 MiB of Floats per
     /// thread. OpenBLAS packs each tile into its own blocks anyway, so the tile need not fit in L2;
     /// what a bigger tile saves is re-packing the activations once per tile (TinyLlama-shape
     /// Q4_K_M prefill: 1 MiB tiles 39 tokens/s, 2 MiB 46, 4 MiB 46).
-    public static let targetTileElements = 1 << 19
+    package static let targetTileElements = 1 << 19
 
     /// A scratch size giving tiles of about ``targetTileElements`` values (at least one row), or 0
     /// for F32 weights, which need none.
-    public static func recommendedScratchCount(for weights: Tensor) -> Int {
+    package static func recommendedScratchCount(for weights: Tensor) -> Int {
         guard weights.type != .f32, weights.rowLength > 0 else { return 0 }
         let rows = max(1, min(weights.rowCount, targetTileElements / weights.rowLength))
         return rows * weights.rowLength
@@ -25,7 +25,7 @@ public enum MatMul {
     /// - Parameter scratch: for non-F32 weights, room for at least one decoded row; tiles are as
     ///   many rows as fit. Ignored for F32 weights. Must not overlap input or output.
     /// - Throws: ``KernelError`` when a size doesn't match or the scratch can't hold a row.
-    public static func matMul(
+    package static func matMul(
         weights: Tensor,
         input: UnsafeBufferPointer<Float>,
         tokens: Int,
@@ -65,7 +65,7 @@ public enum MatMul {
 
     /// Checks what ``unsafeMatMul(weights:rows:input:tokens:output:scratch:)`` needs, so callers
     /// that split one product across threads check once.
-    public static func checkSizes(
+    package static func checkSizes(
         weights: Tensor, inputCount: Int, tokens: Int, outputCount: Int, scratchCount: Int
     ) throws(KernelError) {
         let cols = weights.rowLength, outRows = weights.rowCount
@@ -86,7 +86,7 @@ public enum MatMul {
     /// thread's share of a product split by weight rows. Sizes as checked by
     /// ``checkSizes(weights:inputCount:tokens:outputCount:scratchCount:)`` (aligned F32 weights need
     /// no scratch: their share goes to sgemm where it lies); `rows` within W.
-    public static func unsafeMatMul(
+    package static func unsafeMatMul(
         weights: Tensor, rows: Range<Int>, input: UnsafePointer<Float>, tokens: Int,
         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableBufferPointer<Float>
     ) {

@@ -10,17 +10,17 @@
 /// chunks of ``chunkElements`` values and dotted from there, so the scratch stays small enough
 /// for L1 whatever the row length. Quantized types that have an 8-bit integer kernel take
 /// ``QuantizedMatMul`` instead when the caller quantizes the activation as ggml does.
-public enum MatVec {
+package enum MatVec {
     /// Values decoded at a time per row. A multiple of every block size (256); 8 KiB of Floats.
-    public static let chunkElements = 2048
+    package static let chunkElements = 2048
 
     /// The number of scratch Floats ``multiply(_:_:into:rows:scratch:)`` needs for `weights`.
-    public static func scratchCount(for weights: Tensor) -> Int {
+    package static func scratchCount(for weights: Tensor) -> Int {
         scratchCount(type: weights.type, rowLength: weights.rowLength)
     }
 
     /// The number of scratch Floats needed for rows of `rowLength` values of `type`.
-    public static func scratchCount(type: ElementType, rowLength: Int) -> Int {
+    package static func scratchCount(type: ElementType, rowLength: Int) -> Int {
         type == .f32 ? 0 : min(max(rowLength, 0), chunkElements)
     }
 
@@ -33,7 +33,7 @@ public enum MatVec {
     ///   - rows: the rows to compute; all of them when `nil`.
     ///   - scratch: at least ``scratchCount(for:)`` Floats, not overlapping x or y.
     /// - Throws: ``KernelError`` when a size doesn't match; nothing is written then.
-    public static func multiply(
+    package static func multiply(
         _ weights: Tensor,
         _ x: UnsafeBufferPointer<Float>,
         into y: UnsafeMutableBufferPointer<Float>,
@@ -67,7 +67,7 @@ public enum MatVec {
     }
 
     /// Returns W·x in a new array. Allocates; for tests and one-off use.
-    public static func multiply(_ weights: Tensor, _ x: [Float]) throws(KernelError) -> [Float] {
+    package static func multiply(_ weights: Tensor, _ x: [Float]) throws(KernelError) -> [Float] {
         var y = [Float](repeating: 0, count: weights.rowCount)
         var scratch = [Float](repeating: 0, count: scratchCount(for: weights))
         try x.withUnsafeBufferPointer { (xb) throws(KernelError) in
@@ -86,7 +86,7 @@ public enum MatVec {
     /// each `rowLength` elements of `type` (a whole number of blocks); x has `rowLength` Floats;
     /// y has at least `rows.upperBound`; `scratch` has `scratchCount(type:rowLength:)` Floats and
     /// overlaps neither x nor y. Disjoint row ranges may run concurrently with separate scratch.
-    public static func unsafeMultiply(
+    package static func unsafeMultiply(
         type: ElementType,
         matrix: UnsafeRawPointer,
         rowBytes: Int,

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// Normalisations over one vector.
-public enum Normalization {
+package enum Normalization {
     /// RMSNorm: y = x / sqrt(mean(x²) + epsilon) · weight.
     ///
     /// The mean of squares is accumulated in Float (vector lanes, then a horizontal sum) as
@@ -16,7 +16,7 @@ public enum Normalization {
     /// results match them to rounding. `y` may be the same memory as `x`.
     /// - Throws: ``KernelError/lengthMismatch(operand:expected:actual:)`` unless x, weight and y
     ///   have the same length.
-    public static func rmsNorm(
+    package static func rmsNorm(
         _ x: UnsafeBufferPointer<Float>,
         weight: UnsafeBufferPointer<Float>,
         epsilon: Float,
@@ -31,14 +31,14 @@ public enum Normalization {
     }
 
     /// RMSNorm in place.
-    public static func rmsNorm(
+    package static func rmsNorm(
         _ x: UnsafeMutableBufferPointer<Float>, weight: UnsafeBufferPointer<Float>, epsilon: Float
     ) throws(KernelError) {
         try rmsNorm(UnsafeBufferPointer(x), weight: weight, epsilon: epsilon, into: x)
     }
 
     /// The unchecked core of ``rmsNorm(_:weight:epsilon:into:)``; `count` > 0.
-    public static func unsafeRMSNorm(
+    package static func unsafeRMSNorm(
         _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, epsilon: Float,
         into y: UnsafeMutablePointer<Float>, count: Int
     ) {
@@ -55,13 +55,13 @@ public enum Normalization {
     /// Subtracting the maximum keeps exp from overflowing; the sum is accumulated in Double (as
     /// llama.cpp does) so long rows lose nothing to it. If every value is −∞ (nothing to attend
     /// to) the result is all zeros rather than NaN. Empty input is left as is.
-    public static func softmax(_ x: UnsafeMutableBufferPointer<Float>) {
+    package static func softmax(_ x: UnsafeMutableBufferPointer<Float>) {
         guard let p = x.baseAddress, x.count > 0 else { return }
         unsafeSoftmax(p, count: x.count)
     }
 
     /// The unchecked core of ``softmax(_:)``; `count` > 0.
-    public static func unsafeSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func unsafeSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var maximum = -Float.infinity
         for i in 0..<count { maximum = max(maximum, x[i]) }
         guard maximum > -Float.infinity else {

@@ -8,10 +8,10 @@
 ///
 /// Y is row-major [tokens, outputs]. The `unsafe` entries check nothing: sizes are the caller's
 /// (Transformer's `Linear` checks them once per weight).
-public enum ParallelProducts {
+package enum ParallelProducts {
     /// Quantized W times X quantized to 8 bits (``QuantizedMatMul``): W's rows in chunks, several
     /// per thread, each chunk multiplied with every token while it is in cache.
-    public static func unsafeQuantized(
+    package static func unsafeQuantized(
         type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int, outputs: Int,
         x: Q8Activation, tokens: Int, into y: UnsafeMutablePointer<Float>, runner: any ParallelRunner
     ) {
@@ -23,7 +23,7 @@ public enum ParallelProducts {
 
     /// F32, F16 or BF16 W times Float X (``FloatMatMul``): W's rows in chunks of whole register
     /// tiles, each chunk multiplied with every token.
-    public static func unsafeFloat(
+    package static func unsafeFloat(
         type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int, outputs: Int,
         x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, runner: any ParallelRunner
     ) {
@@ -36,7 +36,7 @@ public enum ParallelProducts {
     /// W of any type times one Float row x, dequantize-and-dot (``MatVec``): one contiguous share
     /// of W's rows per thread, thread t decoding through `scratch + t·perThread`.
     /// - Throws: ``KernelError`` when a size does not match or `perThread` is too small.
-    public static func dequantizedVector(
+    package static func dequantizedVector(
         _ weight: Tensor, x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>, perThread: Int, runner: any ParallelRunner
     ) throws(KernelError) {
@@ -62,7 +62,7 @@ public enum ParallelProducts {
     /// contiguous share of W's rows per thread (at least 16 rows each), thread t decoding into
     /// `scratch + t·perThread`; each thread's sgemm runs on that thread alone.
     /// - Throws: ``KernelError`` when a size does not match or `perThread` is too small.
-    public static func dequantizedBatch(
+    package static func dequantizedBatch(
         _ weight: Tensor, x: UnsafeMutablePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>, perThread: Int, runner: any ParallelRunner
     ) throws(KernelError) {

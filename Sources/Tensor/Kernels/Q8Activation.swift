@@ -18,9 +18,9 @@ import CKernels
 ///   unsigned weight encodings (Q4_0's −8, Q5_0's −16, Q6_K's −32, Q8_0's +128 with VNNI).
 ///
 /// Memory only grows; after the first product of each size nothing is allocated.
-public final class Q8Activation {
+package final class Q8Activation {
     /// The 8-bit format, after the weight type it is multiplied with.
-    public enum Format: Int32, Sendable, Hashable {
+    package enum Format: Int32, Sendable, Hashable {
         /// Blocks of 32, a Float16 scale (Q4_0, Q5_0, Q8_0 weights).
         case q8_0 = 0
         /// Q8_0 plus each block's scaled sum as Float16 (Q4_1, Q5_1 weights).
@@ -29,7 +29,7 @@ public final class Q8Activation {
         case q8_K = 2
 
         /// The format ggml pairs with weights of `type`, or `nil` for F32/F16/BF16 weights.
-        public init?(weightType type: ElementType) {
+        package init?(weightType type: ElementType) {
             switch type {
             case .q4_0, .q5_0, .q8_0: self = .q8_0
             case .q4_1, .q5_1: self = .q8_1
@@ -39,25 +39,25 @@ public final class Q8Activation {
         }
 
         /// Values per block.
-        public var blockSize: Int { self == .q8_K ? 256 : 32 }
+        package var blockSize: Int { self == .q8_K ? 256 : 32 }
     }
 
-    public private(set) var format: Format = .q8_0
+    package private(set) var format: Format = .q8_0
     /// Values per row.
-    public private(set) var count = 0
+    package private(set) var count = 0
     /// Rows held.
-    public private(set) var rows = 0
+    package private(set) var rows = 0
 
-    public private(set) var qs: UnsafeMutablePointer<Int8>
-    public private(set) var scales: UnsafeMutablePointer<Float>
-    public private(set) var minScales: UnsafeMutablePointer<Float>
-    public private(set) var sums16: UnsafeMutablePointer<Int32>
-    public private(set) var sums32: UnsafeMutablePointer<Int16>
-    public private(set) var negSums4: UnsafeMutablePointer<Int32>
+    package private(set) var qs: UnsafeMutablePointer<Int8>
+    package private(set) var scales: UnsafeMutablePointer<Float>
+    package private(set) var minScales: UnsafeMutablePointer<Float>
+    package private(set) var sums16: UnsafeMutablePointer<Int32>
+    package private(set) var sums32: UnsafeMutablePointer<Int16>
+    package private(set) var negSums4: UnsafeMutablePointer<Int32>
     /// Values the buffers hold room for.
     private var capacity = 0
 
-    public init() {
+    package init() {
         qs = .allocate(capacity: 256)
         scales = .allocate(capacity: 8)
         minScales = .allocate(capacity: 8)
@@ -79,7 +79,7 @@ public final class Q8Activation {
     /// Quantizes `rows` rows of `count` values from `x` (rows `count` apart) in `format`, with the
     /// kernels of `isa` (every instruction set gives the same quants).
     /// - Throws: ``KernelError`` when `count` is not a whole number of blocks or sizes overflow.
-    public func quantize(
+    package func quantize(
         _ x: UnsafePointer<Float>, rows: Int, count: Int, format: Format, isa: InstructionSet = .best
     ) throws(KernelError) {
         let block = format.blockSize

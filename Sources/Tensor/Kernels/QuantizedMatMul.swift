@@ -20,10 +20,10 @@ import CKernels
 /// Nothing in that order depends on how many rows or columns are computed together, on the tile a
 /// result falls in, or on the instruction set: a token's output is the same bits in a prefill of
 /// any length, alone, or beside other sequences' tokens (batch invariance), on every CPU.
-public enum QuantizedMatMul {
+package enum QuantizedMatMul {
     /// Whether weights of `type` have an integer kernel here (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
     /// Q5_K, Q6_K); others take ``MatVec`` / ``MatMul``'s dequantize-and-multiply path.
-    public static func supports(_ type: ElementType) -> Bool {
+    package static func supports(_ type: ElementType) -> Bool {
         sparrow_quantized_gemm_supports(Int32(type.rawValue)) != 0
     }
 
@@ -35,7 +35,7 @@ public enum QuantizedMatMul {
     ///   - ldy: distance between columns of y, at least W's row count (the default).
     ///   - isa: the instruction set to run (every one gives the same bits).
     /// - Throws: ``KernelError`` when the type has no kernel here or a size doesn't match.
-    public static func multiply(
+    package static func multiply(
         _ weights: Tensor, _ x: Q8Activation, columns: Range<Int>? = nil, into y: UnsafeMutablePointer<Float>,
         yCount: Int, ldy: Int? = nil, rows: Range<Int>? = nil, isa: InstructionSet = .best
     ) throws(KernelError) {
@@ -74,7 +74,7 @@ public enum QuantizedMatMul {
     /// `rowLength` values per row, the matrix holds `rows.upperBound` rows of `rowBytes`, and y has
     /// room for every result.
     @inline(__always)
-    public static func unsafeMultiply(
+    package static func unsafeMultiply(
         type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int, x: Q8Activation,
         columns: Range<Int>, y: UnsafeMutablePointer<Float>, ldy: Int, rows: Range<Int>, isa: InstructionSet = .best
     ) {

@@ -22,9 +22,9 @@ import Darwin
 /// bytes, while ropeDims/2 sin/cos pairs per token are small next to one matrix × vector. To
 /// rotate q and k at the same position with one computation, use ``angles(position:cos:sin:)``
 /// and ``apply(to:heads:cos:sin:)``.
-public struct RotaryEmbedding: Sendable, Hashable {
+package struct RotaryEmbedding: Sendable, Hashable {
     /// Which values form a rotated pair.
-    public enum Convention: Sendable, Hashable {
+    package enum Convention: Sendable, Hashable {
         /// Pair i is (x[2i], x[2i+1]): GGUF llama-family weights (the converter permutes Q and K).
         case adjacentPairs
         /// Pair i is (x[i], x[i + ropeDims/2]): Hugging Face checkpoints, and GGUF "NeoX"-style
@@ -33,20 +33,20 @@ public struct RotaryEmbedding: Sendable, Hashable {
     }
 
     /// Values per head.
-    public let headDim: Int
+    package let headDim: Int
     /// The number of leading values of each head that rotate (even, 2...headDim).
-    public let ropeDims: Int
+    package let ropeDims: Int
     /// θ, the frequency base (10000 for Llama 2, 500000 for Llama 3).
-    public let base: Float
+    package let base: Float
     /// Which values pair up; must match how the checkpoint's Q and K rows are ordered.
-    public let convention: Convention
+    package let convention: Convention
     /// The ropeDims/2 angular frequencies, in Float as Hugging Face computes them.
-    public let inverseFrequencies: [Float]
+    package let inverseFrequencies: [Float]
 
     /// - Parameter ropeDims: rotated values per head; `nil` rotates all of them.
     /// - Throws: ``KernelError/invalidRotaryConfiguration(headDim:ropeDims:base:)`` unless
     ///   ropeDims is even and in 2...headDim and base is finite and positive.
-    public init(headDim: Int, ropeDims: Int? = nil, base: Float, convention: Convention) throws(KernelError) {
+    package init(headDim: Int, ropeDims: Int? = nil, base: Float, convention: Convention) throws(KernelError) {
         let dims = ropeDims ?? headDim
         guard headDim > 0, dims >= 2, dims <= headDim, dims % 2 == 0, base.isFinite, base > 0 else {
             throw .invalidRotaryConfiguration(headDim: headDim, ropeDims: dims, base: base)
@@ -63,7 +63,7 @@ public struct RotaryEmbedding: Sendable, Hashable {
     /// Writes cos and sin of each pair's angle at `position` into the first ropeDims/2 values of
     /// `cos` and `sin`.
     /// - Throws: ``KernelError`` for a negative position or buffers shorter than ropeDims/2.
-    public func angles(
+    package func angles(
         position: Int, cos: UnsafeMutableBufferPointer<Float>, sin: UnsafeMutableBufferPointer<Float>
     ) throws(KernelError) {
         guard position >= 0 else { throw .invalidPosition(position) }
@@ -81,7 +81,7 @@ public struct RotaryEmbedding: Sendable, Hashable {
 
     /// Rotates every head of `x` (heads × headDim values, head after head) for `position`.
     /// - Throws: ``KernelError`` for a negative position or when x is not heads × headDim long.
-    public func apply(to x: UnsafeMutableBufferPointer<Float>, heads: Int, position: Int) throws(KernelError) {
+    package func apply(to x: UnsafeMutableBufferPointer<Float>, heads: Int, position: Int) throws(KernelError) {
         guard position >= 0 else { throw .invalidPosition(position) }
         try checkLength(x, heads: heads)
         let half = ropeDims / 2
@@ -97,7 +97,7 @@ public struct RotaryEmbedding: Sendable, Hashable {
     /// Rotates every head of `x` with cos/sin from ``angles(position:cos:sin:)``.
     /// - Throws: ``KernelError`` when x is not heads × headDim long or cos/sin are shorter than
     ///   ropeDims/2.
-    public func apply(
+    package func apply(
         to x: UnsafeMutableBufferPointer<Float>, heads: Int,
         cos: UnsafeBufferPointer<Float>, sin: UnsafeBufferPointer<Float>
     ) throws(KernelError) {

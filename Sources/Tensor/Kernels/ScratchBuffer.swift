@@ -3,20 +3,20 @@
 /// Kernels never allocate: matrix × vector dequantizes into one of these, the prefill path
 /// dequantizes tiles of weight rows into one. Each thread keeps its own (the class is
 /// deliberately not `Sendable`), sized once with ``reserve(_:)`` for the largest use.
-public final class ScratchBuffer {
+package final class ScratchBuffer {
     private var base: UnsafeMutablePointer<Float>
     /// The number of Floats available.
-    public private(set) var capacity: Int
+    package private(set) var capacity: Int
 
     /// Empty working memory; call ``reserve(_:)`` before use.
-    public init() {
+    package init() {
         capacity = 0
         base = ScratchBuffer.allocate(0)
     }
 
     /// Working memory for `capacity` Floats, 64-byte aligned so vector loads of it never split a
     /// cache line.
-    public convenience init(capacity: Int) throws(KernelError) {
+    package convenience init(capacity: Int) throws(KernelError) {
         self.init()
         try reserve(capacity)
     }
@@ -24,7 +24,7 @@ public final class ScratchBuffer {
     deinit { base.deallocate() }
 
     /// Grows the buffer to at least `count` Floats. Never shrinks; the old contents are dropped.
-    public func reserve(_ count: Int) throws(KernelError) {
+    package func reserve(_ count: Int) throws(KernelError) {
         // Sizes come from model files: refuse ones whose byte count would overflow.
         guard count >= 0, count <= Int.max / 8 else { throw .invalidDimension(name: "scratch", value: count) }
         guard count > capacity else { return }
@@ -35,7 +35,7 @@ public final class ScratchBuffer {
 
     /// All `capacity` Floats. Valid until the next ``reserve(_:)`` or the buffer's release; the
     /// contents are unspecified.
-    public var buffer: UnsafeMutableBufferPointer<Float> {
+    package var buffer: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: base, count: capacity)
     }
 

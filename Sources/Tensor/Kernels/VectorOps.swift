@@ -4,9 +4,9 @@
 /// explicit `SIMD16<Float>` accumulators: 16 lanes is one AVX-512 register, four AVX2 ones.
 /// Multiply and add stay separate operations: `addingProduct` becomes a per-lane `fmaf` call
 /// when the build doesn't enable FMA.
-public enum VectorOps {
+package enum VectorOps {
     /// The dot product of two equally long vectors.
-    public static func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) throws(KernelError) -> Float {
+    package static func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) throws(KernelError) -> Float {
         guard a.count == b.count else { throw .lengthMismatch(operand: "b", expected: a.count, actual: b.count) }
         guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
         return unsafeDot(UnsafeRawPointer(pa), pb, count: a.count)

@@ -19,7 +19,7 @@ import Synchronization
 /// One operation runs at a time; a `run` that finds the pool busy (another thread's model using it)
 /// runs its tasks on the calling thread alone. Prefill's sgemms run inside the pool's tasks, each on
 /// one OpenBLAS thread (see ``BLAS/setThreadCount(_:)``).
-public protocol ParallelRunner: AnyObject, Sendable {
+package protocol ParallelRunner: AnyObject, Sendable {
     /// Threads taking part in an operation, the caller included.
     var threadCount: Int { get }
     /// Calls `body(i)` once for every i in 0..<tasks, on any of the threads, and returns when all
@@ -36,19 +36,19 @@ public protocol ParallelRunner: AnyObject, Sendable {
 
 /// One operation's work for a ``ParallelRunner``, as a value: the fields are what a closure would
 /// capture, ``run(task:)`` its body.
-public protocol ParallelTask {
+package protocol ParallelTask {
     /// Does task `task` of the operation.
     func run(task: Int)
 }
 
 /// Runs everything on the calling thread.
-public final class SerialRunner: ParallelRunner {
-    public init() {}
-    public var threadCount: Int { 1 }
-    public func run(tasks: Int, _ body: (Int) -> Void) {
+package final class SerialRunner: ParallelRunner {
+    package init() {}
+    package var threadCount: Int { 1 }
+    package func run(tasks: Int, _ body: (Int) -> Void) {
         for i in 0..<tasks { body(i) }
     }
-    public func run<Task: ParallelTask>(tasks: Int, _ task: Task) {
+    package func run<Task: ParallelTask>(tasks: Int, _ task: Task) {
         for i in 0..<tasks { task.run(task: i) }
     }
 }
@@ -56,7 +56,7 @@ public final class SerialRunner: ParallelRunner {
 /// The pool to use for `threads` threads: a process-wide pool per thread count, created on first
 /// use (threads are never torn down), or a ``SerialRunner`` for 1 thread or where the pool's
 /// atomics are unavailable.
-public func sharedRunner(threads: Int) -> any ParallelRunner {
+package func sharedRunner(threads: Int) -> any ParallelRunner {
     guard threads > 1 else { return SerialRunner() }
     if #available(macOS 15.0, *) {
         return WorkerPool.shared(threads: threads)
@@ -65,8 +65,8 @@ public func sharedRunner(threads: Int) -> any ParallelRunner {
 }
 
 @available(macOS 15.0, *)
-public final class WorkerPool: ParallelRunner, @unchecked Sendable {
-    public let threadCount: Int
+package final class WorkerPool: ParallelRunner, @unchecked Sendable {
+    package let threadCount: Int
 
     /// The current operation's body; set by `run` before the generation is bumped, cleared after
     /// every worker has left.
@@ -88,7 +88,7 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
     private static let registry = Mutex<[Int: WorkerPool]>([:])
 
     /// The process-wide pool of `threads` threads (the caller and threads − 1 workers).
-    public static func shared(threads: Int) -> WorkerPool {
+    package static func shared(threads: Int) -> WorkerPool {
         registry.withLock { pools in
             if let pool = pools[threads] { return pool }
             let pool = WorkerPool(threads: threads)
@@ -98,7 +98,7 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
     }
 
     /// A pool of `threads` threads in all; it lives as long as the process (workers keep it).
-    public init(threads: Int) {
+    package init(threads: Int) {
         threadCount = max(1, threads)
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
@@ -134,7 +134,7 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
         }
     }
 
-    public func run(tasks: Int, _ body: (Int) -> Void) {
+    package func run(tasks: Int, _ body: (Int) -> Void) {
         guard acquire(tasks: tasks) else {
             for i in 0..<tasks { body(i) }
             return
@@ -149,7 +149,7 @@ public final class WorkerPool: ParallelRunner, @unchecked Sendable {
         busy.store(false, ordering: .releasing)
     }
 
-    public func run<Task: ParallelTask>(tasks: Int, _ task: Task) {
+    package func run<Task: ParallelTask>(tasks: Int, _ task: Task) {
         guard acquire(tasks: tasks) else {
             for i in 0..<tasks { task.run(task: i) }
             return

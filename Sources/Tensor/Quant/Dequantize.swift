@@ -6,7 +6,7 @@ extension ElementType {
     ///
     /// The results are bit for bit those of `gguf.quants.dequantize` (the `gguf` Python package):
     /// the same Float32 operations in the same order, NaN payloads included.
-    public func dequantize(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    package func dequantize(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
         switch self {
         case .f32:
             // A byte copy: safetensors data need not be 4-byte aligned, and NaN payloads survive.

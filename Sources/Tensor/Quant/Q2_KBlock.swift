@@ -14,14 +14,14 @@
 ///
 /// Weight = `(d * Float(scale)) * Float(q) - (dmin * Float(min))` in Float32, each product
 /// rounded separately, as in the `gguf` reference.
-public struct Q2_KBlock {
+package struct Q2_KBlock {
     /// Weights per block.
-    public static let weightCount = 256
+    package static let weightCount = 256
     /// Bytes per block.
-    public static let byteCount = 84
+    package static let byteCount = 84
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 80)
         let dmin = loadF16(block, 82)
         for g in 0..<8 {
@@ -46,7 +46,7 @@ extension Q2_KBlock {
     /// sub-block of 16, ``makeQKX2Quants`` (weights |x|, absolute error) with quants 0...3; the
     /// sub-block scales and mins as 4-bit multiples of `d` and `dmin`; then every value quantized
     /// again against the stored scales. Returns false when `d` or `dmin` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 16) { buffer in
             let L = buffer.baseAddress!, Laux = L + 256
             return withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { floats in

@@ -18,14 +18,14 @@
 /// 6-bit value minus 32 is the signed scale.
 ///
 /// Weight = `(d * Float(scale)) * Float(q)` in Float32, as in the `gguf` reference.
-public struct Q3_KBlock {
+package struct Q3_KBlock {
     /// Weights per block.
-    public static let weightCount = 256
+    package static let weightCount = 256
     /// Bytes per block.
-    public static let byteCount = 110
+    package static let byteCount = 110
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 108)
         let scales = block + 96
         for g in 0..<8 {
@@ -53,7 +53,7 @@ extension Q3_KBlock {
     /// sub-block of 16, ``makeQ3Quants(_:_:_:_:)`` with quants −4...3; the sub-block scales as
     /// signed 6-bit multiples of `d` (the largest at −32); then every value quantized again against
     /// the stored scales, high bits into `hmask`. Returns false when `d` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { buffer in
             let L = buffer.baseAddress!
             var scales = InlineArray<16, Float>(repeating: 0)

@@ -6,14 +6,14 @@
 /// | 2 | 16 | `qs`: byte `j` holds weight `j` in its low nibble and weight `j + 16` in its high nibble |
 ///
 /// Weight = `d * Float(q - 8)` in Float32, with `q` the unsigned nibble.
-public struct Q4_0Block {
+package struct Q4_0Block {
     /// Weights per block.
-    public static let weightCount = 32
+    package static let weightCount = 32
     /// Bytes per block.
-    public static let byteCount = 18
+    package static let byteCount = 18
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 0)
         for j in 0..<16 {
             let byte = loadByte(block, 2 + j)
@@ -27,7 +27,7 @@ extension Q4_0Block {
     /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q4_0_ref`:
     /// `d` = the value of largest magnitude / −8, quants `min(15, trunc(x / d + 8.5))`. Returns
     /// false when `d` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         let d = signedAbsMax(x, 32) / -8
         let id = inverseScale(d)
         let finite = storeF16(block, 0, d)

@@ -9,14 +9,14 @@
 /// Weight = `(d * Float(q)) + m` in Float32: the product is rounded before the add (no fused
 /// multiply-add), as in the `gguf` reference.
 /// When both the product and `m` are NaN the product's NaN is kept, as x86 and numpy do.
-public struct Q4_1Block {
+package struct Q4_1Block {
     /// Weights per block.
-    public static let weightCount = 32
+    package static let weightCount = 32
     /// Bytes per block.
-    public static let byteCount = 20
+    package static let byteCount = 20
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 0)
         let m = loadF16(block, 2)
         for j in 0..<16 {
@@ -31,7 +31,7 @@ extension Q4_1Block {
     /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q4_1_ref`:
     /// `d` = (max − min) / 15, `m` = min, quants `min(15, trunc((x − min) / d + 0.5))`. Returns false
     /// when `d` or `m` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         let (lo, hi) = minAndMax(x, 32)
         let d = (hi - lo) / 15
         let id = inverseScale(d)

@@ -15,14 +15,14 @@
 ///
 /// Weight = `(d * Float(scale)) * Float(q) - (dmin * Float(min))` in Float32, each product
 /// rounded separately, as in the `gguf` reference.
-public struct Q4_KBlock {
+package struct Q4_KBlock {
     /// Weights per block.
-    public static let weightCount = 256
+    package static let weightCount = 256
     /// Bytes per block.
-    public static let byteCount = 144
+    package static let byteCount = 144
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 0)
         let dmin = loadF16(block, 2)
         for s in 0..<8 {
@@ -44,7 +44,7 @@ extension Q4_KBlock {
     /// Encodes the 256 values at `x` as one block at `block`, as ggml's `quantize_row_q4_K_ref`
     /// (``quantizeKSuperBlock(_:into:nmax:rmin:nstep:_:)`` with quants 0...15, then nibbles packed
     /// two sub-blocks to 32 bytes). Returns false when `d` or `dmin` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { L in
             let finite = quantizeKSuperBlock(x, into: block, nmax: 15, rmin: -1, nstep: 20, L.baseAddress!)
             for j in stride(from: 0, to: 256, by: 64) {

@@ -7,14 +7,14 @@
 /// | 6 | 16 | `qs`: byte `j` holds the low 4 bits of weight `j` (low nibble) and of weight `j + 16` (high nibble) |
 ///
 /// Weight = `d * Float(q - 16)` in Float32, with `q` the unsigned 5-bit value.
-public struct Q5_0Block {
+package struct Q5_0Block {
     /// Weights per block.
-    public static let weightCount = 32
+    package static let weightCount = 32
     /// Bytes per block.
-    public static let byteCount = 22
+    package static let byteCount = 22
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 0)
         let qh = loadU32(block, 2)
         for j in 0..<16 {
@@ -31,7 +31,7 @@ extension Q5_0Block {
     /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q5_0_ref`:
     /// `d` = the value of largest magnitude / −16, quants `min(31, trunc(x / d + 16.5))`, their
     /// fifth bits gathered into `qh`. Returns false when `d` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         let d = signedAbsMax(x, 32) / -16
         let id = inverseScale(d)
         let finite = storeF16(block, 0, d)

@@ -10,14 +10,14 @@
 /// Weight = `(d * Float(q)) + m` in Float32, the product rounded before the add (no fused
 /// multiply-add), as in the `gguf` reference.
 /// When both the product and `m` are NaN the product's NaN is kept, as x86 and numpy do.
-public struct Q5_1Block {
+package struct Q5_1Block {
     /// Weights per block.
-    public static let weightCount = 32
+    package static let weightCount = 32
     /// Bytes per block.
-    public static let byteCount = 24
+    package static let byteCount = 24
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 0)
         let m = loadF16(block, 2)
         let qh = loadU32(block, 4)
@@ -35,7 +35,7 @@ extension Q5_1Block {
     /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q5_1_ref`:
     /// `d` = (max − min) / 31, `m` = min, quants `trunc((x − min) / d + 0.5)` (in range without a
     /// clamp), their fifth bits gathered into `qh`. Returns false when `d` or `m` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         let (lo, hi) = minAndMax(x, 32)
         let d = (hi - lo) / 31
         let id = inverseScale(d)

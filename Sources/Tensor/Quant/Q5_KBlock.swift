@@ -11,14 +11,14 @@
 ///
 /// Weight = `(d * Float(scale)) * Float(q) - (dmin * Float(min))` in Float32, each product
 /// rounded separately, as in the `gguf` reference.
-public struct Q5_KBlock {
+package struct Q5_KBlock {
     /// Weights per block.
-    public static let weightCount = 256
+    package static let weightCount = 256
     /// Bytes per block.
-    public static let byteCount = 176
+    package static let byteCount = 176
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 0)
         let dmin = loadF16(block, 2)
         for s in 0..<8 {
@@ -42,7 +42,7 @@ extension Q5_KBlock {
     /// (``quantizeKSuperBlock(_:into:nmax:rmin:nstep:_:)`` with quants 0...31; low nibbles packed two
     /// sub-blocks to 32 bytes, fifth bits into `qh`). Returns false when `d` or `dmin` overflows
     /// Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { L in
             let finite = quantizeKSuperBlock(x, into: block, nmax: 31, rmin: -0.5, nstep: 15, L.baseAddress!)
             for j in 0..<32 { block.storeBytes(of: 0, toByteOffset: 16 + j, as: UInt8.self) }

@@ -14,14 +14,14 @@
 /// minus 32 is the quant. Sub-block `s` is weights `16s ..< 16s + 16`.
 ///
 /// Weight = `(d * Float(scale)) * Float(q)` in Float32, as in the `gguf` reference.
-public struct Q6_KBlock {
+package struct Q6_KBlock {
     /// Weights per block.
-    public static let weightCount = 256
+    package static let weightCount = 256
     /// Bytes per block.
-    public static let byteCount = 210
+    package static let byteCount = 210
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 208)
         for g in 0..<8 {
             let h = g >> 2, t = g & 3
@@ -48,7 +48,7 @@ extension Q6_KBlock {
     /// scale per 16 values from ``makeQXQuants(_:_:_:_:)``, those scales as Int8 multiples of `d`
     /// (the largest at −128), then every value quantized again (−32...31) against the stored
     /// scales. Returns false when `d` overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { L in
             var scales = InlineArray<16, Float>(repeating: 0)
             var maxScale: Float = 0, maxAbsScale: Float = 0

@@ -6,14 +6,14 @@
 /// | 2 | 32 | `qs`: weight `i` is the signed byte at `2 + i` |
 ///
 /// Weight = `Float(q) * d` in Float32.
-public struct Q8_0Block {
+package struct Q8_0Block {
     /// Weights per block.
-    public static let weightCount = 32
+    package static let weightCount = 32
     /// Bytes per block.
-    public static let byteCount = 34
+    package static let byteCount = 34
 
     /// Decodes the block at `block` into `weightCount` floats at `destination`.
-    public static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+    package static func dequantize(_ block: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
         let d = loadF16(block, 0)
         for i in 0..<32 {
             destination[i] = Float(block.loadUnaligned(fromByteOffset: 2 + i, as: Int8.self)) * d
@@ -25,7 +25,7 @@ extension Q8_0Block {
     /// Encodes the 32 values at `x` as one block at `block`, as ggml's `quantize_row_q8_0_ref`:
     /// `d` = max |x| / 127, quants `roundf(x / d)` (halves away from zero). Returns false when `d`
     /// overflows Float16.
-    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+    package static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
         var amax: Float = 0
         for j in 0..<32 { amax = max(amax, abs(x[j])) }
         let d = amax / 127

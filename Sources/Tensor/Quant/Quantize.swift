@@ -1,4 +1,4 @@
-/// What can stop ``ElementType/quantize(_:into:)``.
+/// What can stop quantizing values into a block format (`ElementType.quantize(_:into:)`).
 public enum QuantizeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The value count is not a whole number of the type's blocks.
     case partialBlock(count: Int, blockSize: Int)
@@ -34,7 +34,7 @@ extension ElementType {
     ///
     /// - Throws: ``QuantizeError`` for a partial block, a destination of the wrong size, a NaN or
     ///   infinite value, or a scale beyond Float16.
-    public func quantize(_ values: UnsafeBufferPointer<Float>, into destination: UnsafeMutableRawBufferPointer)
+    package func quantize(_ values: UnsafeBufferPointer<Float>, into destination: UnsafeMutableRawBufferPointer)
         throws(QuantizeError)
     {
         guard values.count % blockSize == 0 else { throw .partialBlock(count: values.count, blockSize: blockSize) }

@@ -1,17 +1,18 @@
 import Foundation
 import Testing
-@testable import GenerateAPI
+import Jinja
+import SparrowTestSupport
 
 /// Templates written to hang, exhaust memory or overflow the stack end in a specific typed error,
 /// quickly (each under a second in a debug build on an idle machine; the bound asserted is looser
 /// because CI machines are shared).
-@Suite("Chat templates: hostile templates")
-struct ChatTemplateHostileTests {
+@Suite("Jinja: hostile templates")
+struct HostileTemplateTests {
     func expectLimit(_ limit: TemplateLimits.Limit, _ source: String, limits: TemplateLimits = .init(),
                      sourceLocation: SourceLocation = #_sourceLocation) {
         let start = ContinuousClock.now
         do {
-            let out = try ChatTemplate(source: source, limits: limits).render(variables: [:])
+            let out = try Template(source: source, limits: limits).render([:])
             Issue.record("rendered \(out.utf8.count) bytes instead of failing", sourceLocation: sourceLocation)
         } catch let TemplateError.limitExceeded(l, _) {
             #expect(l == limit, sourceLocation: sourceLocation)
@@ -53,7 +54,7 @@ struct ChatTemplateHostileTests {
     func defaultSteps() {
         let start = ContinuousClock.now
         do {
-            _ = try ChatTemplate(source: "{% for a in range(100000) %}{{ range(100000) | list | length }}{% endfor %}").render(variables: [:])
+            _ = try Template(source: "{% for a in range(100000) %}{{ range(100000) | list | length }}{% endfor %}").render([:])
             Issue.record("rendered")
         } catch {
             #expect(error == .limitExceeded(limit: .steps, message: "the template ran for more than 5000000 steps"))
@@ -125,8 +126,8 @@ struct ChatTemplateHostileTests {
     func unclosed() {
         for source in ["{% if x %}", "{% for x in y %}", "{{ x", "{% if x", "{# x", "{{ 'abc }}", "{% macro f() %}",
                        "{% set x %}", "{{ (1 }}", "{{ [1 }}", "{% endif %}", "{% else %}", "{{ }}", "{{ 1 2 }}"] {
-            #expect(throws: TemplateError.self, "\(source)") { try ChatTemplate(source: source) }
-            do { _ = try ChatTemplate(source: source) } catch {
+            #expect(throws: TemplateError.self, "\(source)") { try Template(source: source) }
+            do { _ = try Template(source: source) } catch {
                 if case .syntax = error {} else { Issue.record("\(source): \(error)") }
             }
         }
@@ -136,7 +137,7 @@ struct ChatTemplateHostileTests {
     func undefinedUse() {
         for source in ["{{ x.y }}", "{{ x[0] }}", "{{ x() }}", "{{ x + 1 }}", "{{ -x }}", "{{ x < 1 }}", "{{ x | tojson }}"] {
             do {
-                _ = try ChatTemplate(source: source).render(variables: [:])
+                _ = try Template(source: source).render([:])
                 Issue.record("\(source) rendered")
             } catch {
                 switch error {
@@ -148,27 +149,27 @@ struct ChatTemplateHostileTests {
     }
 }
 
-@Suite("Chat templates: depth ceilings")
-struct ChatTemplateCeilingTests {
+@Suite("Jinja: depth ceilings")
+struct DepthCeilingTests {
     @Test("depth limits set far too high are held to the ceilings the render stack allows")
     func ceilings() {
         let loose = TemplateLimits(maxNestingDepth: 1_000_000, maxCallDepth: 1_000_000, maxEvaluationDepth: 1_000_000,
                                    maxValueDepth: 1_000_000)
         do {
-            _ = try ChatTemplate(source: "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}", limits: loose)
+            _ = try Template(source: "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}", limits: loose)
             Issue.record("parsed")
         } catch {
             #expect(error == .limitExceeded(limit: .nesting, message: "nesting deeper than 256 at line 1"))
         }
         do {
-            _ = try ChatTemplate(source: "{% macro f(n) %}{{ [[[[[[[[f(n + 1)]]]]]]]] }}{% endmacro %}{{ f(0) }}", limits: loose).render(variables: [:])
+            _ = try Template(source: "{% macro f(n) %}{{ [[[[[[[[f(n + 1)]]]]]]]] }}{% endmacro %}{{ f(0) }}", limits: loose).render([:])
             Issue.record("rendered")
         } catch {
             #expect(error == .limitExceeded(limit: .recursion, message: "evaluation nested deeper than 8000 levels"))
         }
         do {
-            _ = try ChatTemplate(source: "{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}", limits: loose)
-                .render(variables: [:])
+            _ = try Template(source: "{% set ns = namespace(x=1) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}", limits: loose)
+                .render([:])
             Issue.record("rendered")
         } catch {
             #expect(error == .limitExceeded(limit: .nesting, message: "a value nested deeper than 1024 levels"))

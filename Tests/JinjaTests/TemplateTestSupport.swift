@@ -1,8 +1,8 @@
 import Foundation
-@testable import GenerateAPI
+import Jinja
 import SparrowTestSupport
 
-/// Reading the JSON fixtures of `Fixtures/templates/` through the library's own order-preserving
+/// Reading the JSON fixtures of `Fixtures/templates/` through the module's own order-preserving
 /// JSON reader (variables must keep their key order: `tojson` and `items()` print it).
 extension TemplateValue {
     subscript(key: String) -> TemplateValue? {
@@ -37,9 +37,17 @@ enum TemplateFixtures {
         return try TemplateValue(json: data)
     }
 
-    static func source(_ file: String) throws -> String {
-        let data = try Data(contentsOf: FixturePaths.url("templates/\(file)"))
-        return String(decoding: data, as: UTF8.self)
+    static func source(_ file: String) throws -> String { try FixturePaths.text("templates/\(file)") }
+
+    /// A conversation as chat templates see it: `{"role", "content"}` objects.
+    static func messages(_ pairs: [(role: String, content: String)]) -> TemplateValue {
+        .array(pairs.map { .object([(key: "role", value: .string($0.role)), (key: "content", value: .string($0.content))]) })
+    }
+
+    /// The variables Hugging Face's `apply_chat_template` passes, as the reference renders got them.
+    static func chatContext(messages: TemplateValue, bos: String, eos: String, addGenerationPrompt: Bool) -> [String: TemplateValue] {
+        ["messages": messages, "bos_token": .string(bos), "eos_token": .string(eos),
+         "add_generation_prompt": .bool(addGenerationPrompt), "tools": .none, "documents": .none]
     }
 
     /// Shows control characters, so a whitespace difference is visible in a failure message.

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import GenerateAPI
+import Jinja
 import SparrowTestSupport
 
 /// Finding a model's template: GGUF metadata, Hugging Face directories (string, named list,
 /// `chat_template.jinja`), special-token texts as strings or objects, and the typed error when
-/// there is no template. Plus the public value type's JSON reading.
-@Suite("Chat templates: sources and values")
-struct ChatTemplateSourceTests {
+/// there is no template. Plus the variables a conversation is rendered with.
+@Suite("Chat templates: sources and conversations")
+struct ChatTemplateTests {
     /// A fresh directory holding `files` (name → contents), removed by the caller.
     func directory(_ files: [String: String]) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-templates-\(UUID().uuidString)")
@@ -72,17 +73,6 @@ struct ChatTemplateSourceTests {
         #expect(out == "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
     }
 
-    @Test("TemplateValue(json:) keeps member order, integers apart from floats, and refuses bad input")
-    func json() throws {
-        let v = try TemplateValue(json: Array(#"{"b": 1, "a": [1.0, 2e3, -0, true, null, "\u00e9\ud83e\udd80\n"]}"#.utf8))
-        #expect(v == ["b": 1, "a": [1.0, 2000.0, 0, true, nil, "é🦀\n"]])
-        let out = try ChatTemplate(source: "{{ v | tojson }} {{ v.a[0] }} {{ v.a[2] }}").render(variables: ["v": v])
-        #expect(out == #"{"b": 1, "a": [1.0, 2000.0, 0, true, null, "é🦀\n"]} 1.0 0"#)
-        for bad in ["", "[1,]", "{\"a\" 1}", "01", "\"\\ud800\"", "[" + String(repeating: "[", count: 200) + String(repeating: "]", count: 201), "1 2"] {
-            #expect(throws: TemplateError.self, "\(bad)") { try TemplateValue(json: Array(bad.utf8)) }
-        }
-    }
-
     @Test("extra variables override the defaults and are visible to the template")
     func extraVariables() throws {
         let t = try ChatTemplate(source: "{{ add_generation_prompt }} {{ tools | length }} {{ date_string }}")
@@ -91,43 +81,42 @@ struct ChatTemplateSourceTests {
         #expect(out == "False 1 1 Jan 2025")
     }
 
-    @Test("a template can be shared across tasks and rendered concurrently")
-    func concurrent() async throws {
-        let t = try ChatTemplate(source: TemplateFixtures.source("llama3.jinja"))
-        let results = await withTaskGroup(of: String?.self) { group in
-            for i in 0..<8 {
-                group.addTask {
-                    try? t.render(messages: [ChatMessage(role: "user", content: "m\(i)")], bosToken: "<s>", eosToken: "</s>",
-                                  addGenerationPrompt: false)
-                }
-            }
-            var out: [String] = []
-            for await r in group { if let r { out.append(r) } }
-            return out
+    @Test("tools and documents are defined and none, as transformers passes them")
+    func transformersVariables() throws {
+        let t = try ChatTemplate(source: "{{ tools is defined }} {{ tools is none }} {{ documents is none }} {{ add_generation_prompt }}")
+        #expect(try t.render(messages: [], bosToken: "", eosToken: "", addGenerationPrompt: true) == "True True True True")
+    }
+
+    @Test("a four-message conversation renders through three model templates")
+    func modelTemplates() throws {
+        let messages = [ChatMessage(role: "system", content: "S"), ChatMessage(role: "user", content: "U"),
+                        ChatMessage(role: "assistant", content: "A"), ChatMessage(role: "user", content: "V")]
+        let tiny = try ChatTemplate(source: FixturePaths.text("templates/tinyllama.jinja"))
+        #expect(try tiny.render(messages: messages, bosToken: "<s>", eosToken: "</s>", addGenerationPrompt: true)
+                == "<|system|>\nS</s>\n<|user|>\nU</s>\n<|assistant|>\nA</s>\n<|user|>\nV</s>\n<|assistant|>\n")
+        let llama = try ChatTemplate(source: FixturePaths.text("templates/llama3.jinja"))
+        #expect(try llama.render(messages: messages, bosToken: "<|begin_of_text|>", eosToken: "<|end_of_text|>", addGenerationPrompt: true)
+                == "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nA<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nV<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
+        let mistral = try ChatTemplate(source: FixturePaths.text("templates/mistral-v0.2.jinja"))
+        #expect(throws: TemplateError.raised(message: "Conversation roles must alternate user/assistant/user/assistant/...")) {
+            try mistral.render(messages: messages, bosToken: "<s>", eosToken: "</s>", addGenerationPrompt: true)
         }
-        #expect(results.count == 8)
-        #expect(Set(results).count == 8)
-    }
-}
-
-@Suite("Chat templates: Hugging Face globals")
-struct ChatTemplateGlobalsTests {
-    @Test("strftime_now formats the current local time")
-    func strftimeNow() throws {
-        let out = try ChatTemplate(source: "{{ strftime_now('%Y-%m-%d') | length }} {{ strftime_now('%d %b %Y') | length >= 10 }}").render(variables: [:])
-        #expect(out == "10 True")
+        #expect(try mistral.render(messages: Array(messages.dropFirst()), bosToken: "<s>", eosToken: "</s>", addGenerationPrompt: true)
+                == "<s>[INST] U [/INST]A</s>[INST] V [/INST]")
     }
 
-    @Test("namespaces refuse underscore-prefixed attributes, as transformers' TemplateNamespace does")
-    func underscoreAttributes() {
-        for source in ["{% set ns = namespace(_x=1) %}", "{% set ns = namespace() %}{% set ns._y = 1 %}"] {
-            do {
-                _ = try ChatTemplate(source: source).render(variables: [:])
-                Issue.record("\(source) rendered")
-            } catch {
-                guard case let .runtime(message) = error else { Issue.record("\(error)"); continue }
-                #expect(message.hasPrefix("Chat templates cannot store underscore-prefixed attributes on a namespace"))
-            }
+    @Test("templates read from GGUF files equal the fixture texts")
+    func ggufTemplates() throws {
+        let phi3 = try ChatTemplate.source(modelPath: FixturePaths.url("vocab/ggml-vocab-phi-3.gguf").path)
+        #expect(phi3.template == (try FixturePaths.text("templates/phi3-2024-05.jinja")))
+        #expect(phi3.bosToken == "<s>")
+        let smol = FileManager.default.homeDirectoryForCurrentUser
+            .appendingPathComponent(".cache/sparrow/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        if FileManager.default.fileExists(atPath: smol) {
+            let s = try ChatTemplate.source(modelPath: smol)
+            #expect(s.template == (try FixturePaths.text("templates/smollm2.jinja")))
+            #expect(s.bosToken == "<|im_start|>")
+            #expect(s.eosToken == "<|im_end|>")
         }
     }
 }

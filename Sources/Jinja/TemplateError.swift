@@ -1,5 +1,5 @@
-/// Why a chat template could not be parsed or rendered. Every case carries the text a user needs to
-/// find the problem; `description` prints it.
+/// Why a template could not be found, parsed or rendered. Every case carries the text a user needs
+/// to find the problem (and a syntax error its position); `description` prints it.
 public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The template source is not valid Jinja (or uses a tag this interpreter does not support).
     /// `line` and `column` are 1-based and point into the source.
@@ -16,9 +16,12 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     case runtime(message: String)
     /// A budget of `TemplateLimits` ran out; `limit` names it.
     case limitExceeded(limit: TemplateLimits.Limit, message: String)
-    /// The model has no chat template, or it could not be read.
+    /// There is no template to parse, or it could not be read: jinja2's `TemplateNotFound`. This
+    /// module never throws it itself; code that looks templates up (in files, in model metadata)
+    /// does, so that every template failure is one type.
     case templateNotFound(message: String)
 
+    /// The message, prefixed with what kind of error it is (a `raised` message is the template's own).
     public var description: String {
         switch self {
         case let .syntax(message, line, column): return "template syntax error at line \(line), column \(column): \(message)"

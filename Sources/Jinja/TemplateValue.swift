@@ -10,12 +10,14 @@ public enum TemplateValue: Sendable, Equatable {
     case int(Int)
     /// A Python `float` (prints as Python's `repr`, e.g. `1.0`, `1e+16`).
     case double(Double)
+    /// A Python `str`.
     case string(String)
     /// A Python list.
     case array([TemplateValue])
     /// A Python dict with string keys, in this order.
     case object([(key: String, value: TemplateValue)])
 
+    /// Structural equality; strings and keys compare by their code points, as Python compares them.
     public static func == (a: TemplateValue, b: TemplateValue) -> Bool {
         switch (a, b) {
         case (.none, .none): return true
@@ -30,24 +32,25 @@ public enum TemplateValue: Sendable, Equatable {
         default: return false
         }
     }
-
-    /// The conversation as templates see it: a list of `{"role": ..., "content": ...}` objects.
-    public init(messages: [ChatMessage]) {
-        self = .array(messages.map { .object([(key: "role", value: .string($0.role)), (key: "content", value: .string($0.content))]) })
-    }
 }
 
 extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// `.string(value)`.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// `.int(value)`.
     public init(integerLiteral value: Int) { self = .int(value) }
+    /// `.double(value)`.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// `.bool(value)`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `.array(elements)`.
     public init(arrayLiteral elements: TemplateValue...) { self = .array(elements) }
-    /// Keeps the literal's order.
+    /// `.object`, in the literal's order.
     public init(dictionaryLiteral elements: (String, TemplateValue)...) {
         self = .object(elements.map { (key: $0.0, value: $0.1) })
     }
+    /// `.none`.
     public init(nilLiteral: ()) { self = .none }
 }

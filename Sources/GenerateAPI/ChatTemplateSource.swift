@@ -1,4 +1,5 @@
 import Foundation
+import Jinja
 import Tensor
 
 /// A model's chat template with the special-token texts its renders need.

@@ -11,7 +11,7 @@ extension TemplateValue {
     }
 }
 
-/// A small strict JSON reader: the input of `render-template --messages` and of extra variables.
+/// A small strict JSON reader, for contexts that arrive as JSON text.
 private struct JSONReader {
     let bytes: [UInt8]
     var at = 0
