@@ -75,7 +75,7 @@ struct ConstrainedGenerationTests {
         r.constraint = .regex(#"[a-c]{3}( [0-9]+)?"#)
         let whole = try await Self.engine.generate(request: r)
         var streamed = ""
-        for try await event in await Self.engine.stream(request: r) {
+        for try await event in Self.engine.stream(request: r) {
             if case let .delta(_, text) = event { streamed += text }
         }
         #expect(streamed == whole.choices[0].text)
