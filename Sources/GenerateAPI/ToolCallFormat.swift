@@ -29,8 +29,10 @@ public enum ToolCallFormat {
                 throw .invalidField(field: "tool_choice", reason: "no tool is named \"\(name)\"")
             }
         }
+        // OpenAI accepts `auto` without tools: free text then.
+        if offered.isEmpty, choice == .auto { return nil }
         guard !offered.isEmpty else {
-            throw .invalidField(field: "tools", reason: "tool_choice \(choice == .auto ? "auto" : "required") needs at least one tool")
+            throw .invalidField(field: "tools", reason: "tool_choice required needs at least one tool")
         }
         let calls: [JSONNode] = offered.map { tool in
             .object([
