@@ -30,11 +30,9 @@ extension LoadedModel {
     /// `tools` as ``ToolPrompt`` shows them.
     func render(_ messages: [ChatMessage], tools: ToolPrompt? = nil, modelName: String) throws(GenerateError) -> String {
         guard let (template, source) = template else { throw .noChatTemplate(model: modelName) }
-        let variables = ToolPrompt.variables(messages: messages, tools: tools,
-                                             native: ToolPrompt.templateRendersTools(template))
         do {
-            return try template.render(messages: messages, bosToken: source.bosToken, eosToken: source.eosToken,
-                                       addGenerationPrompt: true, extraVariables: variables)
+            return try ToolPrompt.render(template, messages: messages, tools: tools, bosToken: source.bosToken,
+                                         eosToken: source.eosToken)
         } catch {
             throw .templateFailed(model: modelName, reason: error.description)
         }

@@ -25,6 +25,15 @@ struct ToolPrompt: Sendable {
         template.source.contains("tools")
     }
 
+    /// `messages` through `template`, ending with the assistant's cue, with `tools` (`nil`: a
+    /// request without tools) shown as this type describes.
+    static func render(_ template: ChatTemplate, messages: [ChatMessage], tools: ToolPrompt?, bosToken: String,
+                       eosToken: String) throws(TemplateError) -> String {
+        let variables = variables(messages: messages, tools: tools, native: templateRendersTools(template))
+        return try template.render(messages: messages, bosToken: bosToken, eosToken: eosToken, addGenerationPrompt: true,
+                                   extraVariables: variables)
+    }
+
     /// The template variables for `messages` with `tools` (`nil`: a request without tools).
     static func variables(messages: [ChatMessage], tools: ToolPrompt?, native: Bool) -> [String: TemplateValue] {
         var messages = messages
