@@ -10,6 +10,7 @@ public struct ToolCall: Codable, Sendable, Equatable, Hashable {
     /// The arguments as JSON text (an object under the function's parameter schema).
     public var arguments: String
 
+    /// A call of `name` with `arguments` (JSON text), known by `id`.
     public init(id: String, name: String, arguments: String) {
         self.id = id
         self.name = name
@@ -19,6 +20,7 @@ public struct ToolCall: Codable, Sendable, Equatable, Hashable {
     private enum CodingKeys: String, CodingKey { case id, type, function }
     private enum FunctionKeys: String, CodingKey { case name, arguments }
 
+    /// Reads OpenAI's shape; a missing `arguments` is `{}`, a `type` other than `function` fails.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
@@ -30,6 +32,7 @@ public struct ToolCall: Codable, Sendable, Equatable, Hashable {
         arguments = try f.decodeIfPresent(String.self, forKey: .arguments) ?? "{}"
     }
 
+    /// Writes OpenAI's shape, with `type` `function`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
@@ -51,6 +54,7 @@ public struct FunctionTool: Sendable, Equatable {
     /// properties).
     public var parameters: JSONNode
 
+    /// A function tool; `parameters` defaults to OpenAI's default, an object without properties.
     public init(name: String, description: String? = nil,
                 parameters: JSONNode = .object([("type", .string("object")), ("properties", .object([]))])) {
         self.name = name
