@@ -62,31 +62,74 @@ struct ToolCallTests {
             // Streamed: accumulated by index, as the openai client's stream helpers do.
             let streamed = try await server.client.post("v1/chat/completions", body.replacingOccurrences(of: "{\"messages\"", with: "{\"stream\": true, \"messages\""))
             #expect(streamed.status == 200)
-            var calls: [Int: [Int: (id: String?, name: String?, arguments: String)]] = [:]
-            var finishes: [Int: String] = [:]
-            for event in try streamed.jsonEvents() {
-                for choice in event["choices"] as? [[String: Any]] ?? [] {
-                    let i = try #require(choice["index"] as? Int)
-                    let delta = choice["delta"] as? [String: Any] ?? [:]
-                    #expect((delta["content"] as? String ?? "").isEmpty, "\(event)")
-                    for call in delta["tool_calls"] as? [[String: Any]] ?? [] {
-                        let k = try #require(call["index"] as? Int)
-                        let function = call["function"] as? [String: Any] ?? [:]
-                        var entry = calls[i, default: [:]][k] ?? (nil, nil, "")
-                        entry.id = entry.id ?? call["id"] as? String
-                        entry.name = entry.name ?? function["name"] as? String
-                        entry.arguments += function["arguments"] as? String ?? ""
-                        calls[i, default: [:]][k] = entry
-                    }
-                    if let f = choice["finish_reason"] as? String { finishes[i] = f }
-                }
-            }
+            let (calls, finishes) = try Self.accumulate(streamed)
             #expect(finishes == [0: "tool_calls", 1: "tool_calls"], "\(streamed.text)")
             for i in 0 ..< 2 {
                 let call = calls[i]?[0]
                 #expect(calls[i]?.count == 1)
                 Self.checkWeatherCall(name: call?.name, arguments: call?.arguments, id: call?.id)
             }
+        }
+    }
+
+    /// A stream's tool calls by choice and call index, accumulated as the `openai` client's stream
+    /// helpers do (the first delta of a call has its id and name, arguments concatenate), and each
+    /// choice's finish reason. Tool-call streams carry no content.
+    static func accumulate(_ streamed: HTTPClient.Result) throws
+        -> (calls: [Int: [Int: (id: String?, name: String?, arguments: String)]], finishes: [Int: String])
+    {
+        var calls: [Int: [Int: (id: String?, name: String?, arguments: String)]] = [:]
+        var finishes: [Int: String] = [:]
+        for event in try streamed.jsonEvents() {
+            for choice in event["choices"] as? [[String: Any]] ?? [] {
+                let i = try #require(choice["index"] as? Int)
+                let delta = choice["delta"] as? [String: Any] ?? [:]
+                #expect((delta["content"] as? String ?? "").isEmpty, "\(event)")
+                for call in delta["tool_calls"] as? [[String: Any]] ?? [] {
+                    let k = try #require(call["index"] as? Int)
+                    let function = call["function"] as? [String: Any] ?? [:]
+                    var entry = calls[i, default: [:]][k] ?? (nil, nil, "")
+                    entry.id = entry.id ?? call["id"] as? String
+                    entry.name = entry.name ?? function["name"] as? String
+                    entry.arguments += function["arguments"] as? String ?? ""
+                    calls[i, default: [:]][k] = entry
+                }
+                if let f = choice["finish_reason"] as? String { finishes[i] = f }
+            }
+        }
+        return (calls, finishes)
+    }
+
+    @Test("SmolLM2: get_weather with tool_choice required, whole and streamed; the follow-up turn answers in text",
+          .enabled(if: SmolLM2ServerTests.modelPath != nil, SmolLM2ServerTests.skipReason))
+    func smolLM2() async throws {
+        try await TestServer.with(backend: try SmolLM2ServerTests.engine()) { server in
+            let weather = Self.weather.replacingOccurrences(of: #", "maxLength": 6"#, with: "")
+            let body = #"{"model": "SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "What is the weather in Paris?"}], "tools": [\#(weather)], "tool_choice": "required", "temperature": 0, "max_tokens": 120}"#
+            let r = try await server.client.post("v1/chat/completions", body)
+            #expect(r.status == 200, "\(r.text)")
+            let choice = try #require((try r.json()["choices"] as? [[String: Any]])?.first)
+            #expect(choice["finish_reason"] as? String == "tool_calls", "\(r.text)")
+            let call = try #require(((choice["message"] as? [String: Any])?["tool_calls"] as? [[String: Any]])?.first, "\(r.text)")
+            let function = call["function"] as? [String: Any]
+            let arguments = function?["arguments"] as? String
+            let parsed = (try? JSONSerialization.jsonObject(with: Data((arguments ?? "").utf8))) as? [String: Any]
+            #expect(function?["name"] as? String == "get_weather")
+            #expect(parsed?["city"] is String && ["celsius", "fahrenheit"].contains(parsed?["unit"] as? String), "\(r.text)")
+
+            let streamed = try await server.client.post("v1/chat/completions", body.replacingOccurrences(of: #""temperature""#, with: #""stream": true, "temperature""#))
+            let (calls, finishes) = try Self.accumulate(streamed)
+            #expect(finishes == [0: "tool_calls"], "\(streamed.text)")
+            #expect(calls[0]?[0]?.name == "get_weather")
+            #expect(calls[0]?[0]?.arguments == arguments, "greedy: the same call streamed")
+
+            let id = call["id"] as? String ?? "call_1"
+            let follow = #"{"model": "SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "What is the weather in Paris?"}, {"role": "assistant", "content": null, "tool_calls": [{"id": "\#(id)", "type": "function", "function": {"name": "get_weather", "arguments": \#(JSONResponseText.quoted(arguments ?? "{}"))}}]}, {"role": "tool", "tool_call_id": "\#(id)", "content": "21 degrees, sunny"}], "tools": [\#(weather)], "tool_choice": "none", "temperature": 0, "max_tokens": 40}"#
+            let answer = try await server.client.post("v1/chat/completions", follow)
+            #expect(answer.status == 200, "\(answer.text)")
+            let text = try #require((try answer.json()["choices"] as? [[String: Any]])?.first)
+            #expect(text["finish_reason"] as? String != "tool_calls")
+            #expect(((text["message"] as? [String: Any])?["content"] as? String)?.isEmpty == false, "\(answer.text)")
         }
     }
 
@@ -191,5 +234,13 @@ struct ToolCallTests {
                 #expect(r.status == 200, "\(field): \(r.text)")
             }
         }
+    }
+}
+
+/// JSON string literals for request bodies built as text.
+enum JSONResponseText {
+    /// `text` as a JSON string literal.
+    static func quoted(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data(#""""#.utf8), as: UTF8.self)
     }
 }
