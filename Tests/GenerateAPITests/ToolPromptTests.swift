@@ -1,5 +1,6 @@
 import Foundation
 import Sampling
+import SparrowTestSupport
 import Testing
 @testable import GenerateAPI
 
@@ -141,5 +142,30 @@ struct ToolPromptTests {
         let none = try ToolPrompt.render(template, messages: Self.history, tools: ToolPrompt(tools: [Self.weather], choice: .none, parallel: false),
                                          bosToken: "", eosToken: "")
         #expect(none.hasPrefix("<user>Weather in Paris?\n<assistant>{\"tool_call\""), "\(none)")
+    }
+}
+
+extension ToolPromptTests {
+    @Test("Engine.renderPrompt shows the tools as a request's prompt does")
+    func engineRender() async throws {
+        let (engine, root) = try ToolPromptTests.chatEngine()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let plain = try await engine.renderPrompt(messages: [Self.history[0]])
+        let tools = try await engine.renderPrompt(messages: [Self.history[0]], tools: [Self.weather])
+        let none = try await engine.renderPrompt(messages: [Self.history[0]], tools: [Self.weather], toolChoice: ToolChoice.none)
+        #expect(plain == "Weather in Paris?\n" && none == plain)
+        #expect(tools.hasPrefix("You can call these tools:\n{\"name\":\"get_weather\""), "\(tools)")
+        #expect(tools.hasSuffix("with `response` reply to the user's request\nWeather in Paris?\n"), "\(tools)")
+    }
+
+    /// The tiny Llama beside a template that joins the contents.
+    static func chatEngine() throws -> (Engine, URL) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-tools-\(UUID().uuidString)")
+        let directory = root.appendingPathComponent("llama")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: FixturePaths.url("transformer/llama"), to: directory)
+        try Data("{% for m in messages %}{{ m['content'] }}\n{% endfor %}".utf8)
+            .write(to: directory.appendingPathComponent("chat_template.jinja"))
+        return (Engine(configuration: .init(registry: ModelRegistry(roots: [root.path], allowsPaths: false), defaultModel: "llama")), root)
     }
 }
