@@ -4,7 +4,9 @@
 # Fixtures/structured/schemas.json go through response_format json_schema with n 3 at temperature 1,
 # and every output is validated with Python's `jsonschema` (the independent reference); then
 # json_object, guided_regex and guided_choice; then the speed of a guided_json request against the
-# same request unconstrained (generation tokens/s, medians of 5 seeds).
+# same request unconstrained (generation tokens/s, medians of 5 seeds); then tool calls
+# (scripts/tool_calls_check.py): get_weather with tool_choice required, whole and streamed, a named
+# function, and the follow-up turn with the tool's result.
 #   scripts/check-structured-output.sh [MODEL]
 # The client and the validator live in a venv cached at ~/.cache/sparrow/structured-venv.
 set -euo pipefail
@@ -32,3 +34,4 @@ trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm
 wait_for_server "$base" "$server" "$log"
 name=$(basename "$model" .gguf)
 "$venv/bin/python" scripts/structured_output_check.py "$base" "$name" Fixtures/structured/schemas.json
+"$venv/bin/python" scripts/tool_calls_check.py "$base" "$name"

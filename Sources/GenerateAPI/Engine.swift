@@ -105,10 +105,16 @@ public actor Engine {
     }
 
     /// Renders `messages` with the chat template of `model` (`nil`: the default model), as a
-    /// request's prompt would be rendered, without generating.
-    public func renderPrompt(model: String? = nil, messages: [ChatMessage]) async throws -> String {
+    /// request's prompt would be rendered, without generating; with `tools` and `toolChoice` as a
+    /// request's ``GenerateRequest/tools`` and ``GenerateRequest/toolChoice`` show them.
+    public func renderPrompt(model: String? = nil, messages: [ChatMessage], tools: [FunctionTool]? = nil,
+                             toolChoice: ToolChoice? = nil, parallelToolCalls: Bool = false) async throws -> String {
         let name = try modelName(model)
-        return try await self.model(named: name).render(messages, modelName: name)
+        var request = GenerateRequest(messages: messages)
+        request.tools = tools
+        request.toolChoice = toolChoice
+        let prompt = tools.map { ToolPrompt(tools: $0, choice: request.effectiveToolChoice, parallel: parallelToolCalls) }
+        return try await self.model(named: name).render(messages, tools: prompt, modelName: name)
     }
 
     /// What a loaded model's scheduler holds now, or `nil` if `model` (`nil`: the default model)

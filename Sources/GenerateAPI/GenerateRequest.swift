@@ -61,6 +61,16 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
     }
     /// The JSON key the constraint came from, for error messages (`nil`: named after its kind).
     package var constraintField: String?
+    /// Functions the answer may call (JSON `tools`, OpenAI's function tools). Unless
+    /// ``toolChoice`` is ``ToolChoice/none``, the output is constrained to ``ToolCallFormat``'s
+    /// JSON, a call or (with ``ToolChoice/auto``) a plain answer; not with ``constraint``.
+    public var tools: [FunctionTool]?
+    /// Which calls the answer may make (JSON `tool_choice`); `nil` is OpenAI's default: `auto`
+    /// with tools, `none` without.
+    public var toolChoice: ToolChoice?
+    /// Whether an answer may call several tools at once (JSON `parallel_tool_calls`; default
+    /// `false`, as llama.cpp's server has it: one call per answer).
+    public var parallelToolCalls: Bool = false
     /// What a `max_tokens` of `nil` comes to once the prompt is known. Not part of the JSON: the
     /// server's OpenAI chat endpoint sets it.
     package var unlimitedMaxTokens: UnlimitedMaxTokens = .pastContext
@@ -145,6 +155,20 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         case grammar
         case jsonSchema = "json_schema"
         case responseFormat = "response_format"
+        case tools
+        case toolChoice = "tool_choice"
+        case parallelToolCalls = "parallel_tool_calls"
+    }
+
+    /// ``toolChoice`` with its default: `auto` when there are tools, `none` otherwise.
+    public var effectiveToolChoice: ToolChoice {
+        toolChoice ?? (tools?.isEmpty == false ? .auto : .none)
+    }
+
+    /// Whether the answer is in ``ToolCallFormat``: the request offers tools and does not say
+    /// `tool_choice` `none`.
+    public var usesTools: Bool {
+        tools?.isEmpty == false && effectiveToolChoice != .none
     }
 
     /// The JSON key errors about ``constraint`` name.
@@ -159,16 +183,22 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         }
     }
 
-    /// Reads the constraint fields again from the request's JSON text, which keeps a schema's
-    /// properties in the order the client wrote them (decoding through `Codable` loses it, and
-    /// the order is the output's). Text that does not parse leaves the request as it is.
+    /// Reads the constraint fields and the tools' parameter schemas again from the request's JSON
+    /// text, which keeps a schema's properties in the order the client wrote them (decoding
+    /// through `Codable` loses it, and the order is the output's). Text that does not parse
+    /// leaves the request as it is.
     package mutating func readConstraintInOrder(fromBody body: some Collection<UInt8>) {
-        guard constraint != nil,
-              case let .object(members)? = try? JSONNode.parse(String(decoding: body, as: UTF8.self)),
-              let (ordered, field) = try? RequestConstraintField.constraint(from: members)
+        guard constraint != nil || tools != nil,
+              case let .object(members)? = try? JSONNode.parse(String(decoding: body, as: UTF8.self))
         else { return }
-        constraint = ordered
-        constraintField = field
+        if constraint != nil, let (ordered, field) = try? RequestConstraintField.constraint(from: members) {
+            constraint = ordered
+            constraintField = field
+        }
+        if tools != nil, let value = members.last(where: { $0.key == "tools" })?.value,
+           let ordered = try? FunctionTool.parse(value) {
+            tools = ordered
+        }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -223,6 +253,9 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
             constraint = found
             constraintField = key
         }
+        if let value: JSONNode = try Self.decodeField(c, .tools) { tools = try FunctionTool.parse(value) }
+        if let value: JSONNode = try Self.decodeField(c, .toolChoice) { toolChoice = try ToolChoice.parse(value) }
+        parallelToolCalls = try field(.parallelToolCalls, false)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -260,6 +293,9 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         case let .grammar(source)?: try c.encode(source, forKey: .guidedGrammar)
         case nil: break
         }
+        if let tools { try c.encode(JSONNode.array(tools.map(\.json)), forKey: .tools) }
+        if let toolChoice { try c.encode(toolChoice.json, forKey: .toolChoice) }
+        if parallelToolCalls { try c.encode(true, forKey: .parallelToolCalls) }
     }
 
     /// Decodes one optional field; JSON `null` counts as absent. A wrong type becomes a typed
@@ -281,7 +317,7 @@ public struct GenerateRequest: Codable, Sendable, Equatable {
         case is UInt64.Type: return "a non-negative integer"
         case is Double.Type: return "a number"
         case is Bool.Type: return "true or false"
-        case is [ChatMessage].Type: return "an array of {\"role\": string, \"content\": string} objects"
+        case is [ChatMessage].Type: return "an array of {\"role\": string, \"content\": string} objects (assistant messages may carry tool_calls, tool messages tool_call_id)"
         case is [Int].Type: return "an array of integers"
         case is EarlyStoppingJSON.Type: return "true, false or \"never\""
         case is StopJSON.Type: return "a string or an array of strings"

@@ -12,8 +12,8 @@ extension LoadedModel {
         switch source {
         case let .text(prompt):
             text = prompt
-        case let .conversation(messages):
-            text = try render(messages, modelName: modelName)
+        case let .conversation(messages, tools):
+            text = try render(messages, tools: tools, modelName: modelName)
         case let .tokens(ids):
             if let outside = ids.first(where: { $0 >= vocabularySize }) {
                 throw .invalidField(field: "prompt_token_ids", reason: "token id \(outside) is outside the vocabulary of \(vocabularySize) tokens")
@@ -26,12 +26,13 @@ extension LoadedModel {
         return ids
     }
 
-    /// The conversation put through the model's chat template, ending with the assistant's cue.
-    func render(_ messages: [ChatMessage], modelName: String) throws(GenerateError) -> String {
+    /// The conversation put through the model's chat template, ending with the assistant's cue;
+    /// `tools` as ``ToolPrompt`` shows them.
+    func render(_ messages: [ChatMessage], tools: ToolPrompt? = nil, modelName: String) throws(GenerateError) -> String {
         guard let (template, source) = template else { throw .noChatTemplate(model: modelName) }
         do {
-            return try template.render(messages: messages, bosToken: source.bosToken, eosToken: source.eosToken,
-                                       addGenerationPrompt: true)
+            return try ToolPrompt.render(template, messages: messages, tools: tools, bosToken: source.bosToken,
+                                         eosToken: source.eosToken)
         } catch {
             throw .templateFailed(model: modelName, reason: error.description)
         }

@@ -82,6 +82,7 @@ extension GenerateRequest {
     /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming the field when the
     ///   constraint does not compile, is too large or too deep, or comes with beam search.
     func compiledConstraint(limits: EngineLimits) throws(GenerateError) -> (grammar: CompiledGrammar, field: String)? {
+        if let tools = try toolSchema(limits: limits) { return tools }
         guard let constraint else { return nil }
         let field = constraintFieldName
         if sampling.useBeamSearch {
@@ -92,10 +93,37 @@ extension GenerateRequest {
         }
     }
 
+    /// The tool-call constraint (``ToolCallFormat``) compiled, when the request offers tools and
+    /// lets the answer call them. Each tool's parameter schema is compiled alone first, so that an
+    /// error names the tool.
+    /// - Throws: ``GenerateError/invalidField(field:reason:)`` naming `tools[i].function.parameters`,
+    ///   `tool_choice` or `tools`.
+    private func toolSchema(limits: EngineLimits) throws(GenerateError) -> (grammar: CompiledGrammar, field: String)? {
+        let choice = effectiveToolChoice
+        guard choice != .none else { return nil }
+        let tools = tools ?? []
+        for (i, tool) in tools.enumerated() {
+            do { _ = try JSONSchemaGrammar.compile(tool.parameters, limits: limits.grammar) } catch {
+                throw .invalidField(field: "tools[\(i)].function.parameters", reason: error.description)
+            }
+        }
+        guard let schema = try ToolCallFormat.schema(tools: tools, choice: choice, parallel: parallelToolCalls) else { return nil }
+        if constraint != nil {
+            throw .invalidField(field: constraintFieldName, reason: "an output constraint cannot be combined with tools; send tool_choice \"none\" or no tools")
+        }
+        if sampling.useBeamSearch {
+            throw .invalidField(field: ToolCallFormat.field, reason: "tool calls are not supported with beam search")
+        }
+        do { return (try JSONSchemaGrammar.compile(schema, limits: limits.grammar), ToolCallFormat.field) } catch {
+            throw .invalidField(field: ToolCallFormat.field, reason: error.description)
+        }
+    }
+
     /// What the prompt is made from: raw text, a conversation or token ids, exactly one of them.
     enum PromptSource: Sendable {
         case text(String)
-        case conversation([ChatMessage])
+        /// Messages, with the tools to show the template (`nil`: none).
+        case conversation([ChatMessage], ToolPrompt?)
         case tokens([Int])
     }
 
@@ -138,11 +166,13 @@ extension GenerateRequest {
                                         reason: "unknown role \"\(m.role)\" (expected system, user, assistant or tool)")
                 }
                 bytes += m.content.utf8.count
+                for call in m.toolCalls ?? [] { bytes += call.name.utf8.count + call.arguments.utf8.count }
             }
             if bytes > limits.maxPromptBytes {
                 throw .invalidField(field: "messages", reason: "\(bytes) bytes of content exceed the limit of \(limits.maxPromptBytes)")
             }
-            return .conversation(messages)
+            let tools = tools.map { ToolPrompt(tools: $0, choice: effectiveToolChoice, parallel: parallelToolCalls) }
+            return .conversation(messages, tools)
         }
     }
 }

@@ -95,7 +95,8 @@ extension SparrowServer {
         let shape = ResponseShape(format: format, id: idPrefix + randomHex(24), created: created,
                                   model: admission.modelName, n: generate.n, includeUsage: includeUsage,
                                   streamsCompletion: ResponseShape.streamsCompletion(generate),
-                                  alternatives: generate.logprobs ?? 0)
+                                  alternatives: generate.logprobs ?? 0,
+                                  tools: format.isChat && generate.usesTools)
         guard generate.stream else {
             do {
                 let backend = backend

@@ -25,8 +25,10 @@ import GenerateAPI
 ///   `response_format` (`text`, `json_object`, `json_schema`), vLLM's `guided_json`,
 ///   `guided_choice`, `guided_regex`, `guided_grammar` and llama.cpp's `grammar` and `json_schema`
 ///   (``GenerateAPI/RequestConstraintField``), at most one per request.
-/// Fields that would change the answer in ways this server cannot honour (`tools`, `logit_bias`,
-/// `suffix`, batches of prompts, ...) are refused with a 400
+/// - chat: `tools`, `tool_choice` and `parallel_tool_calls` (``GenerateAPI/ToolCallFormat``), and
+///   messages' `tool_calls` and `tool_call_id`.
+/// Fields that would change the answer in ways this server cannot honour (`logit_bias`,
+/// `functions`, `suffix`, batches of prompts, ...) are refused with a 400
 /// rather than silently ignored; purely informational ones (`user`, `metadata`, `store`) are ignored.
 struct OpenAIRequest: Sendable {
     enum Kind: Sendable {
@@ -48,6 +50,8 @@ struct OpenAIRequest: Sendable {
         // Output constraints: OpenAI's response_format, and vLLM's and llama.cpp's extra fields,
         // which their OpenAI servers take too.
         "response_format", "guided_json", "guided_choice", "guided_regex", "guided_grammar", "grammar", "json_schema",
+        // Function tools (chat): GenerateRequest reads and checks them.
+        "tools", "tool_choice", "parallel_tool_calls",
     ]
 
     /// Decodes `body` as a `kind` request.
@@ -166,8 +170,11 @@ struct OpenAIRequest: Sendable {
                 throw APIError.invalid("invalid messages[\(i)]: expected an object with a string role", param: "messages[\(i)].role")
             }
             let content: String
+            let toolCalls = try Self.toolCalls(message["tool_calls"], at: i)
             switch message["content"] {
             case let .string(s)?: content = s
+            case nil where toolCalls != nil || role == "assistant", .null? where toolCalls != nil || role == "assistant":
+                content = ""  // an assistant message that only calls tools
             case let .array(parts)?:
                 content = try parts.map { part -> String in
                     guard case let .object(p) = part, p["type"] == .string("text"), case let .string(text)? = p["text"] else {
@@ -179,9 +186,39 @@ struct OpenAIRequest: Sendable {
                 throw APIError.invalid("invalid messages[\(i)].content: expected a string or text parts", param: "messages[\(i)].content")
             }
             // OpenAI's newer name for the system role.
-            messages.append(.object(["role": .string(role == "developer" ? "system" : role), "content": .string(content)]))
+            var out: [String: JSONValue] = ["role": .string(role == "developer" ? "system" : role), "content": .string(content)]
+            if let toolCalls { out["tool_calls"] = toolCalls }
+            switch message["tool_call_id"] {
+            case nil, .null?: break
+            case let .string(id)?: out["tool_call_id"] = .string(id)
+            default: throw APIError.invalid("invalid messages[\(i)].tool_call_id: expected a string", param: "messages[\(i)].tool_call_id")
+            }
+            messages.append(.object(out))
         }
         return .array(messages)
+    }
+
+    /// An assistant message's `tool_calls`: `[{"id", "type": "function", "function": {"name",
+    /// "arguments"}}]`, the arguments a JSON string as OpenAI sends them.
+    private static func toolCalls(_ value: JSONValue?, at i: Int) throws -> JSONValue? {
+        let param = "messages[\(i)].tool_calls"
+        let shape = "expected an array of {\"id\", \"type\": \"function\", \"function\": {\"name\", \"arguments\"}} objects"
+        switch value {
+        case nil, .null?: return nil
+        case let .array(items)?:
+            for item in items {
+                guard case let .object(call) = item, case let .object(function)? = call["function"],
+                      case .string? = function["name"], call["type"] == nil || call["type"] == .string("function")
+                else { throw APIError.invalid("invalid \(param): \(shape)", param: param) }
+                switch function["arguments"] {
+                case nil, .string?: break
+                default: throw APIError.invalid("invalid \(param): arguments must be a JSON string", param: param)
+                }
+            }
+            return .array(items)
+        default:
+            throw APIError.invalid("invalid \(param): \(shape)", param: param)
+        }
     }
 
     /// Fields whose meaning this server cannot honour: refused so the client is not misled.
@@ -190,11 +227,15 @@ struct OpenAIRequest: Sendable {
             throw APIError.invalid("unsupported \(field): \(why)", param: field)
         }
         if case let .object(bias)? = object["logit_bias"], !bias.isEmpty { try refuse("logit_bias", "not implemented") }
-        if case let .array(tools)? = object["tools"], !tools.isEmpty { try refuse("tools", "tool calls are not implemented") }
-        if object["functions"]?.nonNull != nil { try refuse("functions", "function calls are not implemented") }
-        if let choice = object["tool_choice"]?.nonNull, choice != .string("none"), choice != .string("auto") {
-            try refuse("tool_choice", "tool calls are not implemented")
+        if kind == .completion {
+            if case let .array(tools)? = object["tools"], !tools.isEmpty { try refuse("tools", "tool calls are for /v1/chat/completions") }
+            if let choice = object["tool_choice"]?.nonNull, choice != .string("none"), choice != .string("auto") {
+                try refuse("tool_choice", "tool calls are for /v1/chat/completions")
+            }
         }
+        // The deprecated `functions` / `function_call` pair: `tools` / `tool_choice` replace it.
+        if object["functions"]?.nonNull != nil { try refuse("functions", "send tools instead") }
+        if object["function_call"]?.nonNull != nil { try refuse("function_call", "send tool_choice instead") }
         if case let .string(suffix)? = object["suffix"], !suffix.isEmpty { try refuse("suffix", "not implemented") }
         if case let .int(n)? = object["min_tokens"], n > 0 { try refuse("min_tokens", "not implemented") }
         if kind == .chat, object["echo"] == .bool(true) { try refuse("echo", "not implemented for chat") }

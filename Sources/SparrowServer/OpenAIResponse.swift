@@ -116,9 +116,20 @@ enum OpenAI {
 
     /// `chat.completion`.
     struct ChatCompletion: Encodable, Sendable {
-        struct Message: Codable, Sendable, Equatable {
+        /// `content` is null when the answer calls tools; `tool_calls` is left out when it does not.
+        struct Message: Encodable, Sendable, Equatable {
             var role: String
-            var content: String
+            var content: String?
+            var tool_calls: [ToolCall]? = nil
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(role, forKey: .role)
+                try c.encode(content, forKey: .content)
+                try c.encodeIfPresent(tool_calls, forKey: .tool_calls)
+            }
+
+            enum CodingKeys: String, CodingKey { case role, content, tool_calls }
         }
         struct Choice: Encodable, Sendable {
             var index: Int
@@ -153,6 +164,19 @@ enum OpenAI {
         struct Delta: Encodable, Sendable {
             var role: String?
             var content: String?
+            var tool_calls: [ToolCallDelta]? = nil
+        }
+        /// A streamed tool call: its place in the message's `tool_calls` (`index`), which the
+        /// `openai` client's accumulation keys on, with the whole call at once.
+        struct ToolCallDelta: Encodable, Sendable {
+            struct Function: Encodable, Sendable {
+                var name: String
+                var arguments: String
+            }
+            var index: Int
+            var id: String
+            var type = "function"
+            var function: Function
         }
         struct Choice: Encodable, Sendable {
             var index: Int
@@ -248,14 +272,41 @@ extension OpenAI.ChatCompletion {
     /// The whole answer. Each choice keeps the engine's `CompletionOutput.index` (the candidate or
     /// beam it comes from, in 0 ..< best_of), as vLLM 0.4's `chat_completion_full_generator`
     /// writes `index=output.index`; the choices are listed best first.
-    init(id: String, created: Int, response: GenerateResponse) {
+    /// With `tools`, each choice's text is read as ``GenerateAPI/ToolCallFormat``'s JSON.
+    init(id: String, created: Int, response: GenerateResponse, tools: Bool = false) {
         self.init(
             id: id, created: created, model: response.model,
             choices: response.choices.map { choice in
-                Choice(index: choice.index, message: .init(role: "assistant", content: choice.text),
-                       logprobs: choice.logprobs.map(OpenAI.ChatLogprobs.init),
-                       finish_reason: choice.finishReason.rawValue, stop_reason: choice.stopReason)
+                let answer = OpenAI.ChatAnswer(text: choice.text, finish: choice.finishReason.rawValue, tools: tools)
+                return Choice(index: choice.index,
+                              message: .init(role: "assistant", content: answer.content, tool_calls: answer.toolCalls),
+                              logprobs: choice.logprobs.map(OpenAI.ChatLogprobs.init),
+                              finish_reason: answer.finish, stop_reason: choice.stopReason)
             },
             usage: OpenAI.Usage(response.usage))
+    }
+}
+
+extension OpenAI {
+    /// A chat choice's message and finish reason. Without tools, the text as it is. With tools,
+    /// the output in ``GenerateAPI/ToolCallFormat``: calls become `tool_calls` (content `null`,
+    /// `finish_reason` `tool_calls`, as OpenAI answers them), a plain answer becomes the content;
+    /// an output that is not a whole answer (cut by `max_tokens`) stays the raw text with its
+    /// finish reason.
+    struct ChatAnswer: Sendable {
+        var content: String?
+        var toolCalls: [ToolCall]?
+        var finish: String
+
+        init(text: String, finish: String, tools: Bool) {
+            (content, toolCalls, self.finish) = (text, nil, finish)
+            guard tools, let answer = ToolCallFormat.parse(text) else { return }
+            switch answer {
+            case let .text(text):
+                content = text
+            case let .calls(calls):
+                (content, toolCalls, self.finish) = (nil, calls, "tool_calls")
+            }
+        }
     }
 }

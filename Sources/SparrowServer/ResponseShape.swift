@@ -14,6 +14,10 @@ import Hummingbird
 ///   first, with `usage`).
 /// - `/v1/chat/completions`: `chat.completion.chunk`s: first `{"role": "assistant", "content": ""}`
 ///   per choice, then `{"content"}` deltas, then an empty delta with the finish reason per choice.
+///   A request with tools holds its text back: at the end each choice gets one delta with
+///   `tool_calls` (each call whole: `index`, `id`, `type`, `function` with `name` and all of
+///   `arguments`) or with the plain answer's `content`, then its finish reason (`tool_calls` for
+///   calls).
 /// - OpenAI streams with `stream_options.include_usage` get a last chunk with `usage` and no choices.
 /// - An error after the stream has started is one `{"error": {...}}` event before `[DONE]`.
 /// - With `logprobs`, each OpenAI chunk of text carries the entries of the tokens generated since
@@ -45,6 +49,9 @@ struct ResponseShape: Sendable {
     var streamsCompletion = true
     /// The request's `logprobs` (chat: `top_logprobs`), for the completion shape's `top_logprobs`.
     var alternatives = 0
+    /// Chat: the answer is in ``GenerateAPI/ToolCallFormat`` (the request offers tools), so the
+    /// text is held back and sent, parsed, with the finish reason.
+    var tools = false
 
     /// Log-probability entries by choice index that wait for the delta holding their text.
     private var pendingLogprobs: [Int: [TokenLogprobJSON]] = [:]
@@ -52,7 +59,7 @@ struct ResponseShape: Sendable {
     private var textOffsets: [Int: Int] = [:]
 
     init(format: Format, id: String, created: Int, model: String, n: Int, includeUsage: Bool,
-         streamsCompletion: Bool = true, alternatives: Int = 0) {
+         streamsCompletion: Bool = true, alternatives: Int = 0, tools: Bool = false) {
         self.format = format
         self.id = id
         self.created = created
@@ -61,6 +68,7 @@ struct ResponseShape: Sendable {
         self.includeUsage = includeUsage
         self.streamsCompletion = streamsCompletion
         self.alternatives = alternatives
+        self.tools = tools
     }
 
     /// Whether vLLM 0.4's completion server streams `request` token by token.
@@ -77,7 +85,7 @@ struct ResponseShape: Sendable {
             return JSONResponse.make(OpenAI.Completion(id: id, created: created, response: response, echoPrompt: echo,
                                                        alternatives: alternatives))
         case .chat:
-            return JSONResponse.make(OpenAI.ChatCompletion(id: id, created: created, response: response))
+            return JSONResponse.make(OpenAI.ChatCompletion(id: id, created: created, response: response, tools: tools))
         }
     }
 
@@ -112,6 +120,9 @@ struct ResponseShape: Sendable {
             return waiting.map { [$0] } ?? []
         case let (.delta(index, text), .generate):
             return [JSONResponse.event(Delta(index: index, text: text))]
+        case let (.delta(index, _), .chat) where tools:
+            // The JSON is parsed once whole; only the tokens' log-probabilities go out now.
+            return pendingLogprobs.removeValue(forKey: index).map { [textChunk(index: index, text: "", logprobs: $0)] } ?? []
         case let (.delta(index, text), _):
             return [textChunk(index: index, text: text, logprobs: pendingLogprobs.removeValue(forKey: index))]
         case let (.finished(response), .generate):
@@ -119,6 +130,18 @@ struct ResponseShape: Sendable {
         case let (.finished(response), .completion):
             return flushLogprobs() + response.choices.map {
                 completionChunk(text: "", index: $0.index, finish: $0.finishReason.rawValue, stopReason: $0.stopReason)
+            }
+                + usageChunk(response)
+        case let (.finished(response), .chat) where tools:
+            return flushLogprobs() + response.choices.flatMap { choice in
+                let answer = OpenAI.ChatAnswer(text: choice.text, finish: choice.finishReason.rawValue, tools: true)
+                let calls = answer.toolCalls?.enumerated().map { i, call in
+                    OpenAI.ChatChunk.ToolCallDelta(index: i, id: call.id, function: .init(name: call.name, arguments: call.arguments))
+                }
+                return [
+                    chatChunk(index: choice.index, delta: .init(content: answer.content, tool_calls: calls), finish: nil),
+                    chatChunk(index: choice.index, delta: .init(), finish: answer.finish, stopReason: choice.stopReason),
+                ]
             }
                 + usageChunk(response)
         case let (.finished(response), .chat):
@@ -224,5 +247,12 @@ final class EventSource: @unchecked Sendable {
 
     func close() {
         iterator = nil
+    }
+}
+
+extension ResponseShape.Format {
+    var isChat: Bool {
+        if case .chat = self { return true }
+        return false
     }
 }

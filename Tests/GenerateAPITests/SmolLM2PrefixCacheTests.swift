@@ -29,7 +29,7 @@ struct SmolLM2PrefixCacheTests {
     /// The prompt tokens the engine computes for `messages`.
     static func promptTokens(_ messages: [ChatMessage]) throws -> [Int] {
         let model = try LoadedModel(path: try #require(modelPath), options: .init())
-        return try model.promptTokens(for: .conversation(messages), modelName: "SmolLM2-135M-Instruct")
+        return try model.promptTokens(for: .conversation(messages, nil), modelName: "SmolLM2-135M-Instruct")
     }
 
     /// Whole blocks of 16 of the common prefix, leaving at least one token of `b` to compute.

@@ -51,7 +51,7 @@ struct ErrorTests {
             ("v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "stream": "yes"}"#, "stream"),
             ("v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "top_p": [1]}"#, "top_p"),
             ("v1/chat/completions", #"{"messages": [{"content": "hi"}], "mock_response": true}"#, "messages[0].role"),
-            ("v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function"}]}"#, "tools"),
+            ("v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function"}]}"#, "tools[0].function"),
         ]
         try await TestServer.with(backend: TestServer.mockEngine()) { server in
             for (path, body, field) in cases {
