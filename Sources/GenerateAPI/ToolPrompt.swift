@@ -1,3 +1,4 @@
+import Jinja
 import Sampling
 
 /// The tools of a request as the prompt shows them, and how the conversation reaches the template.
@@ -22,7 +23,7 @@ struct ToolPrompt: Sendable {
 
     /// Whether `template` renders tools itself: its source mentions `tools`.
     static func templateRendersTools(_ template: ChatTemplate) -> Bool {
-        template.source.contains("tools")
+        template.template.source.contains("tools")
     }
 
     /// `messages` through `template`, ending with the assistant's cue, with `tools` (`nil`: a
