@@ -81,8 +81,8 @@ struct QuantizeTests {
         top[2] = Float(bitPattern: 0x7F7F_8000)
         #expect(throws: QuantizeError.valueOverflow(index: 2)) { _ = try Self.quantize(top, as: .bf16) }
         var out = [UInt8](repeating: 0, count: 10)
-        try [Float](repeating: 1, count: 32).withUnsafeBufferPointer { source in
-            try out.withUnsafeMutableBytes { destination in
+        [Float](repeating: 1, count: 32).withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBytes { destination in
                 #expect(throws: QuantizeError.destinationSize(expected: 18, actual: 10)) {
                     try ElementType.q4_0.quantize(source, into: destination)
                 }
