@@ -42,8 +42,16 @@ struct BatchingLongPromptTests {
             await decoding.fire()  // (if it ended sooner, the checks below tell)
         }
         await decoding.wait()
+        // The stream's steps wait until the long prompt's request is in generation: on a machine
+        // whose threads are all busy (the whole suite runs at once), that request could otherwise
+        // start only after the stream had ended.
+        scheduler.holdSteps(after: 0)
         let long = GenerateRequest(prompt: Batching.prompt(words: 100, salt: 31), maxTokens: 8, temperature: 0)
-        let response = try await engine.generate(request: long)
+        let longRequest = Task { try await engine.generate(request: long) }
+        let deadline = ContinuousClock.now + TimeScale.seconds(20)
+        while scheduler.counts.active < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        scheduler.releaseSteps()
+        let response = try await longRequest.value
         stream.cancel()
         await stream.value
         try await Batching.expectIdle(engine, "after the long prompt and the cancelled stream")

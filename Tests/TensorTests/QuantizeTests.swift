@@ -81,11 +81,11 @@ struct QuantizeTests {
         top[2] = Float(bitPattern: 0x7F7F_8000)
         #expect(throws: QuantizeError.valueOverflow(index: 2)) { _ = try Self.quantize(top, as: .bf16) }
         var out = [UInt8](repeating: 0, count: 10)
-        [Float](repeating: 1, count: 32).withUnsafeBufferPointer { source in
+        let source = [Float](repeating: 1, count: 32)
+        source.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBytes { destination in
-                #expect(throws: QuantizeError.destinationSize(expected: 18, actual: 10)) {
-                    try ElementType.q4_0.quantize(source, into: destination)
-                }
+                let error = #expect(throws: QuantizeError.self) { try ElementType.q4_0.quantize(source, into: destination) }
+                #expect(error == .destinationSize(expected: 18, actual: 10))
             }
         }
     }
