@@ -66,4 +66,28 @@ struct WorkerPoolTests {
         }
         #expect(otherThreadRan)
     }
+
+    /// More pool threads than cores, from several callers at once: workers the scheduler has not
+    /// run yet are skipped by operations that close without them, and late workers never touch
+    /// an operation they did not join. Every task still runs exactly once.
+    @Test func oversubscribedPoolsRunEveryTaskOnce() async {
+        let pools = (0..<4).map { _ in WorkerPool(threads: 3) }
+        await withTaskGroup(of: Bool.self) { group in
+            for pool in pools {
+                group.addTask {
+                    let counts = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+                    defer { counts.deallocate() }
+                    var ok = true
+                    for round in 0..<3_000 {
+                        let tasks = 1 + round % 64
+                        counts.update(repeating: 0, count: tasks)
+                        pool.run(tasks: tasks) { i in counts[i] += 1 }
+                        ok = ok && (0..<tasks).allSatisfy { counts[$0] == 1 }
+                    }
+                    return ok
+                }
+            }
+            for await ok in group { #expect(ok) }
+        }
+    }
 }

@@ -13,8 +13,11 @@ import Synchronization
 ///
 /// ``run(tasks:_:)`` hands out task indices 0..<tasks through an atomic counter (threads that run
 /// faster take more, which matters on a shared machine) and returns when every task is done and
-/// every worker has left the operation: a barrier between operations. Between operations workers
-/// spin briefly (yielding the CPU), then sleep on a condition variable until the next one.
+/// every worker that joined the operation has left it. A worker joins an operation only while it
+/// is open; the caller closes it once no task is left to take, so a worker the scheduler has not
+/// run yet (a busy host runs more threads than it has cores) is skipped rather than waited for,
+/// and the caller does its share. Between operations workers spin briefly (yielding the CPU), then
+/// sleep on a condition variable until the next one.
 ///
 /// One operation runs at a time; a `run` that finds the pool busy (another thread's model using it)
 /// runs its tasks on the calling thread alone. Prefill's sgemms run inside the pool's tasks, each on
@@ -68,18 +71,20 @@ package func sharedRunner(threads: Int) -> any ParallelRunner {
 package final class WorkerPool: ParallelRunner, @unchecked Sendable {
     package let threadCount: Int
 
-    /// The current operation's body; set by `run` before the generation is bumped, cleared after
-    /// every worker has left.
+    /// The current operation's body; set by `run` before the operation is opened, cleared after
+    /// every worker that joined it has left.
     private nonisolated(unsafe) var body: ((Int) -> Void)?
     /// The current operation's task value and its type, when it was given as a ``ParallelTask``.
     private nonisolated(unsafe) var taskPointer: UnsafeRawPointer?
     private nonisolated(unsafe) var taskType: (any ParallelTask.Type)?
     private nonisolated(unsafe) var taskCount = 0
-    /// Bumped once per operation; workers wait for it to change.
-    private let generation = Atomic<Int>(0)
+    /// The current operation: its number (``OperationState/generationShift`` and up, bumped once
+    /// per operation; workers wait for it to change), whether it is closed to joining, and how
+    /// many workers joined it.
+    private let operation = Atomic<Int>(0)
     private let nextTask = Atomic<Int>(0)
-    /// Workers still inside the current operation.
-    private let active = Atomic<Int>(0)
+    /// Workers that joined the current operation and have left it.
+    private let finished = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -173,12 +178,14 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
             && busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     }
 
-    /// Publishes an operation of `tasks` tasks (its body already set) and wakes sleeping workers.
+    /// Publishes an operation of `tasks` tasks (its body already set), open to joining, and wakes
+    /// sleeping workers.
     private func start(tasks: Int) {
         taskCount = tasks
         nextTask.store(0, ordering: .relaxed)
-        active.store(threadCount - 1, ordering: .relaxed)
-        generation.add(1, ordering: .sequentiallyConsistent)
+        finished.store(0, ordering: .relaxed)
+        let generation = OperationState.generation(of: operation.load(ordering: .relaxed)) + 1
+        operation.store(OperationState.open(generation: generation), ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
             pthread_mutex_lock(mutex)
             pthread_cond_broadcast(condition)
@@ -186,13 +193,37 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
         }
     }
 
-    /// The barrier: every worker has finished its tasks and let go of the body.
+    /// The barrier, once the caller has found no task left: the operation is closed to workers
+    /// that have not joined it yet, and the caller waits for the ones that did to leave (finish
+    /// their tasks and let go of the body). The wait yields the core after a few rounds: a joined
+    /// worker that is not running may need this very core to finish.
     private func waitForWorkers() {
+        var state = operation.load(ordering: .relaxed)
+        while true {
+            let exchange = operation.compareExchange(expected: state, desired: state | OperationState.closed,
+                                                     ordering: .acquiringAndReleasing)
+            if exchange.exchanged { break }
+            state = exchange.original
+        }
+        let joined = OperationState.joined(state)
         var spins = 0
-        while active.load(ordering: .acquiring) > 0 {
+        while finished.load(ordering: .acquiring) < joined {
             spins += 1
             if spins > 64 { sched_yield() }
         }
+    }
+
+    /// The packing of ``operation``: generation in the high bits, then the closed flag, then the
+    /// count of workers that joined.
+    private enum OperationState {
+        static let generationShift = 16
+        static let closed = 1 << 15
+        static let joinedMask = closed - 1
+
+        static func open(generation: Int) -> Int { generation << generationShift }
+        static func generation(of state: Int) -> Int { state >> generationShift }
+        static func joined(_ state: Int) -> Int { state & joinedMask }
+        static func isClosed(_ state: Int) -> Bool { state & closed != 0 }
     }
 
     /// Takes task indices from `next` and runs them on the task value at `pointer`.
@@ -223,8 +254,8 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
         while true {
             // Wait for the next operation: spin (yielding) for a while, then sleep.
             var spins = 0
-            var current = generation.load(ordering: .acquiring)
-            while current == seen {
+            var state = operation.load(ordering: .acquiring)
+            while OperationState.generation(of: state) == seen {
                 spins += 1
                 if spins < 200 {
                     // A short busy spin: operations follow each other within microseconds.
@@ -233,18 +264,28 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
                 } else {
                     pthread_mutex_lock(mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
-                    while generation.load(ordering: .sequentiallyConsistent) == seen {
+                    while OperationState.generation(of: operation.load(ordering: .sequentiallyConsistent)) == seen {
                         pthread_cond_wait(condition, mutex)
                     }
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
                     pthread_mutex_unlock(mutex)
                     spins = 0
                 }
-                current = generation.load(ordering: .acquiring)
+                state = operation.load(ordering: .acquiring)
             }
-            seen = current
-            work()
-            active.subtract(1, ordering: .releasing)
+            seen = OperationState.generation(of: state)
+            // Join while the operation is open; a closed one (its tasks all taken) or a newer one
+            // that replaced it is not this worker's to touch.
+            while OperationState.generation(of: state) == seen, !OperationState.isClosed(state) {
+                let exchange = operation.compareExchange(expected: state, desired: state + 1,
+                                                         ordering: .acquiringAndReleasing)
+                if exchange.exchanged {
+                    work()
+                    finished.add(1, ordering: .releasing)
+                    break
+                }
+                state = exchange.original
+            }
         }
     }
 
