@@ -75,6 +75,17 @@ struct LayerPass {
         try w.apply(input, rows: rows, into: output, state: state, rounds: roundsActivations, sameInput: sameInput)
     }
 
+    /// output_i = input·W_iᵀ for two or three weights of the same input, in one operation of the
+    /// thread pool where their kernels allow it (``Linear/apply(_:rows:_:into:_:into:_:into:state:rounds:)``).
+    func linear(
+        _ input: UnsafeMutablePointer<Float>, _ a: Linear, into ya: UnsafeMutablePointer<Float>,
+        _ b: Linear, into yb: UnsafeMutablePointer<Float>,
+        _ c: Linear? = nil, into yc: UnsafeMutablePointer<Float>? = nil
+    ) throws(TransformerError) {
+        try Linear.apply(input, rows: rows, a, into: ya, b, into: yb, c, into: yc, state: state,
+                         rounds: roundsActivations)
+    }
+
     /// Rotates the queries (rows of `queryStride`) and keys (rows of `keyStride`) by each
     /// row's position.
     func rotate(

@@ -81,6 +81,76 @@ struct Linear: Sendable {
         }
     }
 
+    /// Y_i[rows, outputs_i] = X[rows, inputs]·W_iᵀ for two or three weights of the same input
+    /// (q, k and v; gate and up). Where all of them take the integer kernels with one 8-bit format,
+    /// X is quantized once and the products run as one operation of the pool
+    /// (``ParallelProducts``); otherwise they are applied one after another. Each result is the
+    /// same bits either way.
+    static func apply(
+        _ x: UnsafeMutablePointer<Float>, rows: Int,
+        _ a: Linear, into ya: UnsafeMutablePointer<Float>,
+        _ b: Linear, into yb: UnsafeMutablePointer<Float>,
+        _ c: Linear? = nil, into yc: UnsafeMutablePointer<Float>? = nil,
+        state: RunState, rounds: Bool
+    ) throws(TransformerError) {
+        if let operands = groupOperands(a, ya, b, yb, c, yc, rounds: rounds),
+           let format = Q8Activation.Format(weightType: a.weight.type) {
+            do {
+                let q8 = try a.quantizedInput(x, rows: rows, format: format, state: state, sameInput: false)
+                ParallelProducts.unsafeQuantized(operands.0, operands.1, operands.2, rowLength: a.inputs, x: q8,
+                                                 tokens: rows, runner: state.runner)
+            } catch {
+                throw .kernel(error)
+            }
+            return
+        }
+        try a.apply(x, rows: rows, into: ya, state: state, rounds: rounds)
+        try b.apply(x, rows: rows, into: yb, state: state, rounds: rounds, sameInput: true)
+        if let c, let yc { try c.apply(x, rows: rows, into: yc, state: state, rounds: rounds, sameInput: true) }
+    }
+
+    /// The weights of ``apply(_:rows:_:into:_:into:_:into:state:rounds:)`` as operands of one
+    /// grouped integer product, or `nil` when they cannot share one: a weight without an integer
+    /// kernel, different 8-bit formats or input widths, or an empty matrix.
+    private static func groupOperands(
+        _ a: Linear, _ ya: UnsafeMutablePointer<Float>, _ b: Linear, _ yb: UnsafeMutablePointer<Float>,
+        _ c: Linear?, _ yc: UnsafeMutablePointer<Float>?, rounds: Bool
+    ) -> (ParallelProducts.QuantizedOperand, ParallelProducts.QuantizedOperand, ParallelProducts.QuantizedOperand?)? {
+        guard let format = Q8Activation.Format(weightType: a.weight.type),
+              let oa = a.quantizedOperand(ya, rounds: rounds, format: format),
+              let ob = b.quantizedOperand(yb, rounds: rounds, format: format), b.inputs == a.inputs
+        else { return nil }
+        guard let c else { return (oa, ob, nil) }
+        guard let yc, c.inputs == a.inputs, let oc = c.quantizedOperand(yc, rounds: rounds, format: format) else {
+            return nil
+        }
+        return (oa, ob, oc)
+    }
+
+    /// This weight as an operand of a grouped integer product in `format`, if it can be one.
+    private func quantizedOperand(
+        _ y: UnsafeMutablePointer<Float>, rounds: Bool, format: Q8Activation.Format
+    ) -> ParallelProducts.QuantizedOperand? {
+        guard usesIntegerKernel(rounding: rounds), Q8Activation.Format(weightType: weight.type) == format,
+              let w = weight.bytes.baseAddress, outputs > 0, inputs > 0 else { return nil }
+        return ParallelProducts.QuantizedOperand(type: weight.type, matrix: w, rowBytes: weight.rowBytes,
+                                                 outputs: outputs, y: y)
+    }
+
+    /// The run state's 8-bit copy of X in `format`, quantized unless `sameInput` and it already
+    /// holds it.
+    private func quantizedInput(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, format: Q8Activation.Format, state: RunState, sameInput: Bool
+    ) throws(KernelError) -> Q8Activation {
+        let q8 = state.q8
+        if !(sameInput && state.quantizedFormat == format && q8.count == inputs && q8.rows == rows) {
+            try q8.quantize(x, rows: rows, count: inputs, format: format, runner: state.runner)
+            state.quantizedFormat = format
+        }
+        state.roundedFor = nil
+        return q8
+    }
+
     /// Rows of X through the integer kernels: each row quantized once, then multiplied with W's
     /// rows split across the pool (``ParallelProducts``). This is llama.cpp's own arithmetic
     /// (ggml's CPU `mul_mat` runs the same `vec_dot` per row and token), for prompts and decoding
@@ -89,12 +159,7 @@ struct Linear: Sendable {
         _ x: UnsafeMutablePointer<Float>, rows: Int, format: Q8Activation.Format, into y: UnsafeMutablePointer<Float>,
         state: RunState, sameInput: Bool
     ) throws(KernelError) {
-        let q8 = state.q8
-        if !(sameInput && state.quantizedFormat == format && q8.count == inputs && q8.rows == rows) {
-            try q8.quantize(x, rows: rows, count: inputs, format: format)
-            state.quantizedFormat = format
-        }
-        state.roundedFor = nil
+        let q8 = try quantizedInput(x, rows: rows, format: format, state: state, sameInput: sameInput)
         guard let w = weight.bytes.baseAddress, outputs > 0 else {
             for i in 0..<rows * outputs { y[i] = 0 }
             return

@@ -57,9 +57,7 @@ struct LlamaAttention: BlockSublayer {
     /// Reads the normalised input from `p.xb` and leaves W_o·attention there.
     func callAsFunction(_ p: LayerPass) throws(TransformerError) {
         // q = W_q·n; this batch's k = W_k·n and v = W_v·n go straight into the KV cache.
-        try p.linear(wq, p.xb, into: p.q)
-        try p.linear(wk, p.xb, into: p.newKeys, sameInput: true)
-        try p.linear(wv, p.xb, into: p.newValues, sameInput: true)
+        try p.linear(p.xb, wq, into: p.q, wk, into: p.newKeys, wv, into: p.newValues)
         // Rotate q and k by each token's position.
         try p.rotate(queries: p.q, keys: p.newKeys)
         // o = softmax(q·kᵀ/√d + causal mask)·v, each query head reading its kv head.
@@ -77,10 +75,10 @@ struct LlamaMLP: BlockSublayer {
 
     /// Reads the normalised input from `p.xb` and leaves the block's output there.
     func callAsFunction(_ p: LayerPass) throws(TransformerError) {
-        try p.linear(gate, p.xb, into: p.hidden)
-        try p.linear(up, p.xb, into: p.hidden2, sameInput: true)
+        try p.linear(p.xb, gate, into: p.hidden, up, into: p.hidden2)
         // silu(gate) ⊙ up, in place in the gate buffer.
-        SwiGLU.apply(gate: p.hidden, up: p.hidden2, into: p.hidden, count: p.rows * p.feedForwardSize)
+        SwiGLU.apply(gate: p.hidden, up: p.hidden2, into: p.hidden, count: p.rows * p.feedForwardSize,
+                     runner: p.state.runner)
         try p.linear(down, p.hidden, into: p.xb)
     }
 }

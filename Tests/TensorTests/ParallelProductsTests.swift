@@ -43,6 +43,71 @@ struct ParallelProductsTests {
         }
     }
 
+    /// Two or three matrices of one input in one operation of the pool (q, k and v; gate and up)
+    /// give each matrix's own product, bit for bit, whatever the mix of types sharing an 8-bit
+    /// format and however many threads.
+    @Test("grouped quantized products", arguments: [[ElementType.q4_0, .q4_0, .q4_0], [.q4_K, .q6_K, .q4_K], [.q8_0, .q8_0]])
+    func grouped(types: [ElementType]) throws {
+        let matrices = try types.map { try Self.tallMatrix($0) }
+        let format = try #require(Q8Activation.Format(weightType: types[0]))
+        var rng = KernelRNG(seed: 0x6A0 &+ UInt64(types.count))
+        let tokens = 5, length = matrices[0].rowLength
+        let x = (0..<tokens * length).map { _ in Float.random(in: -2...2, using: &rng) }
+        let q8 = Q8Activation()
+        try x.withUnsafeBufferPointer { (xb) throws(KernelError) in
+            try q8.quantize(xb.baseAddress!, rows: tokens, count: length, format: format)
+        }
+        var references: [[Float]] = []
+        for w in matrices {
+            var y = [Float](repeating: .nan, count: tokens * w.rowCount)
+            try y.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
+                try QuantizedMatMul.multiply(w, q8, into: yb.baseAddress!, yCount: yb.count)
+            }
+            references.append(y)
+        }
+        for runner in Self.runners {
+            let outputs = matrices.map { UnsafeMutablePointer<Float>.allocate(capacity: tokens * $0.rowCount) }
+            defer { outputs.forEach { $0.deallocate() } }
+            for (y, w) in zip(outputs, matrices) { y.update(repeating: .nan, count: tokens * w.rowCount) }
+            let operands = zip(matrices, outputs).map { w, y in
+                ParallelProducts.QuantizedOperand(type: w.type, matrix: w.bytes.baseAddress!, rowBytes: w.rowBytes,
+                                                  outputs: w.rowCount, y: y)
+            }
+            ParallelProducts.unsafeQuantized(operands[0], operands[1], operands.count > 2 ? operands[2] : nil,
+                                             rowLength: length, x: q8, tokens: tokens, runner: runner)
+            for (i, w) in matrices.enumerated() {
+                let y = Array(UnsafeBufferPointer(start: outputs[i], count: tokens * w.rowCount))
+                #expect(y.map(\.bitPattern) == references[i].map(\.bitPattern),
+                        "\(types), matrix \(i), \(runner.threadCount) threads")
+            }
+        }
+    }
+
+    /// A prompt's rows quantized on the pool's threads are the rows quantized one by one.
+    @Test("activation rows quantized on the pool", arguments: [Q8Activation.Format.q8_0, .q8_1, .q8_K])
+    func quantizedOnThePool(format: Q8Activation.Format) throws {
+        var rng = KernelRNG(seed: 0x9A11 &+ UInt64(format.rawValue))
+        let length = 512
+        for rows in [1, 3, 4, 7, 33] {
+            let x = (0..<rows * length).map { _ in Float.random(in: -3...3, using: &rng) }
+            let alone = Q8Activation(), pooled = Q8Activation()
+            try x.withUnsafeBufferPointer { (xb) throws(KernelError) in
+                try alone.quantize(xb.baseAddress!, rows: rows, count: length, format: format)
+                try pooled.quantize(xb.baseAddress!, rows: rows, count: length, format: format,
+                                    runner: WorkerPool(threads: 2))
+            }
+            func bytes<T>(_ p: UnsafeMutablePointer<T>, _ n: Int) -> [UInt8] {
+                Array(UnsafeRawBufferPointer(start: p, count: n * MemoryLayout<T>.stride))
+            }
+            let total = rows * length
+            #expect(bytes(alone.qs, total) == bytes(pooled.qs, total), "\(format), \(rows) rows")
+            #expect(bytes(alone.scales, total / format.blockSize) == bytes(pooled.scales, total / format.blockSize))
+            #expect(bytes(alone.minScales, total / 32) == bytes(pooled.minScales, total / 32) || format != .q8_1)
+            #expect(bytes(alone.sums32, total / 32) == bytes(pooled.sums32, total / 32) || format != .q8_K)
+            #expect(bytes(alone.negSums4, total / 4) == bytes(pooled.negSums4, total / 4))
+        }
+    }
+
     @Test("float weights, and one row through dequantize-and-dot", arguments: [ElementType.f32, .f16, .bf16])
     func float(type: ElementType) throws {
         var rng = KernelRNG(seed: 0xF10A7 &+ UInt64(type.rawValue))

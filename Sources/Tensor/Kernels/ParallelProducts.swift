@@ -21,6 +21,42 @@ package enum ParallelProducts {
                                    tokens: tokens, y: y, chunk: chunk, total: outputs))
     }
 
+    /// One quantized weight matrix and where its product goes, for ``unsafeQuantized(_:_:_:rowLength:x:tokens:runner:)``.
+    package struct QuantizedOperand {
+        package let type: ElementType
+        package let matrix: UnsafeRawPointer
+        package let rowBytes: Int
+        package let outputs: Int
+        package let y: UnsafeMutablePointer<Float>
+
+        package init(type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, outputs: Int,
+                     y: UnsafeMutablePointer<Float>) {
+            self.type = type
+            self.matrix = matrix
+            self.rowBytes = rowBytes
+            self.outputs = outputs
+            self.y = y
+        }
+    }
+
+    /// Two or three quantized matrices times the same 8-bit X (q, k and v; gate and up) in one
+    /// operation of the pool: each matrix's rows are cut into the chunks
+    /// ``unsafeQuantized(type:matrix:rowBytes:rowLength:outputs:x:tokens:into:runner:)`` would cut,
+    /// and the threads take chunks of all of them, so the products share one fork and one join.
+    /// A decoded token of a small model spends as much time joining threads as multiplying; every
+    /// result is still computed by the same kernel call on the same rows, so no bit changes.
+    package static func unsafeQuantized(
+        _ a: QuantizedOperand, _ b: QuantizedOperand, _ c: QuantizedOperand? = nil, rowLength: Int,
+        x: Q8Activation, tokens: Int, runner: any ParallelRunner
+    ) {
+        let threads = runner.threadCount
+        let chunks = QuantizedGroupChunks(
+            a: a, b: b, c: c, rowLength: rowLength, q8: x, tokens: tokens,
+            chunkA: chunkRows(a.outputs, threads: threads), chunkB: chunkRows(b.outputs, threads: threads),
+            chunkC: chunkRows(c?.outputs ?? 0, threads: threads))
+        runner.run(tasks: chunks.taskCount, chunks)
+    }
+
     /// F32, F16 or BF16 W times Float X (``FloatMatMul``): W's rows in chunks of whole register
     /// tiles, each chunk multiplied with every token.
     package static func unsafeFloat(
@@ -108,6 +144,36 @@ package enum ParallelProducts {
             QuantizedMatMul.unsafeMultiply(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength,
                                            x: q8, columns: 0..<tokens, y: y, ldy: total,
                                            rows: lo..<min(lo + chunk, total))
+        }
+    }
+
+    /// Chunks of two or three matrices' rows times every token's 8-bit input: tasks 0..<tasksA are
+    /// a's chunks, then b's, then c's.
+    private struct QuantizedGroupChunks: ParallelTask {
+        let a: QuantizedOperand, b: QuantizedOperand, c: QuantizedOperand?
+        let rowLength: Int, q8: Q8Activation, tokens: Int
+        let chunkA: Int, chunkB: Int, chunkC: Int
+
+        var tasksA: Int { (a.outputs + chunkA - 1) / chunkA }
+        var tasksB: Int { (b.outputs + chunkB - 1) / chunkB }
+        var tasksC: Int { c.map { ($0.outputs + chunkC - 1) / chunkC } ?? 0 }
+        var taskCount: Int { tasksA + tasksB + tasksC }
+
+        func run(task t: Int) {
+            let operand: QuantizedOperand, chunk: Int, index: Int
+            if t < tasksA {
+                (operand, chunk, index) = (a, chunkA, t)
+            } else if t < tasksA + tasksB {
+                (operand, chunk, index) = (b, chunkB, t - tasksA)
+            } else if let c {
+                (operand, chunk, index) = (c, chunkC, t - tasksA - tasksB)
+            } else {
+                return
+            }
+            let lo = index * chunk
+            QuantizedMatMul.unsafeMultiply(type: operand.type, matrix: operand.matrix, rowBytes: operand.rowBytes,
+                                           rowLength: rowLength, x: q8, columns: 0..<tokens, y: operand.y,
+                                           ldy: operand.outputs, rows: lo..<min(lo + chunk, operand.outputs))
         }
     }
 

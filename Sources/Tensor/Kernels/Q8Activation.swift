@@ -77,10 +77,13 @@ package final class Q8Activation {
     }
 
     /// Quantizes `rows` rows of `count` values from `x` (rows `count` apart) in `format`, with the
-    /// kernels of `isa` (every instruction set gives the same quants).
+    /// kernels of `isa` (every instruction set gives the same quants). With a `runner`, a prompt's
+    /// rows are shared among its threads: each row is quantized alone, so the split changes no bit,
+    /// and the pool's other threads need not wait idle while one thread quantizes a prefill.
     /// - Throws: ``KernelError`` when `count` is not a whole number of blocks or sizes overflow.
     package func quantize(
-        _ x: UnsafePointer<Float>, rows: Int, count: Int, format: Format, isa: InstructionSet = .best
+        _ x: UnsafePointer<Float>, rows: Int, count: Int, format: Format, isa: InstructionSet = .best,
+        runner: (any ParallelRunner)? = nil
     ) throws(KernelError) {
         let block = format.blockSize
         guard count >= 0, count % block == 0 else { throw .invalidDimension(name: "count", value: count) }
@@ -90,10 +93,40 @@ package final class Q8Activation {
         self.format = format
         self.count = count
         self.rows = rows
-        for r in 0..<rows {
+        let job = RowQuantization(x: x, count: count, format: format, isa: isa, qs: qs, scales: scales,
+                                  minScales: minScales, sums16: sums16, sums32: sums32, negSums4: negSums4)
+        if let runner, runner.threadCount > 1, rows >= 2 * runner.threadCount {
+            runner.run(tasks: runner.threadCount, RowShares(job: job, rows: rows, shares: runner.threadCount))
+        } else {
+            for r in 0..<rows { job.quantize(row: r) }
+        }
+    }
+
+    /// What quantizing one row needs, as a value the pool's threads can read.
+    private struct RowQuantization {
+        let x: UnsafePointer<Float>
+        let count: Int
+        let format: Format
+        let isa: InstructionSet
+        let qs: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>
+        let minScales: UnsafeMutablePointer<Float>, sums16: UnsafeMutablePointer<Int32>
+        let sums32: UnsafeMutablePointer<Int16>, negSums4: UnsafeMutablePointer<Int32>
+
+        func quantize(row r: Int) {
             sparrow_quantize_q8(isa.rawValue, format.rawValue, x + r &* count, Int64(count), qs + r &* count,
-                                scales + r &* (count / block), minScales + r &* (count / 32),
+                                scales + r &* (count / format.blockSize), minScales + r &* (count / 32),
                                 sums16 + r &* (count / 16), sums32 + r &* (count / 32), negSums4 + r &* (count / 4))
+        }
+    }
+
+    /// Contiguous shares of the rows, one per task.
+    private struct RowShares: ParallelTask {
+        let job: RowQuantization
+        let rows: Int
+        let shares: Int
+
+        func run(task t: Int) {
+            for r in (t * rows / shares)..<((t + 1) * rows / shares) { job.quantize(row: r) }
         }
     }
 
