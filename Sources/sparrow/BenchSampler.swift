@@ -4,7 +4,7 @@ import GenerateAPI
 import Sampling
 
 /// `sparrow bench-sampler`: the cost of one sampling step over a vocabulary-sized logit vector.
-/// A benchmark, not a test: it prints microseconds per step and the bar (well under 1 ms).
+/// A benchmark, not a test: it prints microseconds per step and the target (well under 1 ms).
 ///
 /// Each step restores the same random logits (a copy into a buffer the sampler then rewrites in
 /// place, as a model's decode would) and samples with a fixed history, so the numbers include

@@ -5,7 +5,7 @@ import Tensor
 import Tokenizer
 
 /// `sparrow bench-tokenizer`: how fast a vocabulary loads and encodes. A benchmark, not a test: it
-/// prints numbers and the bars, and fails only when the model cannot be read.
+/// prints the numbers and the targets they are judged against, and fails only when the model cannot be read.
 ///
 /// Times are wall-clock, and the process's CPU time beside them (all threads: loading parses merge
 /// lines on two): on a busy machine the CPU time is what the code costs, the wall time what it got.
