@@ -40,6 +40,10 @@ let package = Package(
         // no per-function CPU targets (README, "What is C and why"). Links nothing.
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
+        // The one strict JSON reader (RFC 8259) and its value type, for every target that reads JSON
+        // text. No dependencies, and only `package` symbols: a product that contains it (Jinja's)
+        // builds it without exposing any of it.
+        .target(name: "JSON"),
         .target(name: "Tokenizer"),
         // Tokenizer for its JSON parser: the Hugging Face converter reads tokenizer.json and config.json.
         .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer"]),
@@ -94,6 +98,7 @@ let package = Package(
         ),
         // Shared by the test targets: where the repository's Fixtures/ are.
         .target(name: "SparrowTestSupport", path: "Tests/SparrowTestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "SparrowTestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "SparrowTestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI", "SparrowTestSupport"]),
         .testTarget(
