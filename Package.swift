@@ -44,9 +44,10 @@ let package = Package(
         // text. No dependencies, and only `package` symbols: a product that contains it (Jinja's)
         // builds it without exposing any of it.
         .target(name: "JSON"),
-        .target(name: "Tokenizer"),
-        // Tokenizer for its JSON parser: the Hugging Face converter reads tokenizer.json and config.json.
-        .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer"]),
+        .target(name: "Tokenizer", dependencies: ["JSON"]),
+        // The Hugging Face converter reads config.json and tokenizer.json, and builds a Tokenizer
+        // from the parsed tokenizer.json to name its pre-tokenizer.
+        .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer", "JSON"]),
         .target(name: "Sampling"),
         // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
         // nothing of Sparrow's, so that it can be used (and fuzzed) alone.
@@ -104,7 +105,8 @@ let package = Package(
         .testTarget(
             name: "TransformerTests",
             dependencies: [
-                "Transformer", "CKernels", "SparrowTestSupport",
+                // JSON: the converter's functions take parsed JSON values.
+                "Transformer", "CKernels", "JSON", "SparrowTestSupport",
                 // The quantizer's outputs are checked against the SHA-256 of llama.cpp's.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
