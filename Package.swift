@@ -48,10 +48,10 @@ let package = Package(
         // The Hugging Face converter reads config.json and tokenizer.json, and builds a Tokenizer
         // from the parsed tokenizer.json to name its pre-tokenizer.
         .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer", "JSON"]),
-        .target(name: "Sampling"),
+        .target(name: "Sampling", dependencies: ["JSON"]),
         // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
-        // nothing of Sparrow's, so that it can be used (and fuzzed) alone.
-        .target(name: "Jinja"),
+        // nothing of Sparrow's but the JSON reader, so that it can be used (and fuzzed) alone.
+        .target(name: "Jinja", dependencies: ["JSON"]),
         .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling", "Jinja"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
