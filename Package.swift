@@ -58,6 +58,8 @@ let package = Package(
             name: "SparrowServer",
             dependencies: [
                 "GenerateAPI", "HubClient", .product(name: "Hummingbird", package: "hummingbird"),
+                // OpenAI request bodies are rewritten as JSON values.
+                "JSON",
                 // A channel handler that notices a client going away while its request waits.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
