@@ -8,7 +8,7 @@
 /// ``JSONValue/init(parsing:maxDepth:)``.
 ///
 /// Repeated keys: the value keeps every member as written. ``subscript(_:)`` reads the last one, and
-/// ``uniqueMembers`` gives each key once at its first place with its last value, which is what
+/// ``uniqueMembers(_:)`` gives each key once at its first place with its last value, which is what
 /// Python's `json.loads` builds (a `dict`); keys compare by Unicode scalars, as Python's `str` does.
 package enum JSONValue: Sendable, Equatable {
     // RFC 8259's values; an object as its members in order.
