@@ -40,19 +40,26 @@ let package = Package(
         // no per-function CPU targets (README, "What is C and why"). Links nothing.
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
-        .target(name: "Tokenizer"),
-        // Tokenizer for its JSON parser: the Hugging Face converter reads tokenizer.json and config.json.
-        .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer"]),
-        .target(name: "Sampling"),
+        // The one strict JSON reader (RFC 8259) and its value type, for every target that reads JSON
+        // text. No dependencies, and only `package` symbols: a product that contains it (Jinja's)
+        // builds it without exposing any of it.
+        .target(name: "JSON"),
+        .target(name: "Tokenizer", dependencies: ["JSON"]),
+        // The Hugging Face converter reads config.json and tokenizer.json, and builds a Tokenizer
+        // from the parsed tokenizer.json to name its pre-tokenizer.
+        .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer", "JSON"]),
+        .target(name: "Sampling", dependencies: ["JSON"]),
         // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
-        // nothing of Sparrow's, so that it can be used (and fuzzed) alone.
-        .target(name: "Jinja"),
+        // nothing of Sparrow's but the JSON reader, so that it can be used (and fuzzed) alone.
+        .target(name: "Jinja", dependencies: ["JSON"]),
         .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling", "Jinja"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
             name: "SparrowServer",
             dependencies: [
                 "GenerateAPI", "HubClient", .product(name: "Hummingbird", package: "hummingbird"),
+                // OpenAI request bodies are rewritten as JSON values.
+                "JSON",
                 // A channel handler that notices a client going away while its request waits.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -94,12 +101,14 @@ let package = Package(
         ),
         // Shared by the test targets: where the repository's Fixtures/ are.
         .target(name: "SparrowTestSupport", path: "Tests/SparrowTestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "SparrowTestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "SparrowTestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI", "SparrowTestSupport"]),
         .testTarget(
             name: "TransformerTests",
             dependencies: [
-                "Transformer", "CKernels", "SparrowTestSupport",
+                // JSON: the converter's functions take parsed JSON values.
+                "Transformer", "CKernels", "JSON", "SparrowTestSupport",
                 // The quantizer's outputs are checked against the SHA-256 of llama.cpp's.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,5 +1,6 @@
 import Foundation
 import GenerateAPI
+import JSON
 
 /// An OpenAI `POST /v1/completions` or `POST /v1/chat/completions` body, translated into the
 /// documented ``GenerateAPI/GenerateRequest``.
@@ -99,13 +100,13 @@ struct OpenAIRequest: Sendable {
                 unlimited = .contextRemainder
             }
             if try Self.bool(object["logprobs"], "logprobs") == true {
-                out["logprobs"] = object["top_logprobs"]?.nonNull ?? .int(0)
+                out["logprobs"] = object["top_logprobs"]?.nonNull ?? .integerNumber(0)
             }
         }
         let stream = try Self.bool(object["stream"], "stream") ?? false
         out["stream"] = .bool(stream)
         var includeUsage = false
-        if case let .object(options)? = object["stream_options"]?.nonNull {
+        if let options = object["stream_options"]?.nonNull, case .object = options {
             includeUsage = try Self.bool(options["include_usage"], "stream_options.include_usage") ?? false
         } else if object["stream_options"]?.nonNull != nil {
             throw APIError.invalid("invalid stream_options: expected an object", param: "stream_options")
@@ -166,18 +167,18 @@ struct OpenAIRequest: Sendable {
         }
         var messages: [JSONValue] = []
         for (i, item) in items.enumerated() {
-            guard case let .object(message) = item, case let .string(role)? = message["role"] else {
+            guard case .object = item, case let .string(role)? = item["role"] else {
                 throw APIError.invalid("invalid messages[\(i)]: expected an object with a string role", param: "messages[\(i)].role")
             }
             let content: String
-            let toolCalls = try Self.toolCalls(message["tool_calls"], at: i)
-            switch message["content"] {
+            let toolCalls = try Self.toolCalls(item["tool_calls"], at: i)
+            switch item["content"] {
             case let .string(s)?: content = s
             case nil where toolCalls != nil || role == "assistant", .null? where toolCalls != nil || role == "assistant":
                 content = ""  // an assistant message that only calls tools
             case let .array(parts)?:
                 content = try parts.map { part -> String in
-                    guard case let .object(p) = part, p["type"] == .string("text"), case let .string(text)? = p["text"] else {
+                    guard case .object = part, part["type"] == .string("text"), case let .string(text)? = part["text"] else {
                         throw APIError.invalid("invalid messages[\(i)].content: only text parts are supported", param: "messages[\(i)].content")
                     }
                     return text
@@ -186,11 +187,11 @@ struct OpenAIRequest: Sendable {
                 throw APIError.invalid("invalid messages[\(i)].content: expected a string or text parts", param: "messages[\(i)].content")
             }
             // OpenAI's newer name for the system role.
-            var out: [String: JSONValue] = ["role": .string(role == "developer" ? "system" : role), "content": .string(content)]
-            if let toolCalls { out["tool_calls"] = toolCalls }
-            switch message["tool_call_id"] {
+            var out: [(key: String, value: JSONValue)] = [("role", .string(role == "developer" ? "system" : role)), ("content", .string(content))]
+            if let toolCalls { out.append(("tool_calls", toolCalls)) }
+            switch item["tool_call_id"] {
             case nil, .null?: break
-            case let .string(id)?: out["tool_call_id"] = .string(id)
+            case let .string(id)?: out.append(("tool_call_id", .string(id)))
             default: throw APIError.invalid("invalid messages[\(i)].tool_call_id: expected a string", param: "messages[\(i)].tool_call_id")
             }
             messages.append(.object(out))
@@ -207,8 +208,8 @@ struct OpenAIRequest: Sendable {
         case nil, .null?: return nil
         case let .array(items)?:
             for item in items {
-                guard case let .object(call) = item, case let .object(function)? = call["function"],
-                      case .string? = function["name"], call["type"] == nil || call["type"] == .string("function")
+                guard case .object = item, let function = item["function"], case .object = function,
+                      case .string? = function["name"], item["type"] == nil || item["type"] == .string("function")
                 else { throw APIError.invalid("invalid \(param): \(shape)", param: param) }
                 switch function["arguments"] {
                 case nil, .string?: break
@@ -237,7 +238,7 @@ struct OpenAIRequest: Sendable {
         if object["functions"]?.nonNull != nil { try refuse("functions", "send tools instead") }
         if object["function_call"]?.nonNull != nil { try refuse("function_call", "send tool_choice instead") }
         if case let .string(suffix)? = object["suffix"], !suffix.isEmpty { try refuse("suffix", "not implemented") }
-        if case let .int(n)? = object["min_tokens"], n > 0 { try refuse("min_tokens", "not implemented") }
+        if let n = object["min_tokens"]?.integer, n > 0 { try refuse("min_tokens", "not implemented") }
         if kind == .chat, object["echo"] == .bool(true) { try refuse("echo", "not implemented for chat") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Typed access to a parsed JSON object, every failure a `TokenizerError` naming the field.
 struct JSONObject {
@@ -32,24 +33,30 @@ struct JSONObject {
     static func parse(_ bytes: [UInt8], name: String) throws(TokenizerError) -> JSONObject {
         let parsed: JSONValue
         do {
-            parsed = try JSONValue.parse(bytes)
+            parsed = try JSONValue(parsing: bytes)
         } catch {
-            throw .unreadableFile(path: name, reason: "invalid JSON at byte \(error.offset): \(error.reason)")
+            throw .unreadableFile(path: name, reason: error.description)
         }
-        guard case let .object(members) = parsed else {
+        return try JSONObject(document: parsed, name: name)
+    }
+
+    /// A parsed document whose top level must be an object; `name` stands for the file in errors.
+    init(document: JSONValue, name: String) throws(TokenizerError) {
+        guard case let .object(members) = document else {
             throw .unreadableFile(path: name, reason: "the top level is not a JSON object")
         }
-        return JSONObject(members: members, path: "")
+        self.init(members: members, path: "")
+    }
+
+    init(members: [(key: String, value: JSONValue)], path: String) {
+        self.members = members
+        self.path = path
     }
 
     private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The value of `key` (exact bytes; the last one if a key repeats), nil when absent or `null`.
-    func value(_ key: String) -> JSONValue? {
-        guard let member = members.last(where: { $0.key.utf8.elementsEqual(key.utf8) }) else { return nil }
-        if case .null = member.value { return nil }
-        return member.value
-    }
+    func value(_ key: String) -> JSONValue? { JSONValue.object(members)[key]?.nonNull }
 
     func has(_ key: String) -> Bool { value(key) != nil }
 
@@ -73,7 +80,7 @@ struct JSONObject {
 
     func int(_ key: String) throws(TokenizerError) -> Int? {
         guard let v = value(key) else { return nil }
-        guard let i = Self.integer(v) else { throw .invalidField(name(key), reason: "expected an integer") }
+        guard let i = v.integer else { throw .invalidField(name(key), reason: "expected an integer") }
         return i
     }
 
@@ -101,12 +108,6 @@ struct JSONObject {
         if case let .string(s) = v { return s }
         if let o = try object(key), let content = try o.string("content") { return content }
         throw .invalidField(name(key), reason: "expected a string or an object with \"content\"")
-    }
-
-    /// A JSON integer literal as `Int` (no fraction or exponent, within ±2^53).
-    static func integer(_ v: JSONValue) -> Int? {
-        guard case let .number(d, isInteger) = v, isInteger, abs(d) <= 9_007_199_254_740_992 else { return nil }
-        return Int(d)
     }
 }
 

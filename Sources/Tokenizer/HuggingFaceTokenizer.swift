@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 extension Tokenizer {
     /// Loads a Hugging Face tokenizer directory: `tokenizer.json` (required) and
@@ -39,6 +40,16 @@ extension Tokenizer {
         if let config { parsedConfig = try JSONObject.parse(config, name: "tokenizer_config.json") }
         try self.init(vocabulary: HuggingFaceVocabulary.build(json: parsed, config: parsedConfig, preTokenizer: preTokenizer))
     }
+
+    /// Loads a Hugging Face tokenizer from `tokenizer.json` and `tokenizer_config.json` already
+    /// parsed, with the checks and errors of ``init(huggingFaceJSON:config:preTokenizer:)``: for the
+    /// model converter, which reads those files for itself too.
+    package init(parsedHuggingFaceJSON json: JSONValue, config: JSONValue?, preTokenizer: String? = nil) throws(TokenizerError) {
+        let parsed = try JSONObject(document: json, name: "tokenizer.json")
+        var parsedConfig: JSONObject?
+        if let config { parsedConfig = try JSONObject(document: config, name: "tokenizer_config.json") }
+        try self.init(vocabulary: HuggingFaceVocabulary.build(json: parsed, config: parsedConfig, preTokenizer: preTokenizer))
+    }
 }
 
 /// Turns parsed `tokenizer.json` / `tokenizer_config.json` into a `Vocabulary`.
@@ -54,7 +65,7 @@ enum HuggingFaceVocabulary {
         guard let vocabObject = try model.object("vocab") else { throw .missingField("model.vocab") }
         var byID: [Int: String] = [:]
         for (text, raw) in vocabObject.members {
-            guard let id = JSONObject.integer(raw), id >= 0, id < Int(Int32.max) else {
+            guard let id = raw.integer, id >= 0, id < Int(Int32.max) else {
                 throw .invalidField("model.vocab", reason: "token \(String(reflecting: text)) has an id that is not an integer in range")
             }
             if let other = byID[id], !other.utf8.elementsEqual(text.utf8) {

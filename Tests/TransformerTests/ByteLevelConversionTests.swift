@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Testing
 import Tensor
 @testable import Tokenizer
@@ -123,7 +124,7 @@ struct ByteLevelConversionTests {
 
     @Test("merges as pairs are written as strings, a space inside a part as U+0120")
     func pairMerges() throws {
-        let json = try #require(try? JSONValue.parse(Array(#"{"model": {"merges": [["a b", "c"], ["Ġt", "he"]]}}"#.utf8)))
+        let json = try #require(try? JSONValue(parsing: Array(#"{"model": {"merges": [["a b", "c"], ["Ġt", "he"]]}}"#.utf8)))
         #expect(try HuggingFaceVocabulary.merges(json: json, directory: "/nonexistent") == ["a\u{0120}b c", "Ġt he"])
     }
 
@@ -143,7 +144,7 @@ struct ByteLevelConversionTests {
         for name in ["tokenizer.json", "tokenizer_config.json"] {
             try FileManager.default.copyItem(atPath: source + "/" + name, toPath: directory.path + "/" + name)
         }
-        let config = try #require(try? JSONValue.parse(Array(#"{"vocab_size": 1257}"#.utf8)))
+        let config = try #require(try? JSONValue(parsing: Array(#"{"vocab_size": 1257}"#.utf8)))
         var writer = MetadataBuilder(architecture: "llama")
         #expect {
             try HuggingFaceVocabulary.add(to: &writer, directory: directory.path, config: config, architecture: "llama")

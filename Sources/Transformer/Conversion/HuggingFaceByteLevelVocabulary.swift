@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Tokenizer
 
 /// The byte-level BPE tokenizer (Llama 3, SmolLM2: `tokenizer.json` without `tokenizer.model`) as
@@ -8,8 +9,9 @@ extension HuggingFaceVocabulary {
     /// gguf-py's special vocabulary.
     ///
     /// The converter runs transformers' tokenizer; this runs Sparrow's, which tokenizes as
-    /// transformers does for the pre-tokenizers it supports (`Tokenizer(huggingFaceDirectory:)`), so
-    /// a checkpoint whose tokenizer Sparrow cannot load is refused here too. The pre-tokenizer's name
+    /// transformers does for the pre-tokenizers it supports (`Tokenizer(huggingFaceDirectory:)`,
+    /// here built from the `tokenizer.json` and `tokenizer_config.json` already parsed), so a
+    /// checkpoint whose tokenizer Sparrow cannot load is refused here too. The pre-tokenizer's name
     /// comes as llama.cpp's does: the SHA-256 of the ids of ``PreTokenizerHashes/checkText``, looked
     /// up in the converter's table; an unknown hash is refused as the converter refuses it. Added
     /// tokens that are not `normalized` are kept as written: the converter's encode-then-decode of
@@ -32,7 +34,7 @@ extension HuggingFaceVocabulary {
         }
 
         let tokenizer: Tokenizer
-        do { tokenizer = try Tokenizer(huggingFaceDirectory: directory) } catch {
+        do { tokenizer = try Tokenizer(parsedHuggingFaceJSON: json, config: tokenizerConfig) } catch {
             throw .invalidFile(path: jsonPath, reason: "the tokenizer cannot be loaded: \(error)")
         }
         let checkIDs = tokenizer.encode(PreTokenizerHashes.checkText, addSpecial: true, parseSpecial: true)

@@ -1,6 +1,6 @@
 import Foundation
+import JSON
 import Tensor
-import Tokenizer
 
 /// A Hugging Face checkpoint directory as the GGUF file llama.cpp's `convert_hf_to_gguf.py`
 /// (llama-cpp-python 0.3.36's tree, gguf-py 0.19.0) writes from it: the same metadata in the same

@@ -1,6 +1,6 @@
 import Foundation
+import JSON
 import Tensor
-import Tokenizer
 
 /// The tokenizer's GGUF keys, as llama.cpp's converter writes them for SentencePiece checkpoints
 /// (`LlamaModel.set_vocab` → `_set_vocab_sentencepiece`, `Phi3MiniModel.set_vocab`) and as
