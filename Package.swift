@@ -7,6 +7,7 @@ let package = Package(
     name: "Sparrow",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "ModelFormats", targets: ["ModelFormats"]),
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Transformer", targets: ["Transformer"]),
@@ -39,15 +40,19 @@ let package = Package(
         // The innermost kernel loops, one function per instruction set chosen at run time: Swift has
         // no per-function CPU targets (README, "What is C and why"). Links nothing.
         .target(name: "CKernels"),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
-        .target(name: "Tokenizer"),
-        // Tokenizer for its JSON parser: the Hugging Face converter reads tokenizer.json and config.json.
-        .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer"]),
+        // The model file formats (GGUF, safetensors): readers and the GGUF writer, no kernels, so
+        // that the tokenizer reads GGUF without them.
+        .target(name: "ModelFormats"),
+        .target(name: "Tensor", dependencies: ["ModelFormats", "COpenBLAS", "CKernels"]),
+        .target(name: "Tokenizer", dependencies: ["ModelFormats"]),
+        // Tokenizer for its JSON parser and tokenizers: the Hugging Face converter reads tokenizer.json
+        // and config.json.
+        .target(name: "Transformer", dependencies: ["ModelFormats", "Tensor", "CKernels", "Tokenizer"]),
         .target(name: "Sampling"),
         // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
         // nothing of Sparrow's, so that it can be used (and fuzzed) alone.
         .target(name: "Jinja"),
-        .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling", "Jinja"]),
+        .target(name: "GenerateAPI", dependencies: ["ModelFormats", "Transformer", "Tokenizer", "Sampling", "Jinja"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
             name: "SparrowServer",
@@ -87,19 +92,22 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer", "HubClient",
+                "ModelFormats", "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer",
+                "HubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Shared by the test targets: where the repository's Fixtures/ are.
         .target(name: "SparrowTestSupport", path: "Tests/SparrowTestSupport"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "SparrowTestSupport"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI", "SparrowTestSupport"]),
+        // The format readers are tested here too: their tensors are checked through Tensor's views.
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "ModelFormats", "SparrowTestSupport"]),
+        // ModelFormats for the GGUF files the tokenizer is read from.
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "ModelFormats", "SparrowTestSupport"]),
         .testTarget(
             name: "TransformerTests",
             dependencies: [
-                "Transformer", "CKernels", "SparrowTestSupport",
+                "Transformer", "ModelFormats", "Tensor", "CKernels", "SparrowTestSupport",
                 // The quantizer's outputs are checked against the SHA-256 of llama.cpp's.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

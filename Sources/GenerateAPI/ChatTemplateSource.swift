@@ -1,5 +1,6 @@
 import Foundation
 import Jinja
+import ModelFormats
 import Tensor
 
 /// A model's chat template with the special-token texts its renders need.

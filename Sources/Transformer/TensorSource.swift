@@ -1,3 +1,4 @@
+import ModelFormats
 import Tensor
 
 /// Where a model's tensors come from, by the name the checkpoint gives them.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 import Tensor
 
 /// Opens the model at `path` and picks its architecture.
