@@ -40,8 +40,8 @@ let package = Package(
         // The innermost kernel loops, one function per instruction set chosen at run time: Swift has
         // no per-function CPU targets (README, "What is C and why"). Links nothing.
         .target(name: "CKernels"),
-        // The model file formats (GGUF, safetensors): readers and the GGUF writer, no kernels, so
-        // that the tokenizer reads GGUF without them.
+        // The model file formats (GGUF, safetensors: readers and the GGUF writer, no kernels, so that
+        // the tokenizer reads GGUF without them) and `ModelSource`, a model path opened once.
         .target(name: "ModelFormats"),
         .target(name: "Tensor", dependencies: ["ModelFormats", "COpenBLAS", "CKernels"]),
         .target(name: "Tokenizer", dependencies: ["ModelFormats"]),

@@ -45,6 +45,7 @@ public final class GGUFFile: Sendable {
 
     /// Parses an already mapped file (or an in-memory copy: `MappedFile(copying:name:)`), within `limits`.
     public init(file: MappedFile, limits: GGUFLimits = .init()) throws(GGUFError) {
+        GGUFParseCounter.current?.increment()
         path = file.path
         self.file = file
         var p = GGUFParser(bytes: file.bytes, limits: limits)
