@@ -131,11 +131,6 @@ struct WeightLoader {
         RMSNorm(weight: try tensor(role, layer: layer, shape: [width]).toFloats(), epsilon: epsilon)
     }
 
-    /// Whether the source has a tensor for `role`.
-    func has(_ role: WeightNaming.Role, layer: Int = 0) throws(TransformerError) -> Bool {
-        try source.weight(named: naming.name(role, layer: layer)) != nil
-    }
-
     /// Refuses checkpoints carrying bias tensors: none of the supported architectures uses them,
     /// and silently dropping one would give wrong logits.
     func refuseBiases() throws(TransformerError) {
