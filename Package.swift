@@ -7,6 +7,7 @@ let package = Package(
     name: "Sparrow",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "ModelFormats", targets: ["ModelFormats"]),
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Transformer", targets: ["Transformer"]),
@@ -39,20 +40,23 @@ let package = Package(
         // The innermost kernel loops, one function per instruction set chosen at run time: Swift has
         // no per-function CPU targets (README, "What is C and why"). Links nothing.
         .target(name: "CKernels"),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
         // The one strict JSON reader (RFC 8259) and its value type, for every target that reads JSON
         // text. No dependencies, and only `package` symbols: a product that contains it (Jinja's)
         // builds it without exposing any of it.
         .target(name: "JSON"),
-        .target(name: "Tokenizer", dependencies: ["JSON"]),
+        // The model file formats (GGUF, safetensors: readers and the GGUF writer, no kernels, so that
+        // the tokenizer reads GGUF without them) and `ModelSource`, a model path opened once.
+        .target(name: "ModelFormats"),
+        .target(name: "Tensor", dependencies: ["ModelFormats", "COpenBLAS", "CKernels"]),
+        .target(name: "Tokenizer", dependencies: ["ModelFormats", "JSON"]),
         // The Hugging Face converter reads config.json and tokenizer.json, and builds a Tokenizer
         // from the parsed tokenizer.json to name its pre-tokenizer.
-        .target(name: "Transformer", dependencies: ["Tensor", "CKernels", "Tokenizer", "JSON"]),
+        .target(name: "Transformer", dependencies: ["ModelFormats", "Tensor", "CKernels", "Tokenizer", "JSON"]),
         .target(name: "Sampling", dependencies: ["JSON"]),
         // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
         // nothing of Sparrow's but the JSON reader, so that it can be used (and fuzzed) alone.
         .target(name: "Jinja", dependencies: ["JSON"]),
-        .target(name: "GenerateAPI", dependencies: ["Transformer", "Tokenizer", "Sampling", "Jinja"]),
+        .target(name: "GenerateAPI", dependencies: ["ModelFormats", "Transformer", "Tokenizer", "Sampling", "Jinja"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
             name: "SparrowServer",
@@ -94,7 +98,8 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer", "HubClient",
+                "ModelFormats", "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer",
+                "HubClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,13 +107,15 @@ let package = Package(
         // Shared by the test targets: where the repository's Fixtures/ are.
         .target(name: "SparrowTestSupport", path: "Tests/SparrowTestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "SparrowTestSupport"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "SparrowTestSupport"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensor", "GenerateAPI", "SparrowTestSupport"]),
+        // The format readers are tested here too: their tensors are checked through Tensor's views.
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "ModelFormats", "SparrowTestSupport"]),
+        // ModelFormats for the GGUF files the tokenizer is read from.
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "ModelFormats", "SparrowTestSupport"]),
         .testTarget(
             name: "TransformerTests",
             dependencies: [
                 // JSON: the converter's functions take parsed JSON values.
-                "Transformer", "CKernels", "JSON", "SparrowTestSupport",
+                "Transformer", "ModelFormats", "Tensor", "CKernels", "JSON", "SparrowTestSupport",
                 // The quantizer's outputs are checked against the SHA-256 of llama.cpp's.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,6 +1,7 @@
 import Foundation
 import Jinja
-import Tensor
+import ModelFormats
+import Tokenizer
 
 /// A model's chat template with the special-token texts its renders need.
 public struct ChatTemplateSource: Sendable, Equatable {
@@ -19,32 +20,50 @@ public struct ChatTemplateSource: Sendable, Equatable {
 }
 
 extension ChatTemplate {
-    /// Reads the chat template of a model: a `.gguf` file (`tokenizer.chat_template`, with the BOS and
-    /// EOS texts from `tokenizer.ggml.tokens`) or a Hugging Face directory (`chat_template.jinja`, or
-    /// `chat_template` in `tokenizer_config.json`: a string, or a list of `{name, template}` of which
-    /// `default` is taken; `bos_token` / `eos_token` as strings or `{"content": ...}` objects).
+    /// Reads the chat template of the model at `path`: ``source(model:tokenizer:)`` on the
+    /// `ModelSource` of `path`.
     ///
-    /// A model without a template throws `TemplateError.templateNotFound`.
+    /// A path that holds no model, and a model without a template, throw
+    /// `TemplateError.templateNotFound`.
     public static func source(modelPath path: String) throws(TemplateError) -> ChatTemplateSource {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .templateNotFound(message: "\(path): no such file or directory")
-        }
-        return isDirectory.boolValue ? try huggingFaceSource(directory: path) : try ggufSource(path: path)
+        let model: ModelSource
+        do { model = try ModelSource(path: path) } catch { throw .templateNotFound(message: error.description) }
+        return try source(model: model)
     }
 
-    private static func ggufSource(path: String) throws(TemplateError) -> ChatTemplateSource {
-        let metadata: GGUFMetadata
-        do { metadata = try GGUFFile(path: path).metadata } catch {
-            throw .templateNotFound(message: "\(path): \(error.description)")
+    /// Reads the chat template of an opened model: a GGUF file's `tokenizer.chat_template` (from
+    /// the metadata `model` parsed), or a Hugging Face directory's (`chat_template.jinja`, or
+    /// `chat_template` in `tokenizer_config.json`: a string, or a list of `{name, template}` of
+    /// which `default` is taken; `bos_token` / `eos_token` as strings or `{"content": ...}` objects).
+    ///
+    /// A GGUF model's BOS and EOS texts are those of `tokenizer`, the model's own, when the caller
+    /// has it (its ids include llama.cpp's defaults for absent keys, as llama.cpp renders
+    /// templates with them); without it, those of the ids in `tokenizer.ggml.*_token_id`.
+    ///
+    /// A model without a template throws `TemplateError.templateNotFound`.
+    public static func source(model: ModelSource, tokenizer: Tokenizer? = nil) throws(TemplateError) -> ChatTemplateSource {
+        switch model.kind {
+        case let .gguf(file): return try ggufSource(file, tokenizer: tokenizer)
+        case let .huggingFace(directory, _): return try huggingFaceSource(directory: directory)
         }
+    }
+
+    private static func ggufSource(_ file: GGUFFile, tokenizer: Tokenizer?) throws(TemplateError) -> ChatTemplateSource {
+        let metadata = file.metadata
         guard let template = metadata.string("tokenizer.chat_template") else {
-            throw .templateNotFound(message: "\(path): the GGUF file has no tokenizer.chat_template")
+            throw .templateNotFound(message: "\(file.path): the GGUF file has no tokenizer.chat_template")
         }
-        let tokens = metadata.array("tokenizer.ggml.tokens")
+        if let tokenizer {
+            // "" when the vocabulary has no such token, as llama.cpp passes them.
+            return ChatTemplateSource(template: template, bosToken: tokenizer.bosID.flatMap(tokenizer.tokenText) ?? "",
+                                      eosToken: tokenizer.eosID.flatMap(tokenizer.tokenText) ?? "")
+        }
+        // One token's text, without turning the whole vocabulary into `String`s.
+        let tokens = metadata.stringArrayBytes("tokenizer.ggml.tokens")
         func text(_ key: String) -> String {
-            guard let id = metadata.int(key), let t = tokens?.element(id)?.stringValue else { return "" }
-            return t
+            guard let id = metadata.int(key) else { return "" }
+            if let tokens { return tokens.string(id) ?? "" }
+            return metadata.array("tokenizer.ggml.tokens")?.element(id)?.stringValue ?? ""
         }
         return ChatTemplateSource(template: template, bosToken: text("tokenizer.ggml.bos_token_id"),
                                   eosToken: text("tokenizer.ggml.eos_token_id"))

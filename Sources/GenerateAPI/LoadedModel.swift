@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 import Sampling
 import Tensor
 import Tokenizer
@@ -38,7 +39,12 @@ final class LoadedModel: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         try limits.validate()
         self.path = path
-        do { base = try loadModel(path: path, options: options) } catch {
+        // Opened once: the weights, the tokenizer and the template all read this value.
+        let model: ModelSource
+        do { model = try ModelSource(path: path) } catch {
+            throw .modelLoadFailed(path: path, reason: error.description)
+        }
+        do { base = try loadModel(model, options: options) } catch {
             throw .modelLoadFailed(path: path, reason: error.description)
         }
         self.limits = limits
@@ -46,7 +52,7 @@ final class LoadedModel: @unchecked Sendable {
         admission = AdmissionQueue(
             capacity: AdmissionCost(sequences: limits.maxBatchSequences, blocks: base.kvBlockPool.blockCount),
             maxWaiting: limits.maxQueue)
-        let resources = try ModelResources(path: path)
+        let resources = try ModelResources(model: model)
         tokenizer = resources.tokenizer
         bosText = resources.tokenizer.bosID.flatMap(resources.tokenizer.tokenText) ?? ""
         if let source = resources.template {

@@ -1,8 +1,8 @@
 import Foundation
-import Tensor
+import ModelFormats
 import Tokenizer
 
-/// What a model file carries besides its weights: the tokenizer, the chat template with the BOS/EOS
+/// What a model carries besides its weights: the tokenizer, the chat template with the BOS/EOS
 /// texts it is rendered with, and extra end-of-generation ids.
 struct ModelResources {
     var tokenizer: Tokenizer
@@ -11,40 +11,25 @@ struct ModelResources {
     /// `generation_config.json`'s `eos_token_id` (Hugging Face directories only).
     var extraEndIDs: [Int]
 
-    init(path: String) throws(GenerateError) {
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if isDirectory.boolValue {
-            do { tokenizer = try Tokenizer(huggingFaceDirectory: path) } catch {
-                throw .tokenizerLoadFailed(path: path, reason: error.description)
+    /// Reads them from `model`, the value the weights were loaded from: a GGUF file's metadata is
+    /// not parsed again.
+    init(model: ModelSource) throws(GenerateError) {
+        do { tokenizer = try Tokenizer(model: model) } catch {
+            throw .tokenizerLoadFailed(path: model.path, reason: error.description)
+        }
+        do { template = try ChatTemplate.source(model: model, tokenizer: tokenizer) } catch {
+            guard case .templateNotFound = error else {
+                throw .templateFailed(model: model.path, reason: error.description)
             }
-            do { template = try ChatTemplate.source(modelPath: path) } catch {
-                guard case .templateNotFound = error else {
-                    throw .templateFailed(model: path, reason: error.description)
-                }
-                template = nil
-            }
-            let generation = Self.jsonObject(at: path + "/generation_config.json")
-            switch generation?["eos_token_id"] {
+            template = nil
+        }
+        extraEndIDs = []
+        if case let .huggingFace(directory, _) = model.kind {
+            switch Self.jsonObject(at: directory + "/generation_config.json")?["eos_token_id"] {
             case let id as Int: extraEndIDs = [id]
             case let ids as [Any]: extraEndIDs = ids.compactMap { $0 as? Int }
-            default: extraEndIDs = []
+            default: break
             }
-        } else {
-            let file: GGUFFile
-            do { file = try GGUFFile(path: path) } catch { throw .tokenizerLoadFailed(path: path, reason: error.description) }
-            do { tokenizer = try Tokenizer(gguf: file.metadata) } catch {
-                throw .tokenizerLoadFailed(path: path, reason: error.description)
-            }
-            // The file is open already: read the template here rather than through
-            // ChatTemplate.source(modelPath:), which would parse the metadata again.
-            let tokenizer = self.tokenizer
-            template = file.metadata.string("tokenizer.chat_template").map {
-                // Templates get the special tokens' texts; "" when absent, as llama.cpp passes them.
-                ChatTemplateSource(template: $0, bosToken: tokenizer.bosID.flatMap(tokenizer.tokenText) ?? "",
-                                   eosToken: tokenizer.eosID.flatMap(tokenizer.tokenText) ?? "")
-            }
-            extraEndIDs = []
         }
     }
 

@@ -1,6 +1,5 @@
-/// Read access to key/value metadata, such as a GGUF file's. `Tokenizer` stands alone (it does not
-/// import `Tensor`), so the GGUF reader's metadata type is adapted to this protocol where both modules
-/// meet (GenerateAPI, the command-line tool, tests).
+/// Read access to key/value metadata in GGUF's `tokenizer.ggml.*` keys. `GGUFMetadata` conforms
+/// (GGUFMetadata+TokenizerMetadataSource.swift); tests build vocabularies from in-memory sources.
 public protocol TokenizerMetadataSource {
     func string(_ key: String) -> String?
     /// Any integer value that fits `Int`.

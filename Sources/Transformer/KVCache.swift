@@ -524,17 +524,17 @@ struct KVLayer {
 
 /// A value-semantics copy of a sequence's KV cache: the positions it held, for every layer.
 ///
-/// Take one with ``LanguageModel/snapshot()`` and put it back with
-/// ``LanguageModel/restore(_:)``, on the same model or another of the same shape. It costs
-/// `layers × 2 × count × width` Floats. (Forks share a cache's blocks without copying them; see
-/// ``LanguageModel/fork()``.)
-public struct KVSnapshot: Sendable, Equatable {
+/// Tests take one with `TransformerModel.snapshot()` to compare caches, and put it back with
+/// `restore(_:)` on the same model or another of the same shape. It costs
+/// `layers × 2 × count × width` Floats. (Generation branches sequences with
+/// ``LanguageModel/fork()``, which shares a cache's blocks without copying them.)
+package struct KVSnapshot: Sendable, Equatable {
     /// The number of positions held.
-    public let count: Int
+    package let count: Int
     /// The layers of the model it came from.
-    public let layers: Int
+    package let layers: Int
     /// Values per position per layer, for keys and for values each.
-    public let width: Int
+    package let width: Int
     /// For each layer, `count` key rows then `count` value rows.
-    public let data: [Float]
+    package let data: [Float]
 }

@@ -3,8 +3,7 @@
 /// The model holds the sequence's state (the cached keys and values of the tokens seen so far),
 /// so it is a class, and is not `Sendable`: use one from one task at a time. Branching a
 /// sequence — n > 1 samples, beam search — goes through ``fork()`` (a second model that shares
-/// the memory-mapped weights and starts with a copy of this one's cache) or through
-/// ``snapshot()`` / ``restore(_:)`` (a value copy of the cache to put back later).
+/// the memory-mapped weights and starts with a copy of this one's cache).
 ///
 /// ```swift
 /// let model = try loadModel(path: "SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -52,12 +51,6 @@ public protocol LanguageModel: AnyObject {
     /// Forgets every token from `position` on, keeping the first `position`.
     /// - Throws: ``TransformerError/incompatibleState(_:)`` when `position` is outside 0...``position``.
     func truncate(to position: Int) throws(TransformerError)
-
-    /// A value copy of the KV cache's filled positions.
-    func snapshot() -> KVSnapshot
-
-    /// Replaces the KV cache with `snapshot`, taken from this model or one of the same shape.
-    func restore(_ snapshot: KVSnapshot) throws(TransformerError)
 
     /// A second, independent sequence that shares this model's weights and starts from a copy
     /// of its KV cache: both continue identically until they are fed different tokens.

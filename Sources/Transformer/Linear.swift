@@ -1,3 +1,4 @@
+import ModelFormats
 import Tensor
 
 /// A weight matrix W [outputs, inputs] in its stored type (quantized stays quantized), applied

@@ -1,4 +1,5 @@
 import CKernels
+import ModelFormats
 import Tensor
 
 /// Which reference's arithmetic the forward pass follows where the references round differently.

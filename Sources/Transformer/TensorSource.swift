@@ -1,3 +1,4 @@
+import ModelFormats
 import Tensor
 
 /// Where a model's tensors come from, by the name the checkpoint gives them.
@@ -128,11 +129,6 @@ struct WeightLoader {
     /// An RMSNorm over `width` values; its weight is widened to Float once, here.
     func norm(_ role: WeightNaming.Role, layer: Int = 0, width: Int, epsilon: Float) throws(TransformerError) -> RMSNorm {
         RMSNorm(weight: try tensor(role, layer: layer, shape: [width]).toFloats(), epsilon: epsilon)
-    }
-
-    /// Whether the source has a tensor for `role`.
-    func has(_ role: WeightNaming.Role, layer: Int = 0) throws(TransformerError) -> Bool {
-        try source.weight(named: naming.name(role, layer: layer)) != nil
     }
 
     /// Refuses checkpoints carrying bias tensors: none of the supported architectures uses them,

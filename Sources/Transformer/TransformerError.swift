@@ -1,3 +1,4 @@
+import ModelFormats
 import Tensor
 
 /// Why a model could not be loaded or run. Every case names the offending key, tensor or value.

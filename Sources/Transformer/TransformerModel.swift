@@ -216,9 +216,13 @@ public final class TransformerModel: LanguageModel {
         cache.truncate(to: position)
     }
 
-    public func snapshot() -> KVSnapshot { cache.snapshot() }
+    /// A value copy of the KV cache's filled positions, for tests that compare a cache's contents
+    /// (generation branches sequences with ``fork()``).
+    package func snapshot() -> KVSnapshot { cache.snapshot() }
 
-    public func restore(_ snapshot: KVSnapshot) throws(TransformerError) { try cache.restore(snapshot) }
+    /// Replaces the KV cache with `snapshot`, taken from this model or one of the same shape; for
+    /// tests, as ``snapshot()``.
+    package func restore(_ snapshot: KVSnapshot) throws(TransformerError) { try cache.restore(snapshot) }
 
     /// A second sequence that shares this one's weights, KV memory and cached blocks: no position
     /// is copied now, and a block is copied only before either sequence writes into it while

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenerateAPI
+import ModelFormats
 import Tensor
 import Tokenizer
 

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 import Tensor
 
 /// What `sparrow inspect` shows of a model file, whichever format it is in.

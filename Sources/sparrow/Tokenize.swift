@@ -1,24 +1,17 @@
 import ArgumentParser
 import Foundation
 import GenerateAPI
-import Tensor
+import ModelFormats
 import Tokenizer
 
 /// Loads a tokenizer from a GGUF file or a Hugging Face directory (tokenizer.json).
 enum TokenizerLoader {
     static func load(_ path: String) throws -> Tokenizer {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CommandError("\(path): no such file or directory")
-        }
         do {
-            if isDirectory.boolValue {
-                return try Tokenizer(huggingFaceDirectory: path)
-            }
-            return try Tokenizer(gguf: GGUFFile(path: path).metadata)
+            return try Tokenizer(model: ModelSource(path: path))
+        } catch let error as ModelSourceError {
+            throw CommandError(error.description)
         } catch let error as TokenizerError {
-            throw CommandError("\(path): \(error.description)")
-        } catch let error as GGUFError {
             throw CommandError("\(path): \(error.description)")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ModelFormats
 @testable import Tensor
 import SparrowTestSupport
 

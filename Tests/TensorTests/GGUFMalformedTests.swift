@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ModelFormats
 @testable import Tensor
 
 /// Each malformed file ends in the specific `GGUFError` that names its problem — never a trap.

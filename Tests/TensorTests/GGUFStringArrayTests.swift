@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ModelFormats
 @testable import Tensor
 
 /// Top-level string arrays are kept as validated bytes (`GGUFStringArray`) and become `[String]`

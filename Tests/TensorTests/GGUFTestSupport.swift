@@ -1,4 +1,5 @@
 import Foundation
+@testable import ModelFormats
 @testable import Tensor
 
 extension GGUFFile {

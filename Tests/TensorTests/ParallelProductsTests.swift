@@ -1,4 +1,5 @@
 import Testing
+@testable import ModelFormats
 @testable import Tensor
 
 /// Row splitting across threads (``ParallelProducts``) changes no bit: every thread count gives

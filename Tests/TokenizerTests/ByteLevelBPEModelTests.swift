@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import ModelFormats
 import Testing
 @testable import Tokenizer
 import SparrowTestSupport

@@ -1,7 +1,6 @@
 import Foundation
+import ModelFormats
 import Testing
-import Tensor
-import GenerateAPI
 @testable import Tokenizer
 import SparrowTestSupport
 

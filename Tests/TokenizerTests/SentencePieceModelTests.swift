@@ -1,5 +1,4 @@
-import GenerateAPI
-import Tensor
+import ModelFormats
 import Testing
 @testable import Tokenizer
 

@@ -1,6 +1,5 @@
 import Foundation
-import GenerateAPI
-import Tensor
+import ModelFormats
 import Testing
 import Tokenizer
 import SparrowTestSupport

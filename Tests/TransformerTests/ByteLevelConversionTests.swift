@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import ModelFormats
 import Testing
 import Tensor
 @testable import Tokenizer

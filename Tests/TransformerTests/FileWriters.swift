@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 
 /// Writes small GGUF v3 files for loader tests: F32 tensors from Floats, and tensors of any type
 /// from their stored bytes.

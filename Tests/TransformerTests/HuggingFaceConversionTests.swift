@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ModelFormats
 import Testing
 import Tensor
 @testable import Transformer

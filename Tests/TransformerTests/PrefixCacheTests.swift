@@ -1,3 +1,4 @@
+import ModelFormats
 import Testing
 import Tensor
 @testable import Transformer

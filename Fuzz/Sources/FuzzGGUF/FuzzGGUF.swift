@@ -1,5 +1,5 @@
 import FuzzDriver
-import GenerateAPI
+import ModelFormats
 import Tensor
 import Tokenizer
 

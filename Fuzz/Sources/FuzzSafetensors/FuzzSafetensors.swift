@@ -1,4 +1,5 @@
 import FuzzDriver
+import ModelFormats
 import Tensor
 
 /// One input: the bytes of a `.safetensors` file, parsed by the production reader (the code that

@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// An error building or reading a tensor.
 public enum TensorError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The shape has a negative dimension or its element count overflows.

@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// Heap memory owned by a tensor, 64-byte aligned so that vector loads never straddle cache lines.
 public final class OwnedBytes: @unchecked Sendable {
     // @unchecked: written only through `mutableBytes` by whoever created it, before sharing.

@@ -1,4 +1,5 @@
 import CKernels
+import ModelFormats
 
 /// Weights stored as F32, F16 or BF16 × Float activations, for any number of activation columns at
 /// once, in the C kernels (`Sources/CKernels/float_matmul_impl.h`): the batch-invariant product for

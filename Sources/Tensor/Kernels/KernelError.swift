@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// An error a kernel reports instead of reading or writing out of bounds.
 ///
 /// Kernels check sizes once per call, in their checked entry points; the `unsafe…` entry points

@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// Matrix × vector, y = W·x, for a weight matrix of any element type: the decode path, where each
 /// weight byte is read once per token.
 ///

@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// Kernel scheduling: one weight matrix W [outputs, rowLength] times `tokens` activation rows,
 /// Y[token, output] = X[token]·W[output], with W's rows split across a ``ParallelRunner``'s threads.
 ///

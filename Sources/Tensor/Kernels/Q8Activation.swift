@@ -1,4 +1,5 @@
 import CKernels
+import ModelFormats
 
 /// Activations quantized to 8 bits, as ggml quantizes them before every product with a quantized
 /// weight (its `vec_dot_type`): the input of ``QuantizedMatMul``.

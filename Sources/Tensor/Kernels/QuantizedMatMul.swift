@@ -1,4 +1,5 @@
 import CKernels
+import ModelFormats
 
 /// Quantized weights × 8-bit activations (``Q8Activation``): ggml's `vec_dot_*_q8_*` arithmetic
 /// for any number of activation columns at once, in the C kernels (`Sources/CKernels`).

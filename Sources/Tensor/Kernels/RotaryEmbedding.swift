@@ -1,3 +1,5 @@
+import ModelFormats
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// Turns stored elements of any `ElementType` into Floats, for kernels that dot or multiply in
 /// Float.
 ///

@@ -5,13 +5,6 @@
 /// Multiply and add stay separate operations: `addingProduct` becomes a per-lane `fmaf` call
 /// when the build doesn't enable FMA.
 package enum VectorOps {
-    /// The dot product of two equally long vectors.
-    package static func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) throws(KernelError) -> Float {
-        guard a.count == b.count else { throw .lengthMismatch(operand: "b", expected: a.count, actual: b.count) }
-        guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
-        return unsafeDot(UnsafeRawPointer(pa), pb, count: a.count)
-    }
-
     /// Σ w[i]·x[i] for `count` Floats at `w` (any alignment: F32 rows of a mapped safetensors file
     /// need not be 4-byte aligned) and `x`. Checks nothing.
     @inline(__always)

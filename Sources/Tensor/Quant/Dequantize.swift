@@ -1,3 +1,5 @@
+import ModelFormats
+
 extension ElementType {
     /// Converts `count` stored elements at `source` to Float.
     ///

@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// What can stop quantizing values into a block format (`ElementType.quantize(_:into:)`).
 public enum QuantizeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The value count is not a whole number of the type's blocks.

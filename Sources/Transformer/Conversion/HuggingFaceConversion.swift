@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import ModelFormats
 import Tensor
 
 /// A Hugging Face checkpoint directory as the GGUF file llama.cpp's `convert_hf_to_gguf.py`

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 import Tensor
 
 /// Why a model could not be quantized. Nothing is left under the output's name when one is thrown.

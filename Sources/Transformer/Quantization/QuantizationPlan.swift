@@ -1,3 +1,4 @@
+import ModelFormats
 import Tensor
 
 /// What quantizing a model to a ``QuantizationType`` writes: the output's metadata and, tensor by

@@ -1,3 +1,4 @@
+import ModelFormats
 import Tensor
 
 /// A whole-model quantization: one of llama.cpp's file types (`llama_ftype`), which names a default

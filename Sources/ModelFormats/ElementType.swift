@@ -2,7 +2,8 @@
 ///
 /// Float types store one value per element. Quantized types store fixed-size blocks of
 /// `blockSize` weights in `blockBytes` bytes; a row's length must be a multiple of `blockSize`.
-/// The byte layout of each quantized block is documented once, on its `…Block` type in `Quant/`.
+/// The byte layout of each quantized block is documented once, on its `…Block` type in Tensor's
+/// `Quant/`.
 public enum ElementType: UInt32, Sendable, CaseIterable, Hashable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1

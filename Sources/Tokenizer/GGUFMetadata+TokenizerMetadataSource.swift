@@ -1,7 +1,6 @@
-import Tensor
-import Tokenizer
+import ModelFormats
 
-/// GGUF metadata feeds the tokenizer: the two modules stand apart and meet here.
+/// GGUF metadata is the tokenizer's metadata source for GGUF files.
 extension GGUFMetadata: TokenizerMetadataSource {
     public func stringArray(_ key: String) -> [String]? { array(key)?.stringValues }
     public func floatArray(_ key: String) -> [Float]? { array(key)?.floatValues }

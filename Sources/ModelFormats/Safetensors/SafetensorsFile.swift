@@ -2,8 +2,8 @@
 ///
 /// Layout: a little-endian u64 N, N bytes of UTF-8 JSON, then the data section. The header is
 /// validated in full when the file is opened (see ``SafetensorsError`` for every check); after
-/// that, each tensor is a zero-copy view of the mapping, which stays alive as long as this object
-/// or any tensor taken from it.
+/// that, each tensor is a zero-copy view of the mapping (Tensor's `tensor(_:)` extension), which
+/// stays alive as long as this object or any tensor taken from it.
 ///
 /// ```swift
 /// let file = try SafetensorsFile(path: "model.safetensors")
@@ -69,43 +69,19 @@ public final class SafetensorsFile: Sendable {
         indexByName[name].map { tensors[$0] }
     }
 
-    /// The tensor `name` as a zero-copy ``Tensor`` (storage `.mapped`).
-    ///
-    /// - Throws: ``SafetensorsError/tensorNotFound(file:tensor:)``, or
-    ///   ``SafetensorsError/notAFloatTensor(file:tensor:dtype:)`` for a passed-through dtype
-    ///   (integers, BOOL, F64, F8, C64), which ``ElementType`` cannot represent.
-    public func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
-        let info = try require(name)
-        guard let type = info.dtype.elementType else {
-            throw .notAFloatTensor(file: path, tensor: name, dtype: info.dtype)
-        }
-        do throws(TensorError) {
-            return try Tensor(type: type, shape: info.shape, storage: storage(info))
-        } catch {
-            throw .tensorRejected(file: path, tensor: name, error)
-        }
-    }
-
-    /// The stored bytes of tensor `name`, whatever its dtype, as a `.mapped` storage that keeps
-    /// the file mapped for as long as it is held.
-    public func rawStorage(_ name: String) throws(SafetensorsError) -> TensorStorage {
-        try storage(require(name))
-    }
-
     /// The stored bytes of tensor `name`, whatever its dtype (little-endian, as in the file).
     ///
     /// The buffer points into the mapping: it is valid only while this `SafetensorsFile` (or
-    /// its ``mappedFile``) is alive. Hold ``rawStorage(_:)`` instead to keep it alive.
+    /// its ``mappedFile``) is alive. Tensor's `rawStorage(_:)` holds the mapping alive instead.
     public func rawBytes(_ name: String) throws(SafetensorsError) -> UnsafeRawBufferPointer {
-        try storage(require(name)).bytes
+        let range = try require(name).fileRange
+        return UnsafeRawBufferPointer(rebasing: mappedFile.bytes[range])
     }
 
-    private func require(_ name: String) throws(SafetensorsError) -> SafetensorsTensorInfo {
+    /// The table entry for `name`.
+    /// - Throws: ``SafetensorsError/tensorNotFound(file:tensor:)`` when there is none.
+    package func require(_ name: String) throws(SafetensorsError) -> SafetensorsTensorInfo {
         guard let info = info(name) else { throw .tensorNotFound(file: path, tensor: name) }
         return info
-    }
-
-    private func storage(_ info: SafetensorsTensorInfo) -> TensorStorage {
-        .mapped(mappedFile, offset: info.fileRange.lowerBound, count: info.byteCount)
     }
 }

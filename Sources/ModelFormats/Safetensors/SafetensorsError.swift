@@ -55,8 +55,9 @@ public enum SafetensorsError: Error, Sendable, Equatable, CustomStringConvertibl
     case tensorNotFound(file: String, tensor: String)
     /// The tensor's dtype has no ``ElementType`` (an integer, F64, F8 or C64 tensor).
     case notAFloatTensor(file: String, tensor: String, dtype: SafetensorsDType)
-    /// ``Tensor`` rejected a view that passed every check here; kept so nothing traps.
-    case tensorRejected(file: String, tensor: String, TensorError)
+    /// The `Tensor` type rejected a view that passed every check here (`reason` is its error); kept
+    /// so that nothing traps.
+    case tensorRejected(file: String, tensor: String, reason: String)
 
     // MARK: Checkpoints
 
@@ -107,7 +108,7 @@ public enum SafetensorsError: Error, Sendable, Equatable, CustomStringConvertibl
         case let .tensorNotFound(f, t): return "\(f): no tensor \"\(t)\""
         case let .notAFloatTensor(f, t, d):
             return "\(f): tensor \"\(t)\" has dtype \(d), which is not a float tensor type (F32, F16, BF16)"
-        case let .tensorRejected(f, t, e): return "\(f): tensor \"\(t)\": \(e)"
+        case let .tensorRejected(f, t, reason): return "\(f): tensor \"\(t)\": \(reason)"
         case let .noCheckpoint(d):
             return "\(d): no model.safetensors.index.json or model.safetensors"
         case let .invalidIndex(f, r): return "\(f): invalid index: \(r)"

@@ -15,7 +15,7 @@ public struct GGUFTensorInfo: Sendable, Equatable {
 ///
 /// Opening parses the header, metadata and tensor table and validates every tensor's type, shape,
 /// alignment and byte range against the file; tensor data is never read or copied at open.
-/// `tensor(named:)` returns a `Tensor` that is a view into the mapping.
+/// Tensor's `tensor(named:)` extension returns a `Tensor` that is a view into the mapping.
 ///
 /// The file is treated as hostile: every count, length and offset is checked against the bytes that
 /// remain before anything is allocated or read, so a malformed file yields a `GGUFError`.
@@ -45,6 +45,7 @@ public final class GGUFFile: Sendable {
 
     /// Parses an already mapped file (or an in-memory copy: `MappedFile(copying:name:)`), within `limits`.
     public init(file: MappedFile, limits: GGUFLimits = .init()) throws(GGUFError) {
+        GGUFParseCounter.current?.increment()
         path = file.path
         self.file = file
         var p = GGUFParser(bytes: file.bytes, limits: limits)
@@ -62,23 +63,8 @@ public final class GGUFFile: Sendable {
     /// The architecture (`general.architecture`), e.g. "llama".
     public var architecture: String? { metadata.string("general.architecture") }
 
+    /// The table entry of the tensor `name`, or `nil` when the file has none.
     public func info(named name: String) -> GGUFTensorInfo? {
         tensorIndex[name].map { tensors[$0] }
-    }
-
-    /// A zero-copy view of the tensor `name`.
-    public func tensor(named name: String) throws(GGUFError) -> Tensor {
-        guard let info = info(named: name) else { throw .tensorNotFound(name) }
-        return try tensor(info)
-    }
-
-    public func tensor(_ info: GGUFTensorInfo) throws(GGUFError) -> Tensor {
-        let storage = TensorStorage.mapped(file, offset: info.fileOffset, count: info.byteCount)
-        do {
-            return try Tensor(type: info.type, shape: info.shape, storage: storage)
-        } catch {
-            // The parser already checked type, shape and range; this cannot disagree, but stays typed.
-            throw .invalidShape(tensor: info.name, dims: info.shape.dims.map { UInt64($0) })
-        }
     }
 }

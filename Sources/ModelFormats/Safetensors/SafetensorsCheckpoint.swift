@@ -145,23 +145,15 @@ public final class SafetensorsCheckpoint: Sendable {
         shard(containing: name)?.info(name)
     }
 
-    /// The tensor `name` as a zero-copy ``Tensor``; see ``SafetensorsFile/tensor(_:)``.
-    public func tensor(_ name: String) throws(SafetensorsError) -> Tensor {
-        try require(name).tensor(name)
-    }
-
-    /// The stored bytes of tensor `name`; see ``SafetensorsFile/rawStorage(_:)``.
-    public func rawStorage(_ name: String) throws(SafetensorsError) -> TensorStorage {
-        try require(name).rawStorage(name)
-    }
-
     /// The stored bytes of tensor `name`, valid while this checkpoint is alive; see
     /// ``SafetensorsFile/rawBytes(_:)``.
     public func rawBytes(_ name: String) throws(SafetensorsError) -> UnsafeRawBufferPointer {
         try require(name).rawBytes(name)
     }
 
-    private func require(_ name: String) throws(SafetensorsError) -> SafetensorsFile {
+    /// The file holding tensor `name`.
+    /// - Throws: ``SafetensorsError/tensorNotFound(file:tensor:)`` when no shard has it.
+    package func require(_ name: String) throws(SafetensorsError) -> SafetensorsFile {
         guard let file = shard(containing: name) else {
             throw .tensorNotFound(file: indexPath ?? shards.first?.path ?? "", tensor: name)
         }

@@ -1,6 +1,6 @@
 /// A safetensors element type, spelled as in the header's `"dtype"` field.
 ///
-/// Only F32, F16 and BF16 map onto an ``ElementType`` and can be read as a ``Tensor``. The other
+/// Only F32, F16 and BF16 map onto an ``ElementType`` and can be read as a `Tensor`. The other
 /// byte-sized types are "passed through": they are validated and listed like any tensor, and their
 /// bytes are available raw (``SafetensorsFile/rawBytes(_:)``). Sub-byte types (`F4`, `F6_*`) are
 /// not supported and are reported as ``SafetensorsError/unknownDtype(file:tensor:dtype:)``: their
