@@ -6,16 +6,12 @@ import PackageDescription
 let package = Package(
     name: "Sparrow",
     platforms: [.macOS(.v14)],
+    // What a user needs: the library (GenerateAPI, which re-exports the modules its API is built
+    // from), the server (which re-exports HubClient), the template interpreter alone, and the tool.
     products: [
-        .library(name: "ModelFormats", targets: ["ModelFormats"]),
-        .library(name: "Tensor", targets: ["Tensor"]),
-        .library(name: "Tokenizer", targets: ["Tokenizer"]),
-        .library(name: "Transformer", targets: ["Transformer"]),
-        .library(name: "Sampling", targets: ["Sampling"]),
         .library(name: "GenerateAPI", targets: ["GenerateAPI"]),
-        .library(name: "Jinja", targets: ["Jinja"]),
         .library(name: "SparrowServer", targets: ["SparrowServer"]),
-        .library(name: "HubClient", targets: ["HubClient"]),
+        .library(name: "Jinja", targets: ["Jinja"]),
         .executable(name: "sparrow", targets: ["sparrow"]),
     ],
     dependencies: [

@@ -12,16 +12,15 @@ let package = Package(
         // libFuzzer's driver behind SwiftPM's renamed entry point; see FuzzDriver.h.
         .target(name: "FuzzDriver"),
         .executableTarget(name: "FuzzGGUF", dependencies: [
-            "FuzzDriver", .product(name: "ModelFormats", package: "Sparrow"), .product(name: "Tensor", package: "Sparrow"),
-            .product(name: "Tokenizer", package: "Sparrow"),
+            "FuzzDriver", .product(name: "GenerateAPI", package: "Sparrow"),
         ]),
         .executableTarget(name: "FuzzSafetensors", dependencies: [
-            "FuzzDriver", .product(name: "ModelFormats", package: "Sparrow"), .product(name: "Tensor", package: "Sparrow"),
+            "FuzzDriver", .product(name: "GenerateAPI", package: "Sparrow"),
         ]),
-        .executableTarget(name: "FuzzTokenizerJSON", dependencies: ["FuzzDriver", .product(name: "Tokenizer", package: "Sparrow")]),
+        .executableTarget(name: "FuzzTokenizerJSON", dependencies: ["FuzzDriver", .product(name: "GenerateAPI", package: "Sparrow")]),
         .executableTarget(name: "FuzzTemplate", dependencies: ["FuzzDriver", .product(name: "Jinja", package: "Sparrow")]),
         .executableTarget(name: "FuzzRequest", dependencies: ["FuzzDriver", .product(name: "GenerateAPI", package: "Sparrow")]),
-        .executableTarget(name: "FuzzGrammar", dependencies: ["FuzzDriver", .product(name: "Sampling", package: "Sparrow")]),
+        .executableTarget(name: "FuzzGrammar", dependencies: ["FuzzDriver", .product(name: "GenerateAPI", package: "Sparrow")]),
     ],
     swiftLanguageModes: [.v6]
 )

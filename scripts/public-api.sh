@@ -8,7 +8,8 @@
 # The symbols come from `swift package dump-symbol-graph` (a debug build, then one symbol graph per
 # module, public and open symbols only, without the members a type only inherits from a protocol's
 # default implementations). The products and their modules come from `swift package dump-package`,
-# so a new library product is listed without editing this script.
+# so a new library product is listed without editing this script; a product's modules are its
+# targets and the modules they re-export (`@_exported import`), which its users import through it.
 #
 # One line per symbol: module, kind, and the symbol's path with its argument labels, e.g.
 # `GenerateAPI  method  Engine.generate(request:)`. A symbol declared in an extension of another
@@ -40,13 +41,26 @@ swift package dump-package | python3 -c '
 import json, os, sys
 graphs, out = sys.argv[1], sys.argv[2]
 package = json.load(sys.stdin)
+paths = {t["name"]: t.get("path") or os.path.join("Sources", t["name"]) for t in package["targets"]}
+def reexports(module):
+    """The modules `module` re-exports (`@_exported import X` in its sources)."""
+    found = []
+    for root, _, names in os.walk(paths.get(module, "")):
+        for name in names:
+            if name.endswith(".swift"):
+                with open(os.path.join(root, name)) as f:
+                    found += [line.split()[2] for line in f if line.startswith("@_exported import ")]
+    return found
 modules = []
 for product in package["products"]:
     if "library" not in product["type"]:
         continue
-    for target in product["targets"]:
+    pending = list(product["targets"])
+    while pending:
+        target = pending.pop(0)
         if target not in modules:
             modules.append(target)
+            pending += reexports(target)
 lines = []
 for module in modules:
     # <Module>.symbols.json, and <Module>@<Other>.symbols.json for extensions of other modules types.
