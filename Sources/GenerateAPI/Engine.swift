@@ -43,6 +43,10 @@ public actor Engine {
         /// Reuse the keys and values of prompt prefixes computed before (each model's prefix
         /// cache, within its KV memory). Exact: a request's text is the same with it on or off.
         public var prefixCaching = true
+        /// The estimated bytes the grammar maskers of constrained requests keep, all requests and
+        /// models together (``Sampling/GrammarCache``): requests with the same constraint share
+        /// one masker and its masks.
+        public var grammarCacheBytes = 64 << 20
 
         /// The standard registry (with `SPARROW_MODELS`), the default model SmolLM2-135M-Instruct,
         /// default limits, load options and batching.
@@ -65,9 +69,12 @@ public actor Engine {
     private var loadedModels: [String: LoadedModel] = [:]
     /// Paths of the models that have answered a request.
     private var answered: Set<String> = []
+    /// The maskers of constrained requests, shared by equal constraints, within one byte budget.
+    nonisolated let grammarCache: GrammarCache
 
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration
+        grammarCache = GrammarCache(byteBudget: configuration.grammarCacheBytes)
     }
 
     /// Answers `request` once generation has finished.
@@ -179,10 +186,11 @@ public actor Engine {
         let ticket = try await loaded.admission.admit(
             try loaded.admissionCost(promptTokens: prompt.count, parameters: parameters.parameters))
         defer { ticket.release() }
-        let grammarLimits = configuration.limits.grammar
+        let grammarLimits = configuration.limits.grammar, grammarCache = grammarCache
         return try await offPool { flag in
             let tokenConstraint = constraint.map {
-                TokenConstraint(grammar: $0.grammar, vocabulary: loaded.tokenVocabulary, field: $0.field, limits: grammarLimits)
+                TokenConstraint(grammar: $0.grammar, vocabulary: loaded.tokenVocabulary, field: $0.field, limits: grammarLimits,
+                                cache: grammarCache)
             }
             var response = try Self.generate(
                 parameters: parameters, prompt: prompt, model: loaded, modelName: name, constraint: tokenConstraint,

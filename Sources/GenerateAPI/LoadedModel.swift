@@ -121,19 +121,9 @@ final class LoadedModel: @unchecked Sendable {
         }
     }
 
-    /// Each token's rendering (byte-level BPE's mapped characters and SentencePiece's `▁` and
-    /// `<0xNN>` turned into their real bytes); control, unknown and unused tokens render as
-    /// nothing, so a constraint never picks them (the end tokens are added where the grammar may end).
+    /// `tokenizer`'s vocabulary as constrained output masks it (``Sampling/TokenVocabulary/init(tokenizer:)``).
     static func vocabulary(of tokenizer: Tokenizer) -> TokenVocabulary {
-        var tokens: [[UInt8]?] = []
-        tokens.reserveCapacity(tokenizer.vocabularySize)
-        for id in 0 ..< tokenizer.vocabularySize {
-            switch tokenizer.tokenType(id) {
-            case .normal?, .userDefined?, .byte?: tokens.append(try? tokenizer.pieceBytes(id, skipSpecial: true))
-            default: tokens.append(nil)
-            }
-        }
-        return TokenVocabulary(tokens: tokens)
+        TokenVocabulary(tokenizer: tokenizer)
     }
 
     private let promptCountLock = NSLock()
@@ -157,5 +147,23 @@ final class LoadedModel: @unchecked Sendable {
     private var blockBytes: Int {
         let pool = base.kvBlockPool
         return KVBlockPool.blockBytes(layers: pool.layers, width: pool.width, halfPrecision: pool.halfPrecision)
+    }
+}
+
+extension TokenVocabulary {
+    /// The vocabulary of `tokenizer` as constrained output masks it: each token's rendering
+    /// (byte-level BPE's mapped characters and SentencePiece's `▁` and `<0xNN>` turned into their
+    /// real bytes); control, unknown and unused tokens render as nothing, so a constraint never
+    /// picks them (the end tokens are added where the grammar may end).
+    public convenience init(tokenizer: Tokenizer) {
+        var tokens: [[UInt8]?] = []
+        tokens.reserveCapacity(tokenizer.vocabularySize)
+        for id in 0 ..< tokenizer.vocabularySize {
+            switch tokenizer.tokenType(id) {
+            case .normal?, .userDefined?, .byte?: tokens.append(try? tokenizer.pieceBytes(id, skipSpecial: true))
+            default: tokens.append(nil)
+            }
+        }
+        self.init(tokens: tokens)
     }
 }

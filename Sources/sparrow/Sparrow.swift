@@ -8,7 +8,7 @@ struct Sparrow: AsyncParsableCommand {
         abstract: "A pure-Swift LLM inference engine.",
         subcommands: [
             Generate.self, Serve.self, RenderTemplate.self, Inspect.self, Tokenize.self, Detokenize.self, Logits.self,
-            BenchTokenizer.self, BenchSampler.self, Bench.self, Pull.self, List.self, Remove.self, Quantize.self,
+            BenchTokenizer.self, BenchSampler.self, Bench.self, BenchStructured.self, Pull.self, List.self, Remove.self, Quantize.self,
         ]
     )
 }

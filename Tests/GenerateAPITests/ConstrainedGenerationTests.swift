@@ -82,6 +82,38 @@ struct ConstrainedGenerationTests {
         #expect(Self.fullMatch(#"[a-c]{3}( [0-9]+)?"#, streamed))
     }
 
+    @Test("Twelve concurrent constrained requests share maskers and stay within the engine's grammar budget")
+    func concurrentBudget() async throws {
+        var configuration = Engine.Configuration(registry: ModelRegistry(roots: [FixturePaths.url("transformer").path]),
+                                                 defaultModel: "llama")
+        let budget = 64 << 10
+        configuration.grammarCacheBytes = budget
+        let engine = Engine(configuration: configuration)
+        let pattern = #"[a-z]{2,6}-\d{2}"#
+        let schema = try JSONNode.parse(#"{"type":"object","properties":{"a":{"enum":["x","y"]},"b":{"type":"boolean"}},"required":["a","b"]}"#)
+        let choices = ["red", "green", "blue sky"]
+        let constraints: [OutputConstraint] = [.regex(pattern), .jsonSchema(schema), .choice(choices)]
+        let requests = (0 ..< 12).map { Self.request("llama", constraints[$0 % 3], n: 2, seed: UInt64($0), maxTokens: 60) }
+        let responses = try await ConcurrentEngineTests.concurrently(engine, requests)
+        for (i, response) in responses.enumerated() {
+            for c in response.choices {
+                switch i % 3 {
+                case 0: #expect(Self.fullMatch(pattern, c.text), "\(c.text.debugDescription)")
+                case 1 where c.finishReason == .stop:
+                    #expect(try JSONSerialization.jsonObject(with: Data(c.text.utf8)) is [String: Any], "\(c.text)")
+                case 1: #expect(c.tokenIDs.count == 60)
+                default: #expect(choices.contains(c.text), "\(c.text.debugDescription)")
+                }
+            }
+        }
+        let cache = engine.grammarCache
+        #expect(cache.peakAccountedBytes <= budget, "peak \(cache.peakAccountedBytes) over \(budget)")
+        #expect(cache.overBudgetCharges == 0)
+        #expect(cache.peakAccountedBytes > 0)
+        #expect(cache.leaseCounts.total == 12)
+        #expect(cache.accountedBytes <= budget)
+    }
+
     static let smolPath = ProcessInfo.processInfo.environment["SPARROW_SMOLLM2"]
     static let smol = Engine(configuration: .init(
         registry: ModelRegistry(aliases: smolPath.map { ["SmolLM2-135M-Instruct": $0] } ?? [:]),

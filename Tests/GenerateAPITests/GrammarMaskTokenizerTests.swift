@@ -39,13 +39,13 @@ struct GrammarMaskTokenizerTests {
         for (name, make) in Self.grammars {
             let grammar = try make()
             let walker = GrammarWalker(grammar)
-            let masker = TokenMasker(recognizer: try GrammarRecognizer(grammar: grammar), vocabulary: vocabulary, endTokens: [eos])
+            let masker = try TokenMasker(grammar: grammar, vocabulary: vocabulary, endTokens: [eos])
             for _ in 0 ..< 25 {
                 let text = walker.randomString(&rng)
-                #expect(masker.recognizer.matches(text), "\(name): the walk produced \(text.debugDescription)")
+                #expect(masker.matches(text), "\(name): the walk produced \(text.debugDescription)")
                 let ids = tokenizer.encode(text)
                 #expect(try tokenizer.decodeBytes(ids) == Array(text.utf8), "\(name): \(text.debugDescription) does not round-trip")
-                var state = masker.recognizer.initial
+                var state = masker.initial
                 for (step, id) in ids.enumerated() {
                     let allowed = Set(masker.allowedTokens(state))
                     #expect(allowed.contains(id), "\(name) \(vocabularyName): token \(id) at step \(step) of \(text.debugDescription) masked")

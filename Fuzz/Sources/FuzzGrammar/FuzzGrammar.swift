@@ -3,9 +3,9 @@ import Sampling
 
 /// One input: the first byte picks the front end — GBNF, regular expression, JSON schema, or a
 /// choice list (one choice per line) — and the rest is its text. What compiles is then run: the
-/// recognizer reads the text's own bytes (arbitrary input against the grammar) and masks a small
-/// vocabulary at each step, so the parsers, the compiler's limits, the recognizer and the masker
-/// all see hostile input.
+/// masker's recognizer reads the text's own bytes (arbitrary input against the grammar) and masks
+/// a small vocabulary at each step, so the parsers, the compiler's limits, the recognizer, the
+/// masker and the cache's budget all see hostile input.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzGrammar(_ data: UnsafeRawPointer?, _ size: Int) -> CInt {
     guard let data, size > 0 else { return 0 }
@@ -26,20 +26,24 @@ public func fuzzGrammar(_ data: UnsafeRawPointer?, _ size: Int) -> CInt {
         blackHole(error.description.count)
         return 0
     }
-    guard let recognizer = try? GrammarRecognizer(grammar: grammar, limits: limits) else { return 0 }
-    let masker = TokenMasker(recognizer: recognizer, vocabulary: vocabulary, endTokens: [0])
-    var state = recognizer.initial
+    // Through a small shared cache, so that charging, eviction and memo drops see hostile grammars too.
+    guard let lease = try? cache.lease(grammar: grammar, vocabulary: vocabulary, endTokens: [0], limits: limits) else { return 0 }
+    let masker = lease.masker
+    var state = masker.initial
     var sink = 0
     var logits = [Float](repeating: 0, count: vocabulary.size)
     for (i, b) in bytes.dropFirst().prefix(64).enumerated() {
         if i % 8 == 0 { sink &+= (try? masker.apply(state, to: &logits)) == true ? 1 : 0 }
-        state = recognizer.advance(state, b)
+        state = masker.advance(state, bytes: [b])
         if state.isDead { break }
     }
-    sink &+= recognizer.canEnd(state) ? 1 : 0
+    sink &+= masker.canEnd(state) ? 1 : 0
     blackHole(sink)
     return 0
 }
+
+/// Every input's maskers, within 256 KiB together.
+let cache = GrammarCache(byteBudget: 256 << 10)
 
 /// Bytes and pieces of text a grammar may ask for, including the halves of multi-byte characters.
 let vocabulary: TokenVocabulary = {

@@ -7,7 +7,9 @@
 /// Compiling checks what would make the recognizer loop or blow up: undefined rules, left
 /// recursion (also through rules that can match the empty string), and the sizes of
 /// ``GrammarLimits``.
-public struct CompiledGrammar: Sendable {
+///
+/// Equal grammars (the same rules, in the same order) share a masker in a ``GrammarCache``.
+public struct CompiledGrammar: Sendable, Hashable {
     /// Symbols: `>= 0` a class index into ``classes``, ``endSymbol`` the end of an alternative,
     /// other negative values `-(rule + 1)`, a reference.
     let symbols: [Int32]

@@ -30,7 +30,12 @@ public struct GrammarState: Hashable, Sendable {
 /// - bytes are read one at a time; an unfinished UTF-8 character is carried in the state, and is
 ///   pruned as soon as no class can hold any character it could complete into.
 ///
-/// Not thread-safe: one per request (its sequences share it, since their states are just values).
+/// Memory: the interned frames and stack sets give states their meaning, so they stay as long as
+/// the recognizer; the memo tables (expansions, byte tables, code-point steps) only save work and
+/// are dropped whenever they outgrow what ``memoryBudget`` grants (alone, beyond 64 MiB), after
+/// which they fill again as states are met. ``memoryBytes`` estimates both.
+///
+/// Not thread-safe: ``TokenMasker`` holds one behind a lock for every request that shares it.
 public final class GrammarRecognizer {
     /// The grammar.
     public let grammar: CompiledGrammar
@@ -48,6 +53,19 @@ public final class GrammarRecognizer {
     private var codePointSteps: [Int64: Int32] = [:]
     private var scratch: [Int32] = []
 
+    /// Estimated bytes of the memo tables (droppable) and of the frames and sets (not droppable).
+    private(set) var memoBytes = 0
+    private(set) var identityBytes = 0
+    /// Bytes ``memoryBudget`` has granted; grows in chunks.
+    private(set) var grantedBytes = 0
+    /// Asks for `bytes` more (`force`: for frames and sets, which cannot be dropped, so the answer
+    /// is ignored); `nil` when the recognizer stands alone, bounded by ``standaloneMemoBytes``.
+    var memoryBudget: ((_ bytes: Int, _ force: Bool) -> Bool)?
+    /// Returns bytes granted before, after the memo tables are dropped.
+    var memoryRefund: ((_ bytes: Int) -> Void)?
+    /// The number of times the memo tables were dropped (for tests).
+    private(set) var memoDrops = 0
+
     /// The state before any input.
     public private(set) var initial = GrammarState.dead
     /// Set when the grammar grew more stacks than allowed; the states computed since are dead.
@@ -55,6 +73,18 @@ public final class GrammarRecognizer {
 
     private static let unknown: Int32 = -2
     private static let viableLead: Int32 = -3
+
+    // Estimated heap bytes of each table entry: payload plus the array or dictionary slot around
+    // it (dictionaries keep about 4/3 of their entries' room).
+    static let frameBytes = 32
+    static func setBytes(_ stacks: Int) -> Int { 64 + 4 * stacks }
+    static func expansionBytes(_ stacks: Int) -> Int { 48 + 4 * stacks }
+    static let byteTableBytes = 256 * 4 + 32
+    static let codePointStepBytes = 24
+    /// What a recognizer with no ``memoryBudget`` lets its memo tables reach.
+    static let standaloneMemoBytes = 64 << 20
+    /// The grant asked of ``memoryBudget`` first.
+    static let grantChunk = 64 << 10
 
     /// A recognizer for `grammar`; `limits.maxStacks` bounds the stacks alive at once.
     public init(grammar: CompiledGrammar, limits: GrammarLimits = .init()) throws(GrammarError) {
@@ -78,6 +108,7 @@ public final class GrammarRecognizer {
         frameParent.append(parent)
         let f = Int32(framePosition.count - 1)
         frameIndex[key] = f
+        charge(Self.frameBytes, memo: false)
         return f
     }
 
@@ -116,6 +147,7 @@ public final class GrammarRecognizer {
         unique.reserveCapacity(out.count)
         for f in out where unique.last != f { unique.append(f) }
         expansions[start] = unique
+        charge(Self.expansionBytes(unique.count), memo: true)
         return unique
     }
 
@@ -137,6 +169,7 @@ public final class GrammarRecognizer {
         byteTables.append([])
         let id = Int32(sets.count - 1)
         setIndex[stacks] = id
+        charge(Self.setBytes(stacks.count), memo: false)
         return id
     }
 
@@ -158,6 +191,7 @@ public final class GrammarRecognizer {
         if let s = codePointSteps[key] { return s }
         let s = step(set, c)
         codePointSteps[key] = s
+        charge(Self.codePointStepBytes, memo: true)
         return s
     }
 
@@ -178,12 +212,8 @@ public final class GrammarRecognizer {
         guard state.setID >= 0 else { return .dead }
         if state.remaining == 0 {
             let set = Int(state.setID)
-            if byteTables[set].isEmpty { byteTables[set] = [Int32](repeating: Self.unknown, count: 256) }
-            var t = byteTables[set][Int(byte)]
-            if t == Self.unknown {
-                t = firstByte(state.setID, byte)
-                byteTables[set][Int(byte)] = t
-            }
+            var t = byteTables[set].isEmpty ? Self.unknown : byteTables[set][Int(byte)]
+            if t == Self.unknown { t = learnFirstByte(set, byte) }
             if t >= 0 { return GrammarState(setID: t) }
             if t == Self.viableLead {
                 let length: UInt8 = byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
@@ -230,6 +260,20 @@ public final class GrammarRecognizer {
         }
     }
 
+    /// Computes and memoises the transition of `set` on `byte` (the table is made after the step,
+    /// which may drop the memo tables).
+    private func learnFirstByte(_ set: Int, _ byte: UInt8) -> Int32 {
+        let t = firstByte(Int32(set), byte)
+        if byteTables[set].isEmpty {
+            byteTables[set] = [Int32](repeating: Self.unknown, count: 256)
+            byteTables[set][Int(byte)] = t
+            charge(Self.byteTableBytes, memo: true)
+        } else {
+            byteTables[set][Int(byte)] = t
+        }
+        return t
+    }
+
     private func firstByte(_ set: Int32, _ byte: UInt8) -> Int32 {
         if byte < 0x80 { return step(set, UInt32(byte)) }
         let length: UInt8
@@ -244,6 +288,54 @@ public final class GrammarRecognizer {
         let (lowest, highest) = Self.bounds(length)
         let lower = max(bits << shift, lowest), upper = min(bits << shift | ((1 << shift) - 1), highest)
         return viable(set, lower, upper) ? Self.viableLead : -1
+    }
+
+    // MARK: Memory
+
+    /// Estimated bytes of every table, memo and interned alike.
+    public var memoryBytes: Int { memoBytes + identityBytes }
+
+    /// Counts `bytes` just added to a table; drops the memo tables when the budget refuses more.
+    /// Called after an insertion, so that nothing the caller still reads is dropped.
+    private func charge(_ bytes: Int, memo: Bool) {
+        if memo { memoBytes += bytes } else { identityBytes += bytes }
+        let used = memoBytes + identityBytes
+        guard used > grantedBytes else { return }
+        guard let memoryBudget else {
+            if memoBytes > Self.standaloneMemoBytes { dropMemo() }
+            grantedBytes = memoBytes + identityBytes
+            return
+        }
+        // A chunk, so that a walk asks rarely; else just what is missing.
+        let need = used - grantedBytes, chunk = max(Self.grantChunk, need)
+        if memoryBudget(chunk, false) {
+            grantedBytes += chunk
+            return
+        }
+        if need < chunk, memoryBudget(need, false) {
+            grantedBytes += need
+            return
+        }
+        if memoBytes > 0 { dropMemo() }
+        let missing = memoBytes + identityBytes - grantedBytes
+        if missing > 0 {
+            _ = memoryBudget(missing, true)
+            grantedBytes += missing
+        }
+    }
+
+    /// Drops the memo tables and refunds what they held; states stay valid.
+    func dropMemo() {
+        expansions.removeAll()
+        codePointSteps.removeAll()
+        for i in byteTables.indices where !byteTables[i].isEmpty { byteTables[i] = [] }
+        memoBytes = 0
+        memoDrops += 1
+        let keep = identityBytes
+        if grantedBytes > keep {
+            memoryRefund?(grantedBytes - keep)
+            grantedBytes = keep
+        }
     }
 
     // MARK: Ends

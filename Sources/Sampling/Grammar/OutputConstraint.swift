@@ -37,12 +37,18 @@ public struct TokenConstraint: Sendable {
     public var field: String
     /// The limits the recognizer runs under (``GrammarLimits/maxStacks``).
     public var limits: GrammarLimits
+    /// Where the masker comes from and whose byte budget it keeps: the engine's cache, shared
+    /// with every request of the same grammar; `nil`, a masker of the request's own.
+    public var cache: GrammarCache?
 
-    /// A constraint of `grammar` over `vocabulary`, from request field `field`.
-    public init(grammar: CompiledGrammar, vocabulary: TokenVocabulary, field: String, limits: GrammarLimits = .init()) {
+    /// A constraint of `grammar` over `vocabulary`, from request field `field`, its masker taken
+    /// from `cache` when given.
+    public init(grammar: CompiledGrammar, vocabulary: TokenVocabulary, field: String, limits: GrammarLimits = .init(),
+                cache: GrammarCache? = nil) {
         self.grammar = grammar
         self.vocabulary = vocabulary
         self.field = field
         self.limits = limits
+        self.cache = cache
     }
 }
