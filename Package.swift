@@ -41,8 +41,9 @@ let package = Package(
         // builds it without exposing any of it.
         .target(name: "JSON"),
         // The model file formats (GGUF, safetensors: readers and the GGUF writer, no kernels, so that
-        // the tokenizer reads GGUF without them) and `ModelSource`, a model path opened once.
-        .target(name: "ModelFormats"),
+        // the tokenizer reads GGUF without them) and `ModelSource`, a model path opened once. JSON:
+        // safetensors headers and model.safetensors.index.json.
+        .target(name: "ModelFormats", dependencies: ["JSON"]),
         .target(name: "Tensor", dependencies: ["ModelFormats", "COpenBLAS", "CKernels"]),
         .target(name: "Tokenizer", dependencies: ["ModelFormats", "JSON"]),
         // The Hugging Face converter reads config.json and tokenizer.json, and builds a Tokenizer

@@ -81,7 +81,12 @@ import Tensor
         return try dir.write(SafetensorsCheckpoint.indexFileName, text: index)
     }
 
-    @Test(arguments: ["", "{", #"{"weight_map": {"a": "b" "c": "d"}}"#, "not json", "{\u{0}}"])
+    /// The last two are stricter than JSONSerialization, as Python's `json.load` is (see
+    /// `Fixtures/safetensors/strict_json_reference.py`): a trailing comma, a byte order mark.
+    @Test(arguments: [
+        "", "{", #"{"weight_map": {"a": "b" "c": "d"}}"#, "not json", "{\u{0}}",
+        #"{"weight_map": {"lm_head.weight": "model-00002-of-00002.safetensors",}}"#, "\u{FEFF}{\"weight_map\": {}}",
+    ])
     func invalidIndexJSON(index: String) throws {
         try withScratch { dir in
             let indexPath = try shardedCopy(dir, index: index)
@@ -90,6 +95,18 @@ import Tensor
                 return
             }
             #expect(file == indexPath)
+        }
+    }
+
+    /// A repeated `weight_map` key keeps its last value, as Python's `dict` does: the first names a
+    /// shard that does not exist, and is never opened.
+    @Test func repeatedIndexKeys() throws {
+        try withScratch { dir in
+            let index = #"{"weight_map": {"lm_head.weight": "absent.safetensors", "lm_head.weight": "\#(Self.shard2)"}}"#
+            _ = try shardedCopy(dir, index: index)
+            let checkpoint = try SafetensorsCheckpoint(path: dir.path)
+            #expect(checkpoint.tensorNames == ["lm_head.weight"])
+            #expect(checkpoint.shard(containing: "lm_head.weight")?.path.hasSuffix("/" + Self.shard2) == true)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A safetensors checkpoint: one file, or several shards tied together by an index.
 ///
@@ -83,25 +84,26 @@ public final class SafetensorsCheckpoint: Sendable {
         let directory = URL(fileURLWithPath: indexFile).deletingLastPathComponent().path
 
         var metadata: [String: String] = [:]
-        if let value = object["metadata"], !(value is NSNull) {
-            guard let m = value as? [String: Any] else { throw .invalidIndexEntry(file: indexFile, key: "metadata") }
-            for (key, v) in m {
-                if let s = v as? String {
+        if let value = object["metadata"], !value.isNull {
+            guard let m = value.members else { throw .invalidIndexEntry(file: indexFile, key: "metadata") }
+            for (key, v) in JSONValue.uniqueMembers(m) {
+                if let s = v.string {
                     metadata[key] = s
-                } else if let n = SafetensorsJSON.exactInt(v) {
+                } else if let n = v.integer {
                     metadata[key] = String(n)
                 }
             }
         }
 
-        guard let weightMap = object["weight_map"] as? [String: Any] else {
+        guard let weightMapMembers = object["weight_map"]?.members else {
             throw .missingWeightMap(file: indexFile)
         }
+        let weightMap = JSONValue.uniqueMembers(weightMapMembers)
         // Sorted so that a checkpoint with several problems always reports the same one first.
         var tensorToShard: [(tensor: String, shard: String)] = []
         tensorToShard.reserveCapacity(weightMap.count)
         for (tensor, value) in weightMap.sorted(by: { $0.key < $1.key }) {
-            guard let shard = value as? String else { throw .invalidIndexEntry(file: indexFile, key: tensor) }
+            guard let shard = value.string else { throw .invalidIndexEntry(file: indexFile, key: tensor) }
             guard Self.isPlainFileName(shard) else { throw .invalidShardName(file: indexFile, shard: shard) }
             tensorToShard.append((tensor, shard))
         }
@@ -161,7 +163,7 @@ public final class SafetensorsCheckpoint: Sendable {
     }
 
     /// Reads the index as a JSON object, after checking its size (it is parsed in memory).
-    private static func readIndex(_ path: String) throws(SafetensorsError) -> [String: Any] {
+    private static func readIndex(_ path: String) throws(SafetensorsError) -> JSONValue {
         let mapped: MappedFile
         do throws(FileError) {
             mapped = try MappedFile(path: path)
@@ -172,9 +174,10 @@ public final class SafetensorsCheckpoint: Sendable {
             throw .invalidIndex(file: path, reason: "\(mapped.count) bytes exceeds the limit of \(maxIndexLength)")
         }
         switch SafetensorsJSON.parseObject(mapped.bytes) {
-        case let .success(object): return object
+        case let .success(members): return .object(members)
         case .failure(.notUTF8): throw .invalidIndex(file: path, reason: "not valid UTF-8")
-        case let .failure(.invalid(reason)): throw .invalidIndex(file: path, reason: "not valid JSON: \(reason)")
+        case let .failure(.invalid(error)):
+            throw .invalidIndex(file: path, reason: "not valid JSON: \(error.reason) at byte \(error.offset)")
         case .failure(.notObject): throw .invalidIndex(file: path, reason: "not a JSON object")
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import JSON
 
 /// The validated contents of a safetensors header. Building one checks everything the header
 /// claims against the file before any tensor byte is exposed.
@@ -32,11 +32,12 @@ struct SafetensorsHeader {
         let dataStart = 8 + headerLength
         let dataLength = bytes.count - dataStart
 
-        let object: [String: Any]
+        let object: [(key: String, value: JSONValue)]
         switch SafetensorsJSON.parseObject(UnsafeRawBufferPointer(rebasing: bytes[8 ..< dataStart])) {
         case let .success(o): object = o
         case .failure(.notUTF8): throw .headerNotUTF8(file: path)
-        case let .failure(.invalid(reason)): throw .invalidHeaderJSON(file: path, reason: reason)
+        case let .failure(.invalid(error)):
+            throw .invalidHeaderJSON(file: path, reason: "\(error.reason) at byte \(error.offset) of the header")
         case .failure(.notObject): throw .headerNotObject(file: path)
         }
 
@@ -67,24 +68,26 @@ struct SafetensorsHeader {
 
     /// `__metadata__` must be an object of strings (`null` is read as empty, as the reference
     /// implementation's optional map does).
-    private static func parseMetadata(_ value: Any, path: String) throws(SafetensorsError) -> [String: String] {
-        if value is NSNull { return [:] }
-        guard let object = value as? [String: Any] else { throw .invalidMetadata(file: path, key: "__metadata__") }
+    private static func parseMetadata(_ value: JSONValue, path: String) throws(SafetensorsError) -> [String: String] {
+        if value.isNull { return [:] }
+        guard let members = value.members else { throw .invalidMetadata(file: path, key: "__metadata__") }
         var result: [String: String] = [:]
-        for (key, v) in object.sorted(by: { $0.key < $1.key }) {
-            guard let s = v as? String else { throw .invalidMetadata(file: path, key: key) }
+        for (key, v) in JSONValue.uniqueMembers(members).sorted(by: { $0.key < $1.key }) {
+            guard let s = v.string else { throw .invalidMetadata(file: path, key: key) }
             result[key] = s
         }
         return result
     }
 
     private static func parseEntry(
-        name: String, value: Any, path: String, dataStart: Int, dataLength: Int
+        name: String, value: JSONValue, path: String, dataStart: Int, dataLength: Int
     ) throws(SafetensorsError) -> SafetensorsTensorInfo {
-        guard let entry = value as? [String: Any] else { throw .tensorEntryNotObject(file: path, tensor: name) }
+        // The subscript reads a repeated field's last value, as the reference implementation does.
+        guard value.members != nil else { throw .tensorEntryNotObject(file: path, tensor: name) }
+        let entry = value
 
         guard let dtypeValue = entry["dtype"] else { throw .missingField(file: path, tensor: name, field: "dtype") }
-        guard let dtypeName = dtypeValue as? String else {
+        guard let dtypeName = dtypeValue.string else {
             throw .wrongFieldType(file: path, tensor: name, field: "dtype")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
@@ -92,7 +95,7 @@ struct SafetensorsHeader {
         }
 
         guard let shapeValue = entry["shape"] else { throw .missingField(file: path, tensor: name, field: "shape") }
-        guard let shapeArray = shapeValue as? [Any] else {
+        guard let shapeArray = shapeValue.array else {
             throw .wrongFieldType(file: path, tensor: name, field: "shape")
         }
         var dims: [Int] = []
@@ -117,7 +120,7 @@ struct SafetensorsHeader {
         guard let offsetsValue = entry["data_offsets"] else {
             throw .missingField(file: path, tensor: name, field: "data_offsets")
         }
-        guard let offsets = offsetsValue as? [Any] else {
+        guard let offsets = offsetsValue.array else {
             throw .wrongFieldType(file: path, tensor: name, field: "data_offsets")
         }
         guard offsets.count == 2,

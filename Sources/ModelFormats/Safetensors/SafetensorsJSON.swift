@@ -1,73 +1,45 @@
-import Foundation
+import JSON
 
-/// Helpers shared by the header and index parsers: parsing untrusted JSON bytes with
-/// `JSONSerialization` and reading its `NSNumber`s as exact integers.
+/// What the header and index parsers need on top of the package's JSON reader: which of its
+/// failures count as "not UTF-8", and which numbers are a size or an offset.
 enum SafetensorsJSON {
     /// Why a byte buffer could not be turned into a JSON object.
     enum Failure: Error {
         case notUTF8
-        case invalid(String)
+        case invalid(JSONError)
         case notObject
     }
 
-    /// Parses `bytes` as a UTF-8 JSON object.
+    /// Parses `bytes` as a UTF-8 JSON object (RFC 8259) and returns its members with each key once,
+    /// holding its last value: the reference implementation reads the header into a map (and
+    /// transformers the index into a `dict`), so a repeated key's last value wins. Keys compare by
+    /// Unicode scalars, as Rust's and Python's strings do.
     ///
-    /// The bytes are checked before the parser sees them: `JSONSerialization` guesses UTF-16 and
-    /// UTF-32 from NUL bytes, so a header of `{\0"\0...` would otherwise be read as UTF-16. A raw
-    /// NUL is never valid in JSON text (it must be escaped inside strings), so rejecting it first
-    /// loses nothing.
+    /// The reader is strict, and that is intended: it refuses a trailing comma and a leading byte
+    /// order mark, which Foundation's `JSONSerialization` accepts on Linux, as well as a raw NUL
+    /// (never valid in JSON text; a `{\0"\0...` header is not UTF-16 in disguise), `NaN` and
+    /// comments. The reference implementation's parser (serde_json) refuses all of them too;
+    /// Python's `json`, which transformers reads the index with, refuses all but `NaN`.
     ///
-    /// The parser is slightly lenient (on Linux it accepts a trailing comma and a leading byte
-    /// order mark). Neither changes what a header means, so they are not rejected here; duplicate
-    /// keys are kept last-wins, as the reference implementation's map does.
-    static func parseObject(_ bytes: UnsafeRawBufferPointer) -> Result<[String: Any], Failure> {
-        guard String(validating: bytes, as: UTF8.self) != nil else { return .failure(.notUTF8) }
-        if let nul = bytes.firstIndex(of: 0) {
-            return .failure(.invalid("NUL byte at header offset \(nul)"))
-        }
-        let parsed: Any
-        do {
-            // No copy: the bytes outlive the parse, and the parser's result owns its own storage.
-            let data = bytes.baseAddress.map {
-                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
-            } ?? Data()
-            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    /// Bytes that are not UTF-8 anywhere in the buffer are reported as ``Failure/notUTF8`` even
+    /// when the reader stops at an earlier error; a text the reader accepts is always UTF-8.
+    static func parseObject(_ bytes: UnsafeRawBufferPointer) -> Result<[(key: String, value: JSONValue)], Failure> {
+        let value: JSONValue
+        do throws(JSONError) {
+            value = try JSONValue(parsing: bytes)  // read in place: a raw buffer is contiguous storage
         } catch {
-            return .failure(.invalid(reason(error)))
+            let isUTF8 = error.reason != .invalidUTF8 && String(validating: bytes, as: UTF8.self) != nil
+            return .failure(isUTF8 ? .invalid(error) : .notUTF8)
         }
-        guard let object = parsed as? [String: Any] else { return .failure(.notObject) }
-        return .success(object)
+        guard let members = value.members else { return .failure(.notObject) }
+        return .success(JSONValue.uniqueMembers(members))
     }
 
-    /// The value as an `Int` when it is a JSON integer that fits `Int` exactly.
-    ///
-    /// `JSONSerialization` returns every number and boolean as an `NSNumber`, and `as? Int` would
-    /// happily turn `true`, `3.0` or `1e2` into integers. The storage type tells them apart: the
-    /// parser stores integer literals as signed or unsigned integers, fractions and exponents as
-    /// doubles (or `NSDecimalNumber` when out of range), and booleans as `c`. Only the integer
-    /// storage types are accepted.
-    static func exactInt(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !(number is NSDecimalNumber) else { return nil }
-        switch UInt8(bitPattern: number.objCType.pointee) {
-        case UInt8(ascii: "q"), UInt8(ascii: "l"), UInt8(ascii: "i"), UInt8(ascii: "s"):
-            return Int(exactly: number.int64Value)
-        case UInt8(ascii: "Q"), UInt8(ascii: "L"), UInt8(ascii: "I"), UInt8(ascii: "S"):
-            return Int(exactly: number.uint64Value)
-        default:
-            return nil
-        }
-    }
-
-    /// An exact integer that is also non-negative.
-    static func exactNonNegativeInt(_ value: Any) -> Int? {
-        guard let n = exactInt(value), n >= 0 else { return nil }
-        return n
-    }
-
-    /// The parser's own explanation when it gives one; Foundation's generic message otherwise.
-    private static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let debug = ns.userInfo[NSDebugDescriptionErrorKey] as? String { return debug }
-        return ns.localizedDescription
+    /// The value when it is a JSON integer, written without fraction, exponent or minus sign, that
+    /// fits `Int`. `true`, `3.0` and `1e2` are not sizes; nor is `-0`, which the reference
+    /// implementation's parser reads as a float.
+    static func exactNonNegativeInt(_ value: JSONValue) -> Int? {
+        guard case let .number(number) = value, number.text.first != "-" else { return nil }
+        return number.int
     }
 }
