@@ -53,7 +53,7 @@ let package = Package(
         // A jinja2-compatible template interpreter; chat templates are its use here, but it needs
         // nothing of Sparrow's but the JSON reader, so that it can be used (and fuzzed) alone.
         .target(name: "Jinja", dependencies: ["JSON"]),
-        .target(name: "GenerateAPI", dependencies: ["ModelFormats", "Transformer", "Tokenizer", "Sampling", "Jinja"]),
+        .target(name: "GenerateAPI", dependencies: ["ModelFormats", "Transformer", "Tokenizer", "Sampling", "Jinja", "JSON"]),
         // The HTTP server lives in its own target so that GenerateAPI's users don't pull in a server stack.
         .target(
             name: "SparrowServer",
@@ -96,7 +96,7 @@ let package = Package(
             name: "sparrow",
             dependencies: [
                 "ModelFormats", "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer",
-                "HubClient",
+                "HubClient", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

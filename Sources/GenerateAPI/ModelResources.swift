@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import ModelFormats
 import Tokenizer
 
@@ -25,16 +26,18 @@ struct ModelResources {
         }
         extraEndIDs = []
         if case let .huggingFace(directory, _) = model.kind {
-            switch Self.jsonObject(at: directory + "/generation_config.json")?["eos_token_id"] {
-            case let id as Int: extraEndIDs = [id]
-            case let ids as [Any]: extraEndIDs = ids.compactMap { $0 as? Int }
-            default: break
+            let eos = Self.json(at: directory + "/generation_config.json")?["eos_token_id"]
+            if let id = eos?.integer {
+                extraEndIDs = [id]
+            } else if let ids = eos?.array {
+                extraEndIDs = ids.compactMap(\.integer)
             }
         }
     }
 
-    private static func jsonObject(at path: String) -> [String: Any]? {
+    /// The file at `path` as JSON, or `nil` when it is missing or not JSON (an optional file).
+    private static func json(at path: String) -> JSONValue? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        return try? JSONValue(parsing: data)
     }
 }

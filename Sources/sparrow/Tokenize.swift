@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import GenerateAPI
 import ModelFormats
 import Tokenizer
@@ -98,19 +99,18 @@ struct Detokenize: AsyncParsableCommand {
 
     /// A JSON array of integers.
     static func parseIDs(_ text: String) throws -> [Int] {
-        guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
-            let array = value as? [Any]
-        else {
+        guard let array = (try? JSONValue(parsing: text.utf8))?.array else {
             throw CommandError("IDS_JSON must be a JSON array of integers, e.g. [1, 2, 3]")
         }
         return try array.enumerated().map { i, element in
-            // JSONSerialization reports true/false as numbers too; the type code tells them apart.
-            guard let n = element as? NSNumber, String(cString: n.objCType) != "c",
-                let d = Optional(n.doubleValue), d.rounded() == d, abs(d) < 9.0e15
+            // An integer literal, or a number with an integral value (1.0, 1e2), as before.
+            if let n = element.integer { return n }
+            guard case let .number(number) = element, number.double.rounded() == number.double,
+                abs(number.double) < 9.0e15
             else {
                 throw CommandError("IDS_JSON element \(i) is not an integer")
             }
-            return Int(d)
+            return Int(number.double)
         }
     }
 }
