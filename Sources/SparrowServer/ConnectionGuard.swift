@@ -181,6 +181,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var phase = Phase.awaitingHead(started: false)
     /// Responses owed, oldest first (requests may be pipelined).
     private var pending: [Framing] = []
+    /// The final head of the oldest pending response has been written.
+    private var answering = false
+    /// A probe has gone to the client of the oldest pending response (see ``probeDeparture(_:)``).
+    private var probed = false
+    /// The client's input has ended (a half-close or a full close, not yet told apart).
+    private var inputEnded = false
     /// The response being written closes the connection at its end.
     private var closing = false
     /// Bytes of the current request line so far, while it is still open (for 414 over 431).
@@ -302,11 +308,33 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .refused = phase, case ChannelEvent.inputClosed = event {
-            context.close(promise: nil)
-            return
+        if case ChannelEvent.inputClosed = event {
+            if case .refused = phase {
+                context.close(promise: nil)
+                return
+            }
+            inputEnded = true
+            probeDeparture(context)
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Tells a client that closed fully from one that only half-closed, while its request waits.
+    ///
+    /// Both show as the end of input, and TCP tells them apart only once the server writes: a
+    /// closed socket answers the write with a reset, which closes the channel (``ConnectionWatch``
+    /// then cancels the request), while a half-closed one reads on. A request that waits writes
+    /// nothing, so the write is an interim `100 Continue`, which HTTP/1.1 clients skip before the
+    /// final response (RFC 9110, section 15.2). It goes only before that response's head, once per
+    /// request (a pipelined request behind an answer is probed once that answer has been written),
+    /// and never to HTTP/1.0 clients, which do not know interim responses: those are noticed at
+    /// their first write.
+    private func probeDeparture(_ context: ChannelHandlerContext) {
+        guard inputEnded, case .awaitingHead = phase, let framing = pending.first, framing.version == .http1_1,
+              !answering, !probed, context.channel.isActive
+        else { return }
+        probed = true
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
     // MARK: Output
@@ -320,6 +348,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             let framing = pending.first ?? Framing(version: .http1_1, close: false)
             head.version = framing.version
+            answering = true
             // 408 and 413 leave a body unread: the connection cannot be reused.
             closing = framing.close || head.status == .requestTimeout || head.status == .payloadTooLarge
                 || head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
@@ -329,8 +358,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
         case .end:
             if !pending.isEmpty { pending.removeFirst() }
+            answering = false
+            probed = false
             guard closing else {
                 context.write(data, promise: promise)
+                probeDeparture(context)
                 return
             }
             closing = false

@@ -8,8 +8,10 @@ import NIOCore
 /// Hummingbird does not cancel a handler when its connection closes, so this handler watches for
 /// the channel going inactive: a reset, a failed write, or the server closing it. A client that
 /// half-closes (`shutdown(SHUT_WR)` after a complete request, legal HTTP/1.1) still reads its
-/// answer, so the `inputClosed` event that half-closure shows as is not a departure. TCP cannot
-/// tell a half-close from a full close until the server writes, so a client that closes fully is
+/// answer, so the `inputClosed` event that half-closure shows as is not a departure. TCP tells a
+/// half-close from a full close only once the server writes, so ``ConnectionGuard`` answers the
+/// end of input of an HTTP/1.1 request still waiting with an interim `100 Continue`: a client
+/// that closed fully answers it with a reset, which closes the channel. An HTTP/1.0 client is
 /// noticed at the first write of its answer (for a stream, its first token).
 final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = NIOAny

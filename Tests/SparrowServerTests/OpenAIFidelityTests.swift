@@ -11,8 +11,9 @@ struct OpenAIFidelityTests {
     static let context = 128
 
     /// An engine serving `llama`: the fixture's files, linked into a temporary directory beside a
-    /// chat template that joins the contents (the fixture has none, and chat needs one).
-    static func chatEngine() throws -> (Engine, URL) {
+    /// chat template that joins the contents (the fixture has none, and chat needs one); its
+    /// scheduler runs within `batching`.
+    static func chatEngine(batching: BatchingLimits = .init()) throws -> (Engine, URL) {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Fixtures/transformer/llama")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-openai-\(UUID().uuidString)")
@@ -25,7 +26,7 @@ struct OpenAIFidelityTests {
         try Data("{% for m in messages %}{{ m['content'] }}\n{% endfor %}".utf8)
             .write(to: directory.appendingPathComponent("chat_template.jinja"))
         let engine = Engine(configuration: .init(registry: ModelRegistry(roots: [root.path], allowsPaths: false),
-                                                 defaultModel: "llama"))
+                                                 defaultModel: "llama", batching: batching))
         return (engine, root)
     }
 

@@ -45,16 +45,34 @@ final class RawConnection: @unchecked Sendable {
         var bytes: [UInt8]
         /// The server closed the connection (EOF or reset) rather than the time running out.
         var closed: Bool
-        var text: String { String(decoding: bytes, as: UTF8.self) }
+        /// Everything received, interim responses included.
+        var received: String { String(decoding: bytes, as: UTF8.self) }
 
-        /// The status line's code, when the bytes start with one.
+        /// The final response: what follows any interim (1xx) responses, which HTTP/1.1 clients
+        /// skip (RFC 9110, section 15.2).
+        var text: String { String(split().final) }
+
+        /// The interim responses' status lines.
+        var interimStatusLines: [String] { split().interim }
+
+        private func split() -> (interim: [String], final: Substring) {
+            var interim: [String] = []
+            var rest = Substring(received)
+            while rest.hasPrefix("HTTP/1.1 1"), let end = rest.range(of: "\r\n\r\n") {
+                interim.append(String(rest[..<(rest.range(of: "\r\n")?.lowerBound ?? end.lowerBound)]))
+                rest = rest[end.upperBound...]
+            }
+            return (interim, rest)
+        }
+
+        /// The final status line's code, when the bytes have one.
         var status: Int? {
             let line = text.prefix { $0 != "\r" && $0 != "\n" }
             let parts = line.split(separator: " ")
             return parts.count >= 2 ? Int(parts[1]) : nil
         }
 
-        /// The first status line.
+        /// The final status line.
         var statusLine: String { String(text.prefix { $0 != "\r" && $0 != "\n" }) }
 
         /// The response's header fields, names lowercased.
