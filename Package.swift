@@ -95,7 +95,7 @@ let package = Package(
             name: "sparrow",
             dependencies: [
                 "ModelFormats", "Tensor", "Tokenizer", "Transformer", "Sampling", "Jinja", "GenerateAPI", "SparrowServer",
-                "HubClient",
+                "HubClient", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
