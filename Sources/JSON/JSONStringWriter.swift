@@ -8,15 +8,9 @@ extension JSONValue {
     package static func writeString(_ text: String, asciiOnly: Bool = false, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E):
+            if let escape = namedEscape(scalar) {
+                out += escape
+            } else if scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E) {
                 if scalar.value >= 0x10000 {
                     let offset = scalar.value - 0x10000
                     appendUnicodeEscape(0xD800 + (offset >> 10), to: &out)
@@ -24,7 +18,8 @@ extension JSONValue {
                 } else {
                     appendUnicodeEscape(scalar.value, to: &out)
                 }
-            default: out.unicodeScalars.append(scalar)
+            } else {
+                out.unicodeScalars.append(scalar)
             }
         }
         out += "\""
@@ -35,6 +30,21 @@ extension JSONValue {
         var out = ""
         writeString(text, asciiOnly: asciiOnly, to: &out)
         return out
+    }
+
+    /// The two-character escape JSON has for `scalar`, if any: the quote, the backslash and five
+    /// control characters.
+    private static func namedEscape(_ scalar: Unicode.Scalar) -> String? {
+        switch scalar {
+        case "\"": #"\""#
+        case "\\": #"\\"#
+        case "\n": #"\n"#
+        case "\r": #"\r"#
+        case "\t": #"\t"#
+        case "\u{08}": #"\b"#
+        case "\u{0C}": #"\f"#
+        default: nil
+        }
     }
 
     /// `\uXXXX` with four lower-case hexadecimal digits, as Python writes them.

@@ -5,35 +5,32 @@ import Testing
 /// `Fixtures/json/string_vectors.tsv`, which `Fixtures/json/make_string_vectors.py` writes with
 /// Python's `json.dumps` (`ensure_ascii=False` and `True`).
 struct StringWriterTests {
-    struct Vector: CustomTestStringConvertible, Sendable {
-        let name: String
-        let input: String
-        let plain: String
-        let ascii: String
-        var testDescription: String { name }
-    }
+    /// Each row decoded: the case's name, the string, then `json.dumps` of it without and with
+    /// `ensure_ascii`.
+    static let rows: [[String]] = (try? readRows()) ?? []
 
-    static let vectors: [Vector] = (try? load()) ?? []
-
-    static func load() throws -> [Vector] {
+    static func readRows() throws -> [[String]] {
         try FixturePaths.text("json/string_vectors.tsv").split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 4, f[1].hasPrefix("hex:"), let input = JSONVector.hexBytes(f[1].dropFirst(4)),
-                  let plain = JSONVector.hexBytes(f[2][...]), let ascii = JSONVector.hexBytes(f[3][...])
-            else { throw JSONVector.VectorFileError(line: String(line)) }
-            return Vector(name: f[0], input: String(decoding: input, as: UTF8.self),
-                          plain: String(decoding: plain, as: UTF8.self), ascii: String(decoding: ascii, as: UTF8.self))
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 4 else { throw JSONVector.VectorFileError(line: String(line)) }
+            let texts = try fields.dropFirst().map { field in
+                guard let bytes = JSONVector.hexBytes(field.hasPrefix("hex:") ? field.dropFirst(4) : field) else {
+                    throw JSONVector.VectorFileError(line: String(line))
+                }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            return [String(fields[0])] + texts
         }
     }
 
     @Test func vectorFileReads() throws {
-        #expect(try Self.load().count == 12)
+        #expect(try Self.readRows().count == 12)
     }
 
-    @Test(arguments: vectors)
-    func matchesPythonDumps(_ vector: Vector) {
-        #expect(JSONValue.quoted(vector.input).utf8.elementsEqual(vector.plain.utf8))
-        #expect(JSONValue.quoted(vector.input, asciiOnly: true).utf8.elementsEqual(vector.ascii.utf8))
+    @Test(arguments: rows)
+    func matchesPythonDumps(_ row: [String]) {
+        #expect(JSONValue.quoted(row[1]).utf8.elementsEqual(row[2].utf8), "\(row[0])")
+        #expect(JSONValue.quoted(row[1], asciiOnly: true).utf8.elementsEqual(row[3].utf8), "\(row[0])")
     }
 
     @Test func appendsToWhatIsThere() {

@@ -56,10 +56,7 @@ package enum FloatMatMul {
         guard ldy >= weights.rowCount else { throw .invalidDimension(name: "ldy", value: ldy) }
         try ColumnProductChecks.checkColumns("x", count: xCount, columns: columns, stride: ldx, width: weights.rowLength)
         try ColumnProductChecks.checkColumns("y", count: yCount, columns: columns, stride: ldy, width: weights.rowCount)
-        guard isa.isSupported else { throw .unsupportedInstructionSet(isa.description) }
-        guard !rows.isEmpty, !columns.isEmpty else { return }
-        guard let w = weights.bytes.baseAddress, weights.rowLength > 0 else {
-            ColumnProductChecks.fillZeros(y, ldy: ldy, columns: columns, rows: rows)
+        guard let w = try ColumnProductChecks.matrix(weights, isa: isa, y: y, ldy: ldy, columns: columns, rows: rows) else {
             return
         }
         unsafeMultiply(type: weights.type, matrix: w, rowBytes: weights.rowBytes, rowLength: weights.rowLength,
