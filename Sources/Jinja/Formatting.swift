@@ -1,3 +1,5 @@
+import JSON
+
 /// Printing values (`{{ x }}`, `~`, `string`) and `tojson`, bounded: a list holding one large
 /// string a million times would print terabytes, so writers stop at `maxValueSize` bytes.
 extension Interpreter {
@@ -89,7 +91,7 @@ extension Interpreter {
             if d.isNaN { try w.append("NaN") }
             else if d.isInfinite { try w.append(d < 0 ? "-Infinity" : "Infinity") }
             else { try w.append(Python.float(d)) }
-        case let .string(s): try w.append(jsonString(s, ascii: o.ensureASCII))
+        case let .string(s): try w.append(JSONValue.quoted(s, asciiOnly: o.ensureASCII))
         case let .list(a), let .tuple(a):
             if a.isEmpty { try w.append("[]"); return }
             try w.append("[")
@@ -122,7 +124,7 @@ extension Interpreter {
             for (i, (k, x)) in pairs.enumerated() {
                 try w.append(i == 0 ? "" : o.itemSeparator)
                 if let ind = o.indent { try w.newline(ind, level + 1) }
-                try w.append(jsonString(k, ascii: o.ensureASCII))
+                try w.append(JSONValue.quoted(k, asciiOnly: o.ensureASCII))
                 try w.append(o.keySeparator)
                 try json(x, o, level: level + 1, into: &w)
             }
@@ -133,36 +135,6 @@ extension Interpreter {
         default:
             throw .type(message: "Object of type \(v.pythonTypeName) is not JSON serializable")
         }
-    }
-
-    /// Python's `json` string encoding: `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls as
-    /// `\u00XX`; with `ensure_ascii` also everything outside printable ASCII as `\uXXXX` (lower-case hex,
-    /// surrogate pairs above U+FFFF).
-    func jsonString(_ s: String, ascii: Bool) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 || (ascii && u.value > 0x7E) {
-                    if u.value >= 0x10000 {
-                        let v = u.value - 0x10000
-                        out += "\\u" + Python.hex(0xD800 + (v >> 10), width: 4) + "\\u" + Python.hex(0xDC00 + (v & 0x3FF), width: 4)
-                    } else {
-                        out += "\\u" + Python.hex(u.value, width: 4)
-                    }
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 

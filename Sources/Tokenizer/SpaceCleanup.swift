@@ -16,17 +16,10 @@ enum SpaceCleanup {
     private static let apostrophe = UInt8(ascii: "'")
 
     private static func pass1(_ t: [UInt8]) -> [UInt8] {
-        guard let first = t.first else { return [] }
-        var out: [UInt8] = [first]
-        out.reserveCapacity(t.count)
-        for i in 1 ..< t.count {
+        removingSpaces(t) { i in
             let x = t[i]
-            if t[i - 1] == space, x == UInt8(ascii: "?") || x == UInt8(ascii: "!") || x == UInt8(ascii: ".") || x == UInt8(ascii: ",") {
-                out.removeLast()
-            }
-            out.append(x)
+            return x == UInt8(ascii: "?") || x == UInt8(ascii: "!") || x == UInt8(ascii: ".") || x == UInt8(ascii: ",")
         }
-        return out
     }
 
     private static func pass2(_ input: [UInt8]) -> [UInt8] {
@@ -49,25 +42,25 @@ enum SpaceCleanup {
     }
 
     private static func pass3(_ t: [UInt8]) -> [UInt8] {
+        removingSpaces(t) { i in
+            guard t[i] == apostrophe, i + 1 < t.count else { return false }
+            let x1 = t[i + 1]
+            if x1 == UInt8(ascii: "t") || x1 == UInt8(ascii: "d") { return false }
+            if x1 == UInt8(ascii: "s") || x1 == UInt8(ascii: "m") { return true }
+            guard i + 2 < t.count else { return false }
+            return (x1 == UInt8(ascii: "r") || x1 == UInt8(ascii: "v")) && t[i + 2] == UInt8(ascii: "e")
+        }
+    }
+
+    /// `t` without the space before each position i > 0 where `t[i - 1]` is a space and
+    /// `dropsSpace(i)` holds.
+    private static func removingSpaces(_ t: [UInt8], before dropsSpace: (Int) -> Bool) -> [UInt8] {
         guard let first = t.first else { return [] }
         var out: [UInt8] = [first]
         out.reserveCapacity(t.count)
         for i in 1 ..< t.count {
-            let x = t[i]
-            if t[i - 1] == space, x == apostrophe, i + 1 < t.count {
-                let x1 = t[i + 1]
-                if x1 == UInt8(ascii: "t") || x1 == UInt8(ascii: "d") {
-                    // kept: " 't", " 'd"
-                } else if x1 == UInt8(ascii: "s") || x1 == UInt8(ascii: "m") {
-                    out.removeLast()
-                } else if i + 2 < t.count {
-                    let x2 = t[i + 2]
-                    if (x1 == UInt8(ascii: "r") || x1 == UInt8(ascii: "v")) && x2 == UInt8(ascii: "e") {
-                        out.removeLast()
-                    }
-                }
-            }
-            out.append(x)
+            if t[i - 1] == space, dropsSpace(i) { out.removeLast() }
+            out.append(t[i])
         }
         return out
     }

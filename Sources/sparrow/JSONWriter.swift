@@ -1,3 +1,5 @@
+import JSON
+
 /// A small ordered JSON builder for command output: keys stay in the order they are written (so
 /// metadata prints in file order), and non-finite floats, which JSON cannot hold, print as null.
 enum JSON {
@@ -26,7 +28,7 @@ enum JSON {
         case let .uint(u): out += String(u)
         case let .float(f): out += f.isFinite ? String(f) : "null"
         case let .double(d): out += d.isFinite ? String(d) : "null"
-        case let .string(s): JSON.writeString(s, to: &out)
+        case let .string(s): JSONValue.writeString(s, to: &out)
         case let .array(a):
             out += "["
             for (i, v) in a.enumerated() {
@@ -38,29 +40,11 @@ enum JSON {
             out += "{"
             for (i, (k, v)) in o.enumerated() {
                 if i > 0 { out += "," }
-                JSON.writeString(k, to: &out)
+                JSONValue.writeString(k, to: &out)
                 out += ":"
                 v.write(to: &out)
             }
             out += "}"
         }
-    }
-
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

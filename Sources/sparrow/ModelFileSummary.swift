@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import ModelFormats
 import Tensor
 
@@ -111,7 +112,7 @@ struct ModelFileSummary {
         case let .string(s):
             let short = s.count > 120 ? String(s.prefix(120)) + "…" : s
             var out = ""
-            JSON.writeString(short, to: &out)
+            JSONValue.writeString(short, to: &out)
             return out
         default:
             return json(v).serialized

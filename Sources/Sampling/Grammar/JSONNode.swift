@@ -44,7 +44,7 @@ public indirect enum JSONNode: Sendable, Equatable {
         case .null: out += "null"
         case let .bool(b): out += b ? "true" : "false"
         case let .number(n): out += n
-        case let .string(s): Self.writeString(s, to: &out)
+        case let .string(s): JSONValue.writeString(s, to: &out)
         case let .array(items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -56,35 +56,12 @@ public indirect enum JSONNode: Sendable, Equatable {
             out += "{"
             for (i, m) in members.enumerated() {
                 if i > 0 { out += "," }
-                Self.writeString(m.key, to: &out)
+                JSONValue.writeString(m.key, to: &out)
                 out += ":"
                 m.value.write(to: &out)
             }
             out += "}"
         }
-    }
-
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
     }
 
     /// Parses JSON `text`, nested at most `maxDepth` arrays and objects deep, with the package's

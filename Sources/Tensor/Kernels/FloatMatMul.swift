@@ -54,23 +54,9 @@ package enum FloatMatMul {
         guard columns.lowerBound >= 0 else { throw .invalidDimension(name: "columns", value: columns.lowerBound) }
         guard ldx >= weights.rowLength else { throw .invalidDimension(name: "ldx", value: ldx) }
         guard ldy >= weights.rowCount else { throw .invalidDimension(name: "ldy", value: ldy) }
-        if !columns.isEmpty {
-            let last = columns.upperBound - 1
-            let (xNeeded, o1) = last.multipliedReportingOverflow(by: ldx)
-            guard !o1, xNeeded + weights.rowLength <= xCount else {
-                throw .lengthMismatch(operand: "x", expected: o1 ? Int.max : xNeeded + weights.rowLength,
-                                      actual: xCount)
-            }
-            let (yNeeded, o2) = last.multipliedReportingOverflow(by: ldy)
-            guard !o2, yNeeded + weights.rowCount <= yCount else {
-                throw .lengthMismatch(operand: "y", expected: o2 ? Int.max : yNeeded + weights.rowCount,
-                                      actual: yCount)
-            }
-        }
-        guard isa.isSupported else { throw .unsupportedInstructionSet(isa.description) }
-        guard !rows.isEmpty, !columns.isEmpty else { return }
-        guard let w = weights.bytes.baseAddress, weights.rowLength > 0 else {
-            for c in columns { for r in rows { y[c * ldy + r] = 0 } }
+        try ColumnProductChecks.checkColumns("x", count: xCount, columns: columns, stride: ldx, width: weights.rowLength)
+        try ColumnProductChecks.checkColumns("y", count: yCount, columns: columns, stride: ldy, width: weights.rowCount)
+        guard let w = try ColumnProductChecks.matrix(weights, isa: isa, y: y, ldy: ldy, columns: columns, rows: rows) else {
             return
         }
         unsafeMultiply(type: weights.type, matrix: w, rowBytes: weights.rowBytes, rowLength: weights.rowLength,

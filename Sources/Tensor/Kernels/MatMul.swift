@@ -32,20 +32,11 @@ package enum MatMul {
         output: UnsafeMutableBufferPointer<Float>,
         scratch: UnsafeMutableBufferPointer<Float>
     ) throws(KernelError) {
+        try checkCounts(weights: weights, inputCount: input.count, tokens: tokens, outputCount: output.count)
         let cols = weights.rowLength, outRows = weights.rowCount
-        try BLAS.checkDimension("tokens", tokens)
-        try BLAS.checkDimension("rows", outRows)
-        try BLAS.checkDimension("columns", cols)
-        let (inCount, o1) = tokens.multipliedReportingOverflow(by: cols)
-        let (outCount, o2) = tokens.multipliedReportingOverflow(by: outRows)
-        guard !o1, !o2 else { throw .invalidDimension(name: "tokens", value: tokens) }
-        guard input.count == inCount else { throw .lengthMismatch(operand: "input", expected: inCount, actual: input.count) }
-        guard output.count == outCount else {
-            throw .lengthMismatch(operand: "output", expected: outCount, actual: output.count)
-        }
         guard tokens > 0, outRows > 0, let out = output.baseAddress else { return }
         guard cols > 0, let x = input.baseAddress, let w = weights.bytes.baseAddress else {
-            out.update(repeating: 0, count: outCount)
+            out.update(repeating: 0, count: output.count)
             return
         }
         // Unaligned F32 (possible in a mapped safetensors file) can't be handed to BLAS as Floats;
@@ -68,6 +59,17 @@ package enum MatMul {
     package static func checkSizes(
         weights: Tensor, inputCount: Int, tokens: Int, outputCount: Int, scratchCount: Int
     ) throws(KernelError) {
+        try checkCounts(weights: weights, inputCount: inputCount, tokens: tokens, outputCount: outputCount)
+        let cols = weights.rowLength
+        guard scratchCount >= cols else { throw .bufferTooSmall(operand: "scratch", needed: cols, available: scratchCount) }
+    }
+
+    /// Checks the dimensions of a product of `tokens` rows by `weights` and that the input holds
+    /// [tokens, W.rowLength] and the output [tokens, W.rowCount] floats, so that `tokens` times
+    /// either width cannot overflow once this returns.
+    private static func checkCounts(
+        weights: Tensor, inputCount: Int, tokens: Int, outputCount: Int
+    ) throws(KernelError) {
         let cols = weights.rowLength, outRows = weights.rowCount
         try BLAS.checkDimension("tokens", tokens)
         try BLAS.checkDimension("rows", outRows)
@@ -79,7 +81,6 @@ package enum MatMul {
         guard outputCount == outCount else {
             throw .lengthMismatch(operand: "output", expected: outCount, actual: outputCount)
         }
-        guard scratchCount >= cols else { throw .bufferTooSmall(operand: "scratch", needed: cols, available: scratchCount) }
     }
 
     /// Columns `rows` of `output` = `input`·W[rows]ᵀ, where output is [tokens, W.rowCount]: one

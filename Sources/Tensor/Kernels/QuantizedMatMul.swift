@@ -56,15 +56,8 @@ package enum QuantizedMatMul {
             throw .rowRangeOutOfBounds(columns, rowCount: x.rows)
         }
         guard ldy >= weights.rowCount else { throw .invalidDimension(name: "ldy", value: ldy) }
-        let (needed, overflow) = max(columns.upperBound - 1, 0).multipliedReportingOverflow(by: ldy)
-        guard !overflow, columns.isEmpty || needed + weights.rowCount <= yCount else {
-            throw .lengthMismatch(operand: "y", expected: overflow ? Int.max : needed + weights.rowCount,
-                                  actual: yCount)
-        }
-        guard isa.isSupported else { throw .unsupportedInstructionSet(isa.description) }
-        guard !rows.isEmpty, !columns.isEmpty else { return }
-        guard let w = weights.bytes.baseAddress, weights.rowLength > 0 else {
-            for c in columns { for r in rows { y[c * ldy + r] = 0 } }
+        try ColumnProductChecks.checkColumns("y", count: yCount, columns: columns, stride: ldy, width: weights.rowCount)
+        guard let w = try ColumnProductChecks.matrix(weights, isa: isa, y: y, ldy: ldy, columns: columns, rows: rows) else {
             return
         }
         unsafeMultiply(type: weights.type, matrix: w, rowBytes: weights.rowBytes, rowLength: weights.rowLength,
