@@ -79,7 +79,8 @@ public struct GenerateResponse: Codable, Sendable, Equatable {
         public var generationSeconds: Double
         /// Prompt tokens per second.
         public var promptTokensPerSecond: Double
-        /// Generated tokens (over all candidates, beams included) per second.
+        /// The returned choices' tokens (`usage.completionTokens`) per second of generation; the
+        /// tokens of candidates and beams that are not returned take time but are not counted.
         public var generationTokensPerSecond: Double
 
         public init(loadSeconds: Double, promptSeconds: Double, generationSeconds: Double,
