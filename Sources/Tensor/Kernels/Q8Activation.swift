@@ -68,7 +68,9 @@ package final class Q8Activation {
         capacity = 256
     }
 
-    deinit {
+    deinit { deallocateBuffers() }
+
+    private func deallocateBuffers() {
         qs.deallocate()
         scales.deallocate()
         minScales.deallocate()
@@ -141,12 +143,7 @@ package final class Q8Activation {
     /// Makes room for `total` values (all rows).
     private func reserve(_ total: Int) {
         guard total > capacity else { return }
-        qs.deallocate()
-        scales.deallocate()
-        minScales.deallocate()
-        sums16.deallocate()
-        sums32.deallocate()
-        negSums4.deallocate()
+        deallocateBuffers()
         qs = .allocate(capacity: total)
         scales = .allocate(capacity: total / 32 + 1)
         minScales = .allocate(capacity: total / 32 + 1)
