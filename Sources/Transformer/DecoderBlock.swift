@@ -66,13 +66,11 @@ struct LayerPass {
     var newKeys: UnsafeMutablePointer<Float> { state.newKeys.pointer }
     var newValues: UnsafeMutablePointer<Float> { state.newValues.pointer }
 
-    /// output = input·Wᵀ for every row. `sameInput`: the input is the previous product's, unchanged
-    /// (q, k and v; gate and up), so its 8-bit or rounded form is reused.
+    /// output = input·Wᵀ for every row.
     func linear(
-        _ w: Linear, _ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
-        sameInput: Bool = false
+        _ w: Linear, _ input: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
     ) throws(TransformerError) {
-        try w.apply(input, rows: rows, into: output, state: state, rounds: roundsActivations, sameInput: sameInput)
+        try w.apply(input, rows: rows, into: output, state: state, rounds: roundsActivations)
     }
 
     /// output_i = input·W_iᵀ for two or three weights of the same input, in one operation of the
