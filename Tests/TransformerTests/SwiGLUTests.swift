@@ -7,9 +7,9 @@ import Testing
 struct SwiGLUTests {
     @Test(arguments: [1, SwiGLU.parallelThreshold - 1, SwiGLU.parallelThreshold, 3 * SwiGLU.parallelThreshold + 7])
     func pooledGateMatchesOneThread(count: Int) {
-        var rng = SystemRandomNumberGenerator()
-        let gate = (0..<count).map { _ in Float.random(in: -20...20, using: &rng) }
-        let up = (0..<count).map { _ in Float.random(in: -3...3, using: &rng) }
+        var rng = SplitMix64(state: UInt64(count))
+        let gate = (0..<count).map { _ in rng.float(20) }
+        let up = (0..<count).map { _ in rng.float(3) }
         var alone = [Float](repeating: .nan, count: count), pooled = alone
         var g = gate, u = up
         SwiGLU.apply(gate: &g, up: &u, into: &alone, count: count)
@@ -18,3 +18,4 @@ struct SwiGLUTests {
         #expect(alone[0].bitPattern == (Activation.silu(gate[0]) * up[0]).bitPattern)
     }
 }
+
