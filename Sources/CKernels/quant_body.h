@@ -424,6 +424,12 @@ PICK_TILE(q6_K)
         }                                                                                                       \
     }
 
+/// Q6_K's tile, where an including file sets none: the other K-quants'.
+#ifndef RT_Q6
+#define RT_Q6 RT_K
+#define CT_Q6 CT_K
+#endif
+
 DEFINE_GEMM(q4_0, RT_32, CT_32)
 DEFINE_GEMM(q4_1, RT_32, CT_32)
 DEFINE_GEMM(q5_0, RT_32, CT_32)
@@ -431,7 +437,7 @@ DEFINE_GEMM(q5_1, RT_32, CT_32)
 DEFINE_GEMM(q8_0, RT_32, CT_32)
 DEFINE_GEMM(q4_K, RT_K, CT_K)
 DEFINE_GEMM(q5_K, RT_K, CT_K)
-DEFINE_GEMM(q6_K, RT_K, CT_K)
+DEFINE_GEMM(q6_K, RT_Q6, CT_Q6)
 
 int SUFFIX(sparrow_qgemm)(int type, const void *weights, int64_t row_bytes, int64_t row_length, int64_t r0,
                           int64_t r1, const sparrow_q8_matrix *x, int64_t c0, int64_t c1, float *y, int64_t ldy) {

@@ -5,6 +5,14 @@
 // two rows. Included by quant_avx512.c only, before quant_body.h, which then uses these tiles for
 // pairs of rows.
 
+/// acc + pair sums of a·b (Int16 → Int32), always one `vpdpwssd`. The compiler otherwise splits an
+/// accumulating chain of them into `vpmaddwd` + `vpaddd` to shorten its latency, which costs an
+/// instruction per step where the products, not the latency, are the limit.
+INLINE __m512i dpwssd512(__m512i acc, __m512i a, __m512i b) {
+    __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
 /// The 16 bytes at `a` and at `b` as [a, a, b, b] (128-bit lanes); with lanes 1 and 3 shifted right
 /// by 4 and every byte masked to its low nibble, that is each row's 32 values in ggml's order.
 INLINE __m512i nibbles_pair(const uint8_t *a, const uint8_t *b) {
@@ -185,6 +193,10 @@ WIDE_TILE_32(q8_0_wide, 34, 0, 0,
             case 1: NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 1); break;                      \
             case 2: if (CT > 2) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 2); break;          \
             case 3: if (CT > 3) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 3); break;          \
+            case 4: if (CT > 4) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 4); break;          \
+            case 5: if (CT > 5) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 5); break;          \
+            case 6: if (CT > 6) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 6); break;          \
+            case 7: if (CT > 7) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 7); break;          \
             default: break;                                                                                     \
             }                                                                                                   \
         }                                                                                                       \
@@ -280,8 +292,8 @@ INLINE __m512i pick16(__m512i v, int i, int j) {
                     const __m512i x0 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)xq));        \
                     const __m512i x1 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xq + 32))); \
                     for (int p = 0; p < RT / 2; p++) {                                                          \
-                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], slo[p], _mm512_maddubs_epi16(lo[p], x0));  \
-                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], shi[p], _mm512_maddubs_epi16(hi[p], x1));  \
+                        sumi[p][j] = dpwssd512(sumi[p][j], slo[p], _mm512_maddubs_epi16(lo[p], x0));  \
+                        sumi[p][j] = dpwssd512(sumi[p][j], shi[p], _mm512_maddubs_epi16(hi[p], x1));  \
                     }                                                                                           \
                 }                                                                                               \
             }                                                                                                   \
@@ -356,8 +368,8 @@ typedef struct k4_unpacked {
                     const __m512i x0 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)xq));        \
                     const __m512i x1 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xq + 32))); \
                     for (int p = 0; p < RT / 2; p++) {                                                          \
-                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], u[k][p].slo[q], _mm512_maddubs_epi16(u[k][p].lo[q], x0)); \
-                        sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], u[k][p].shi[q], _mm512_maddubs_epi16(u[k][p].hi[q], x1)); \
+                        sumi[p][j] = dpwssd512(sumi[p][j], u[k][p].slo[q], _mm512_maddubs_epi16(u[k][p].lo[q], x0)); \
+                        sumi[p][j] = dpwssd512(sumi[p][j], u[k][p].shi[q], _mm512_maddubs_epi16(u[k][p].hi[q], x1)); \
                     }                                                                                           \
                 }                                                                                               \
             for (int j = 0; j < CT; j++) {                                                                      \
@@ -436,6 +448,10 @@ typedef struct k4_unpacked {
             case 1: NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 1); break;                           \
             case 2: if (CT > 2) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 2); break;               \
             case 3: if (CT > 3) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 3); break;               \
+            case 4: if (CT > 4) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 4); break;               \
+            case 5: if (CT > 5) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 5); break;               \
+            case 6: if (CT > 6) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 6); break;               \
+            case 7: if (CT > 7) NAME##_run(g, u, b0, nb, c, c0, accs, accms, summ, RT, 7); break;               \
             default: break;                                                                                     \
             }                                                                                                   \
         }                                                                                                       \
@@ -498,7 +514,7 @@ INLINE void q6_K_wide(const gemm_ctx *g, int64_t r, int64_t c, const int RT, con
                     _mm256_loadu_si256((const __m256i *)(g->x->qs + (c + j) * n + b * 256 + 32 * grp)));
                 const __m512i offset = _mm512_maddubs_epi16(_mm512_set1_epi8(32), x);
                 for (int p = 0; p < RT / 2; p++)
-                    sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], scale[p],
+                    sumi[p][j] = dpwssd512(sumi[p][j], scale[p],
                                                      _mm512_sub_epi16(_mm512_maddubs_epi16(u[p], x), offset));
             }
         }
@@ -545,7 +561,7 @@ INLINE void q6_K_sweep_run(const gemm_ctx *g, const q6_unpacked (*un)[MAX_TILE /
                     _mm256_loadu_si256((const __m256i *)(g->x->qs + (c + j) * n + b * 256 + 32 * grp)));
                 const __m512i x128 = _mm512_xor_si512(x, _mm512_set1_epi8((char)0x80));
                 for (int p = 0; p < RT / 2; p++)
-                    sumi[p][j] = _mm512_dpwssd_epi32(sumi[p][j], un[k][p].scale[grp],
+                    sumi[p][j] = dpwssd512(sumi[p][j], un[k][p].scale[grp],
                                                      _mm512_maddubs_epi16(x128, un[k][p].w[grp]));
             }
         for (int j = 0; j < CT; j++) {
@@ -608,6 +624,10 @@ INLINE void q6_K_sweep(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, con
         case 1: q6_K_sweep_run(g, un, b0, nb, c, c0, accs, RT, 1); break;
         case 2: if (CT > 2) q6_K_sweep_run(g, un, b0, nb, c, c0, accs, RT, 2); break;
         case 3: if (CT > 3) q6_K_sweep_run(g, un, b0, nb, c, c0, accs, RT, 3); break;
+        case 4: if (CT > 4) q6_K_sweep_run(g, un, b0, nb, c, c0, accs, RT, 4); break;
+        case 5: if (CT > 5) q6_K_sweep_run(g, un, b0, nb, c, c0, accs, RT, 5); break;
+        case 6: if (CT > 6) q6_K_sweep_run(g, un, b0, nb, c, c0, accs, RT, 6); break;
+        case 7: if (CT > 7) q6_K_sweep_run(g, un, b0, nb, c, c0, accs, RT, 7); break;
         default: break;
         }
     }
