@@ -424,7 +424,11 @@ PICK_TILE(q6_K)
         }                                                                                                       \
     }
 
-/// Q6_K's tile, where an including file sets none: the other K-quants'.
+/// Q4_K's and Q6_K's tiles, where an including file sets none: Q5_K's.
+#ifndef RT_Q4
+#define RT_Q4 RT_K
+#define CT_Q4 CT_K
+#endif
 #ifndef RT_Q6
 #define RT_Q6 RT_K
 #define CT_Q6 CT_K
@@ -435,7 +439,7 @@ DEFINE_GEMM(q4_1, RT_32, CT_32)
 DEFINE_GEMM(q5_0, RT_32, CT_32)
 DEFINE_GEMM(q5_1, RT_32, CT_32)
 DEFINE_GEMM(q8_0, RT_32, CT_32)
-DEFINE_GEMM(q4_K, RT_K, CT_K)
+DEFINE_GEMM(q4_K, RT_Q4, CT_Q4)
 DEFINE_GEMM(q5_K, RT_K, CT_K)
 DEFINE_GEMM(q6_K, RT_Q6, CT_Q6)
 
