@@ -81,7 +81,8 @@ typedef struct sparrow_q8_matrix {
 /// Quantizes one column of `count` values (a whole number of blocks) into `format`, writing
 /// `count` quants, `count / block` scales, and for Q8_1 the scaled sums, for Q8_K the sums of 16 and of 32;
 /// `neg_sums4` always. Pointers a format does not use may be NULL. ggml's x86 `quantize_row_q8_0`,
-/// `quantize_row_q8_1` and `quantize_row_q8_K_ref`, bit for bit; NaN inputs quantize to 0.
+/// `quantize_row_q8_1` and `quantize_row_q8_K_ref`, bit for bit; a NaN input quantizes to 0 in Q8_0
+/// and Q8_1, and to 127 in Q8_K (ggml's `MIN(127, ·)`).
 void sparrow_quantize_q8(int isa, int format, const float *x, int64_t count, int8_t *qs, float *scales,
                          float *scaled_sums, int32_t *sums16, int16_t *sums32, int32_t *neg_sums4);
 
