@@ -100,7 +100,6 @@ int sparrow_quantized_gemm(int isa, int ggml_type, const void *weights, int64_t 
                            int64_t row_begin, int64_t row_end, const sparrow_q8_matrix *x, int64_t col_begin,
                            int64_t col_end, float *y, int64_t ldy);
 
-#include "CKernelsActivation.h"
 #include "CKernelsAttention.h"
 #include "CKernelsFloatMatMul.h"
 
