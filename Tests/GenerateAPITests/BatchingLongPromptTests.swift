@@ -36,16 +36,20 @@ struct BatchingLongPromptTests {
         let stream = Task {
             do {
                 _ = try await Batching.stream(engine, Batching.longRunner(maxTokens: 1_000)) { count in
-                    if count == 3 { await decoding.fire() }
+                    // The stream's steps wait, from its third token on, until the long prompt's
+                    // request is in generation: on a machine whose threads are all busy (the whole
+                    // suite runs at once), this test's task can resume long after the signal, and
+                    // the stream would otherwise run to the end of its context before the request
+                    // starts. Held here, in the stream's own callback, it cannot run ahead.
+                    if count == 3 {
+                        scheduler.holdSteps(after: 0)
+                        await decoding.fire()
+                    }
                 }
             } catch {}
             await decoding.fire()  // (if it ended sooner, the checks below tell)
         }
         await decoding.wait()
-        // The stream's steps wait until the long prompt's request is in generation: on a machine
-        // whose threads are all busy (the whole suite runs at once), that request could otherwise
-        // start only after the stream had ended.
-        scheduler.holdSteps(after: 0)
         let long = GenerateRequest(prompt: Batching.prompt(words: 100, salt: 31), maxTokens: 8, temperature: 0)
         let longRequest = Task { try await engine.generate(request: long) }
         let deadline = ContinuousClock.now + TimeScale.seconds(20)
