@@ -292,8 +292,8 @@ INLINE __m512i pick16(__m512i v, int i, int j) {
                     const __m512i x0 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)xq));        \
                     const __m512i x1 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(xq + 32))); \
                     for (int p = 0; p < RT / 2; p++) {                                                          \
-                        sumi[p][j] = dpwssd512(sumi[p][j], slo[p], _mm512_maddubs_epi16(lo[p], x0));  \
-                        sumi[p][j] = dpwssd512(sumi[p][j], shi[p], _mm512_maddubs_epi16(hi[p], x1));  \
+                        sumi[p][j] = dpwssd512(sumi[p][j], slo[p], _mm512_maddubs_epi16(lo[p], x0));           \
+                        sumi[p][j] = dpwssd512(sumi[p][j], shi[p], _mm512_maddubs_epi16(hi[p], x1));           \
                     }                                                                                           \
                 }                                                                                               \
             }                                                                                                   \
