@@ -113,19 +113,21 @@ struct ConstraintRequestTests {
         let text = try String(contentsOf: FixturePaths.url("structured/schemas.json"), encoding: .utf8)
         guard case let .array(entries) = try JSONNode.parse(text) else { throw GrammarError.missingRoot }
         #expect(entries.count == 20)
-        let clock = ContinuousClock(), start = clock.now
+        // CPU time of this thread, not wall time: the other suites share the cores.
+        let start = ThreadCPUClock.now
         for entry in entries {
             let schema = try #require(entry["schema"])
             _ = try GrammarRecognizer(grammar: JSONSchemaGrammar.compile(schema))
         }
-        let elapsed = clock.now - start
-        print("compiled the 20 fixture schemas in \(elapsed)")
+        let elapsed = ThreadCPUClock.now - start
+        print("compiled the 20 fixture schemas in \(elapsed) of CPU time")
         #expect(elapsed < TimeScale.seconds(1))
     }
 
     @Test("Hostile constraints are refused in bounded time: left recursion, 10k alternatives, deep nesting, huge regexes")
     func hostile() throws {
-        let clock = ContinuousClock()
+        // CPU time of this thread, not wall time: the other suites share the cores.
+        let clock = ThreadCPUClock.self
         let nestedArrays = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         let deepSchema = String(repeating: #"{"type":"array","items":"#, count: 200) + "{}" + String(repeating: "}", count: 200)
         func with(_ c: OutputConstraint) -> String {
@@ -161,7 +163,8 @@ struct ConstraintRequestTests {
                 #expect(error is GenerateError || error is DecodingError, "\(name): \(error)")
             }
             let elapsed = clock.now - start
-            #expect(elapsed < .seconds(2), "\(name) took \(elapsed)")
+            // The slowest, 10k choices, takes about 1.2 s of CPU in a debug build.
+            #expect(elapsed < .seconds(5), "\(name) took \(elapsed)")
         }
         // Nested repetitions are rules of rules: a language of 4000³ characters costs 12,000 symbols.
         let start = clock.now

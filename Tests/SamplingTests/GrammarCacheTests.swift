@@ -38,14 +38,17 @@ struct GrammarCacheTests {
         let vocab = TokenVocabulary(tokens: tokens)
         let grammars = try Self.schemas.map { try JSONSchemaGrammar.compile(JSONNode.parse($0)) } + [try JSONSchemaGrammar.anyObject()]
         let requests = 32
+        // Every request holds its lease until all have one, so the requests overlap however the
+        // tasks are scheduled: on a busy machine they could otherwise run one after another.
+        let allLeased = Barrier(count: requests)
         let mismatches = await withTaskGroup(of: Int.self) { group in
             for r in 0 ..< requests {
                 group.addTask {
                     // Each request compiles its own copy, as the engine does per request.
-                    guard let grammar = try? JSONSchemaGrammar.compile(JSONNode.parse(Self.schemas[r % 3])),
-                          let lease = try? cache.lease(grammar: r % 4 == 3 ? grammars[3] : grammar, vocabulary: vocab, endTokens: [0]),
-                          let reference = try? GrammarRecognizer(grammar: r % 4 == 3 ? grammars[3] : grammar)
-                    else { return 1 }
+                    let grammar = r % 4 == 3 ? grammars[3] : try? JSONSchemaGrammar.compile(JSONNode.parse(Self.schemas[r % 3]))
+                    let lease = grammar.flatMap { try? cache.lease(grammar: $0, vocabulary: vocab, endTokens: [0]) }
+                    await allLeased.arrive()
+                    guard let grammar, let lease, let reference = try? GrammarRecognizer(grammar: grammar) else { return 1 }
                     return Self.walk(lease.masker, reference: reference, tokens: tokens, seed: UInt64(r))
                 }
             }
@@ -55,7 +58,8 @@ struct GrammarCacheTests {
         #expect(cache.peakAccountedBytes <= budget, "peak \(cache.peakAccountedBytes) over the budget \(budget)")
         #expect(cache.overBudgetCharges == 0)
         #expect(cache.peakAccountedBytes > budget / 2, "the test should fill the budget: peak \(cache.peakAccountedBytes)")
-        #expect(cache.leaseCounts.shared > 0)
+        // Four distinct grammars; every other lease finds its masker in use.
+        #expect(cache.leaseCounts.total == requests && cache.leaseCounts.shared == requests - 4)
         #expect(cache.accountedBytes <= budget)
         // Every byte charged was refunded or is still held: with nothing leased, dropping all is zero.
         cache.removeAll()
@@ -111,5 +115,23 @@ struct GrammarCacheTests {
         #expect(initial + granted - refunded == m.grantedBytes)
         #expect(m.grantedBytes <= initial + 100_000)
         #expect(m.canEnd(m.advance(state, text: #""}"#)))
+    }
+}
+
+/// Suspends each caller of ``arrive()`` until `count` callers have arrived.
+private actor Barrier {
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var left: Int
+
+    init(count: Int) { left = count }
+
+    func arrive() async {
+        left -= 1
+        if left <= 0 {
+            for continuation in waiting { continuation.resume() }
+            waiting.removeAll()
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
     }
 }

@@ -24,8 +24,9 @@ struct ConnectionTests {
     func slowloris() async throws {
         let configuration = SparrowServer.Configuration(connections: Self.limits(header: 1))
         try await TestServer.with(backend: TestServer.mockEngine(), configuration: configuration) { server in
-            let connection = try RawConnection(port: Self.port(server))
+            // Before connecting: the server's clock starts at the connection, so nothing delays `start` past it.
             let start = Date()
+            let connection = try RawConnection(port: Self.port(server))
             let head = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
             // Trickles for longer than the timeout; sending stops failing quietly once the server closes.
             let trickle = Task {
@@ -36,7 +37,7 @@ struct ConnectionTests {
             }
             let reading = try await connection.readToEnd(within: 30 * TimeScale.factor)
             trickle.cancel()
-            let elapsed = Date().timeIntervalSince(start)
+            let elapsed = reading.endedAt.timeIntervalSince(start)
             #expect(reading.closed, "the connection stayed open: \(reading.text)")
             #expect(reading.status == 408, "\(reading.text)")
             #expect(try Self.errorCode(reading) == "header_timeout")
@@ -49,11 +50,11 @@ struct ConnectionTests {
     func partialBody() async throws {
         let configuration = SparrowServer.Configuration(connections: Self.limits(body: 1))
         try await TestServer.with(backend: TestServer.mockEngine(), configuration: configuration) { server in
-            let connection = try RawConnection(port: Self.port(server))
             let start = Date()
+            let connection = try RawConnection(port: Self.port(server))
             try await connection.send("POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"prompt\": ")
             let reading = try await connection.readToEnd(within: 30 * TimeScale.factor)
-            let elapsed = Date().timeIntervalSince(start)
+            let elapsed = reading.endedAt.timeIntervalSince(start)
             #expect(reading.closed)
             #expect(reading.status == 408, "\(reading.text)")
             #expect(try Self.errorCode(reading) == "body_timeout")
@@ -74,7 +75,7 @@ struct ConnectionTests {
             #expect(!first.closed, "a keep-alive connection closed after its first response")
             for connection in [silent, keptAlive] {
                 let reading = try await connection.readToEnd(within: 30 * TimeScale.factor)
-                let elapsed = Date().timeIntervalSince(start)
+                let elapsed = reading.endedAt.timeIntervalSince(start)
                 #expect(reading.closed, "still open after \(elapsed) s")
                 #expect(elapsed < 1 + 5 * TimeScale.factor, "closed after \(elapsed) s")
             }
@@ -116,7 +117,7 @@ struct ConnectionTests {
             try await connection.send("POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(size)\r\n\r\n")
             try await connection.send([UInt8](repeating: UInt8(ascii: " "), count: size))
             let reading = try await connection.readToEnd(within: 30 * TimeScale.factor)
-            let elapsed = Date().timeIntervalSince(start)
+            let elapsed = reading.endedAt.timeIntervalSince(start)
             #expect(reading.status == 413, "\(reading.text)")
             #expect(reading.headers["connection"] == "close")
             #expect(try Self.errorCode(reading) == "body_too_large")

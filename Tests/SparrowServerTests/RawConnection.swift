@@ -45,6 +45,9 @@ final class RawConnection: @unchecked Sendable {
         var bytes: [UInt8]
         /// The server closed the connection (EOF or reset) rather than the time running out.
         var closed: Bool
+        /// When the reading thread saw the end: a test's own task may resume much later when the
+        /// other suites keep the cooperative pool busy, so timing bounds use this.
+        var endedAt = Date()
         /// Everything received, interim responses included.
         var received: String { String(decoding: bytes, as: UTF8.self) }
 

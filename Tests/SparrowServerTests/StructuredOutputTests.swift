@@ -97,8 +97,10 @@ struct StructuredOutputTests {
                 let r = try await server.client.post(path, #"{"prompt": "x", "mock_response": true, \#(field)}"#)
                 #expect(r.status == 400, "\(param): \(r.text.prefix(300))")
                 #expect(try r.error()["param"] as? String == param, "\(r.text.prefix(300))")
-                // Milliseconds alone; the bound leaves room for the whole suite running beside it on 2 cores.
-                #expect(clock.now - start < .seconds(15 * TimeScale.factor), "\(param) took \(clock.now - start)")
+                // Milliseconds alone. On 2 cores the other suites can hold this test's task for many
+                // seconds, so the wall-clock bound only catches a runaway; ConstraintRequestTests bounds
+                // the CPU time of the same refusals.
+                #expect(clock.now - start < .seconds(60 * TimeScale.factor), "\(param) took \(clock.now - start)")
             }
             let chat = try await server.client.post("v1/chat/completions",
                 ##"{"messages": [{"role": "user", "content": "x"}], "mock_response": true, "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}}}}"##)
