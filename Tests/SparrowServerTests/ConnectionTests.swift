@@ -24,8 +24,6 @@ struct ConnectionTests {
     func slowloris() async throws {
         let configuration = SparrowServer.Configuration(connections: Self.limits(header: 1))
         try await TestServer.with(backend: TestServer.mockEngine(), configuration: configuration) { server in
-            // Before connecting: the server's clock starts at the connection, so nothing delays `start` past it.
-            let start = Date()
             let connection = try RawConnection(port: Self.port(server))
             let head = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
             // Trickles for longer than the timeout; sending stops failing quietly once the server closes.
@@ -37,7 +35,8 @@ struct ConnectionTests {
             }
             let reading = try await connection.readToEnd(within: 30 * TimeScale.factor)
             trickle.cancel()
-            let elapsed = reading.endedAt.timeIntervalSince(start)
+            // The header timeout counts from the head's first byte.
+            let elapsed = reading.endedAt.timeIntervalSince(try #require(connection.sendTimesSeen.first))
             #expect(reading.closed, "the connection stayed open: \(reading.text)")
             #expect(reading.status == 408, "\(reading.text)")
             #expect(try Self.errorCode(reading) == "header_timeout")
@@ -50,11 +49,11 @@ struct ConnectionTests {
     func partialBody() async throws {
         let configuration = SparrowServer.Configuration(connections: Self.limits(body: 1))
         try await TestServer.with(backend: TestServer.mockEngine(), configuration: configuration) { server in
-            let start = Date()
             let connection = try RawConnection(port: Self.port(server))
             try await connection.send("POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"prompt\": ")
             let reading = try await connection.readToEnd(within: 30 * TimeScale.factor)
-            let elapsed = reading.endedAt.timeIntervalSince(start)
+            // The body timeout counts from the head, sent in one piece with the body's start.
+            let elapsed = reading.endedAt.timeIntervalSince(try #require(connection.sendTimesSeen.first))
             #expect(reading.closed)
             #expect(reading.status == 408, "\(reading.text)")
             #expect(try Self.errorCode(reading) == "body_timeout")
@@ -75,7 +74,8 @@ struct ConnectionTests {
             #expect(!first.closed, "a keep-alive connection closed after its first response")
             for connection in [silent, keptAlive] {
                 let reading = try await connection.readToEnd(within: 30 * TimeScale.factor)
-                let elapsed = reading.endedAt.timeIntervalSince(start)
+                // Idle from the connection (silent) or from the answer to the request it sent.
+                let elapsed = reading.endedAt.timeIntervalSince(connection.sendTimesSeen.last ?? start)
                 #expect(reading.closed, "still open after \(elapsed) s")
                 #expect(elapsed < 1 + 5 * TimeScale.factor, "closed after \(elapsed) s")
             }

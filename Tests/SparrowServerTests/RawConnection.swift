@@ -13,6 +13,13 @@ import Darwin
 /// run on a Dispatch thread so as not to hold a thread of the cooperative pool.
 final class RawConnection: @unchecked Sendable {
     private var fd: Int32
+    private let sendTimes = NSLock()
+    private var firstSent: Date?, lastSent: Date?
+
+    /// When the first and the latest bytes went out, as the sending thread saw it: a server's
+    /// timeouts count from what it receives, and a test's own task may send much later than it
+    /// meant to when the other suites keep the cooperative pool busy.
+    var sendTimesSeen: (first: Date?, last: Date?) { sendTimes.withLock { (firstSent, lastSent) } }
 
     init(port: Int) throws {
         fd = try connectToLoopback(port: port)
@@ -27,6 +34,11 @@ final class RawConnection: @unchecked Sendable {
                 let n = bytes[sent...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 guard n > 0 else { throw TestFailure("send() failed after \(sent) bytes: errno \(errno)") }
                 sent += n
+                let now = Date()
+                self.sendTimes.withLock {
+                    if self.firstSent == nil { self.firstSent = now }
+                    self.lastSent = now
+                }
             }
         }
     }
