@@ -18,7 +18,11 @@
 #define RT_32 4
 #define CT_32 2
 #define RT_K 2
-#define CT_K 2
+#define CT_K 3
+#define RT_Q6 2
+#define CT_Q6 4
+/// Q4_K and Q5_K unpack each super-block once per sweep of columns (see NARROW_SWEEP_K4).
+#define K_SWEEPS 1
 #include "quant_body.h"
 
 #pragma clang attribute pop

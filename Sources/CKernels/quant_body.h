@@ -358,7 +358,16 @@ NARROW_SWEEP_32(q5_1_sweep, 24,
 NARROW_SWEEP_32(q8_0_sweep, 34, (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
                 dot_s8s8((i8x32)wq[i], xq, negsum << 7), 0)
 
-/// The 32-value formats sweep over wide column ranges; the K-quants keep their tiles.
+#ifdef K_SWEEPS
+#include "quant_ksweep.h"
+#define SWEEPS_K4 1
+#define SWEEP_K4(T) T##_sweep
+#else
+#define SWEEPS_K4 0
+#define SWEEP_K4(T) SWEEP_NONE
+#endif
+
+/// The 32-value formats sweep over wide column ranges; the K-quants too where K_SWEEPS is defined.
 #define SWEEPS(T, RT) SWEEPS_##T
 #define SWEEP(T) SWEEP_##T
 #define SWEEPS_q4_0 1
@@ -366,17 +375,17 @@ NARROW_SWEEP_32(q8_0_sweep, 34, (wd[i] = half_to_float(block), wq[i] = load_u8x3
 #define SWEEPS_q5_0 1
 #define SWEEPS_q5_1 1
 #define SWEEPS_q8_0 1
-#define SWEEPS_q4_K 0
-#define SWEEPS_q5_K 0
-#define SWEEPS_q6_K 0
+#define SWEEPS_q4_K SWEEPS_K4
+#define SWEEPS_q5_K SWEEPS_K4
+#define SWEEPS_q6_K SWEEPS_K4
 #define SWEEP_q4_0 q4_0_sweep
 #define SWEEP_q4_1 q4_1_sweep
 #define SWEEP_q5_0 q5_0_sweep
 #define SWEEP_q5_1 q5_1_sweep
 #define SWEEP_q8_0 q8_0_sweep
-#define SWEEP_q4_K SWEEP_NONE
-#define SWEEP_q5_K SWEEP_NONE
-#define SWEEP_q6_K SWEEP_NONE
+#define SWEEP_q4_K SWEEP_K4(q4_K)
+#define SWEEP_q5_K SWEEP_K4(q5_K)
+#define SWEEP_q6_K SWEEP_K4(q6_K)
 INLINE void SWEEP_NONE(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {
     (void)g, (void)r, (void)c0, (void)c1, (void)RT, (void)CT;
 }
@@ -433,6 +442,10 @@ PICK_TILE(q6_K)
 #define RT_Q6 RT_K
 #define CT_Q6 CT_K
 #endif
+
+_Static_assert(RT_32 <= MAX_TILE && CT_32 <= MAX_TILE && RT_Q4 <= MAX_TILE && CT_Q4 <= MAX_TILE && RT_K <= MAX_TILE &&
+                   CT_K <= MAX_TILE && RT_Q6 <= MAX_TILE && CT_Q6 <= MAX_TILE,
+               "a tile larger than MAX_TILE overruns the tiles' arrays");
 
 DEFINE_GEMM(q4_0, RT_32, CT_32)
 DEFINE_GEMM(q4_1, RT_32, CT_32)

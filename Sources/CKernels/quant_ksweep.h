@@ -1,0 +1,221 @@
+// The K-quant sweeps of the 256-bit kernels (AVX2): each run of super-blocks of a tile's rows is
+// unpacked once and read by every column tile, instead of once per tile. Included by quant_body.h
+// where the including variant defines K_SWEEPS; uses its primitives and gemm_ctx.
+#ifndef SPARROW_QUANT_KSWEEP_H
+#define SPARROW_QUANT_KSWEEP_H
+
+/// Super-blocks a K-quant sweep unpacks at once (its scratch: 8 × MAX_TILE rows × at most 576 bytes).
+#define SWEEP_KBLOCKS 8
+
+/// One row's Q4_K or Q5_K super-block, unpacked once for every column of a sweep: what TILE_K4
+/// computes from the block for each tile, so the arithmetic on it is TILE_K4's.
+typedef struct k4_unpacked {
+    /// Sub-block s's 32 values (nibbles, with Q5_K's fifth bit), as TILE_K4's lo (2p) and hi (2p + 1).
+    u8x32 q[8];
+    /// Sub-block s's 6-bit scale in every Int16 lane.
+    i16x16 scale[8];
+    /// The eight 6-bit mins.
+    i32x8 mins;
+    /// d and dmin as Floats.
+    float d, dmin;
+} k4_unpacked;
+
+INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
+    uint8_t sc[8], mn[8];
+    k4_scales_and_mins(blk + 4, sc, mn);
+    for (int p = 0; p < 4; p++) {
+        const u8x32 q = load_u8x32(blk + (fifth ? 48 : 16) + 32 * p);
+        u8x32 lo = q & (uint8_t)0x0F, hi = q >> 4;
+        if (fifth) {
+            const u8x32 h = load_u8x32(blk + 16);
+            lo |= ((h >> (2 * p)) & (uint8_t)1) << 4;
+            hi |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;
+        }
+        u->q[2 * p] = lo;
+        u->q[2 * p + 1] = hi;
+    }
+    for (int s = 0; s < 8; s++) u->scale[s] = splat16(sc[s]);
+    u->mins = (i32x8){mn[0], mn[1], mn[2], mn[3], mn[4], mn[5], mn[6], mn[7]};
+    u->d = half_to_float(blk);
+    u->dmin = half_to_float(blk + 2);
+}
+
+/// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q4_K or Q5_K: each run of SWEEP_KBLOCKS
+/// super-blocks is unpacked once (k4_unpack) and read by every column tile, where TILE_K4 unpacks
+/// the scales, mins and values again for each tile. The Float accumulators wait in memory between
+/// runs. Per row and column, the arithmetic and its order are TILE_K4's exactly.
+#define NARROW_SWEEP_K4(NAME, BLOCK_BYTES, FIFTH)                                                                \
+    INLINE void NAME##_run(const gemm_ctx *g, const k4_unpacked (*us)[MAX_TILE], int64_t b0, int64_t nb,         \
+                           int64_t c, int64_t c0, f32x8 (*accs)[MAX_TILE], f32x4 (*accms)[MAX_TILE],             \
+                           float (*summs)[MAX_TILE], const int RT, const int CT) {                               \
+        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
+        f32x4 accm[MAX_TILE][MAX_TILE];                                                                         \
+        float summ[MAX_TILE][MAX_TILE];                                                                         \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                acc[i][j] = accs[c - c0 + j][i];                                                                \
+                accm[i][j] = accms[c - c0 + j][i];                                                              \
+                summ[i][j] = summs[c - c0 + j][i];                                                              \
+            }                                                                                                   \
+        const int64_t n = g->x->count;                                                                          \
+        for (int64_t k = 0; k < nb; k++) {                                                                      \
+            const int64_t b = b0 + k;                                                                           \
+            const k4_unpacked *u = us[k];                                                                       \
+            i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
+            for (int i = 0; i < RT; i++)                                                                        \
+                for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};                                           \
+            for (int p = 0; p < 4; p++)                                                                         \
+                for (int j = 0; j < CT; j++) {                                                                  \
+                    const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * p;                               \
+                    const i8x32 x0 = load_i8x32(xq), x1 = load_i8x32(xq + 32);                                  \
+                    for (int i = 0; i < RT; i++) {                                                              \
+                        sumi[i][j] = kdot(sumi[i][j], u[i].q[2 * p], x0, u[i].scale[2 * p], splat16(0));        \
+                        sumi[i][j] = kdot(sumi[i][j], u[i].q[2 * p + 1], x1, u[i].scale[2 * p + 1], splat16(0)); \
+                    }                                                                                           \
+                }                                                                                               \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
+                const i32x8 s32 = sums32(g, c + j, b);                                                          \
+                for (int i = 0; i < RT; i++) {                                                                  \
+                    const i32x8 prod = u[i].mins * s32;                                                         \
+                    const float dmin = -xd * u[i].dmin;                                                         \
+                    if (FIFTH) {                                                                                \
+                        const int32_t total = ((prod[0] + prod[1]) + (prod[2] + prod[3])) +                      \
+                                              ((prod[4] + prod[5]) + (prod[6] + prod[7]));                       \
+                        summ[i][j] += dmin * (float)total;                                                      \
+                    } else {                                                                                    \
+                        const i32x4 terms = __builtin_shufflevector(prod, prod, 0, 2, 4, 6) +                   \
+                                            __builtin_shufflevector(prod, prod, 1, 3, 5, 7);                    \
+                        accm[i][j] = fma4(splat4(dmin), to_float4(terms), accm[i][j]);                          \
+                    }                                                                                           \
+                    acc[i][j] = fma8(splat8(xd * u[i].d), to_float8(sumi[i][j]), acc[i][j]);                    \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int j = 0; j < CT; j++) {                                                                      \
+                accs[c - c0 + j][i] = acc[i][j];                                                                \
+                accms[c - c0 + j][i] = accm[i][j];                                                              \
+                summs[c - c0 + j][i] = summ[i][j];                                                              \
+            }                                                                                                   \
+    }                                                                                                           \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
+        f32x8 accs[COLUMN_BLOCK][MAX_TILE];                                                                     \
+        f32x4 accms[COLUMN_BLOCK][MAX_TILE];                                                                    \
+        float summs[COLUMN_BLOCK][MAX_TILE];                                                                    \
+        k4_unpacked us[SWEEP_KBLOCKS][MAX_TILE];                                                                \
+        for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
+            for (int i = 0; i < RT; i++) {                                                                      \
+                accs[j][i] = splat8(0);                                                                         \
+                accms[j][i] = splat4(0);                                                                        \
+                summs[j][i] = 0;                                                                                \
+            }                                                                                                   \
+        for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_KBLOCKS) {                                             \
+            const int64_t nb = g->blocks - b0 < SWEEP_KBLOCKS ? g->blocks - b0 : SWEEP_KBLOCKS;                 \
+            for (int64_t k = 0; k < nb; k++) {                                                                  \
+                prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b0 + k);                               \
+                for (int i = 0; i < RT; i++)                                                                    \
+                    k4_unpack(g->w + (r + i) * g->row_bytes + (b0 + k) * (BLOCK_BYTES), FIFTH, &us[k][i]);       \
+            }                                                                                                   \
+            int64_t c = c0;                                                                                     \
+            for (; c + CT <= c1; c += CT) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, CT);         \
+            switch (c1 - c) {                                                                                   \
+            case 1: NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 1); break;                         \
+            case 2: if (CT > 2) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 2); break;             \
+            case 3: if (CT > 3) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 3); break;             \
+            case 4: if (CT > 4) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 4); break;             \
+            case 5: if (CT > 5) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 5); break;             \
+            default: break;                                                                                     \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int i = 0; i < RT; i++)                                                                            \
+            for (int64_t j = 0; j < c1 - c0; j++) {                                                             \
+                const f32x4 m = accms[j][i];                                                                    \
+                const float mins = FIFTH ? summs[j][i] : (m[0] + m[2]) + (m[1] + m[3]);                         \
+                g->y[(c0 + j) * g->ldy + r + i] = hsum8(accs[j][i]) + mins;                                     \
+            }                                                                                                   \
+    }
+
+NARROW_SWEEP_K4(q4_K_sweep, 144, 0)
+NARROW_SWEEP_K4(q5_K_sweep, 176, 1)
+
+/// One row's Q6_K super-block, unpacked once for every column of a sweep: q6_K_narrow's u and
+/// scale for each group of 32, and d.
+typedef struct k6_unpacked {
+    u8x32 u[8];
+    i16x16 scale[8];
+    float d;
+} k6_unpacked;
+
+INLINE void k6_unpack(const uint8_t *blk, k6_unpacked *out) {
+    for (int grp = 0; grp < 8; grp++) {
+        const int h = grp / 4, t = grp % 4;
+        const u8x32 ql = load_u8x32(blk + 64 * h + 32 * (t % 2));
+        const u8x32 qh = load_u8x32(blk + 128 + 32 * h);
+        const u8x32 low = t < 2 ? (ql & (uint8_t)0x0F) : (ql >> 4);
+        out->u[grp] = low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
+        const int8_t *sc = (const int8_t *)blk + 192 + 2 * grp;
+        const int16_t s0 = sc[0], s1 = sc[1];
+        out->scale[grp] = (i16x16){s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
+    }
+    out->d = half_to_float(blk + 208);
+}
+
+/// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q6_K, as NARROW_SWEEP_K4 does for Q4_K:
+/// each run of super-blocks is unpacked once (k6_unpack) for every column tile. Per row and
+/// column, the arithmetic and its order are q6_K_narrow's exactly.
+INLINE void q6_K_sweep_run(const gemm_ctx *g, const k6_unpacked (*us)[MAX_TILE], int64_t b0, int64_t nb, int64_t c,
+                           int64_t c0, f32x8 (*accs)[MAX_TILE], const int RT, const int CT) {
+    f32x8 acc[MAX_TILE][MAX_TILE];
+    for (int i = 0; i < RT; i++)
+        for (int j = 0; j < CT; j++) acc[i][j] = accs[c - c0 + j][i];
+    const int64_t n = g->x->count;
+    const u8x32 thirtyTwo = (u8x32){0} + (uint8_t)32;
+    for (int64_t k = 0; k < nb; k++) {
+        const int64_t b = b0 + k;
+        const k6_unpacked *u = us[k];
+        i32x8 sumi[MAX_TILE][MAX_TILE];
+        for (int i = 0; i < RT; i++)
+            for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};
+        for (int grp = 0; grp < 8; grp++)
+            for (int j = 0; j < CT; j++) {
+                const i8x32 x = load_i8x32(g->x->qs + (c + j) * n + b * 256 + 32 * grp);
+                const i16x16 offset = maddubs16(thirtyTwo, x);
+                for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], u[i].u[grp], x, u[i].scale[grp], offset);
+            }
+        for (int j = 0; j < CT; j++) {
+            const float xd = g->x->scales[(c + j) * (n / 256) + b];
+            for (int i = 0; i < RT; i++) acc[i][j] = fma8(splat8(xd * u[i].d), to_float8(sumi[i][j]), acc[i][j]);
+        }
+    }
+    for (int i = 0; i < RT; i++)
+        for (int j = 0; j < CT; j++) accs[c - c0 + j][i] = acc[i][j];
+}
+
+INLINE void q6_K_sweep(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {
+    f32x8 accs[COLUMN_BLOCK][MAX_TILE];
+    k6_unpacked us[SWEEP_KBLOCKS][MAX_TILE];
+    for (int64_t j = 0; j < c1 - c0; j++)
+        for (int i = 0; i < RT; i++) accs[j][i] = splat8(0);
+    for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_KBLOCKS) {
+        const int64_t nb = g->blocks - b0 < SWEEP_KBLOCKS ? g->blocks - b0 : SWEEP_KBLOCKS;
+        for (int64_t k = 0; k < nb; k++) {
+            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b0 + k);
+            for (int i = 0; i < RT; i++) k6_unpack(g->w + (r + i) * g->row_bytes + (b0 + k) * 210, &us[k][i]);
+        }
+        int64_t c = c0;
+        for (; c + CT <= c1; c += CT) q6_K_sweep_run(g, us, b0, nb, c, c0, accs, RT, CT);
+        switch (c1 - c) {
+        case 1: q6_K_sweep_run(g, us, b0, nb, c, c0, accs, RT, 1); break;
+        case 2: if (CT > 2) q6_K_sweep_run(g, us, b0, nb, c, c0, accs, RT, 2); break;
+        case 3: if (CT > 3) q6_K_sweep_run(g, us, b0, nb, c, c0, accs, RT, 3); break;
+        case 4: if (CT > 4) q6_K_sweep_run(g, us, b0, nb, c, c0, accs, RT, 4); break;
+        case 5: if (CT > 5) q6_K_sweep_run(g, us, b0, nb, c, c0, accs, RT, 5); break;
+        default: break;
+        }
+    }
+    for (int i = 0; i < RT; i++)
+        for (int64_t j = 0; j < c1 - c0; j++) g->y[(c0 + j) * g->ldy + r + i] = hsum8(accs[j][i]);
+}
+
+#endif
