@@ -125,6 +125,23 @@ INLINE i16x16 splat16(int v) {
     return (i16x16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
 
+/// One super-block's Float update of a Q4_K or Q5_K (row, column) pair: the minimum terms
+/// −dmin·d_x · Σ_s min_s·(Σx)_s (Q4_K in four Float lanes by pairs of sub-blocks, ggml's order; Q5_K
+/// as one Float), then d·d_x times the super-block's Int32 lanes `sumi`.
+INLINE void k4_update(int fifth, float xd, i32x8 s32, i32x8 mins, float d, float dmin_w, i32x8 sumi, f32x8 *acc,
+                      f32x4 *accm, float *summ) {
+    const i32x8 prod = mins * s32;
+    const float dmin = -xd * dmin_w;
+    if (fifth) {
+        const int32_t total = ((prod[0] + prod[1]) + (prod[2] + prod[3])) + ((prod[4] + prod[5]) + (prod[6] + prod[7]));
+        *summ += dmin * (float)total;
+    } else {
+        const i32x4 terms = __builtin_shufflevector(prod, prod, 0, 2, 4, 6) + __builtin_shufflevector(prod, prod, 1, 3, 5, 7);
+        *accm = fma4(splat4(dmin), to_float4(terms), *accm);
+    }
+    *acc = fma8(splat8(xd * d), to_float8(sumi), *acc);
+}
+
 /// Q4_K and Q5_K: d, dmin, 12 bytes of 6-bit scales and mins, (Q5_K: 32 bytes of fifth bits,) 128
 /// bytes of nibbles. Sub-blocks 2p and 2p + 1 share 32 bytes, low and high nibbles. Per super-block:
 /// eight Int32 lanes Σ_s scale_s·(q·x)_s fused as d·d_x into the Float lanes; the mins as
@@ -179,18 +196,8 @@ INLINE i16x16 splat16(int v) {
                 const i32x8 s32 = sums32(g, c + j, b);                                                          \
                 for (int i = 0; i < RT; i++) {                                                                  \
                     const i32x8 m = {mn[i][0], mn[i][1], mn[i][2], mn[i][3], mn[i][4], mn[i][5], mn[i][6], mn[i][7]}; \
-                    const i32x8 prod = m * s32;                                                                 \
-                    const float dmin = -xd * half_to_float(blk[i] + 2);                                         \
-                    if (FIFTH) {                                                                                \
-                        const int32_t total = ((prod[0] + prod[1]) + (prod[2] + prod[3])) +                      \
-                                              ((prod[4] + prod[5]) + (prod[6] + prod[7]));                       \
-                        summ[i][j] += dmin * (float)total;                                                      \
-                    } else {                                                                                    \
-                        const i32x4 terms = __builtin_shufflevector(prod, prod, 0, 2, 4, 6) +                   \
-                                            __builtin_shufflevector(prod, prod, 1, 3, 5, 7);                    \
-                        accm[i][j] = fma4(splat4(dmin), to_float4(terms), accm[i][j]);                          \
-                    }                                                                                           \
-                    acc[i][j] = fma8(splat8(xd * half_to_float(blk[i])), to_float8(sumi[i][j]), acc[i][j]);     \
+                    k4_update(FIFTH, xd, s32, m, half_to_float(blk[i]), half_to_float(blk[i] + 2), sumi[i][j],     \
+                              &acc[i][j], &accm[i][j], &summ[i][j]);                                            \
                 }                                                                                               \
             }                                                                                                   \
         }                                                                                                       \

@@ -76,20 +76,9 @@ INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
             for (int j = 0; j < CT; j++) {                                                                      \
                 const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
                 const i32x8 s32 = sums32(g, c + j, b);                                                          \
-                for (int i = 0; i < RT; i++) {                                                                  \
-                    const i32x8 prod = u[i].mins * s32;                                                         \
-                    const float dmin = -xd * u[i].dmin;                                                         \
-                    if (FIFTH) {                                                                                \
-                        const int32_t total = ((prod[0] + prod[1]) + (prod[2] + prod[3])) +                      \
-                                              ((prod[4] + prod[5]) + (prod[6] + prod[7]));                       \
-                        summ[i][j] += dmin * (float)total;                                                      \
-                    } else {                                                                                    \
-                        const i32x4 terms = __builtin_shufflevector(prod, prod, 0, 2, 4, 6) +                   \
-                                            __builtin_shufflevector(prod, prod, 1, 3, 5, 7);                    \
-                        accm[i][j] = fma4(splat4(dmin), to_float4(terms), accm[i][j]);                          \
-                    }                                                                                           \
-                    acc[i][j] = fma8(splat8(xd * u[i].d), to_float8(sumi[i][j]), acc[i][j]);                    \
-                }                                                                                               \
+                for (int i = 0; i < RT; i++)                                                                    \
+                    k4_update(FIFTH, xd, s32, u[i].mins, u[i].d, u[i].dmin, sumi[i][j], &acc[i][j], &accm[i][j],   \
+                              &summ[i][j]);                                                                     \
             }                                                                                                   \
         }                                                                                                       \
         for (int i = 0; i < RT; i++)                                                                            \
