@@ -58,19 +58,31 @@ for h in "${harnesses[@]}"; do
   [ -n "${FUZZ_RUNS:-}" ] && extra+=("-runs=$FUZZ_RUNS")
   echo "== $p for ${seconds}s"
   status=0
+  # First the seeds alone, each once, then exit: what the harness holds at exit is then the same on
+  # every run, so the sanitizer's exit-time leak check is deterministic for them (it also runs after the
+  # timed run below, on whatever that run left).
+  "$bin/$p" Fixtures/fuzz/"$h"/* -artifact_prefix="$out/crashes/$h-seeds-" >"$log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "$(date -u +%Y-%m-%dT%H:%MZ) $h: the seeds alone failed, exit $status" | tee -a "$summary"
+    failed+=("$h")
+    sed -n '/==[0-9]*==ERROR/,$p' "$log" | head -60 >&2 || true
+    continue
+  fi
   # The grown corpus comes first: libFuzzer writes new inputs to its first directory only, so the
   # committed seeds are never modified.
   "$bin/$p" "$corpus" "Fixtures/fuzz/$h" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" \
     -malloc_limit_mb="${FUZZ_MALLOC_LIMIT_MB:-1024}" -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/crashes/$h-" "${extra[@]}" >"$log" 2>&1 || status=$?
-  runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?')
+  runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || echo '?')
   took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE 'in [0-9]+' | grep -oE '[0-9]+' || echo "$seconds")
   files=$(find "$corpus" -type f | wc -l)
   line="$(date -u +%Y-%m-%dT%H:%MZ) $h: $runs executions in ${took}s, corpus $files files (+$(find "Fixtures/fuzz/$h" -type f | wc -l) seeds), exit $status"
   echo "$line" | tee -a "$summary"
   if [ "$status" -ne 0 ]; then
     failed+=("$h")
-    grep -E 'ERROR|SUMMARY|Test unit written|==[0-9]+==' "$log" | head -20 >&2 || true
+    # The report itself, with its first stack traces, so that a CI log alone says what failed.
+    sed -n '/==[0-9]*==ERROR/,$p' "$log" | grep -vE '^(MS:|#[0-9]+\s+(NEW|REDUCE|pulse|INITED))' | head -60 >&2 || true
+    grep -E 'SUMMARY|Test unit written' "$log" | head -5 >&2 || true
   fi
 done
 
