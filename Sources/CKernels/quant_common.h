@@ -14,6 +14,7 @@ typedef uint8_t u8x16 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
 typedef int16_t i16x16 __attribute__((vector_size(32)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
 typedef float f32x8 __attribute__((vector_size(32)));
 typedef float f32x4 __attribute__((vector_size(16)));
@@ -54,12 +55,14 @@ INLINE float hsum8(f32x8 v) {
 
 /// A 4-bit block's 16 bytes as 32 values in ggml's order (`bytes_from_nibbles_32`): the low
 /// nibbles of bytes 0–15, then their high nibbles.
+/// The 16 bytes go to both halves in one broadcast load, and one variable shift moves the upper
+/// half's high nibbles down (`vbroadcasti128`, `vpsrlvd`, `vpand` under AVX2: no cross-lane insert).
 INLINE u8x32 nibbles32(const uint8_t *qs) {
     const u8x16 v = load_u8x16(qs);
-    const u8x16 high = (u8x16)((u16x8)v >> 4);
-    const u8x32 both = __builtin_shufflevector(v, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-                                               18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-    return both & (uint8_t)0x0F;
+    const u8x32 both = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3,
+                                               4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const u32x8 shifted = (u32x8)both >> (u32x8){0, 0, 0, 0, 4, 4, 4, 4};
+    return (u8x32)shifted & (uint8_t)0x0F;
 }
 
 /// 0x10 in byte j where bit j of `bits` is set (Q5's fifth bits, ggml's `bytes_from_bits_32`).
