@@ -277,7 +277,7 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
 #define SWEEPS(T, RT) ((RT) % 2 == 0)
 #define SWEEP(T) T##_sweep
 #else
-/// Blocks a sweep unpacks at once (its scratch: 32 blocks × 4 rows × 40 bytes).
+/// Blocks a sweep unpacks at once (its scratch: 32 blocks × MAX_TILE rows × 40 bytes).
 #define SWEEP_BLOCKS 32
 
 /// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format: each run of
@@ -409,7 +409,7 @@ PICK_TILE(q6_K)
 // MARK: Drivers
 
 /// Rows r0..<r1 × columns c0..<c1 of one type: column blocks of COLUMN_BLOCK, within each the rows
-/// in tiles of RT (the rest in pairs, then one by one), the columns in tiles of CT (the rest in one smaller tile).
+/// in tiles of RT (the rest in fours, pairs, then one by one), the columns in tiles of CT (the rest in one smaller tile).
 #define DEFINE_GEMM(T, RT_FULL, CT_FULL)                                                                        \
     INLINE void T##_tile_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {          \
         int64_t c = c0;                                                                                         \
@@ -434,6 +434,8 @@ PICK_TILE(q6_K)
             const int64_t ce = cb + COLUMN_BLOCK < c1 ? cb + COLUMN_BLOCK : c1;                                 \
             int64_t r = r0;                                                                                     \
             for (; r + (RT_FULL) <= r1; r += (RT_FULL)) T##_columns(g, r, cb, ce, (RT_FULL));                   \
+            if ((RT_FULL) > 4)                                                                                  \
+                for (; r + 4 <= r1; r += 4) T##_columns(g, r, cb, ce, 4);                                       \
             if ((RT_FULL) > 2)                                                                                  \
                 for (; r + 2 <= r1; r += 2) T##_columns(g, r, cb, ce, 2);                                       \
             for (; r < r1; r++) T##_columns(g, r, cb, ce, 1);                                                   \

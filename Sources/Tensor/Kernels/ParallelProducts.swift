@@ -65,7 +65,7 @@ package enum ParallelProducts {
         type: ElementType, matrix: UnsafeRawPointer, rowBytes: Int, rowLength: Int, outputs: Int,
         x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, runner: any ParallelRunner
     ) {
-        let chunk = floatChunkRows(outputs, threads: runner.threadCount)
+        let chunk = chunkRows(outputs, threads: runner.threadCount)
         runner.run(tasks: (outputs + chunk - 1) / chunk,
                    FloatChunks(type: type, matrix: matrix, rowBytes: rowBytes, rowLength: rowLength, x: x,
                                tokens: tokens, y: y, chunk: chunk, total: outputs))
@@ -118,17 +118,12 @@ package enum ParallelProducts {
         }
     }
 
-    /// Rows per task for the 8-bit kernels: several tasks per thread so that faster threads take
-    /// more (a shared machine's cores are not equally fast), at least 16 rows each.
+    /// Rows per task: several tasks per thread so that faster threads take more (a shared machine's
+    /// cores are not equally fast), at least 16 rows each, and a multiple of 8 so that chunks split
+    /// into the kernels' register tiles of rows (up to 8) without a remainder.
     static func chunkRows(_ total: Int, threads: Int) -> Int {
         guard threads > 1 else { return max(total, 1) }
-        return max(16, (total + threads * 8 - 1) / (threads * 8))
-    }
-
-    /// ``chunkRows(_:threads:)`` rounded up to a multiple of 8, so that chunks split into the Float
-    /// kernel's register tiles of rows without a remainder.
-    static func floatChunkRows(_ total: Int, threads: Int) -> Int {
-        (chunkRows(total, threads: threads) + 7) / 8 * 8
+        return (max(16, (total + threads * 8 - 1) / (threads * 8)) + 7) / 8 * 8
     }
 
     /// Thread t's contiguous share of 0..<total.
