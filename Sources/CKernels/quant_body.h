@@ -125,6 +125,33 @@ INLINE i16x16 splat16(int v) {
     return (i16x16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
 
+/// Q4_K's or Q5_K's values of sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles), with Q5_K's
+/// fifth bits: the 32 bytes at 16 + 32p (Q5_K: 48 + 32p, its fifth bits at 16).
+INLINE void k4_values(const uint8_t *blk, int fifth, int p, u8x32 *lo, u8x32 *hi) {
+    const u8x32 q = load_u8x32(blk + (fifth ? 48 : 16) + 32 * p);
+    *lo = q & (uint8_t)0x0F;
+    *hi = q >> 4;
+    if (fifth) {
+        const u8x32 h = load_u8x32(blk + 16);
+        *lo |= ((h >> (2 * p)) & (uint8_t)1) << 4;
+        *hi |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;
+    }
+}
+
+/// Q6_K's group `grp` of 32 values (half h = grp / 4, t = grp % 4): the low (t < 2) or high nibbles
+/// of ql[64h + 32(t % 2) ..< +32] with bits 2t, 2t + 1 of qh[32h ..< +32] as bits 4–5, unsigned
+/// (u = value + 32); and its two Int8 scales, each in eight Int16 lanes.
+INLINE void k6_group(const uint8_t *blk, int grp, u8x32 *u, i16x16 *scale) {
+    const int h = grp / 4, t = grp % 4;
+    const u8x32 ql = load_u8x32(blk + 64 * h + 32 * (t % 2));
+    const u8x32 qh = load_u8x32(blk + 128 + 32 * h);
+    const u8x32 low = t < 2 ? (ql & (uint8_t)0x0F) : (ql >> 4);
+    *u = low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
+    const int8_t *s = (const int8_t *)blk + 192 + 2 * grp;
+    const int16_t s0 = s[0], s1 = s[1];
+    *scale = (i16x16){s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
+}
+
 /// One super-block's Float update of a Q4_K or Q5_K (row, column) pair: the minimum terms
 /// −dmin·d_x · Σ_s min_s·(Σx)_s (Q4_K in four Float lanes by pairs of sub-blocks, ggml's order; Q5_K
 /// as one Float), then d·d_x times the super-block's Int32 lanes `sumi`.
@@ -172,16 +199,7 @@ INLINE void k4_update(int fifth, float xd, i32x8 s32, i32x8 mins, float d, float
                 for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};                                           \
             for (int p = 0; p < 4; p++) {                                                                       \
                 u8x32 lo[MAX_TILE], hi[MAX_TILE];                                                               \
-                for (int i = 0; i < RT; i++) {                                                                  \
-                    const u8x32 q = load_u8x32(blk[i] + (FIFTH ? 48 : 16) + 32 * p);                            \
-                    lo[i] = q & (uint8_t)0x0F;                                                                  \
-                    hi[i] = q >> 4;                                                                             \
-                    if (FIFTH) {                                                                                \
-                        const u8x32 h = load_u8x32(blk[i] + 16);                                                \
-                        lo[i] |= ((h >> (2 * p)) & (uint8_t)1) << 4;                                            \
-                        hi[i] |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;                                        \
-                    }                                                                                           \
-                }                                                                                               \
+                for (int i = 0; i < RT; i++) k4_values(blk[i], FIFTH, p, &lo[i], &hi[i]);                       \
                 for (int j = 0; j < CT; j++) {                                                                  \
                     const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * p;                               \
                     const i8x32 x0 = load_i8x32(xq), x1 = load_i8x32(xq + 32);                                  \
@@ -231,18 +249,9 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
         for (int i = 0; i < RT; i++)
             for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};
         for (int grp = 0; grp < 8; grp++) {
-            const int h = grp / 4, t = grp % 4;
             u8x32 u[MAX_TILE];
             i16x16 scale[MAX_TILE];
-            for (int i = 0; i < RT; i++) {
-                const u8x32 ql = load_u8x32(blk[i] + 64 * h + 32 * (t % 2));
-                const u8x32 qh = load_u8x32(blk[i] + 128 + 32 * h);
-                const u8x32 low = t < 2 ? (ql & (uint8_t)0x0F) : (ql >> 4);
-                u[i] = low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
-                const int8_t *s = (const int8_t *)blk[i] + 192 + 2 * grp;
-                const int16_t s0 = s[0], s1 = s[1];
-                scale[i] = (i16x16){s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
-            }
+            for (int i = 0; i < RT; i++) k6_group(blk[i], grp, &u[i], &scale[i]);
             for (int j = 0; j < CT; j++) {
                 const i8x32 x = load_i8x32(g->x->qs + (c + j) * n + b * 256 + 32 * grp);
                 const i16x16 offset = maddubs16(thirtyTwo, x);

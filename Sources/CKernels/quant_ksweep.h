@@ -23,17 +23,7 @@ typedef struct k4_unpacked {
 INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
     uint8_t sc[8], mn[8];
     k4_scales_and_mins(blk + 4, sc, mn);
-    for (int p = 0; p < 4; p++) {
-        const u8x32 q = load_u8x32(blk + (fifth ? 48 : 16) + 32 * p);
-        u8x32 lo = q & (uint8_t)0x0F, hi = q >> 4;
-        if (fifth) {
-            const u8x32 h = load_u8x32(blk + 16);
-            lo |= ((h >> (2 * p)) & (uint8_t)1) << 4;
-            hi |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;
-        }
-        u->q[2 * p] = lo;
-        u->q[2 * p + 1] = hi;
-    }
+    for (int p = 0; p < 4; p++) k4_values(blk, fifth, p, &u->q[2 * p], &u->q[2 * p + 1]);
     for (int s = 0; s < 8; s++) u->scale[s] = splat16(sc[s]);
     u->mins = (i32x8){mn[0], mn[1], mn[2], mn[3], mn[4], mn[5], mn[6], mn[7]};
     u->d = half_to_float(blk);
@@ -137,16 +127,7 @@ typedef struct k6_unpacked {
 } k6_unpacked;
 
 INLINE void k6_unpack(const uint8_t *blk, k6_unpacked *out) {
-    for (int grp = 0; grp < 8; grp++) {
-        const int h = grp / 4, t = grp % 4;
-        const u8x32 ql = load_u8x32(blk + 64 * h + 32 * (t % 2));
-        const u8x32 qh = load_u8x32(blk + 128 + 32 * h);
-        const u8x32 low = t < 2 ? (ql & (uint8_t)0x0F) : (ql >> 4);
-        out->u[grp] = low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
-        const int8_t *sc = (const int8_t *)blk + 192 + 2 * grp;
-        const int16_t s0 = sc[0], s1 = sc[1];
-        out->scale[grp] = (i16x16){s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
-    }
+    for (int grp = 0; grp < 8; grp++) k6_group(blk, grp, &out->u[grp], &out->scale[grp]);
     out->d = half_to_float(blk + 208);
 }
 
