@@ -125,6 +125,19 @@ INLINE i16x16 splat16(int v) {
     return (i16x16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
 
+/// The same sums as Int16, as the activation stores them (`sums32`).
+INLINE i16x8 sums32_16(const gemm_ctx *g, int64_t col, int64_t b) {
+    i16x8 v;
+    memcpy(&v, g->x->sums32 + col * (g->x->count / 32) + b * 8, 16);
+    return v;
+}
+
+/// Pair sums a[2k]·b[2k] + a[2k + 1]·b[2k + 1] in Int32 (`vpmaddwd` on x86).
+INLINE i32x4 madd8(i16x8 a, i16x8 b) {
+    const i32x8 p = __builtin_convertvector(a, i32x8) * __builtin_convertvector(b, i32x8);
+    return __builtin_shufflevector(p, p, 0, 2, 4, 6) + __builtin_shufflevector(p, p, 1, 3, 5, 7);
+}
+
 /// Q4_K's or Q5_K's values of sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles), with Q5_K's
 /// fifth bits: the 32 bytes at 16 + 32p (Q5_K: 48 + 32p, its fifth bits at 16).
 INLINE void k4_values(const uint8_t *blk, int fifth, int p, u8x32 *lo, u8x32 *hi) {
@@ -154,19 +167,19 @@ INLINE void k6_group(const uint8_t *blk, int grp, u8x32 *u, i16x16 *scale) {
 
 /// One super-block's Float update of a Q4_K or Q5_K (row, column) pair: the minimum terms
 /// −dmin·d_x · Σ_s min_s·(Σx)_s (Q4_K in four Float lanes by pairs of sub-blocks, ggml's order; Q5_K
-/// as one Float), then d·d_x times the super-block's Int32 lanes `sumi`.
-INLINE void k4_update(int fifth, float xd, i32x8 s32, i32x8 mins, float d, float dmin_w, i32x8 sumi, f32x8 *acc,
+/// as one Float), then d·d_x times the super-block's Int32 lanes `sumi`. The scales come splatted
+/// (d_x in `xd8`, d in `d8`, −dmin in `neg_dmin4`), so each product is one vector multiply; the
+/// products are the scalar ones, as negation is exact.
+INLINE void k4_update(int fifth, f32x8 xd8, i16x8 s16, i16x8 mins, f32x8 d8, f32x4 neg_dmin4, i32x8 sumi, f32x8 *acc,
                       f32x4 *accm, float *summ) {
-    const i32x8 prod = mins * s32;
-    const float dmin = -xd * dmin_w;
+    const i32x4 terms = madd8(mins, s16);
+    const f32x4 dmin = __builtin_shufflevector(xd8, xd8, 0, 1, 2, 3) * neg_dmin4;
     if (fifth) {
-        const int32_t total = ((prod[0] + prod[1]) + (prod[2] + prod[3])) + ((prod[4] + prod[5]) + (prod[6] + prod[7]));
-        *summ += dmin * (float)total;
+        *summ += dmin[0] * (float)((terms[0] + terms[1]) + (terms[2] + terms[3]));
     } else {
-        const i32x4 terms = __builtin_shufflevector(prod, prod, 0, 2, 4, 6) + __builtin_shufflevector(prod, prod, 1, 3, 5, 7);
-        *accm = fma4(splat4(dmin), to_float4(terms), *accm);
+        *accm = fma4(dmin, to_float4(terms), *accm);
     }
-    *acc = fma8(splat8(xd * d), to_float8(sumi), *acc);
+    *acc = fma8(xd8 * d8, to_float8(sumi), *acc);
 }
 
 /// Q4_K and Q5_K: d, dmin, 12 bytes of 6-bit scales and mins, (Q5_K: 32 bytes of fifth bits,) 128
@@ -211,10 +224,11 @@ INLINE void k4_update(int fifth, float xd, i32x8 s32, i32x8 mins, float d, float
             }                                                                                                   \
             for (int j = 0; j < CT; j++) {                                                                      \
                 const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
-                const i32x8 s32 = sums32(g, c + j, b);                                                          \
+                const i16x8 s16 = sums32_16(g, c + j, b);                                                       \
                 for (int i = 0; i < RT; i++) {                                                                  \
-                    const i32x8 m = {mn[i][0], mn[i][1], mn[i][2], mn[i][3], mn[i][4], mn[i][5], mn[i][6], mn[i][7]}; \
-                    k4_update(FIFTH, xd, s32, m, half_to_float(blk[i]), half_to_float(blk[i] + 2), sumi[i][j],     \
+                    const i16x8 m = {mn[i][0], mn[i][1], mn[i][2], mn[i][3], mn[i][4], mn[i][5], mn[i][6], mn[i][7]}; \
+                    k4_update(FIFTH, splat8(xd), s16, m, splat8(half_to_float(blk[i])),                         \
+                              splat4(-half_to_float(blk[i] + 2)), sumi[i][j],                                   \
                               &acc[i][j], &accm[i][j], &summ[i][j]);                                            \
                 }                                                                                               \
             }                                                                                                   \

@@ -15,9 +15,10 @@ typedef struct k4_unpacked {
     /// Sub-block s's 6-bit scale in every Int16 lane.
     i16x16 scale[8];
     /// The eight 6-bit mins.
-    i32x8 mins;
-    /// d and dmin as Floats.
-    float d, dmin;
+    i16x8 mins;
+    /// d in every lane, and −dmin.
+    f32x8 d;
+    f32x4 neg_dmin;
 } k4_unpacked;
 
 INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
@@ -25,9 +26,9 @@ INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
     k4_scales_and_mins(blk + 4, sc, mn);
     for (int p = 0; p < 4; p++) k4_values(blk, fifth, p, &u->q[2 * p], &u->q[2 * p + 1]);
     for (int s = 0; s < 8; s++) u->scale[s] = splat16(sc[s]);
-    u->mins = (i32x8){mn[0], mn[1], mn[2], mn[3], mn[4], mn[5], mn[6], mn[7]};
-    u->d = half_to_float(blk);
-    u->dmin = half_to_float(blk + 2);
+    u->mins = (i16x8){mn[0], mn[1], mn[2], mn[3], mn[4], mn[5], mn[6], mn[7]};
+    u->d = splat8(half_to_float(blk));
+    u->neg_dmin = splat4(-half_to_float(blk + 2));
 }
 
 /// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q4_K or Q5_K: each run of SWEEP_KBLOCKS
@@ -38,15 +39,6 @@ INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
     INLINE void NAME##_run(const gemm_ctx *g, const k4_unpacked (*us)[MAX_TILE], int64_t b0, int64_t nb,         \
                            int64_t c, int64_t c0, f32x8 (*accs)[MAX_TILE], f32x4 (*accms)[MAX_TILE],             \
                            float (*summs)[MAX_TILE], const int RT, const int CT) {                               \
-        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
-        f32x4 accm[MAX_TILE][MAX_TILE];                                                                         \
-        float summ[MAX_TILE][MAX_TILE];                                                                         \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                acc[i][j] = accs[c - c0 + j][i];                                                                \
-                accm[i][j] = accms[c - c0 + j][i];                                                              \
-                summ[i][j] = summs[c - c0 + j][i];                                                              \
-            }                                                                                                   \
         const int64_t n = g->x->count;                                                                          \
         for (int64_t k = 0; k < nb; k++) {                                                                      \
             const int64_t b = b0 + k;                                                                           \
@@ -54,29 +46,22 @@ INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
             i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
             for (int i = 0; i < RT; i++)                                                                        \
                 for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};                                           \
-            for (int p = 0; p < 4; p++)                                                                         \
+            for (int s = 0; s < 8; s++) {                                                                       \
+                u8x32 q[MAX_TILE];                                                                              \
+                for (int i = 0; i < RT; i++) q[i] = u[i].q[s];                                                  \
                 for (int j = 0; j < CT; j++) {                                                                  \
-                    const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * p;                               \
-                    const i8x32 x0 = load_i8x32(xq), x1 = load_i8x32(xq + 32);                                  \
-                    for (int i = 0; i < RT; i++) {                                                              \
-                        sumi[i][j] = kdot(sumi[i][j], u[i].q[2 * p], x0, u[i].scale[2 * p], splat16(0));        \
-                        sumi[i][j] = kdot(sumi[i][j], u[i].q[2 * p + 1], x1, u[i].scale[2 * p + 1], splat16(0)); \
-                    }                                                                                           \
+                    const i8x32 x = load_i8x32(g->x->qs + (c + j) * n + b * 256 + 32 * s);                      \
+                    for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], q[i], x, u[i].scale[s], splat16(0)); \
                 }                                                                                               \
+            }                                                                                                   \
             for (int j = 0; j < CT; j++) {                                                                      \
-                const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
-                const i32x8 s32 = sums32(g, c + j, b);                                                          \
+                const f32x8 xd = splat8(g->x->scales[(c + j) * (n / 256) + b]);                                 \
+                const i16x8 s16 = sums32_16(g, c + j, b);                                                       \
                 for (int i = 0; i < RT; i++)                                                                    \
-                    k4_update(FIFTH, xd, s32, u[i].mins, u[i].d, u[i].dmin, sumi[i][j], &acc[i][j], &accm[i][j],   \
-                              &summ[i][j]);                                                                     \
+                    k4_update(FIFTH, xd, s16, u[i].mins, u[i].d, u[i].neg_dmin, sumi[i][j], &accs[c - c0 + j][i],    \
+                              &accms[c - c0 + j][i], &summs[c - c0 + j][i]);                                    \
             }                                                                                                   \
         }                                                                                                       \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                accs[c - c0 + j][i] = acc[i][j];                                                                \
-                accms[c - c0 + j][i] = accm[i][j];                                                              \
-                summs[c - c0 + j][i] = summ[i][j];                                                              \
-            }                                                                                                   \
     }                                                                                                           \
     INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
         f32x8 accs[COLUMN_BLOCK][MAX_TILE];                                                                     \
@@ -123,12 +108,13 @@ NARROW_SWEEP_K4(q5_K_sweep, 176, 1)
 typedef struct k6_unpacked {
     u8x32 u[8];
     i16x16 scale[8];
-    float d;
+    /// d in every lane.
+    f32x8 d;
 } k6_unpacked;
 
 INLINE void k6_unpack(const uint8_t *blk, k6_unpacked *out) {
     for (int grp = 0; grp < 8; grp++) k6_group(blk, grp, &out->u[grp], &out->scale[grp]);
-    out->d = half_to_float(blk + 208);
+    out->d = splat8(half_to_float(blk + 208));
 }
 
 /// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q6_K, as NARROW_SWEEP_K4 does for Q4_K:
@@ -136,9 +122,6 @@ INLINE void k6_unpack(const uint8_t *blk, k6_unpacked *out) {
 /// column, the arithmetic and its order are q6_K_narrow's exactly.
 INLINE void q6_K_sweep_run(const gemm_ctx *g, const k6_unpacked (*us)[MAX_TILE], int64_t b0, int64_t nb, int64_t c,
                            int64_t c0, f32x8 (*accs)[MAX_TILE], const int RT, const int CT) {
-    f32x8 acc[MAX_TILE][MAX_TILE];
-    for (int i = 0; i < RT; i++)
-        for (int j = 0; j < CT; j++) acc[i][j] = accs[c - c0 + j][i];
     const int64_t n = g->x->count;
     const u8x32 thirtyTwo = (u8x32){0} + (uint8_t)32;
     for (int64_t k = 0; k < nb; k++) {
@@ -147,19 +130,20 @@ INLINE void q6_K_sweep_run(const gemm_ctx *g, const k6_unpacked (*us)[MAX_TILE],
         i32x8 sumi[MAX_TILE][MAX_TILE];
         for (int i = 0; i < RT; i++)
             for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};
-        for (int grp = 0; grp < 8; grp++)
+        for (int grp = 0; grp < 8; grp++) {
+            u8x32 q[MAX_TILE];
+            for (int i = 0; i < RT; i++) q[i] = u[i].u[grp];
             for (int j = 0; j < CT; j++) {
                 const i8x32 x = load_i8x32(g->x->qs + (c + j) * n + b * 256 + 32 * grp);
                 const i16x16 offset = maddubs16(thirtyTwo, x);
-                for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], u[i].u[grp], x, u[i].scale[grp], offset);
+                for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], q[i], x, u[i].scale[grp], offset);
             }
+        }
         for (int j = 0; j < CT; j++) {
-            const float xd = g->x->scales[(c + j) * (n / 256) + b];
-            for (int i = 0; i < RT; i++) acc[i][j] = fma8(splat8(xd * u[i].d), to_float8(sumi[i][j]), acc[i][j]);
+            const f32x8 xd = splat8(g->x->scales[(c + j) * (n / 256) + b]);
+            for (int i = 0; i < RT; i++) accs[c - c0 + j][i] = fma8(xd * u[i].d, to_float8(sumi[i][j]), accs[c - c0 + j][i]);
         }
     }
-    for (int i = 0; i < RT; i++)
-        for (int j = 0; j < CT; j++) accs[c - c0 + j][i] = acc[i][j];
 }
 
 INLINE void q6_K_sweep(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {
