@@ -125,6 +125,22 @@ INLINE i16x16 splat16(int v) {
     return (i16x16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
 
+/// A Q4_K or Q5_K super-block's scales as Int16, twice (lanes s and 8 + s hold sub-block s's), and
+/// its mins as Int16, from k4_scales_mins16.
+INLINE void k4_scales_mins_i16(const uint8_t *packed, i16x16 *scales, i16x8 *mins) {
+    const u8x16 v = k4_scales_mins16(packed);
+    *scales = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7), i16x16);
+    *mins = __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), i16x8);
+}
+
+/// Each sub-block's scale in every lane, from k4_scales_mins_i16's scales: one in-lane shuffle each.
+INLINE void k4_scale_splats(i16x16 v, i16x16 out[8]) {
+#define K4_SPLAT(s) __builtin_shufflevector(v, v, s, s, s, s, s, s, s, s, s + 8, s + 8, s + 8, s + 8, s + 8, s + 8, s + 8, s + 8)
+    out[0] = K4_SPLAT(0), out[1] = K4_SPLAT(1), out[2] = K4_SPLAT(2), out[3] = K4_SPLAT(3);
+    out[4] = K4_SPLAT(4), out[5] = K4_SPLAT(5), out[6] = K4_SPLAT(6), out[7] = K4_SPLAT(7);
+#undef K4_SPLAT
+}
+
 /// The same sums as Int16, as the activation stores them (`sums32`).
 INLINE i16x8 sums32_16(const gemm_ctx *g, int64_t col, int64_t b) {
     i16x8 v;
@@ -153,16 +169,26 @@ INLINE void k4_values(const uint8_t *blk, int fifth, int p, u8x32 *lo, u8x32 *hi
 
 /// Q6_K's group `grp` of 32 values (half h = grp / 4, t = grp % 4): the low (t < 2) or high nibbles
 /// of ql[64h + 32(t % 2) ..< +32] with bits 2t, 2t + 1 of qh[32h ..< +32] as bits 4–5, unsigned
-/// (u = value + 32); and its two Int8 scales, each in eight Int16 lanes.
-INLINE void k6_group(const uint8_t *blk, int grp, u8x32 *u, i16x16 *scale) {
+/// (u = value + 32).
+INLINE u8x32 k6_group(const uint8_t *blk, int grp) {
     const int h = grp / 4, t = grp % 4;
     const u8x32 ql = load_u8x32(blk + 64 * h + 32 * (t % 2));
     const u8x32 qh = load_u8x32(blk + 128 + 32 * h);
     const u8x32 low = t < 2 ? (ql & (uint8_t)0x0F) : (ql >> 4);
-    *u = low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
-    const int8_t *s = (const int8_t *)blk + 192 + 2 * grp;
-    const int16_t s0 = s[0], s1 = s[1];
-    *scale = (i16x16){s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1};
+    return low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
+}
+
+/// Q6_K's 16 Int8 scales, group g's two (2g for its first 16 values, 2g + 1 for the rest) in eight
+/// Int16 lanes each: the scales widened once, then one in-lane shuffle per group.
+INLINE void k6_scale_splats(const uint8_t *blk, i16x16 out[8]) {
+    i8x16 s;
+    memcpy(&s, blk + 192, 16);
+    const i16x16 a = __builtin_convertvector(__builtin_shufflevector(s, s, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7), i16x16);
+    const i16x16 b = __builtin_convertvector(__builtin_shufflevector(s, s, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15), i16x16);
+#define K6_SPLAT(v, k) __builtin_shufflevector(v, v, k, k, k, k, k, k, k, k, k + 9, k + 9, k + 9, k + 9, k + 9, k + 9, k + 9, k + 9)
+    out[0] = K6_SPLAT(a, 0), out[1] = K6_SPLAT(a, 2), out[2] = K6_SPLAT(a, 4), out[3] = K6_SPLAT(a, 6);
+    out[4] = K6_SPLAT(b, 0), out[5] = K6_SPLAT(b, 2), out[6] = K6_SPLAT(b, 4), out[7] = K6_SPLAT(b, 6);
+#undef K6_SPLAT
 }
 
 /// One super-block's Float update of a Q4_K or Q5_K (row, column) pair: the minimum terms
@@ -201,11 +227,14 @@ INLINE void k4_update(int fifth, f32x8 xd8, i16x8 s16, i16x8 mins, f32x8 d8, f32
         const int64_t n = g->x->count;                                                                          \
         for (int64_t b = 0; b < g->blocks; b++) {                                                               \
             const uint8_t *blk[MAX_TILE];                                                                       \
-            uint8_t sc[MAX_TILE][8], mn[MAX_TILE][8];                                                           \
+            i16x16 sc[MAX_TILE][8];                                                                             \
+            i16x8 mn[MAX_TILE];                                                                                 \
             prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
             for (int i = 0; i < RT; i++) {                                                                      \
                 blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                                     \
-                k4_scales_and_mins(blk[i] + 4, sc[i], mn[i]);                                                   \
+                i16x16 scales;                                                                                  \
+                k4_scales_mins_i16(blk[i] + 4, &scales, &mn[i]);                                                \
+                k4_scale_splats(scales, sc[i]);                                                                 \
             }                                                                                                   \
             i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
             for (int i = 0; i < RT; i++)                                                                        \
@@ -217,8 +246,8 @@ INLINE void k4_update(int fifth, f32x8 xd8, i16x8 s16, i16x8 mins, f32x8 d8, f32
                     const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * p;                               \
                     const i8x32 x0 = load_i8x32(xq), x1 = load_i8x32(xq + 32);                                  \
                     for (int i = 0; i < RT; i++) {                                                              \
-                        sumi[i][j] = kdot(sumi[i][j], lo[i], x0, splat16(sc[i][2 * p]), splat16(0));            \
-                        sumi[i][j] = kdot(sumi[i][j], hi[i], x1, splat16(sc[i][2 * p + 1]), splat16(0));        \
+                        sumi[i][j] = kdot(sumi[i][j], lo[i], x0, sc[i][2 * p], splat16(0));                    \
+                        sumi[i][j] = kdot(sumi[i][j], hi[i], x1, sc[i][2 * p + 1], splat16(0));                \
                     }                                                                                           \
                 }                                                                                               \
             }                                                                                                   \
@@ -226,8 +255,7 @@ INLINE void k4_update(int fifth, f32x8 xd8, i16x8 s16, i16x8 mins, f32x8 d8, f32
                 const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
                 const i16x8 s16 = sums32_16(g, c + j, b);                                                       \
                 for (int i = 0; i < RT; i++) {                                                                  \
-                    const i16x8 m = {mn[i][0], mn[i][1], mn[i][2], mn[i][3], mn[i][4], mn[i][5], mn[i][6], mn[i][7]}; \
-                    k4_update(FIFTH, splat8(xd), s16, m, splat8(half_to_float(blk[i])),                         \
+                    k4_update(FIFTH, splat8(xd), s16, mn[i], splat8(half_to_float(blk[i])),                         \
                               splat4(-half_to_float(blk[i] + 2)), sumi[i][j],                                   \
                               &acc[i][j], &accm[i][j], &summ[i][j]);                                            \
                 }                                                                                               \
@@ -262,14 +290,15 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
         i32x8 sumi[MAX_TILE][MAX_TILE];
         for (int i = 0; i < RT; i++)
             for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};
+        i16x16 scales[MAX_TILE][8];
+        for (int i = 0; i < RT; i++) k6_scale_splats(blk[i], scales[i]);
         for (int grp = 0; grp < 8; grp++) {
             u8x32 u[MAX_TILE];
-            i16x16 scale[MAX_TILE];
-            for (int i = 0; i < RT; i++) k6_group(blk[i], grp, &u[i], &scale[i]);
+            for (int i = 0; i < RT; i++) u[i] = k6_group(blk[i], grp);
             for (int j = 0; j < CT; j++) {
                 const i8x32 x = load_i8x32(g->x->qs + (c + j) * n + b * 256 + 32 * grp);
                 const i16x16 offset = maddubs16(thirtyTwo, x);
-                for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], u[i], x, scale[i], offset);
+                for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], u[i], x, scales[i][grp], offset);
             }
         }
         for (int j = 0; j < CT; j++) {

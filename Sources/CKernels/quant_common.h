@@ -9,6 +9,7 @@
 #include "CKernels.h"
 
 typedef int8_t i8x32 __attribute__((vector_size(32)));
+typedef int8_t i8x16 __attribute__((vector_size(16)));
 typedef uint8_t u8x32 __attribute__((vector_size(32)));
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
@@ -16,6 +17,7 @@ typedef int16_t i16x16 __attribute__((vector_size(32)));
 typedef int16_t i16x8 __attribute__((vector_size(16)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
 typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef uint32_t u32x4 __attribute__((vector_size(16)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
 typedef float f32x8 __attribute__((vector_size(32)));
 typedef float f32x4 __attribute__((vector_size(16)));
@@ -77,16 +79,20 @@ INLINE u8x32 fifth_bits32(uint32_t bits) {
 }
 
 /// The eight 6-bit scales and mins of a Q4_K or Q5_K super-block from its 12 packed bytes (ggml's
-/// `kmask` arithmetic): byte s of `scales` and of `mins` belongs to sub-block s.
-INLINE void k4_scales_and_mins(const uint8_t *packed, uint8_t scales[8], uint8_t mins[8]) {
+/// `kmask` arithmetic), as one vector: byte s is sub-block s's scale, byte 8 + s its min.
+INLINE u8x16 k4_scales_mins16(const uint8_t *packed) {
     const uint32_t w0 = load_u32(packed), w1 = load_u32(packed + 4), w2 = load_u32(packed + 8);
     const uint32_t scalesLow = w0 & 0x3F3F3F3Fu, minsLow = w1 & 0x3F3F3F3Fu;
     const uint32_t scalesHigh = (w2 & 0x0F0F0F0Fu) | (((w0 >> 6) & 0x03030303u) << 4);
     const uint32_t minsHigh = ((w2 >> 4) & 0x0F0F0F0Fu) | (((w1 >> 6) & 0x03030303u) << 4);
-    memcpy(scales, &scalesLow, 4);
-    memcpy(scales + 4, &scalesHigh, 4);
-    memcpy(mins, &minsLow, 4);
-    memcpy(mins + 4, &minsHigh, 4);
+    return (u8x16)(u32x4){scalesLow, scalesHigh, minsLow, minsHigh};
+}
+
+/// The same as two byte arrays: byte s of `scales` and of `mins` belongs to sub-block s.
+INLINE void k4_scales_and_mins(const uint8_t *packed, uint8_t scales[8], uint8_t mins[8]) {
+    const u8x16 v = k4_scales_mins16(packed);
+    memcpy(scales, &v, 8);
+    memcpy(mins, (const uint8_t *)&v + 8, 8);
 }
 
 #endif

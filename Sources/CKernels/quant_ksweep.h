@@ -22,11 +22,10 @@ typedef struct k4_unpacked {
 } k4_unpacked;
 
 INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
-    uint8_t sc[8], mn[8];
-    k4_scales_and_mins(blk + 4, sc, mn);
+    i16x16 scales;
+    k4_scales_mins_i16(blk + 4, &scales, &u->mins);
+    k4_scale_splats(scales, u->scale);
     for (int p = 0; p < 4; p++) k4_values(blk, fifth, p, &u->q[2 * p], &u->q[2 * p + 1]);
-    for (int s = 0; s < 8; s++) u->scale[s] = splat16(sc[s]);
-    u->mins = (i16x8){mn[0], mn[1], mn[2], mn[3], mn[4], mn[5], mn[6], mn[7]};
     u->d = splat8(half_to_float(blk));
     u->neg_dmin = splat4(-half_to_float(blk + 2));
 }
@@ -113,7 +112,8 @@ typedef struct k6_unpacked {
 } k6_unpacked;
 
 INLINE void k6_unpack(const uint8_t *blk, k6_unpacked *out) {
-    for (int grp = 0; grp < 8; grp++) k6_group(blk, grp, &out->u[grp], &out->scale[grp]);
+    for (int grp = 0; grp < 8; grp++) out->u[grp] = k6_group(blk, grp);
+    k6_scale_splats(blk, out->scale);
     out->d = splat8(half_to_float(blk + 208));
 }
 
