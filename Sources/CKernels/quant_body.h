@@ -5,7 +5,10 @@
 // Primitives the including file defines (all exact integer arithmetic, so every variant gives the
 // same integers):
 //   i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b)   init + lane sums of 4 products a·b (a ≤ 128)
-//   i32x8 dot_s8s8(i8x32 a, i8x32 b, i32x8 neg128) lane sums of 4 products a·b; neg128 is −128·Σ4 b
+//   u8x32 s8_operand(i8x32 a)                      a as dot_s8s8's first operand, prepared once per weight block
+//   i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b, i32x8 neg128)
+//                                                  lane sums of 4 products a·b (op = s8_operand(a));
+//                                                  neg128 is −128·Σ4 b
 //   i16x16 maddubs16(u8x32 a, i8x32 b)              pair sums a·b in Int16 (never saturating here)
 //   i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset)
 //                                                  acc + pair sums of scale · (pair sums q·x − offset)
@@ -108,7 +111,7 @@ TILE_32(q5_1_narrow, 24,
 // Q8_0: d, 32 signed bytes.
 TILE_32(q8_0_narrow, 34,
         (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
-        dot_s8s8((i8x32)wq[i], xq, negsum << 7), 0)
+        dot_s8s8(s8_operand((i8x32)wq[i]), (i8x32)wq[i], xq, negsum << 7), 0)
 
 // MARK: Tiles of the K-quants (super-blocks of 256)
 
@@ -336,10 +339,11 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
 /// SWEEP_BLOCKS blocks is unpacked once into a scratch that every column tile then reads, where
 /// TILE_32 unpacks it again for each tile. The Float accumulators wait in memory between runs. Per
 /// row and column, the arithmetic and its order are TILE_32's exactly.
-#define NARROW_SWEEP_32(NAME, BLOCK_BYTES, UNPACK, DOT, WITH_MINS)                                              \
-    INLINE void NAME##_run(const gemm_ctx *g, const u8x32 (*wqs)[MAX_TILE], const float (*wds)[MAX_TILE],        \
-                           const float (*wms)[MAX_TILE], int64_t b0, int64_t nb, int64_t c, int64_t c0,        \
-                           f32x8 (*accs)[MAX_TILE], float (*mins)[COLUMN_BLOCK], const int RT, const int CT) {  \
+#define NARROW_SWEEP_32(NAME, BLOCK_BYTES, UNPACK, DOT, WITH_MINS, SIGNED)                                      \
+    INLINE void NAME##_run(const gemm_ctx *g, const u8x32 (*wqs)[MAX_TILE], const i8x32 (*wss)[MAX_TILE],        \
+                           const f32x8 (*wds)[MAX_TILE], const float (*wms)[MAX_TILE], int64_t b0, int64_t nb,   \
+                           int64_t c, int64_t c0, f32x8 (*accs)[MAX_TILE], float (*mins)[COLUMN_BLOCK],         \
+                           const int RT, const int CT) {                                                        \
         f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
         for (int i = 0; i < RT; i++)                                                                            \
             for (int j = 0; j < CT; j++) acc[i][j] = accs[c - c0 + j][i];                                       \
@@ -347,14 +351,16 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
         for (int64_t k = 0; k < nb; k++) {                                                                      \
             const int64_t b = b0 + k;                                                                           \
             const u8x32 *wq = wqs[k];                                                                           \
+            const i8x32 *ws = wss[k];                                                                           \
+            (void)ws;                                                                                           \
             for (int j = 0; j < CT; j++) {                                                                      \
                 const int64_t col = c + j;                                                                      \
                 const i8x32 xq = load_i8x32(g->x->qs + col * n + b * 32);                                       \
                 const i32x8 negsum = load_i32x8(g->x->neg_sums4 + col * (n / 4) + b * 8);                       \
-                const float xd = g->x->scales[col * (n / 32) + b];                                              \
+                const f32x8 xd = splat8(g->x->scales[col * (n / 32) + b]);                                      \
                 for (int i = 0; i < RT; i++) {                                                                  \
                     const i32x8 s = DOT;                                                                        \
-                    acc[i][j] = fma8(splat8(wds[k][i] * xd), to_float8(s), acc[i][j]);                          \
+                    acc[i][j] = fma8(wds[k][i] * xd, to_float8(s), acc[i][j]);                                  \
                     if (WITH_MINS) mins[i][c - c0 + j] += wms[k][i] * g->x->scaled_sums[col * (n / 32) + b];    \
                 }                                                                                               \
                 (void)negsum;                                                                                   \
@@ -367,7 +373,9 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
         f32x8 accs[COLUMN_BLOCK][MAX_TILE];                                                                     \
         float mins[MAX_TILE][COLUMN_BLOCK];                                                                     \
         u8x32 wqs[SWEEP_BLOCKS][MAX_TILE];                                                                      \
-        float wds[SWEEP_BLOCKS][MAX_TILE], wms[SWEEP_BLOCKS][MAX_TILE];                                         \
+        i8x32 wss[SIGNED ? SWEEP_BLOCKS : 1][MAX_TILE];                                                         \
+        f32x8 wds[SWEEP_BLOCKS][MAX_TILE];                                                                      \
+        float wms[SWEEP_BLOCKS][MAX_TILE];                                                                      \
         for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
             for (int i = 0; i < RT; i++) {                                                                      \
                 accs[j][i] = splat8(0);                                                                         \
@@ -379,22 +387,24 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
                 const int64_t b = b0 + k;                                                                       \
                 prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                    \
                 u8x32 wq[MAX_TILE];                                                                             \
+                i8x32 ws[MAX_TILE];                                                                             \
                 float wd[MAX_TILE], wm[MAX_TILE];                                                               \
                 for (int i = 0; i < RT; i++) {                                                                  \
                     const uint8_t *block = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                   \
                     wm[i] = 0;                                                                                  \
                     UNPACK;                                                                                     \
                     wqs[k][i] = wq[i];                                                                          \
-                    wds[k][i] = wd[i];                                                                          \
+                    if (SIGNED) wss[SIGNED ? k : 0][i] = ws[i];                                                 \
+                    wds[k][i] = splat8(wd[i]);                                                                  \
                     wms[k][i] = wm[i];                                                                          \
                 }                                                                                               \
             }                                                                                                   \
             int64_t c = c0;                                                                                     \
-            for (; c + CT <= c1; c += CT) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, CT);      \
+            for (; c + CT <= c1; c += CT) NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, CT); \
             switch (c1 - c) {                                                                                   \
-            case 1: NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 1); break;                      \
-            case 2: if (CT > 2) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 2); break;          \
-            case 3: if (CT > 3) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 3); break;          \
+            case 1: NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, 1); break;                 \
+            case 2: if (CT > 2) NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, 2); break;     \
+            case 3: if (CT > 3) NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, 3); break;     \
             default: break;                                                                                     \
             }                                                                                                   \
         }                                                                                                       \
@@ -403,19 +413,21 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
     }
 
 NARROW_SWEEP_32(q4_0_sweep, 18, (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 2)),
-                dot_u8s8(negsum << 3, wq[i], xq), 0)
+                dot_u8s8(negsum << 3, wq[i], xq), 0, 0)
 NARROW_SWEEP_32(q4_1_sweep, 20,
                 (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2), wq[i] = nibbles32(block + 4)),
-                dot_u8s8((i32x8){0}, wq[i], xq), 1)
+                dot_u8s8((i32x8){0}, wq[i], xq), 1, 0)
 NARROW_SWEEP_32(q5_0_sweep, 22,
                 (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 6) | fifth_bits32(load_u32(block + 2))),
-                dot_u8s8(negsum << 4, wq[i], xq), 0)
+                dot_u8s8(negsum << 4, wq[i], xq), 0, 0)
 NARROW_SWEEP_32(q5_1_sweep, 24,
                 (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2),
                  wq[i] = nibbles32(block + 8) | fifth_bits32(load_u32(block + 4))),
-                dot_u8s8((i32x8){0}, wq[i], xq), 1)
-NARROW_SWEEP_32(q8_0_sweep, 34, (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
-                dot_s8s8((i8x32)wq[i], xq, negsum << 7), 0)
+                dot_u8s8((i32x8){0}, wq[i], xq), 1, 0)
+/// Q8_0 keeps both the signed bytes and the prepared operand, so the preparation runs once per block.
+NARROW_SWEEP_32(q8_0_sweep, 34,
+                (wd[i] = half_to_float(block), ws[i] = load_i8x32(block + 2), wq[i] = s8_operand(ws[i])),
+                dot_s8s8(wq[i], ws[i], xq, negsum << 7), 0, 1)
 
 #ifdef K_SWEEPS
 #include "quant_ksweep.h"

@@ -18,8 +18,10 @@ INLINE i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b) {
     return r;
 }
 
-INLINE i32x8 dot_s8s8(i8x32 a, i8x32 b, i32x8 neg128) {
-    (void)neg128;
+INLINE u8x32 s8_operand(i8x32 a) { return (u8x32)a; }
+
+INLINE i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b, i32x8 neg128) {
+    (void)op, (void)neg128;
     i32x8 r = {0};
     for (int l = 0; l < 8; l++)
         for (int k = 0; k < 4; k++) r[l] += (int32_t)a[4 * l + k] * (int32_t)b[4 * l + k];
