@@ -332,7 +332,7 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
 #define SWEEPS(T, RT) ((RT) % 2 == 0)
 #define SWEEP(T) T##_sweep
 #else
-/// Blocks a sweep unpacks at once (its scratch: 32 blocks × MAX_TILE rows × 40 bytes).
+/// Blocks a sweep unpacks at once (its scratch: 32 blocks × MAX_TILE rows × 68 bytes, Q8_0 100).
 #define SWEEP_BLOCKS 32
 
 /// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format: each run of

@@ -8,16 +8,18 @@
 #define SWEEP_KBLOCKS 8
 
 /// One row's Q4_K or Q5_K super-block, unpacked once for every column of a sweep: what TILE_K4
-/// computes from the block for each tile, so the arithmetic on it is TILE_K4's.
+/// computes from the block for each tile, so the arithmetic on it is TILE_K4's. The scales are
+/// stored splatted, ready as memory operands of `vpmaddwd` and `vmulps`.
 typedef struct k4_unpacked {
     /// Sub-block s's 32 values (nibbles, with Q5_K's fifth bit), as TILE_K4's lo (2p) and hi (2p + 1).
     u8x32 q[8];
     /// Sub-block s's 6-bit scale in every Int16 lane.
     i16x16 scale[8];
+    /// d in every lane.
+    f32x8 d;
     /// The eight 6-bit mins.
     i16x8 mins;
-    /// d in every lane, and −dmin.
-    f32x8 d;
+    /// −dmin in every lane.
     f32x4 neg_dmin;
 } k4_unpacked;
 
@@ -32,8 +34,10 @@ INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
 
 /// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q4_K or Q5_K: each run of SWEEP_KBLOCKS
 /// super-blocks is unpacked once (k4_unpack) and read by every column tile, where TILE_K4 unpacks
-/// the scales, mins and values again for each tile. The Float accumulators wait in memory between
-/// runs. Per row and column, the arithmetic and its order are TILE_K4's exactly.
+/// the scales, mins and values again for each tile. The sub-blocks are the outer loop, so a tile's
+/// Int32 sums, its rows' values and one activation vector fit the registers; each super-block then
+/// updates the Float accumulators in memory, where they wait between tiles and runs. Per row and
+/// column, the arithmetic and its order are TILE_K4's exactly.
 #define NARROW_SWEEP_K4(NAME, BLOCK_BYTES, FIFTH)                                                                \
     INLINE void NAME##_run(const gemm_ctx *g, const k4_unpacked (*us)[MAX_TILE], int64_t b0, int64_t nb,         \
                            int64_t c, int64_t c0, f32x8 (*accs)[MAX_TILE], f32x4 (*accms)[MAX_TILE],             \
