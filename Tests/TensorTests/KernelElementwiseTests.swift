@@ -73,6 +73,21 @@ struct KernelElementwiseTests {
         #expect(Activation.silu(200) == 200)
     }
 
+    /// Below −89 silu skips `exp`; its bits must still be the formula's, x / (1 + e^−x), around the
+    /// cut, where e^−x overflows, and at the ends.
+    @Test func siluKeepsTheFormulasBitsWhereExpOverflows() {
+        var inputs: [Float] = [-88, -88.5, -88.72, -88.7228, -88.73, -88.9, -89, -89.0001, -90, -1e30,
+                               -.greatestFiniteMagnitude, -.infinity, .nan]
+        var v: Float = -88.6
+        while v > -89.4 { inputs.append(v); v = v.nextDown.nextDown.nextDown.nextDown.nextDown.nextDown.nextDown }
+        for x in inputs {
+            let formula = x / (1 + exp(-x))
+            let result = Activation.silu(x)
+            #expect(result.bitPattern == formula.bitPattern || (result.isNaN && formula.isNaN), "silu(\(x))")
+        }
+        #expect(Activation.silu(-100).sign == .minus)
+    }
+
     @Test func swiglu() throws {
         let f = try Self.fixture.get().swiglu
         var out = [Float](repeating: 0, count: f.gate.count)

@@ -9,10 +9,14 @@ import Darwin
 /// Elementwise activations of the feed-forward block.
 package enum Activation {
     /// SiLU (swish) of one value: x·σ(x), written x / (1 + e^−x) as llama.cpp does. For very
-    /// negative x, e^−x overflows to +∞ and the result is −0, the right limit.
+    /// negative x, e^−x overflows to +∞ and the result is −0, the right limit. Below −89 (e^89 is
+    /// past Float's largest value) that −0 comes without calling `exp`, whose overflow path (it
+    /// sets errno) costs many times a normal call; the result's bits are the same (−∞ still gives
+    /// −∞ / ∞ = NaN).
     @inlinable
     package static func silu(_ x: Float) -> Float {
-        x / (1 + exp(-x))
+        if x < -89, x != -.infinity { return -0.0 }
+        return x / (1 + exp(-x))
     }
 
     /// SiLU in place over a vector.
