@@ -115,12 +115,12 @@ TILE_32(q8_0_narrow, 34,
 
 // MARK: Tiles of the K-quants (super-blocks of 256)
 
-/// The activation's Q8_K sums of each 32 for block b of column `col` (ggml's pairwise `bsums`).
-INLINE i32x8 sums32(const gemm_ctx *g, int64_t col, int64_t b) {
-    const int32_t *s = g->x->sums16 + col * (g->x->count / 16) + b * 16;
-    const i32x8 lo = load_i32x8(s), hi = load_i32x8(s + 8);
-    return __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14) +
-           __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+/// The activation's Q8_K sums of each 32 for block b of column `col` (ggml's pairwise `bsums`), as
+/// the quantizer stores them in Int16 (`sums32`; |Σ| ≤ 32·127).
+INLINE i16x8 sums32_16(const gemm_ctx *g, int64_t col, int64_t b) {
+    i16x8 v;
+    memcpy(&v, g->x->sums32 + col * (g->x->count / 32) + b * 8, 16);
+    return v;
 }
 
 INLINE i16x16 splat16(int v) {
@@ -142,13 +142,6 @@ INLINE void k4_scale_splats(i16x16 v, i16x16 out[8]) {
     out[0] = K4_SPLAT(0), out[1] = K4_SPLAT(1), out[2] = K4_SPLAT(2), out[3] = K4_SPLAT(3);
     out[4] = K4_SPLAT(4), out[5] = K4_SPLAT(5), out[6] = K4_SPLAT(6), out[7] = K4_SPLAT(7);
 #undef K4_SPLAT
-}
-
-/// The same sums as Int16, as the activation stores them (`sums32`).
-INLINE i16x8 sums32_16(const gemm_ctx *g, int64_t col, int64_t b) {
-    i16x8 v;
-    memcpy(&v, g->x->sums32 + col * (g->x->count / 32) + b * 8, 16);
-    return v;
 }
 
 /// Pair sums a[2k]·b[2k] + a[2k + 1]·b[2k + 1] in Int32 (`vpmaddwd` on x86).

@@ -299,7 +299,8 @@ INLINE __m512i pick16(__m512i v, int i, int j) {
             }                                                                                                   \
             for (int j = 0; j < CT; j++) {                                                                      \
                 const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
-                const __m512i s32 = _mm512_broadcast_i64x4((__m256i)sums32(g, c + j, b));                       \
+                const i32x8 sums = __builtin_convertvector(sums32_16(g, c + j, b), i32x8);                      \
+                const __m512i s32 = _mm512_broadcast_i64x4((__m256i)sums);                                      \
                 for (int p = 0; p < RT / 2; p++) {                                                              \
                     const __m512i prod = _mm512_mullo_epi32(mins[p], s32);                                      \
                     const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(-xd), pair_lanes(dmin, p));                  \
@@ -374,8 +375,7 @@ typedef struct k4_unpacked {
                 }                                                                                               \
             for (int j = 0; j < CT; j++) {                                                                      \
                 const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
-                const __m512i s16 = _mm512_broadcast_i32x4(                                                     \
-                    _mm_loadu_si128((const __m128i *)(g->x->sums32 + (c + j) * (n / 32) + b * 8)));             \
+                const __m512i s16 = _mm512_broadcast_i32x4((__m128i)sums32_16(g, c + j, b));                    \
                 for (int p = 0; p < RT / 2; p++) {                                                              \
                     const __m512i terms = _mm512_madd_epi16(u[k][p].mins, s16);                                 \
                     const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(-xd), u[k][p].dmin);                         \
