@@ -79,12 +79,10 @@ INLINE i32x8 store_quants(i8x32 q, int8_t *qs, int32_t *neg_sums4) {
 
 /// One Q8_K block: ggml's `quantize_row_q8_K_ref`. `iscale = −127 / x` for the first x of largest
 /// |x| (its sign decides the quants' signs), the scale `1 / iscale` kept in Float.
-INLINE void quantize_block_q8_K(const float *v, int8_t *q, float *scale, int32_t *sums16, int16_t *sums32,
-                                int32_t *neg_sums4) {
+INLINE void quantize_block_q8_K(const float *v, int8_t *q, float *scale, int16_t *sums32, int32_t *neg_sums4) {
     const int32_t amax = abs_max_bits(v, 256);
     if (amax == 0) {
         memset(q, 0, 256);
-        memset(sums16, 0, 16 * sizeof(int32_t));
         memset(sums32, 0, 8 * sizeof(int16_t));
         memset(neg_sums4, 0, 64 * sizeof(int32_t));
         *scale = 0;
@@ -97,11 +95,7 @@ INLINE void quantize_block_q8_K(const float *v, int8_t *q, float *scale, int32_t
         const i8x32 q32 = pack_quants(quants8_k(is * load_f32x8(w)), quants8_k(is * load_f32x8(w + 8)),
                                       quants8_k(is * load_f32x8(w + 16)), quants8_k(is * load_f32x8(w + 24)));
         const i32x8 sums4 = store_quants(q32, q + 32 * g, neg_sums4 + 8 * g);
-        const int32_t low = sums4[0] + sums4[1] + sums4[2] + sums4[3];
-        const int32_t high = sums4[4] + sums4[5] + sums4[6] + sums4[7];
-        sums16[2 * g] = low;
-        sums16[2 * g + 1] = high;
-        sums32[g] = (int16_t)(low + high);
+        sums32[g] = (int16_t)__builtin_reduce_add(sums4);
     }
     *scale = 1 / iscale;
 }
@@ -124,10 +118,10 @@ INLINE void quantize_block_q8_0(const float *v, int8_t *q, float *scale, float *
 }
 
 void SUFFIX(sparrow_quantize_q8)(int format, const float *x, int64_t count, int8_t *qs, float *scales,
-                                 float *scaled_sums, int32_t *sums16, int16_t *sums32, int32_t *neg_sums4) {
+                                 float *scaled_sums, int16_t *sums32, int32_t *neg_sums4) {
     if (format == SPARROW_Q8_K) {
         for (int64_t b = 0; b < count / 256; b++)
-            quantize_block_q8_K(x + 256 * b, qs + 256 * b, scales + b, sums16 + 16 * b, sums32 + 8 * b,
+            quantize_block_q8_K(x + 256 * b, qs + 256 * b, scales + b, sums32 + 8 * b,
                                 neg_sums4 + 64 * b);
     } else {
         const int with_sums = format == SPARROW_Q8_1;

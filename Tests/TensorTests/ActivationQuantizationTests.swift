@@ -13,12 +13,11 @@ struct ActivationQuantizationTests {
         var qs: [Int8] = []
         var scales: [UInt32] = []
         var scaledSums: [UInt32] = []
-        var sums16: [Int32] = []
         var sums32: [Int16] = []
         var negSums4: [Int32] = []
 
         var description: String {
-            "qs \(qs)\nscales \(scales)\nscaledSums \(scaledSums)\nsums16 \(sums16)\nsums32 \(sums32)\nnegSums4 \(negSums4)"
+            "qs \(qs)\nscales \(scales)\nscaledSums \(scaledSums)\nsums32 \(sums32)\nnegSums4 \(negSums4)"
         }
     }
 
@@ -41,7 +40,6 @@ struct ActivationQuantizationTests {
                 }
                 if amax == 0 {
                     out.qs += repeatElement(0, count: 256)
-                    out.sums16 += repeatElement(0, count: 16)
                     out.sums32 += repeatElement(0, count: 8)
                     out.scales.append(Float(0).bitPattern)
                     continue
@@ -52,9 +50,9 @@ struct ActivationQuantizationTests {
                     let rounded = rint(iscale * value)
                     return quant(rounded < 127 ? rounded : 127)
                 }
+                // ggml's bsums (sums of 16), added in pairs.
                 let sums16 = (0..<16).map { k in q[16 * k..<16 * (k + 1)].reduce(Int32(0)) { $0 + Int32($1) } }
                 out.qs += q
-                out.sums16 += sums16
                 out.sums32 += (0..<8).map { Int16(sums16[2 * $0] + sums16[2 * $0 + 1]) }
                 out.scales.append((1 / iscale).bitPattern)
             }
@@ -86,7 +84,7 @@ struct ActivationQuantizationTests {
         return Quantized(
             qs: read(a.qs, n), scales: read(a.scales, n / format.blockSize).map(\.bitPattern),
             scaledSums: format == .q8_1 ? read(a.minScales, n / 32).map(\.bitPattern) : [],
-            sums16: format == .q8_K ? read(a.sums16, n / 16) : [], sums32: format == .q8_K ? read(a.sums32, n / 32) : [],
+            sums32: format == .q8_K ? read(a.sums32, n / 32) : [],
             negSums4: read(a.negSums4, n / 4))
     }
 
@@ -153,7 +151,8 @@ struct ActivationQuantizationTests {
                 #expect(a.qs[20] == -127 && a.qs[100] == 127, "\(isa)")
                 let scale = Float(bitPattern: a.scales[0])
                 #expect(scale.sign == sign.sign && abs(abs(scale) - 3 / 127) < 1e-7, "\(isa) \(scale)")
-                #expect(a.sums16[1] == -127 && a.sums16[6] == 127 && a.sums32[3] == 127, "\(isa)")
+                // Sub-block 0 holds quants 9 (0.5 · 127 / 3, rounded: ±21, the scale's sign) and 20 (−127).
+                #expect(a.sums32[0] == (sign > 0 ? -106 : -148) && a.sums32[3] == 127, "\(isa)")
             }
         }
     }

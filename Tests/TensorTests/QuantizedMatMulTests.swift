@@ -281,7 +281,7 @@ struct QuantizedMatMulTests {
                 "\(Array(UnsafeBufferPointer(start: a.qs, count: 1024)))",
                 "\(Array(UnsafeBufferPointer(start: a.scales, count: blocks)).map(\.bitPattern))",
                 "\(Array(UnsafeBufferPointer(start: a.negSums4, count: 256)))",
-                format == .q8_K ? "\(Array(UnsafeBufferPointer(start: a.sums16, count: 64)))"
+                format == .q8_K ? "\(Array(UnsafeBufferPointer(start: a.sums32, count: 32)))"
                     : format == .q8_1 ? "\(Array(UnsafeBufferPointer(start: a.minScales, count: 32)).map(\.bitPattern))" : "",
             ]
         }

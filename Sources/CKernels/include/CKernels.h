@@ -66,9 +66,7 @@ typedef struct sparrow_q8_matrix {
     const float *scales;
     /// Q8_1: Float16(d·Σq) per block of 32. Unused otherwise.
     const float *scaled_sums;
-    /// Q8_K: the sum of each 16 quants (ggml's `bsums`). Unused otherwise.
-    const int32_t *sums16;
-    /// Q8_K: the sum of each 32 quants as Int16 (|Σ| ≤ 32·127), 8 per super-block, so that one
+    /// Q8_K: the sum of each 32 quants (ggml's pairwise `bsums`) as Int16 (|Σ| ≤ 32·127), 8 per super-block, so that one
     /// `vpmaddwd` multiplies a K-quant's mins by them. Unused otherwise.
     const int16_t *sums32;
     /// −Σ of each 4 consecutive quants, `count / 4` per column: the offsets of unsigned weight
@@ -79,12 +77,12 @@ typedef struct sparrow_q8_matrix {
 } sparrow_q8_matrix;
 
 /// Quantizes one column of `count` values (a whole number of blocks) into `format`, writing
-/// `count` quants, `count / block` scales, and for Q8_1 the scaled sums, for Q8_K the sums of 16 and of 32;
+/// `count` quants, `count / block` scales, and for Q8_1 the scaled sums, for Q8_K the sums of 32;
 /// `neg_sums4` always. Pointers a format does not use may be NULL. ggml's x86 `quantize_row_q8_0`,
 /// `quantize_row_q8_1` and `quantize_row_q8_K_ref`, bit for bit; a NaN input quantizes to 0 in Q8_0
 /// and Q8_1, and to 127 in Q8_K (ggml's `MIN(127, ·)`).
 void sparrow_quantize_q8(int isa, int format, const float *x, int64_t count, int8_t *qs, float *scales,
-                         float *scaled_sums, int32_t *sums16, int16_t *sums32, int32_t *neg_sums4);
+                         float *scaled_sums, int16_t *sums32, int32_t *neg_sums4);
 
 // MARK: Quantized matrix × matrix
 

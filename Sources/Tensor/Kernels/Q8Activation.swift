@@ -13,8 +13,7 @@ import ModelFormats
 /// - `scales`: one Float per block (32 values for Q8_0/Q8_1, 256 for Q8_K): ggml's `d`, already
 ///   rounded to Float16 for Q8_0/Q8_1 as ggml stores it;
 /// - `minScales` (Q8_1 only): ggml's `s = d · Σq` rounded to Float16, per block of 32;
-/// - `sums16` (Q8_K only): the sum of each 16 quants (ggml's `bsums`);
-/// - `sums32` (Q8_K only): the sum of each 32 quants, as Int16;
+/// - `sums32` (Q8_K only): the sum of each 32 quants (ggml's `bsums` in pairs), as Int16;
 /// - `negSums4`: −Σ of each 4 consecutive quants, which the kernels scale to take off the offsets of
 ///   unsigned weight encodings (Q4_0's −8, Q5_0's −16, Q6_K's −32, Q8_0's +128 with VNNI).
 ///
@@ -26,7 +25,7 @@ package final class Q8Activation {
         case q8_0 = 0
         /// Q8_0 plus each block's scaled sum as Float16 (Q4_1, Q5_1 weights).
         case q8_1 = 1
-        /// Blocks of 256 with a Float scale and sums of each 16 (the K-quants).
+        /// Blocks of 256 with a Float scale and sums of each 32 (the K-quants).
         case q8_K = 2
 
         /// The format ggml pairs with weights of `type`, or `nil` for F32/F16/BF16 weights.
@@ -52,7 +51,6 @@ package final class Q8Activation {
     package private(set) var qs: UnsafeMutablePointer<Int8>
     package private(set) var scales: UnsafeMutablePointer<Float>
     package private(set) var minScales: UnsafeMutablePointer<Float>
-    package private(set) var sums16: UnsafeMutablePointer<Int32>
     package private(set) var sums32: UnsafeMutablePointer<Int16>
     package private(set) var negSums4: UnsafeMutablePointer<Int32>
     /// Values the buffers hold room for.
@@ -62,7 +60,6 @@ package final class Q8Activation {
         qs = .allocate(capacity: 256)
         scales = .allocate(capacity: 8)
         minScales = .allocate(capacity: 8)
-        sums16 = .allocate(capacity: 16)
         sums32 = .allocate(capacity: 8)
         negSums4 = .allocate(capacity: 64)
         capacity = 256
@@ -74,7 +71,6 @@ package final class Q8Activation {
         qs.deallocate()
         scales.deallocate()
         minScales.deallocate()
-        sums16.deallocate()
         sums32.deallocate()
         negSums4.deallocate()
     }
@@ -97,7 +93,7 @@ package final class Q8Activation {
         self.count = count
         self.rows = rows
         let job = RowQuantization(x: x, count: count, format: format, isa: isa, qs: qs, scales: scales,
-                                  minScales: minScales, sums16: sums16, sums32: sums32, negSums4: negSums4)
+                                  minScales: minScales, sums32: sums32, negSums4: negSums4)
         if let runner, runner.threadCount > 1, rows >= 2 * runner.threadCount {
             runner.run(tasks: runner.threadCount, RowShares(job: job, rows: rows, shares: runner.threadCount))
         } else {
@@ -112,13 +108,13 @@ package final class Q8Activation {
         let format: Format
         let isa: InstructionSet
         let qs: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>
-        let minScales: UnsafeMutablePointer<Float>, sums16: UnsafeMutablePointer<Int32>
-        let sums32: UnsafeMutablePointer<Int16>, negSums4: UnsafeMutablePointer<Int32>
+        let minScales: UnsafeMutablePointer<Float>, sums32: UnsafeMutablePointer<Int16>
+        let negSums4: UnsafeMutablePointer<Int32>
 
         func quantize(row r: Int) {
             sparrow_quantize_q8(isa.rawValue, format.rawValue, x + r &* count, Int64(count), qs + r &* count,
                                 scales + r &* (count / format.blockSize), minScales + r &* (count / 32),
-                                sums16 + r &* (count / 16), sums32 + r &* (count / 32), negSums4 + r &* (count / 4))
+                                sums32 + r &* (count / 32), negSums4 + r &* (count / 4))
         }
     }
 
@@ -135,7 +131,7 @@ package final class Q8Activation {
 
     /// The C kernels' view of rows `0..<rows`.
     var matrix: sparrow_q8_matrix {
-        sparrow_q8_matrix(qs: qs, scales: scales, scaled_sums: minScales, sums16: sums16, sums32: sums32,
+        sparrow_q8_matrix(qs: qs, scales: scales, scaled_sums: minScales, sums32: sums32,
                           neg_sums4: negSums4,
                           count: Int64(count))
     }
@@ -147,7 +143,6 @@ package final class Q8Activation {
         qs = .allocate(capacity: total)
         scales = .allocate(capacity: total / 32 + 1)
         minScales = .allocate(capacity: total / 32 + 1)
-        sums16 = .allocate(capacity: total / 16 + 1)
         sums32 = .allocate(capacity: total / 32 + 1)
         negSums4 = .allocate(capacity: total / 4 + 1)
         capacity = total
