@@ -181,6 +181,8 @@ INLINE void k6_scale_splats(const uint8_t *blk, i16x16 out[8]) {
     memcpy(&s, blk + 192, 16);
     const i16x16 a = __builtin_convertvector(__builtin_shufflevector(s, s, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7), i16x16);
     const i16x16 b = __builtin_convertvector(__builtin_shufflevector(s, s, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15), i16x16);
+    // a and b hold eight scales twice; group k / 2's pair is lane k of the lower copy and lane
+    // 8 + (k + 1) of the upper one.
 #define K6_SPLAT(v, k) __builtin_shufflevector(v, v, k, k, k, k, k, k, k, k, k + 9, k + 9, k + 9, k + 9, k + 9, k + 9, k + 9, k + 9)
     out[0] = K6_SPLAT(a, 0), out[1] = K6_SPLAT(a, 2), out[2] = K6_SPLAT(a, 4), out[3] = K6_SPLAT(a, 6);
     out[4] = K6_SPLAT(b, 0), out[5] = K6_SPLAT(b, 2), out[6] = K6_SPLAT(b, 4), out[7] = K6_SPLAT(b, 6);
