@@ -72,8 +72,9 @@ import Testing
                 let backend = HubModelBackend(base: baseEngine(), hub: temp.client(hub), allowsDownload: true)
                 let download = Task { try await backend.admit(GenerateRequest(model: name, prompt: "Hi")) }
                 // A watchdog, so that a backend that did block fails the test instead of hanging it.
+                // Long, because a busy pool can hold the download up for minutes without blocking.
                 let watchdog = Task {
-                    try await Task.sleep(for: .seconds(150))
+                    try await Task.sleep(for: .seconds(900))
                     hub.release()
                 }
                 #expect(await TestWait.until { hub.count("GET", "/lfs/") == 1 })
@@ -94,11 +95,12 @@ import Testing
 }
 
 enum TestWait {
-    /// Polls `condition` every 5 ms for at most `seconds` (long: a full parallel `swift test` can
-    /// keep the cooperative pool busy for a while).
+    /// Polls `condition` every 5 ms, at most `seconds` / 5 ms times. The bound counts polls, not
+    /// wall-clock time: a full parallel `swift test` can keep the cooperative pool busy for minutes,
+    /// and then the waiter and the work it waits for are held up alike; a wall-clock deadline
+    /// would expire while neither could run.
     static func until(_ seconds: Double = 120, _ condition: @Sendable () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        for _ in 0..<Int(seconds * 200) {
             if condition() { return true }
             try? await Task.sleep(for: .milliseconds(5))
         }
