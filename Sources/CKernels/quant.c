@@ -32,17 +32,17 @@ int sparrow_quantized_gemm(int isa, int ggml_type, const void *weights, int64_t 
 }
 
 void sparrow_quantize_q8(int isa, int format, const float *x, int64_t count, int8_t *qs, float *scales,
-                         float *scaled_sums, int16_t *sums32, int32_t *neg_sums4) {
+                         float *scaled_sums, int16_t *sums32, int32_t *neg_sums32) {
     switch (sparrow_isa_supported(isa) ? isa : SPARROW_ISA_PORTABLE) {
 #if defined(__x86_64__)
     case SPARROW_ISA_AVX512_VNNI:
     case SPARROW_ISA_AVX_VNNI:
         // Quantizing has no use for VNNI: the AVX2 build serves both.
     case SPARROW_ISA_AVX2:
-        sparrow_quantize_q8_avx2(format, x, count, qs, scales, scaled_sums, sums32, neg_sums4);
+        sparrow_quantize_q8_avx2(format, x, count, qs, scales, scaled_sums, sums32, neg_sums32);
         return;
 #endif
     default:
-        sparrow_quantize_q8_portable(format, x, count, qs, scales, scaled_sums, sums32, neg_sums4);
+        sparrow_quantize_q8_portable(format, x, count, qs, scales, scaled_sums, sums32, neg_sums32);
     }
 }

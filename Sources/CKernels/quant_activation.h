@@ -68,23 +68,19 @@ INLINE i8x32 pack_quants(i32x8 a, i32x8 b, i32x8 c, i32x8 d) {
     return __builtin_convertvector(all, i8x32);
 }
 
-/// Writes 32 quants and their −Σ of each 4; returns the Σ of each 4.
-INLINE i32x8 store_quants(i8x32 q, int8_t *qs, int32_t *neg_sums4) {
+/// Writes 32 quants; returns their Σ (exact: |Σ| ≤ 32·128).
+INLINE int32_t store_quants(i8x32 q, int8_t *qs) {
     memcpy(qs, &q, 32);
-    const i32x8 sums4 = dot_u8s8((i32x8){0}, (u8x32){0} + 1, q);
-    const i32x8 neg = -sums4;
-    memcpy(neg_sums4, &neg, 32);
-    return sums4;
+    return __builtin_reduce_add(dot_u8s8((i32x8){0}, (u8x32){0} + 1, q));
 }
 
 /// One Q8_K block: ggml's `quantize_row_q8_K_ref`. `iscale = −127 / x` for the first x of largest
 /// |x| (its sign decides the quants' signs), the scale `1 / iscale` kept in Float.
-INLINE void quantize_block_q8_K(const float *v, int8_t *q, float *scale, int16_t *sums32, int32_t *neg_sums4) {
+INLINE void quantize_block_q8_K(const float *v, int8_t *q, float *scale, int16_t *sums32) {
     const int32_t amax = abs_max_bits(v, 256);
     if (amax == 0) {
         memset(q, 0, 256);
         memset(sums32, 0, 8 * sizeof(int16_t));
-        memset(neg_sums4, 0, 64 * sizeof(int32_t));
         *scale = 0;
         return;
     }
@@ -94,8 +90,7 @@ INLINE void quantize_block_q8_K(const float *v, int8_t *q, float *scale, int16_t
         const float *w = v + 32 * g;
         const i8x32 q32 = pack_quants(quants8_k(is * load_f32x8(w)), quants8_k(is * load_f32x8(w + 8)),
                                       quants8_k(is * load_f32x8(w + 16)), quants8_k(is * load_f32x8(w + 24)));
-        const i32x8 sums4 = store_quants(q32, q + 32 * g, neg_sums4 + 8 * g);
-        sums32[g] = (int16_t)__builtin_reduce_add(sums4);
+        sums32[g] = (int16_t)store_quants(q32, q + 32 * g);
     }
     *scale = 1 / iscale;
 }
@@ -103,7 +98,7 @@ INLINE void quantize_block_q8_K(const float *v, int8_t *q, float *scale, int16_t
 /// One block of 32 for Q8_0 and Q8_1: ggml's `quantize_row_q8_0` and `_q8_1`, d = max|x| / 127
 /// rounded to Float16, the quants of x · (127 / max|x|), and with a `scaled_sum` (Q8_1) d · Σq
 /// rounded to Float16 (d before its rounding, as ggml multiplies).
-INLINE void quantize_block_q8_0(const float *v, int8_t *q, float *scale, float *scaled_sum, int32_t *neg_sums4) {
+INLINE void quantize_block_q8_0(const float *v, int8_t *q, float *scale, float *scaled_sum, int32_t *neg_sum) {
     const int32_t bits = abs_max_bits(v, 32);
     float amax;
     memcpy(&amax, &bits, 4);
@@ -112,21 +107,21 @@ INLINE void quantize_block_q8_0(const float *v, int8_t *q, float *scale, float *
     const f32x8 in = splat8(inverse);
     const i8x32 q32 = pack_quants(quants8_0(load_f32x8(v) * in), quants8_0(load_f32x8(v + 8) * in),
                                   quants8_0(load_f32x8(v + 16) * in), quants8_0(load_f32x8(v + 24) * in));
-    const i32x8 sums4 = store_quants(q32, q, neg_sums4);
+    const int32_t sum = store_quants(q32, q);
+    *neg_sum = -sum;
     *scale = round_to_half(d);
-    if (scaled_sum) *scaled_sum = round_to_half(d * (float)__builtin_reduce_add(sums4));
+    if (scaled_sum) *scaled_sum = round_to_half(d * (float)sum);
 }
 
 void SUFFIX(sparrow_quantize_q8)(int format, const float *x, int64_t count, int8_t *qs, float *scales,
-                                 float *scaled_sums, int16_t *sums32, int32_t *neg_sums4) {
+                                 float *scaled_sums, int16_t *sums32, int32_t *neg_sums32) {
     if (format == SPARROW_Q8_K) {
         for (int64_t b = 0; b < count / 256; b++)
-            quantize_block_q8_K(x + 256 * b, qs + 256 * b, scales + b, sums32 + 8 * b,
-                                neg_sums4 + 64 * b);
+            quantize_block_q8_K(x + 256 * b, qs + 256 * b, scales + b, sums32 + 8 * b);
     } else {
         const int with_sums = format == SPARROW_Q8_1;
         for (int64_t b = 0; b < count / 32; b++)
             quantize_block_q8_0(x + 32 * b, qs + 32 * b, scales + b, with_sums ? scaled_sums + b : NULL,
-                                neg_sums4 + 8 * b);
+                                neg_sums32 + b);
     }
 }

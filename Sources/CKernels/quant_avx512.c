@@ -16,13 +16,9 @@
 
 #define WIDE_TILES 1
 #define SUFFIX(name) name##_avx512
-// Eight rows (four pairs) per tile of the 32-value formats: a column's quants, sums and scale,
-// loaded once, then serve four `vpdpbusd`s instead of two. For the K-quants, what
-// scripts/bench-qgemm.sh measured fastest: Q5_K one pair by four columns, Q4_K two pairs by three
+// For the K-quants, what scripts/bench-qgemm.sh measured fastest: Q5_K one pair by four columns, Q4_K two pairs by three
 // (by four they spill registers), Q6_K two pairs by four.
 #define MAX_TILE 8
-#define RT_32 8
-#define CT_32 4
 #define RT_K 2
 #define CT_K 4
 #define RT_Q4 4

@@ -15,8 +15,6 @@
 #include "quant_x86_primitives.h"
 
 #define SUFFIX(name) name##_avxvnni
-#define RT_32 4
-#define CT_32 2
 #define RT_K 2
 #define CT_K 2
 #include "quant_body.h"

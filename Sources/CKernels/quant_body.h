@@ -10,14 +10,16 @@
 //                                                  lane sums of 4 products a·b (op = s8_operand(a));
 //                                                  neg128 is −128·Σ4 b
 //   i16x16 maddubs16(u8x32 a, i8x32 b)              pair sums a·b in Int16 (never saturating here)
+//   i32x8 pair_sums32(i16x16 v)                    pair sums of v in Int32 (`vpmaddwd` by 1)
 //   i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset)
 //                                                  acc + pair sums of scale · (pair sums q·x − offset)
 //
-// The Float order (see QuantizedMatMul.swift): per weight row and activation column, eight Float
-// lanes; each block's lane l adds its Int32 lane l, converted to Float and multiplied by the block
-// scale product, with one fused multiply-add, blocks in order; then ggml's `hsum_float_8`. That is
-// the order of ggml's AVX2 `vec_dot` kernels. It depends on neither the tile a result is computed
-// in nor the instruction set.
+// The Float orders (see QuantizedMatMul.swift) depend on neither the tile a result is computed in
+// nor the instruction set. The 32-value formats keep one Float per weight row and activation column
+// (quant_rows8.h). The K-quants keep eight Float lanes per row and column: each super-block's lane l
+// adds its Int32 lane l, converted to Float and multiplied by the scale product, with one fused
+// multiply-add, super-blocks in order; then ggml's `hsum_float_8`. That is the order of ggml's AVX2
+// `vec_dot` kernels.
 
 #ifndef SUFFIX
 #error "define SUFFIX before including quant_body.h"
@@ -48,70 +50,6 @@ typedef struct gemm_ctx {
     float *y;
     int64_t ldy;
 } gemm_ctx;
-
-// MARK: Tiles of the 32-value formats
-
-/// The shared shape of a 32-value tile: RT weight rows × CT activation columns, each pair with
-/// eight Float lanes. UNPACK(i, block) sets `wq[i]` (the row's 32 values as unsigned bytes, or the
-/// signed bytes for Q8_0), `wd[i]` and `wm[i]`; DOT(i) gives the block's Int32 lanes for row i and
-/// the current column; `with_mins` adds Σ m_w · s_x after the lanes (Q4_1, Q5_1).
-#define TILE_32(NAME, BLOCK_BYTES, UNPACK, DOT, WITH_MINS)                                                     \
-    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
-        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
-        float mins[MAX_TILE][MAX_TILE];                                                                         \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                acc[i][j] = splat8(0);                                                                          \
-                mins[i][j] = 0;                                                                                 \
-            }                                                                                                   \
-        const int64_t n = g->x->count;                                                                          \
-        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
-            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
-            u8x32 wq[MAX_TILE];                                                                                 \
-            float wd[MAX_TILE], wm[MAX_TILE];                                                                   \
-            for (int i = 0; i < RT; i++) {                                                                      \
-                const uint8_t *block = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                       \
-                wm[i] = 0;                                                                                      \
-                UNPACK;                                                                                         \
-            }                                                                                                   \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const int64_t col = c + j;                                                                      \
-                const i8x32 xq = load_i8x32(g->x->qs + col * n + b * 32);                                       \
-                const i32x8 negsum = load_i32x8(g->x->neg_sums4 + col * (n / 4) + b * 8);                       \
-                const float xd = g->x->scales[col * (n / 32) + b];                                              \
-                for (int i = 0; i < RT; i++) {                                                                  \
-                    const i32x8 s = DOT;                                                                        \
-                    acc[i][j] = fma8(splat8(wd[i] * xd), to_float8(s), acc[i][j]);                              \
-                    if (WITH_MINS) mins[i][j] += wm[i] * g->x->scaled_sums[col * (n / 32) + b];                 \
-                }                                                                                               \
-                (void)negsum;                                                                                   \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) g->y[(c + j) * g->ldy + r + i] = hsum8(acc[i][j]) + mins[i][j];        \
-    }
-
-// Q4_0: d, 16 bytes of nibbles; values nibble − 8, the −8 taken off as 8·Σ4 x.
-TILE_32(q4_0_narrow, 18,
-        (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 2)),
-        dot_u8s8(negsum << 3, wq[i], xq), 0)
-// Q4_1: d, m, 16 bytes of nibbles; values d·nibble + m.
-TILE_32(q4_1_narrow, 20,
-        (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2), wq[i] = nibbles32(block + 4)),
-        dot_u8s8((i32x8){0}, wq[i], xq), 1)
-// Q5_0: d, 32 fifth bits, 16 bytes of nibbles; values (nibble | bit·16) − 16.
-TILE_32(q5_0_narrow, 22,
-        (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 6) | fifth_bits32(load_u32(block + 2))),
-        dot_u8s8(negsum << 4, wq[i], xq), 0)
-// Q5_1: d, m, 32 fifth bits, 16 bytes of nibbles; values d·(nibble | bit·16) + m.
-TILE_32(q5_1_narrow, 24,
-        (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2),
-         wq[i] = nibbles32(block + 8) | fifth_bits32(load_u32(block + 4))),
-        dot_u8s8((i32x8){0}, wq[i], xq), 1)
-// Q8_0: d, 32 signed bytes.
-TILE_32(q8_0_narrow, 34,
-        (wd[i] = half_to_float(block), wq[i] = load_u8x32(block + 2)),
-        dot_s8s8(s8_operand((i8x32)wq[i]), (i8x32)wq[i], xq, negsum << 7), 0)
 
 // MARK: Tiles of the K-quants (super-blocks of 256)
 
@@ -327,103 +265,6 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
 #define SWEEPS(T, RT) ((RT) % 2 == 0)
 #define SWEEP(T) T##_sweep
 #else
-/// Blocks a sweep unpacks at once (its scratch: 32 blocks × MAX_TILE rows × 68 bytes, Q8_0 100).
-#define SWEEP_BLOCKS 32
-
-/// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format: each run of
-/// SWEEP_BLOCKS blocks is unpacked once into a scratch that every column tile then reads, where
-/// TILE_32 unpacks it again for each tile. The Float accumulators wait in memory between runs. Per
-/// row and column, the arithmetic and its order are TILE_32's exactly.
-#define NARROW_SWEEP_32(NAME, BLOCK_BYTES, UNPACK, DOT, WITH_MINS, SIGNED)                                      \
-    INLINE void NAME##_run(const gemm_ctx *g, const u8x32 (*wqs)[MAX_TILE], const i8x32 (*wss)[MAX_TILE],        \
-                           const f32x8 (*wds)[MAX_TILE], const float (*wms)[MAX_TILE], int64_t b0, int64_t nb,   \
-                           int64_t c, int64_t c0, f32x8 (*accs)[MAX_TILE], float (*mins)[COLUMN_BLOCK],         \
-                           const int RT, const int CT) {                                                        \
-        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) acc[i][j] = accs[c - c0 + j][i];                                       \
-        const int64_t n = g->x->count;                                                                          \
-        for (int64_t k = 0; k < nb; k++) {                                                                      \
-            const int64_t b = b0 + k;                                                                           \
-            const u8x32 *wq = wqs[k];                                                                           \
-            const i8x32 *ws = wss[k];                                                                           \
-            (void)ws;                                                                                           \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const int64_t col = c + j;                                                                      \
-                const i8x32 xq = load_i8x32(g->x->qs + col * n + b * 32);                                       \
-                const i32x8 negsum = load_i32x8(g->x->neg_sums4 + col * (n / 4) + b * 8);                       \
-                const f32x8 xd = splat8(g->x->scales[col * (n / 32) + b]);                                      \
-                for (int i = 0; i < RT; i++) {                                                                  \
-                    const i32x8 s = DOT;                                                                        \
-                    acc[i][j] = fma8(wds[k][i] * xd, to_float8(s), acc[i][j]);                                  \
-                    if (WITH_MINS) mins[i][c - c0 + j] += wms[k][i] * g->x->scaled_sums[col * (n / 32) + b];    \
-                }                                                                                               \
-                (void)negsum;                                                                                   \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) accs[c - c0 + j][i] = acc[i][j];                                       \
-    }                                                                                                           \
-    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
-        f32x8 accs[COLUMN_BLOCK][MAX_TILE];                                                                     \
-        float mins[MAX_TILE][COLUMN_BLOCK];                                                                     \
-        u8x32 wqs[SWEEP_BLOCKS][MAX_TILE];                                                                      \
-        i8x32 wss[SIGNED ? SWEEP_BLOCKS : 1][MAX_TILE];                                                         \
-        f32x8 wds[SWEEP_BLOCKS][MAX_TILE];                                                                      \
-        float wms[SWEEP_BLOCKS][MAX_TILE];                                                                      \
-        for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
-            for (int i = 0; i < RT; i++) {                                                                      \
-                accs[j][i] = splat8(0);                                                                         \
-                mins[i][j] = 0;                                                                                 \
-            }                                                                                                   \
-        for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_BLOCKS) {                                              \
-            const int64_t nb = g->blocks - b0 < SWEEP_BLOCKS ? g->blocks - b0 : SWEEP_BLOCKS;                   \
-            for (int64_t k = 0; k < nb; k++) {                                                                  \
-                const int64_t b = b0 + k;                                                                       \
-                prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                    \
-                u8x32 wq[MAX_TILE];                                                                             \
-                i8x32 ws[MAX_TILE];                                                                             \
-                float wd[MAX_TILE], wm[MAX_TILE];                                                               \
-                for (int i = 0; i < RT; i++) {                                                                  \
-                    const uint8_t *block = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                   \
-                    wm[i] = 0;                                                                                  \
-                    UNPACK;                                                                                     \
-                    wqs[k][i] = wq[i];                                                                          \
-                    if (SIGNED) wss[SIGNED ? k : 0][i] = ws[i];                                                 \
-                    wds[k][i] = splat8(wd[i]);                                                                  \
-                    wms[k][i] = wm[i];                                                                          \
-                }                                                                                               \
-            }                                                                                                   \
-            int64_t c = c0;                                                                                     \
-            for (; c + CT <= c1; c += CT) NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, CT); \
-            switch (c1 - c) {                                                                                   \
-            case 1: NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, 1); break;                 \
-            case 2: if (CT > 2) NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, 2); break;     \
-            case 3: if (CT > 3) NAME##_run(g, wqs, wss, wds, wms, b0, nb, c, c0, accs, mins, RT, 3); break;     \
-            default: break;                                                                                     \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int64_t j = 0; j < c1 - c0; j++) g->y[(c0 + j) * g->ldy + r + i] = hsum8(accs[j][i]) + mins[i][j]; \
-    }
-
-NARROW_SWEEP_32(q4_0_sweep, 18, (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 2)),
-                dot_u8s8(negsum << 3, wq[i], xq), 0, 0)
-NARROW_SWEEP_32(q4_1_sweep, 20,
-                (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2), wq[i] = nibbles32(block + 4)),
-                dot_u8s8((i32x8){0}, wq[i], xq), 1, 0)
-NARROW_SWEEP_32(q5_0_sweep, 22,
-                (wd[i] = half_to_float(block), wq[i] = nibbles32(block + 6) | fifth_bits32(load_u32(block + 2))),
-                dot_u8s8(negsum << 4, wq[i], xq), 0, 0)
-NARROW_SWEEP_32(q5_1_sweep, 24,
-                (wd[i] = half_to_float(block), wm[i] = half_to_float(block + 2),
-                 wq[i] = nibbles32(block + 8) | fifth_bits32(load_u32(block + 4))),
-                dot_u8s8((i32x8){0}, wq[i], xq), 1, 0)
-/// Q8_0 keeps both the signed bytes and the prepared operand, so the preparation runs once per block.
-NARROW_SWEEP_32(q8_0_sweep, 34,
-                (wd[i] = half_to_float(block), ws[i] = load_i8x32(block + 2), wq[i] = s8_operand(ws[i])),
-                dot_s8s8(wq[i], ws[i], xq, negsum << 7), 0, 1)
-
 #ifdef K_SWEEPS
 #include "quant_ksweep.h"
 #define SWEEPS_K4 1
@@ -433,22 +274,12 @@ NARROW_SWEEP_32(q8_0_sweep, 34,
 #define SWEEP_K4(T) SWEEP_NONE
 #endif
 
-/// The 32-value formats sweep over wide column ranges; the K-quants too where K_SWEEPS is defined.
+/// The K-quants sweep over wide column ranges where K_SWEEPS is defined.
 #define SWEEPS(T, RT) SWEEPS_##T
 #define SWEEP(T) SWEEP_##T
-#define SWEEPS_q4_0 1
-#define SWEEPS_q4_1 1
-#define SWEEPS_q5_0 1
-#define SWEEPS_q5_1 1
-#define SWEEPS_q8_0 1
 #define SWEEPS_q4_K SWEEPS_K4
 #define SWEEPS_q5_K SWEEPS_K4
 #define SWEEPS_q6_K SWEEPS_K4
-#define SWEEP_q4_0 q4_0_sweep
-#define SWEEP_q4_1 q4_1_sweep
-#define SWEEP_q5_0 q5_0_sweep
-#define SWEEP_q5_1 q5_1_sweep
-#define SWEEP_q8_0 q8_0_sweep
 #define SWEEP_q4_K SWEEP_K4(q4_K)
 #define SWEEP_q5_K SWEEP_K4(q5_K)
 #define SWEEP_q6_K SWEEP_K4(q6_K)
@@ -456,11 +287,6 @@ INLINE void SWEEP_NONE(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, con
     (void)g, (void)r, (void)c0, (void)c1, (void)RT, (void)CT;
 }
 #endif
-PICK_TILE(q4_0)
-PICK_TILE(q4_1)
-PICK_TILE(q5_0)
-PICK_TILE(q5_1)
-PICK_TILE(q8_0)
 PICK_TILE(q4_K)
 PICK_TILE(q5_K)
 PICK_TILE(q6_K)
@@ -511,15 +337,11 @@ PICK_TILE(q6_K)
 #define CT_Q6 CT_K
 #endif
 
-_Static_assert(RT_32 <= MAX_TILE && CT_32 <= MAX_TILE && RT_Q4 <= MAX_TILE && CT_Q4 <= MAX_TILE && RT_K <= MAX_TILE &&
+_Static_assert(RT_Q4 <= MAX_TILE && CT_Q4 <= MAX_TILE && RT_K <= MAX_TILE &&
                    CT_K <= MAX_TILE && RT_Q6 <= MAX_TILE && CT_Q6 <= MAX_TILE,
                "a tile larger than MAX_TILE overruns the tiles' arrays");
 
-DEFINE_GEMM(q4_0, RT_32, CT_32)
-DEFINE_GEMM(q4_1, RT_32, CT_32)
-DEFINE_GEMM(q5_0, RT_32, CT_32)
-DEFINE_GEMM(q5_1, RT_32, CT_32)
-DEFINE_GEMM(q8_0, RT_32, CT_32)
+#include "quant_rows8.h"
 DEFINE_GEMM(q4_K, RT_Q4, CT_Q4)
 DEFINE_GEMM(q5_K, RT_K, CT_K)
 DEFINE_GEMM(q6_K, RT_Q6, CT_Q6)

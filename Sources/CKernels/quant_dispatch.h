@@ -9,7 +9,7 @@
                             int64_t r1, const sparrow_q8_matrix *x, int64_t c0, int64_t c1, float *y,           \
                             int64_t ldy);                                                                       \
     void sparrow_quantize_q8_##isa(int format, const float *x, int64_t count, int8_t *qs, float *scales,        \
-                                   float *scaled_sums, int16_t *sums32, int32_t *neg_sums4);          
+                                   float *scaled_sums, int16_t *sums32, int32_t *neg_sums32);          
 
 DECLARE_QUANT_KERNELS(portable)
 #if defined(__x86_64__)

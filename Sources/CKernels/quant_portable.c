@@ -38,6 +38,17 @@ INLINE i16x16 maddubs16(u8x32 a, i8x32 b) {
     return r;
 }
 
+/// `vphaddd`: pair sums of a and b, per 128-bit half [a01 a23 b01 b23 | a45 a67 b45 b67].
+INLINE i32x8 hadd32(i32x8 a, i32x8 b) {
+    return __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14) + __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15);
+}
+
+INLINE i32x8 pair_sums32(i16x16 v) {
+    i32x8 r;
+    for (int l = 0; l < 8; l++) r[l] = (int32_t)v[2 * l] + v[2 * l + 1];
+    return r;
+}
+
 INLINE i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset) {
     const i16x16 p = maddubs16(q, x) - offset;
     for (int l = 0; l < 8; l++) acc[l] += (int32_t)scale[2 * l] * p[2 * l] + (int32_t)scale[2 * l + 1] * p[2 * l + 1];
@@ -45,8 +56,6 @@ INLINE i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset) {
 }
 
 #define SUFFIX(name) name##_portable
-#define RT_32 2
-#define CT_32 2
 #define RT_K 1
 #define CT_K 2
 #include "quant_body.h"

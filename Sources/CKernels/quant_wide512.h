@@ -1,8 +1,8 @@
-// AVX-512 tiles: two weight rows per 512-bit register, row i in the low
-// eight Int32/Float lanes and row i + 1 in the high eight. Each row's lanes follow exactly the
-// arithmetic and order of quant_body.h's TILE_32 (same Int32 lanes, same fused multiply-add per block,
-// same `hsum_float_8`), so results are the same bits; what changes is that one instruction serves
-// two rows. Included by quant_avx512.c only, before quant_body.h, which then uses these tiles for
+// AVX-512 tiles of the K-quants: two weight rows per 512-bit register, row i in the low eight
+// Int32/Float lanes and row i + 1 in the high eight. Each row's lanes follow exactly the arithmetic
+// and order of quant_body.h's K-quant tiles (same Int32 lanes, same fused multiply-adds, same
+// `hsum_float_8`), so results are the same bits; what changes is that one instruction serves two
+// rows. Included by quant_body.h under WIDE_TILES (quant_avx512.c), which then uses these tiles for
 // pairs of rows.
 
 /// acc + pair sums of a·b (Int16 → Int32), always one `vpdpwssd`. The compiler otherwise splits an
@@ -11,23 +11,6 @@
 INLINE __m512i dpwssd512(__m512i acc, __m512i a, __m512i b) {
     __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
     return acc;
-}
-
-/// The 16 bytes at `a` and at `b` as [a, a, b, b] (128-bit lanes); with lanes 1 and 3 shifted right
-/// by 4 and every byte masked to its low nibble, that is each row's 32 values in ggml's order.
-INLINE __m512i nibbles_pair(const uint8_t *a, const uint8_t *b) {
-    const __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a)),
-                                               _mm_loadu_si128((const __m128i *)b), 1);
-    const __m512i spread = _mm512_permutexvar_epi64(_mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0), _mm512_castsi256_si512(ab));
-    const __m512i shifted = _mm512_srlv_epi16(spread, _mm512_set_epi64(0x0004000400040004, 0x0004000400040004, 0, 0,
-                                                                       0x0004000400040004, 0x0004000400040004, 0, 0));
-    return _mm512_and_si512(shifted, _mm512_set1_epi8(0x0F));
-}
-
-/// 0x10 in each byte whose fifth bit is set: bits of row a in bytes 0–31, of row b in 32–63.
-INLINE __m512i fifth_bits_pair(const uint8_t *a, const uint8_t *b) {
-    const __mmask64 k = (__mmask64)load_u32(a) | ((__mmask64)load_u32(b) << 32);
-    return _mm512_maskz_mov_epi8(k, _mm512_set1_epi8(0x10));
 }
 
 /// The Float16 at each of `count` (2 to 8, even) block addresses, widened: one `vcvtph2ps`.
@@ -49,182 +32,6 @@ INLINE float hsum8_half(__m512 v, int half) {
     const __m256 h = half ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)) : _mm512_castps512_ps256(v);
     return hsum8((f32x8)h);
 }
-
-/// A tile of RT rows (2, 4, 6 or 8: RT / 2 pairs) × CT columns. UNPACK_PAIR(p) sets `wq[p]` from the
-/// blocks `blk[2p]`, `blk[2p + 1]`; DOT_PAIR(p) gives the pair's Int32 lanes for the current column.
-#define WIDE_TILE_32(NAME, BLOCK_BYTES, D_OFFSET, M_OFFSET, UNPACK_PAIR, DOT_PAIR, WITH_MINS)        \
-    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
-        __m512 acc[MAX_TILE / 2][MAX_TILE];                                                                     \
-        float mins[MAX_TILE][MAX_TILE];                                                                         \
-        for (int p = 0; p < RT / 2; p++)                                                                        \
-            for (int j = 0; j < CT; j++) acc[p][j] = _mm512_setzero_ps();                                       \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) mins[i][j] = 0;                                                        \
-        const int64_t n = g->x->count;                                                                          \
-        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
-            const uint8_t *blk[MAX_TILE];                                                                       \
-            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
-            for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);           \
-            const __m256 d = halves(blk, D_OFFSET, RT);                                                         \
-            __m256 m = _mm256_setzero_ps();                                                                     \
-            if (WITH_MINS) m = halves(blk, M_OFFSET, RT);                                                       \
-            __m512i wq[MAX_TILE / 2];                                                                           \
-            __m512 wd[MAX_TILE / 2];                                                                            \
-            for (int p = 0; p < RT / 2; p++) {                                                                  \
-                UNPACK_PAIR;                                                                                    \
-                wd[p] = pair_lanes(d, p);                                                                       \
-            }                                                                                                   \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const int64_t col = c + j;                                                                      \
-                const __m512i xq = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(g->x->qs + col * n + b * 32))); \
-                const __m512i negsum = _mm512_broadcast_i64x4(                                                  \
-                    _mm256_loadu_si256((const __m256i *)(g->x->neg_sums4 + col * (n / 4) + b * 8)));            \
-                const __m512 xd = _mm512_set1_ps(g->x->scales[col * (n / 32) + b]);                             \
-                for (int p = 0; p < RT / 2; p++) {                                                              \
-                    const __m512i s = DOT_PAIR;                                                                 \
-                    acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(wd[p], xd), _mm512_cvtepi32_ps(s), acc[p][j]);    \
-                }                                                                                               \
-                if (WITH_MINS) {                                                                                \
-                    const float ss = g->x->scaled_sums[col * (n / 32) + b];                                     \
-                    for (int i = 0; i < RT; i++) mins[i][j] += m[i] * ss;                                       \
-                }                                                                                               \
-                (void)negsum;                                                                                   \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int p = 0; p < RT / 2; p++)                                                                        \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                g->y[(c + j) * g->ldy + r + 2 * p] = hsum8_half(acc[p][j], 0) + mins[2 * p][j];                 \
-                g->y[(c + j) * g->ldy + r + 2 * p + 1] = hsum8_half(acc[p][j], 1) + mins[2 * p + 1][j];         \
-            }                                                                                                   \
-    }
-
-WIDE_TILE_32(q4_0_wide, 18, 0, 0, wq[p] = nibbles_pair(blk[2 * p] + 2, blk[2 * p + 1] + 2),
-             _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 3), wq[p], xq), 0)
-WIDE_TILE_32(q4_1_wide, 20, 0, 2, wq[p] = nibbles_pair(blk[2 * p] + 4, blk[2 * p + 1] + 4),
-             _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[p], xq), 1)
-WIDE_TILE_32(q5_0_wide, 22, 0, 0,
-             wq[p] = _mm512_or_si512(nibbles_pair(blk[2 * p] + 6, blk[2 * p + 1] + 6),
-                                     fifth_bits_pair(blk[2 * p] + 2, blk[2 * p + 1] + 2)),
-             _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 4), wq[p], xq), 0)
-WIDE_TILE_32(q5_1_wide, 24, 0, 2,
-             wq[p] = _mm512_or_si512(nibbles_pair(blk[2 * p] + 8, blk[2 * p + 1] + 8),
-                                     fifth_bits_pair(blk[2 * p] + 4, blk[2 * p + 1] + 4)),
-             _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[p], xq), 1)
-// Q8_0: the signed bytes as w + 128 (unsigned), the 128·Σx taken off through the initial lanes.
-WIDE_TILE_32(q8_0_wide, 34, 0, 0,
-             wq[p] = _mm512_xor_si512(
-                 _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(blk[2 * p] + 2))),
-                                    _mm256_loadu_si256((const __m256i *)(blk[2 * p + 1] + 2)), 1),
-                 _mm512_set1_epi8((char)0x80)),
-             _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 7), wq[p], xq), 0)
-
-/// Blocks the sweeps below unpack at once (their scratch: 32 blocks × 2 pairs × 128 bytes).
-#define SWEEP_BLOCKS 32
-
-/// RT rows (an even number up to MAX_TILE) × columns c0..<c1 (at most COLUMN_BLOCK) of a 32-value format, for when the
-/// unpacking, not the products, is the cost: each run of SWEEP_BLOCKS blocks is unpacked once into
-/// a scratch that every column tile then reads, where WIDE_TILE_32 unpacks it again for each tile.
-/// The Float accumulators wait in memory between runs. Per row and column, the arithmetic and its
-/// order are WIDE_TILE_32's exactly: the same Int32 lanes, one fused multiply-add per block in
-/// block order, the minimum terms added block by block, then `hsum_float_8`.
-#define WIDE_SWEEP_32(NAME, BLOCK_BYTES, D_OFFSET, M_OFFSET, UNPACK_PAIR, DOT_PAIR, WITH_MINS)                   \
-    INLINE void NAME##_run(const gemm_ctx *g, const __m512i (*wqs)[MAX_TILE / 2],                              \
-                           const __m512 (*wds)[MAX_TILE / 2], const float (*wms)[MAX_TILE], int64_t b0, int64_t nb, \
-                           int64_t c, int64_t c0, __m512 (*accs)[MAX_TILE / 2], float (*mins)[COLUMN_BLOCK],   \
-                           const int RT, const int CT) {                                                        \
-        __m512 acc[MAX_TILE / 2][MAX_TILE];                                                                     \
-        for (int p = 0; p < RT / 2; p++)                                                                        \
-            for (int j = 0; j < CT; j++) acc[p][j] = accs[c - c0 + j][p];                                       \
-        const int64_t n = g->x->count;                                                                          \
-        for (int64_t k = 0; k < nb; k++) {                                                                      \
-            const int64_t b = b0 + k;                                                                           \
-            const __m512i *wq = wqs[k];                                                                         \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const int64_t col = c + j;                                                                      \
-                const __m512i xq = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(g->x->qs + col * n + b * 32))); \
-                const __m512i negsum = _mm512_broadcast_i64x4(                                                  \
-                    _mm256_loadu_si256((const __m256i *)(g->x->neg_sums4 + col * (n / 4) + b * 8)));            \
-                const __m512 xd = _mm512_set1_ps(g->x->scales[col * (n / 32) + b]);                             \
-                for (int p = 0; p < RT / 2; p++) {                                                              \
-                    const __m512i s = DOT_PAIR;                                                                 \
-                    acc[p][j] = _mm512_fmadd_ps(_mm512_mul_ps(wds[k][p], xd), _mm512_cvtepi32_ps(s), acc[p][j]); \
-                }                                                                                               \
-                if (WITH_MINS) {                                                                                \
-                    const float ss = g->x->scaled_sums[col * (n / 32) + b];                                     \
-                    for (int i = 0; i < RT; i++) mins[i][c - c0 + j] += wms[k][i] * ss;                         \
-                }                                                                                               \
-                (void)negsum;                                                                                   \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int p = 0; p < RT / 2; p++)                                                                        \
-            for (int j = 0; j < CT; j++) accs[c - c0 + j][p] = acc[p][j];                                       \
-    }                                                                                                           \
-    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
-        __m512 accs[COLUMN_BLOCK][MAX_TILE / 2];                                                                \
-        float mins[MAX_TILE][COLUMN_BLOCK];                                                                     \
-        __m512i wqs[SWEEP_BLOCKS][MAX_TILE / 2];                                                                \
-        __m512 wds[SWEEP_BLOCKS][MAX_TILE / 2];                                                                 \
-        float wms[SWEEP_BLOCKS][MAX_TILE];                                                                      \
-        for (int64_t j = 0; j < c1 - c0; j++) {                                                                 \
-            for (int p = 0; p < RT / 2; p++) accs[j][p] = _mm512_setzero_ps();                                  \
-            for (int i = 0; i < RT; i++) mins[i][j] = 0;                                                        \
-        }                                                                                                       \
-        for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_BLOCKS) {                                              \
-            const int64_t nb = g->blocks - b0 < SWEEP_BLOCKS ? g->blocks - b0 : SWEEP_BLOCKS;                   \
-            for (int64_t k = 0; k < nb; k++) {                                                                  \
-                const int64_t b = b0 + k;                                                                       \
-                const uint8_t *blk[MAX_TILE];                                                                   \
-                prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                    \
-                for (int i = 0; i < RT; i++) blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);       \
-                const __m256 d = halves(blk, D_OFFSET, RT);                                                     \
-                __m256 m = _mm256_setzero_ps();                                                                 \
-                if (WITH_MINS) m = halves(blk, M_OFFSET, RT);                                                   \
-                __m512i wq[MAX_TILE / 2];                                                                       \
-                for (int p = 0; p < RT / 2; p++) {                                                              \
-                    UNPACK_PAIR;                                                                                \
-                    wqs[k][p] = wq[p];                                                                          \
-                    wds[k][p] = pair_lanes(d, p);                                                               \
-                }                                                                                               \
-                for (int i = 0; i < RT; i++) wms[k][i] = m[i];                                                  \
-            }                                                                                                   \
-            int64_t c = c0;                                                                                     \
-            for (; c + CT <= c1; c += CT) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, CT);      \
-            switch (c1 - c) {                                                                                   \
-            case 1: NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 1); break;                      \
-            case 2: if (CT > 2) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 2); break;          \
-            case 3: if (CT > 3) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 3); break;          \
-            case 4: if (CT > 4) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 4); break;          \
-            case 5: if (CT > 5) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 5); break;          \
-            case 6: if (CT > 6) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 6); break;          \
-            case 7: if (CT > 7) NAME##_run(g, wqs, wds, wms, b0, nb, c, c0, accs, mins, RT, 7); break;          \
-            default: break;                                                                                     \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int p = 0; p < RT / 2; p++)                                                                        \
-            for (int64_t j = 0; j < c1 - c0; j++) {                                                             \
-                g->y[(c0 + j) * g->ldy + r + 2 * p] = hsum8_half(accs[j][p], 0) + mins[2 * p][j];               \
-                g->y[(c0 + j) * g->ldy + r + 2 * p + 1] = hsum8_half(accs[j][p], 1) + mins[2 * p + 1][j];       \
-            }                                                                                                   \
-    }
-
-WIDE_SWEEP_32(q4_0_sweep, 18, 0, 0, wq[p] = nibbles_pair(blk[2 * p] + 2, blk[2 * p + 1] + 2),
-              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 3), wq[p], xq), 0)
-WIDE_SWEEP_32(q4_1_sweep, 20, 0, 2, wq[p] = nibbles_pair(blk[2 * p] + 4, blk[2 * p + 1] + 4),
-              _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[p], xq), 1)
-WIDE_SWEEP_32(q5_0_sweep, 22, 0, 0,
-              wq[p] = _mm512_or_si512(nibbles_pair(blk[2 * p] + 6, blk[2 * p + 1] + 6),
-                                      fifth_bits_pair(blk[2 * p] + 2, blk[2 * p + 1] + 2)),
-              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 4), wq[p], xq), 0)
-WIDE_SWEEP_32(q5_1_sweep, 24, 0, 2,
-              wq[p] = _mm512_or_si512(nibbles_pair(blk[2 * p] + 8, blk[2 * p + 1] + 8),
-                                      fifth_bits_pair(blk[2 * p] + 4, blk[2 * p + 1] + 4)),
-              _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[p], xq), 1)
-WIDE_SWEEP_32(q8_0_sweep, 34, 0, 0,
-              wq[p] = _mm512_xor_si512(
-                  _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(blk[2 * p] + 2))),
-                                     _mm256_loadu_si256((const __m256i *)(blk[2 * p + 1] + 2)), 1),
-                  _mm512_set1_epi8((char)0x80)),
-              _mm512_dpbusd_epi32(_mm512_slli_epi32(negsum, 7), wq[p], xq), 0)
 
 // MARK: K-quants
 
@@ -344,7 +151,7 @@ typedef struct k4_unpacked {
     __m512 d, dmin;
 } k4_unpacked;
 
-/// WIDE_TILE_K4 as a sweep (see WIDE_SWEEP_32): RT rows (2 or 4) × columns c0..<c1, each run of
+/// WIDE_TILE_K4 as a sweep: RT rows (2 or 4) × columns c0..<c1, each run of
 /// SWEEP_K_BLOCKS super-blocks unpacked once for all column tiles. Per row and column, the same
 /// Int32 sums, the same fused multiply-adds in super-block order, the same minimum terms.
 #define WIDE_SWEEP_K4(NAME, BLOCK_BYTES, FIFTH)                                                                  \
@@ -543,7 +350,7 @@ typedef struct q6_unpacked {
     __m512 d;
 } q6_unpacked;
 
-/// q6_K_wide's rows of one column tile over a run of unpacked super-blocks (see WIDE_SWEEP_32).
+/// q6_K_wide's rows of one column tile over a run of unpacked super-blocks (see WIDE_SWEEP_K4).
 INLINE void q6_K_sweep_run(const gemm_ctx *g, const q6_unpacked (*un)[MAX_TILE / 2], int64_t b0, int64_t nb,
                            int64_t c, int64_t c0, __m512 (*accs)[MAX_TILE / 2], const int RT, const int CT) {
     __m512 acc[MAX_TILE / 2][MAX_TILE];

@@ -14,10 +14,10 @@ struct ActivationQuantizationTests {
         var scales: [UInt32] = []
         var scaledSums: [UInt32] = []
         var sums32: [Int16] = []
-        var negSums4: [Int32] = []
+        var negSums32: [Int32] = []
 
         var description: String {
-            "qs \(qs)\nscales \(scales)\nscaledSums \(scaledSums)\nsums32 \(sums32)\nnegSums4 \(negSums4)"
+            "qs \(qs)\nscales \(scales)\nscaledSums \(scaledSums)\nsums32 \(sums32)\nnegSums32 \(negSums32)"
         }
     }
 
@@ -66,11 +66,11 @@ struct ActivationQuantizationTests {
                 let q = v.map { quant(rint($0 * inverse)) }
                 let sum = q.reduce(Int32(0)) { $0 + Int32($1) }
                 out.qs += q
+                out.negSums32.append(-sum)
                 out.scales.append(Float(Float16(d)).bitPattern)
                 if format == .q8_1 { out.scaledSums.append(Float(Float16(d * Float(sum))).bitPattern) }
             }
         }
-        out.negSums4 = (0..<x.count / 4).map { k in -(0..<4).reduce(Int32(0)) { $0 + Int32(out.qs[4 * k + $1]) } }
         return out
     }
 
@@ -85,7 +85,7 @@ struct ActivationQuantizationTests {
             qs: read(a.qs, n), scales: read(a.scales, n / format.blockSize).map(\.bitPattern),
             scaledSums: format == .q8_1 ? read(a.minScales, n / 32).map(\.bitPattern) : [],
             sums32: format == .q8_K ? read(a.sums32, n / 32) : [],
-            negSums4: read(a.negSums4, n / 4))
+            negSums32: format == .q8_K ? [] : read(a.negSums32, n / 32))
     }
 
     /// A block of 256 zeros with `values` at their indices.

@@ -105,7 +105,7 @@ struct ParallelProductsTests {
             #expect(bytes(alone.scales, total / format.blockSize) == bytes(pooled.scales, total / format.blockSize))
             #expect(bytes(alone.minScales, total / 32) == bytes(pooled.minScales, total / 32) || format != .q8_1)
             #expect(bytes(alone.sums32, total / 32) == bytes(pooled.sums32, total / 32) || format != .q8_K)
-            #expect(bytes(alone.negSums4, total / 4) == bytes(pooled.negSums4, total / 4))
+            #expect(bytes(alone.negSums32, total / 32) == bytes(pooled.negSums32, total / 32) || format == .q8_K)
         }
     }
 

@@ -49,9 +49,9 @@ int main(int argc, char **argv) {
     float *scales = malloc((size_t)(length * columns / 32) * sizeof(float));
     float *scaled_sums = malloc((size_t)(length * columns / 32) * sizeof(float));
     int16_t *sums32 = malloc((size_t)(length * columns / 32) * sizeof(int16_t));
-    int32_t *neg_sums4 = malloc((size_t)(length * columns / 4) * sizeof(int32_t));
+    int32_t *neg_sums32 = malloc((size_t)(length * columns / 32) * sizeof(int32_t));
     float *y = malloc((size_t)(rows * columns) * sizeof(float));
-    if (!weights || !x || !qs || !scales || !scaled_sums || !sums32 || !neg_sums4 || !y) return 1;
+    if (!weights || !x || !qs || !scales || !scaled_sums || !sums32 || !neg_sums32 || !y) return 1;
     srand(1);
     for (int64_t i = 0; i < rows * row_bytes; i++) weights[i] = (uint8_t)rand();
     // Small Float16 scales where each format keeps them, so that no product overflows.
@@ -68,8 +68,8 @@ int main(int argc, char **argv) {
     for (int64_t c = 0; c < columns; c++)
         sparrow_quantize_q8(isa, format, x + c * length, length, qs + c * length,
                             scales + c * (format == SPARROW_Q8_K ? length / 256 : per32), scaled_sums + c * per32,
-                            sums32 + c * per32, neg_sums4 + c * (length / 4));
-    const sparrow_q8_matrix matrix = {qs, scales, scaled_sums, sums32, neg_sums4, length};
+                            sums32 + c * per32, neg_sums32 + c * per32);
+    const sparrow_q8_matrix matrix = {qs, scales, scaled_sums, sums32, neg_sums32, length};
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
         const double start = seconds();

@@ -69,20 +69,21 @@ typedef struct sparrow_q8_matrix {
     /// Q8_K: the sum of each 32 quants (ggml's pairwise `bsums`) as Int16 (|Σ| ≤ 32·127), 8 per super-block, so that one
     /// `vpmaddwd` multiplies a K-quant's mins by them. Unused otherwise.
     const int16_t *sums32;
-    /// −Σ of each 4 consecutive quants, `count / 4` per column: the offsets of unsigned weight
-    /// encodings (Q4_0's −8, Q5_0's −16, Q8_0's +128 on VNNI, Q6_K's −32) come off as these, scaled.
-    const int32_t *neg_sums4;
+    /// Q8_0 and Q8_1: −Σ of each block's 32 quants, `count / 32` per column: the offsets of unsigned
+    /// weight encodings (Q4_0's −8, Q5_0's −16, Q8_0's +128 on VNNI) come off as these, scaled.
+    /// Unused for Q8_K.
+    const int32_t *neg_sums32;
     /// Values per column.
     int64_t count;
 } sparrow_q8_matrix;
 
 /// Quantizes one column of `count` values (a whole number of blocks) into `format`, writing
-/// `count` quants, `count / block` scales, and for Q8_1 the scaled sums, for Q8_K the sums of 32;
-/// `neg_sums4` always. Pointers a format does not use may be NULL. ggml's x86 `quantize_row_q8_0`,
+/// `count` quants, `count / block` scales, and for Q8_1 the scaled sums, for Q8_K the sums of 32,
+/// for Q8_0 and Q8_1 the negated sums of 32. Pointers a format does not use may be NULL. ggml's x86 `quantize_row_q8_0`,
 /// `quantize_row_q8_1` and `quantize_row_q8_K_ref`, bit for bit; a NaN input quantizes to 0 in Q8_0
 /// and Q8_1, and to 127 in Q8_K (ggml's `MIN(127, ·)`).
 void sparrow_quantize_q8(int isa, int format, const float *x, int64_t count, int8_t *qs, float *scales,
-                         float *scaled_sums, int16_t *sums32, int32_t *neg_sums4);
+                         float *scaled_sums, int16_t *sums32, int32_t *neg_sums32);
 
 // MARK: Quantized matrix × matrix
 

@@ -14,8 +14,8 @@ import ModelFormats
 ///   rounded to Float16 for Q8_0/Q8_1 as ggml stores it;
 /// - `minScales` (Q8_1 only): ggml's `s = d · Σq` rounded to Float16, per block of 32;
 /// - `sums32` (Q8_K only): the sum of each 32 quants (ggml's `bsums` in pairs), as Int16;
-/// - `negSums4`: −Σ of each 4 consecutive quants, which the kernels scale to take off the offsets of
-///   unsigned weight encodings (Q4_0's −8, Q5_0's −16, Q6_K's −32, Q8_0's +128 with VNNI).
+/// - `negSums32` (Q8_0 and Q8_1): −Σ of each block's 32 quants, which the kernels scale to take off
+///   the offsets of unsigned weight encodings (Q4_0's −8, Q5_0's −16, Q8_0's +128 with VNNI).
 ///
 /// Memory only grows; after the first product of each size nothing is allocated.
 package final class Q8Activation {
@@ -52,7 +52,7 @@ package final class Q8Activation {
     package private(set) var scales: UnsafeMutablePointer<Float>
     package private(set) var minScales: UnsafeMutablePointer<Float>
     package private(set) var sums32: UnsafeMutablePointer<Int16>
-    package private(set) var negSums4: UnsafeMutablePointer<Int32>
+    package private(set) var negSums32: UnsafeMutablePointer<Int32>
     /// Values the buffers hold room for.
     private var capacity = 0
 
@@ -61,7 +61,7 @@ package final class Q8Activation {
         scales = .allocate(capacity: 8)
         minScales = .allocate(capacity: 8)
         sums32 = .allocate(capacity: 8)
-        negSums4 = .allocate(capacity: 64)
+        negSums32 = .allocate(capacity: 8)
         capacity = 256
     }
 
@@ -72,7 +72,7 @@ package final class Q8Activation {
         scales.deallocate()
         minScales.deallocate()
         sums32.deallocate()
-        negSums4.deallocate()
+        negSums32.deallocate()
     }
 
     /// Quantizes `rows` rows of `count` values from `x` (rows `count` apart) in `format`, with the
@@ -93,7 +93,7 @@ package final class Q8Activation {
         self.count = count
         self.rows = rows
         let job = RowQuantization(x: x, count: count, format: format, isa: isa, qs: qs, scales: scales,
-                                  minScales: minScales, sums32: sums32, negSums4: negSums4)
+                                  minScales: minScales, sums32: sums32, negSums32: negSums32)
         if let runner, runner.threadCount > 1, rows >= 2 * runner.threadCount {
             runner.run(tasks: runner.threadCount, RowShares(job: job, rows: rows, shares: runner.threadCount))
         } else {
@@ -109,12 +109,12 @@ package final class Q8Activation {
         let isa: InstructionSet
         let qs: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>
         let minScales: UnsafeMutablePointer<Float>, sums32: UnsafeMutablePointer<Int16>
-        let negSums4: UnsafeMutablePointer<Int32>
+        let negSums32: UnsafeMutablePointer<Int32>
 
         func quantize(row r: Int) {
             sparrow_quantize_q8(isa.rawValue, format.rawValue, x + r &* count, Int64(count), qs + r &* count,
                                 scales + r &* (count / format.blockSize), minScales + r &* (count / 32),
-                                sums32 + r &* (count / 32), negSums4 + r &* (count / 4))
+                                sums32 + r &* (count / 32), negSums32 + r &* (count / 32))
         }
     }
 
@@ -132,7 +132,7 @@ package final class Q8Activation {
     /// The C kernels' view of rows `0..<rows`.
     var matrix: sparrow_q8_matrix {
         sparrow_q8_matrix(qs: qs, scales: scales, scaled_sums: minScales, sums32: sums32,
-                          neg_sums4: negSums4,
+                          neg_sums32: negSums32,
                           count: Int64(count))
     }
 
@@ -144,7 +144,7 @@ package final class Q8Activation {
         scales = .allocate(capacity: total / 32 + 1)
         minScales = .allocate(capacity: total / 32 + 1)
         sums32 = .allocate(capacity: total / 32 + 1)
-        negSums4 = .allocate(capacity: total / 4 + 1)
+        negSums32 = .allocate(capacity: total / 32 + 1)
         capacity = total
     }
 }

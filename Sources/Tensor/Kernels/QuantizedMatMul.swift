@@ -7,16 +7,18 @@ import ModelFormats
 /// Each block's product is an exact integer dot product of the weight quants and the activation
 /// quants, scaled by the product of the two block scales in Float, so a result equals a Float dot
 /// product of the dequantized weights with the dequantized activation up to the order of the Float
-/// additions. That order is fixed per (weight row, column), the order of ggml's AVX2 `vec_dot`:
+/// additions. That order is fixed per (weight row, column):
 ///
-/// - eight Float lanes; lane l of a 32-value block holds the Int32 sum of products 4l..4l+3 (values
-///   in `bytes_from_nibbles_32` order for the 4-bit formats); a K-quant super-block's lane l holds
-///   Σ over its eight groups of 32 of (sub-block scale) × (products 4l..4l+3 of the group);
-/// - each block adds its lanes into the Float lanes with one fused multiply-add by d_w·d_x, blocks
-///   in order;
-/// - then ggml's `hsum_float_8`, plus: Q4_1/Q5_1 Σ m_w·s_x summed block by block; Q4_K its mins in
-///   four Float lanes (−dmin·d_x fused with pairs of sub-blocks) summed (0+2)+(1+3); Q5_K its mins
-///   as one Float, −dmin·d_x·(Σ_s min_s·(Σx)_s) added block by block.
+/// - Q4_0, Q4_1, Q5_0, Q5_1, Q8_0: one Float; each block adds its exact Int32 dot product,
+///   converted to Float, times d_w·d_x with one fused multiply-add, blocks in order; then Q4_1 and
+///   Q5_1 add Σ m_w·s_x, summed block by block. The kernels keep eight rows in the eight lanes of a
+///   vector, so the Float steps serve eight rows at once.
+/// - Q4_K, Q5_K, Q6_K: the order of ggml's AVX2 `vec_dot`. Eight Float lanes; a super-block's lane l
+///   holds Σ over its eight groups of 32 of (sub-block scale) × (products 4l..4l+3 of the group),
+///   added with one fused multiply-add by d_w·d_x, super-blocks in order; then ggml's
+///   `hsum_float_8`, plus Q4_K's mins in four Float lanes (−dmin·d_x fused with pairs of
+///   sub-blocks) summed (0+2)+(1+3), or Q5_K's as one Float, −dmin·d_x·(Σ_s min_s·(Σx)_s) added
+///   block by block.
 ///
 /// Nothing in that order depends on how many rows or columns are computed together, on the tile a
 /// result falls in, or on the instruction set: a token's output is the same bits in a prefill of
