@@ -16,11 +16,9 @@
 
 #define SUFFIX(name) name##_avx2
 #define MAX_TILE 8
-#define RT_K 2
-#define CT_K 3
 #define RT_Q6 2
 #define CT_Q6 4
-/// Q4_K and Q5_K unpack each super-block once per sweep of columns (see NARROW_SWEEP_K4).
+/// Q6_K unpacks each super-block once per sweep of columns (quant_ksweep.h).
 #define K_SWEEPS 1
 #include "quant_body.h"
 

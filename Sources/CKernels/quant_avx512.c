@@ -19,10 +19,6 @@
 // For the K-quants, what scripts/bench-qgemm.sh measured fastest: Q5_K one pair by four columns, Q4_K two pairs by three
 // (by four they spill registers), Q6_K two pairs by four.
 #define MAX_TILE 8
-#define RT_K 2
-#define CT_K 4
-#define RT_Q4 4
-#define CT_Q4 3
 #define RT_Q6 4
 #define CT_Q6 4
 #include "quant_body.h"

@@ -15,8 +15,8 @@
 #include "quant_x86_primitives.h"
 
 #define SUFFIX(name) name##_avxvnni
-#define RT_K 2
-#define CT_K 2
+#define RT_Q6 2
+#define CT_Q6 2
 #include "quant_body.h"
 
 #pragma clang attribute pop

@@ -10,16 +10,16 @@
 //                                                  lane sums of 4 products a·b (op = s8_operand(a));
 //                                                  neg128 is −128·Σ4 b
 //   i16x16 maddubs16(u8x32 a, i8x32 b)              pair sums a·b in Int16 (never saturating here)
-//   i32x8 pair_sums32(i16x16 v)                    pair sums of v in Int32 (`vpmaddwd` by 1)
+//   i32x8 madd16(i16x16 a, i16x16 b)               pair sums a[2l]·b[2l] + a[2l + 1]·b[2l + 1] in Int32 (`vpmaddwd`)
 //   i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset)
 //                                                  acc + pair sums of scale · (pair sums q·x − offset)
 //
 // The Float orders (see QuantizedMatMul.swift) depend on neither the tile a result is computed in
-// nor the instruction set. The 32-value formats keep one Float per weight row and activation column
-// (quant_rows8.h). The K-quants keep eight Float lanes per row and column: each super-block's lane l
-// adds its Int32 lane l, converted to Float and multiplied by the scale product, with one fused
-// multiply-add, super-blocks in order; then ggml's `hsum_float_8`. That is the order of ggml's AVX2
-// `vec_dot` kernels.
+// nor the instruction set. The 32-value formats, Q4_K and Q5_K keep one Float per weight row and
+// activation column (quant_rows8.h, quant_rows8_k4.h). Q6_K keeps eight Float lanes per row and
+// column: each super-block's lane l adds its Int32 lane l, converted to Float and multiplied by the
+// scale product, with one fused multiply-add, super-blocks in order; then ggml's `hsum_float_8`.
+// That is the order of ggml's AVX2 `vec_dot` kernels.
 
 #ifndef SUFFIX
 #error "define SUFFIX before including quant_body.h"
@@ -51,54 +51,11 @@ typedef struct gemm_ctx {
     int64_t ldy;
 } gemm_ctx;
 
-// MARK: Tiles of the K-quants (super-blocks of 256)
-
-/// The activation's Q8_K sums of each 32 for block b of column `col` (ggml's pairwise `bsums`), as
-/// the quantizer stores them in Int16 (`sums32`; |Σ| ≤ 32·127).
-INLINE i16x8 sums32_16(const gemm_ctx *g, int64_t col, int64_t b) {
-    i16x8 v;
-    memcpy(&v, g->x->sums32 + col * (g->x->count / 32) + b * 8, 16);
-    return v;
-}
+// MARK: Tiles of Q6_K (super-blocks of 256)
 
 INLINE i16x16 splat16(int v) {
     const int16_t s = (int16_t)v;
     return (i16x16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
-}
-
-/// A Q4_K or Q5_K super-block's scales as Int16, twice (lanes s and 8 + s hold sub-block s's), and
-/// its mins as Int16, from k4_scales_mins16.
-INLINE void k4_scales_mins_i16(const uint8_t *packed, i16x16 *scales, i16x8 *mins) {
-    const u8x16 v = k4_scales_mins16(packed);
-    *scales = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7), i16x16);
-    *mins = __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), i16x8);
-}
-
-/// Each sub-block's scale in every lane, from k4_scales_mins_i16's scales: one in-lane shuffle each.
-INLINE void k4_scale_splats(i16x16 v, i16x16 out[8]) {
-#define K4_SPLAT(s) __builtin_shufflevector(v, v, s, s, s, s, s, s, s, s, s + 8, s + 8, s + 8, s + 8, s + 8, s + 8, s + 8, s + 8)
-    out[0] = K4_SPLAT(0), out[1] = K4_SPLAT(1), out[2] = K4_SPLAT(2), out[3] = K4_SPLAT(3);
-    out[4] = K4_SPLAT(4), out[5] = K4_SPLAT(5), out[6] = K4_SPLAT(6), out[7] = K4_SPLAT(7);
-#undef K4_SPLAT
-}
-
-/// Pair sums a[2k]·b[2k] + a[2k + 1]·b[2k + 1] in Int32 (`vpmaddwd` on x86).
-INLINE i32x4 madd8(i16x8 a, i16x8 b) {
-    const i32x8 p = __builtin_convertvector(a, i32x8) * __builtin_convertvector(b, i32x8);
-    return __builtin_shufflevector(p, p, 0, 2, 4, 6) + __builtin_shufflevector(p, p, 1, 3, 5, 7);
-}
-
-/// Q4_K's or Q5_K's values of sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles), with Q5_K's
-/// fifth bits: the 32 bytes at 16 + 32p (Q5_K: 48 + 32p, its fifth bits at 16).
-INLINE void k4_values(const uint8_t *blk, int fifth, int p, u8x32 *lo, u8x32 *hi) {
-    const u8x32 q = load_u8x32(blk + (fifth ? 48 : 16) + 32 * p);
-    *lo = q & (uint8_t)0x0F;
-    *hi = q >> 4;
-    if (fifth) {
-        const u8x32 h = load_u8x32(blk + 16);
-        *lo |= ((h >> (2 * p)) & (uint8_t)1) << 4;
-        *hi |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;
-    }
 }
 
 /// Q6_K's group `grp` of 32 values (half h = grp / 4, t = grp % 4): the low (t < 2) or high nibbles
@@ -126,87 +83,6 @@ INLINE void k6_scale_splats(const uint8_t *blk, i16x16 out[8]) {
     out[4] = K6_SPLAT(b, 0), out[5] = K6_SPLAT(b, 2), out[6] = K6_SPLAT(b, 4), out[7] = K6_SPLAT(b, 6);
 #undef K6_SPLAT
 }
-
-/// One super-block's Float update of a Q4_K or Q5_K (row, column) pair: the minimum terms
-/// −dmin·d_x · Σ_s min_s·(Σx)_s (Q4_K in four Float lanes by pairs of sub-blocks, ggml's order; Q5_K
-/// as one Float), then d·d_x times the super-block's Int32 lanes `sumi`. The scales come splatted
-/// (d_x in `xd8`, d in `d8`, −dmin in `neg_dmin4`), so each product is one vector multiply; the
-/// products are the scalar ones, as negation is exact.
-INLINE void k4_update(int fifth, f32x8 xd8, i16x8 s16, i16x8 mins, f32x8 d8, f32x4 neg_dmin4, i32x8 sumi, f32x8 *acc,
-                      f32x4 *accm, float *summ) {
-    const i32x4 terms = madd8(mins, s16);
-    const f32x4 dmin = __builtin_shufflevector(xd8, xd8, 0, 1, 2, 3) * neg_dmin4;
-    if (fifth) {
-        *summ += dmin[0] * (float)((terms[0] + terms[1]) + (terms[2] + terms[3]));
-    } else {
-        *accm = fma4(dmin, to_float4(terms), *accm);
-    }
-    *acc = fma8(xd8 * d8, to_float8(sumi), *acc);
-}
-
-/// Q4_K and Q5_K: d, dmin, 12 bytes of 6-bit scales and mins, (Q5_K: 32 bytes of fifth bits,) 128
-/// bytes of nibbles. Sub-blocks 2p and 2p + 1 share 32 bytes, low and high nibbles. Per super-block:
-/// eight Int32 lanes Σ_s scale_s·(q·x)_s fused as d·d_x into the Float lanes; the mins as
-/// −dmin·d_x · Σ_s min_s·(Σx)_s, Q4_K in four Float lanes (pairs of sub-blocks, ggml's order),
-/// Q5_K as one Float.
-#define TILE_K4(NAME, BLOCK_BYTES, FIFTH)                                                                        \
-    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c, const int RT, const int CT) {                      \
-        f32x8 acc[MAX_TILE][MAX_TILE];                                                                          \
-        f32x4 accm[MAX_TILE][MAX_TILE];                                                                         \
-        float summ[MAX_TILE][MAX_TILE];                                                                         \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                acc[i][j] = splat8(0);                                                                          \
-                accm[i][j] = splat4(0);                                                                         \
-                summ[i][j] = 0;                                                                                 \
-            }                                                                                                   \
-        const int64_t n = g->x->count;                                                                          \
-        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
-            const uint8_t *blk[MAX_TILE];                                                                       \
-            i16x16 sc[MAX_TILE][8];                                                                             \
-            i16x8 mn[MAX_TILE];                                                                                 \
-            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
-            for (int i = 0; i < RT; i++) {                                                                      \
-                blk[i] = g->w + (r + i) * g->row_bytes + b * (BLOCK_BYTES);                                     \
-                i16x16 scales;                                                                                  \
-                k4_scales_mins_i16(blk[i] + 4, &scales, &mn[i]);                                                \
-                k4_scale_splats(scales, sc[i]);                                                                 \
-            }                                                                                                   \
-            i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
-            for (int i = 0; i < RT; i++)                                                                        \
-                for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};                                           \
-            for (int p = 0; p < 4; p++) {                                                                       \
-                u8x32 lo[MAX_TILE], hi[MAX_TILE];                                                               \
-                for (int i = 0; i < RT; i++) k4_values(blk[i], FIFTH, p, &lo[i], &hi[i]);                       \
-                for (int j = 0; j < CT; j++) {                                                                  \
-                    const int8_t *xq = g->x->qs + (c + j) * n + b * 256 + 64 * p;                               \
-                    const i8x32 x0 = load_i8x32(xq), x1 = load_i8x32(xq + 32);                                  \
-                    for (int i = 0; i < RT; i++) {                                                              \
-                        sumi[i][j] = kdot(sumi[i][j], lo[i], x0, sc[i][2 * p], splat16(0));                    \
-                        sumi[i][j] = kdot(sumi[i][j], hi[i], x1, sc[i][2 * p + 1], splat16(0));                \
-                    }                                                                                           \
-                }                                                                                               \
-            }                                                                                                   \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const float xd = g->x->scales[(c + j) * (n / 256) + b];                                         \
-                const i16x8 s16 = sums32_16(g, c + j, b);                                                       \
-                for (int i = 0; i < RT; i++) {                                                                  \
-                    k4_update(FIFTH, splat8(xd), s16, mn[i], splat8(half_to_float(blk[i])),                         \
-                              splat4(-half_to_float(blk[i] + 2)), sumi[i][j],                                   \
-                              &acc[i][j], &accm[i][j], &summ[i][j]);                                            \
-                }                                                                                               \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const f32x4 m = accm[i][j];                                                                     \
-                const float mins = FIFTH ? summ[i][j] : (m[0] + m[2]) + (m[1] + m[3]);                          \
-                g->y[(c + j) * g->ldy + r + i] = hsum8(acc[i][j]) + mins;                                       \
-            }                                                                                                   \
-    }
-
-TILE_K4(q4_K_narrow, 144, 0)
-TILE_K4(q5_K_narrow, 176, 1)
 
 /// Q6_K: 128 bytes of low nibbles, 64 of high bit pairs, 16 Int8 scales (one per 16 values), d.
 /// Group g of 32 values (half h = g / 4, t = g % 4) takes the low (t < 2) or high nibbles of
@@ -267,28 +143,22 @@ INLINE void q6_K_narrow(const gemm_ctx *g, int64_t r, int64_t c, const int RT, c
 #else
 #ifdef K_SWEEPS
 #include "quant_ksweep.h"
-#define SWEEPS_K4 1
-#define SWEEP_K4(T) T##_sweep
+#define SWEEPS_Q6 1
+#define SWEEP_Q6 q6_K_sweep
 #else
-#define SWEEPS_K4 0
-#define SWEEP_K4(T) SWEEP_NONE
+#define SWEEPS_Q6 0
+#define SWEEP_Q6 SWEEP_NONE
 #endif
 
-/// The K-quants sweep over wide column ranges where K_SWEEPS is defined.
+/// Q6_K sweeps over wide column ranges where K_SWEEPS is defined.
 #define SWEEPS(T, RT) SWEEPS_##T
 #define SWEEP(T) SWEEP_##T
-#define SWEEPS_q4_K SWEEPS_K4
-#define SWEEPS_q5_K SWEEPS_K4
-#define SWEEPS_q6_K SWEEPS_K4
-#define SWEEP_q4_K SWEEP_K4(q4_K)
-#define SWEEP_q5_K SWEEP_K4(q5_K)
-#define SWEEP_q6_K SWEEP_K4(q6_K)
+#define SWEEPS_q6_K SWEEPS_Q6
+#define SWEEP_q6_K SWEEP_Q6
 INLINE void SWEEP_NONE(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {
     (void)g, (void)r, (void)c0, (void)c1, (void)RT, (void)CT;
 }
 #endif
-PICK_TILE(q4_K)
-PICK_TILE(q5_K)
 PICK_TILE(q6_K)
 
 // MARK: Drivers
@@ -327,23 +197,12 @@ PICK_TILE(q6_K)
         }                                                                                                       \
     }
 
-/// Q4_K's and Q6_K's tiles, where an including file sets none: Q5_K's.
-#ifndef RT_Q4
-#define RT_Q4 RT_K
-#define CT_Q4 CT_K
-#endif
-#ifndef RT_Q6
-#define RT_Q6 RT_K
-#define CT_Q6 CT_K
-#endif
 
-_Static_assert(RT_Q4 <= MAX_TILE && CT_Q4 <= MAX_TILE && RT_K <= MAX_TILE &&
-                   CT_K <= MAX_TILE && RT_Q6 <= MAX_TILE && CT_Q6 <= MAX_TILE,
+_Static_assert(RT_Q6 <= MAX_TILE && CT_Q6 <= MAX_TILE,
                "a tile larger than MAX_TILE overruns the tiles' arrays");
 
 #include "quant_rows8.h"
-DEFINE_GEMM(q4_K, RT_Q4, CT_Q4)
-DEFINE_GEMM(q5_K, RT_K, CT_K)
+#include "quant_rows8_k4.h"
 DEFINE_GEMM(q6_K, RT_Q6, CT_Q6)
 
 int SUFFIX(sparrow_qgemm)(int type, const void *weights, int64_t row_bytes, int64_t row_length, int64_t r0,

@@ -88,11 +88,4 @@ INLINE u8x16 k4_scales_mins16(const uint8_t *packed) {
     return (u8x16)(u32x4){scalesLow, scalesHigh, minsLow, minsHigh};
 }
 
-/// The same as two byte arrays: byte s of `scales` and of `mins` belongs to sub-block s.
-INLINE void k4_scales_and_mins(const uint8_t *packed, uint8_t scales[8], uint8_t mins[8]) {
-    const u8x16 v = k4_scales_mins16(packed);
-    memcpy(scales, &v, 8);
-    memcpy(mins, (const uint8_t *)&v + 8, 8);
-}
-
 #endif

@@ -4,107 +4,8 @@
 #ifndef SPARROW_QUANT_KSWEEP_H
 #define SPARROW_QUANT_KSWEEP_H
 
-/// Super-blocks a K-quant sweep unpacks at once (its scratch: 8 × MAX_TILE rows × at most 576 bytes).
+/// Super-blocks a Q6_K sweep unpacks at once (its scratch: 8 × MAX_TILE rows × 544 bytes).
 #define SWEEP_KBLOCKS 8
-
-/// One row's Q4_K or Q5_K super-block, unpacked once for every column of a sweep: what TILE_K4
-/// computes from the block for each tile, so the arithmetic on it is TILE_K4's. The scales are
-/// stored splatted, ready as memory operands of `vpmaddwd` and `vmulps`.
-typedef struct k4_unpacked {
-    /// Sub-block s's 32 values (nibbles, with Q5_K's fifth bit), as TILE_K4's lo (2p) and hi (2p + 1).
-    u8x32 q[8];
-    /// Sub-block s's 6-bit scale in every Int16 lane.
-    i16x16 scale[8];
-    /// d in every lane.
-    f32x8 d;
-    /// The eight 6-bit mins.
-    i16x8 mins;
-    /// −dmin in every lane.
-    f32x4 neg_dmin;
-} k4_unpacked;
-
-INLINE void k4_unpack(const uint8_t *blk, int fifth, k4_unpacked *u) {
-    i16x16 scales;
-    k4_scales_mins_i16(blk + 4, &scales, &u->mins);
-    k4_scale_splats(scales, u->scale);
-    for (int p = 0; p < 4; p++) k4_values(blk, fifth, p, &u->q[2 * p], &u->q[2 * p + 1]);
-    u->d = splat8(half_to_float(blk));
-    u->neg_dmin = splat4(-half_to_float(blk + 2));
-}
-
-/// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q4_K or Q5_K: each run of SWEEP_KBLOCKS
-/// super-blocks is unpacked once (k4_unpack) and read by every column tile, where TILE_K4 unpacks
-/// the scales, mins and values again for each tile. The sub-blocks are the outer loop, so a tile's
-/// Int32 sums, its rows' values and one activation vector fit the registers; each super-block then
-/// updates the Float accumulators in memory, where they wait between tiles and runs. Per row and
-/// column, the arithmetic and its order are TILE_K4's exactly.
-#define NARROW_SWEEP_K4(NAME, BLOCK_BYTES, FIFTH)                                                                \
-    INLINE void NAME##_run(const gemm_ctx *g, const k4_unpacked (*us)[MAX_TILE], int64_t b0, int64_t nb,         \
-                           int64_t c, int64_t c0, f32x8 (*accs)[MAX_TILE], f32x4 (*accms)[MAX_TILE],             \
-                           float (*summs)[MAX_TILE], const int RT, const int CT) {                               \
-        const int64_t n = g->x->count;                                                                          \
-        for (int64_t k = 0; k < nb; k++) {                                                                      \
-            const int64_t b = b0 + k;                                                                           \
-            const k4_unpacked *u = us[k];                                                                       \
-            i32x8 sumi[MAX_TILE][MAX_TILE];                                                                     \
-            for (int i = 0; i < RT; i++)                                                                        \
-                for (int j = 0; j < CT; j++) sumi[i][j] = (i32x8){0};                                           \
-            for (int s = 0; s < 8; s++) {                                                                       \
-                u8x32 q[MAX_TILE];                                                                              \
-                for (int i = 0; i < RT; i++) q[i] = u[i].q[s];                                                  \
-                for (int j = 0; j < CT; j++) {                                                                  \
-                    const i8x32 x = load_i8x32(g->x->qs + (c + j) * n + b * 256 + 32 * s);                      \
-                    for (int i = 0; i < RT; i++) sumi[i][j] = kdot(sumi[i][j], q[i], x, u[i].scale[s], splat16(0)); \
-                }                                                                                               \
-            }                                                                                                   \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const f32x8 xd = splat8(g->x->scales[(c + j) * (n / 256) + b]);                                 \
-                const i16x8 s16 = sums32_16(g, c + j, b);                                                       \
-                for (int i = 0; i < RT; i++)                                                                    \
-                    k4_update(FIFTH, xd, s16, u[i].mins, u[i].d, u[i].neg_dmin, sumi[i][j], &accs[c - c0 + j][i],    \
-                              &accms[c - c0 + j][i], &summs[c - c0 + j][i]);                                    \
-            }                                                                                                   \
-        }                                                                                                       \
-    }                                                                                                           \
-    INLINE void NAME(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT, const int CT) {         \
-        f32x8 accs[COLUMN_BLOCK][MAX_TILE];                                                                     \
-        f32x4 accms[COLUMN_BLOCK][MAX_TILE];                                                                    \
-        float summs[COLUMN_BLOCK][MAX_TILE];                                                                    \
-        k4_unpacked us[SWEEP_KBLOCKS][MAX_TILE];                                                                \
-        for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
-            for (int i = 0; i < RT; i++) {                                                                      \
-                accs[j][i] = splat8(0);                                                                         \
-                accms[j][i] = splat4(0);                                                                        \
-                summs[j][i] = 0;                                                                                \
-            }                                                                                                   \
-        for (int64_t b0 = 0; b0 < g->blocks; b0 += SWEEP_KBLOCKS) {                                             \
-            const int64_t nb = g->blocks - b0 < SWEEP_KBLOCKS ? g->blocks - b0 : SWEEP_KBLOCKS;                 \
-            for (int64_t k = 0; k < nb; k++) {                                                                  \
-                prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b0 + k);                               \
-                for (int i = 0; i < RT; i++)                                                                    \
-                    k4_unpack(g->w + (r + i) * g->row_bytes + (b0 + k) * (BLOCK_BYTES), FIFTH, &us[k][i]);       \
-            }                                                                                                   \
-            int64_t c = c0;                                                                                     \
-            for (; c + CT <= c1; c += CT) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, CT);         \
-            switch (c1 - c) {                                                                                   \
-            case 1: NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 1); break;                         \
-            case 2: if (CT > 2) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 2); break;             \
-            case 3: if (CT > 3) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 3); break;             \
-            case 4: if (CT > 4) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 4); break;             \
-            case 5: if (CT > 5) NAME##_run(g, us, b0, nb, c, c0, accs, accms, summs, RT, 5); break;             \
-            default: break;                                                                                     \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int i = 0; i < RT; i++)                                                                            \
-            for (int64_t j = 0; j < c1 - c0; j++) {                                                             \
-                const f32x4 m = accms[j][i];                                                                    \
-                const float mins = FIFTH ? summs[j][i] : (m[0] + m[2]) + (m[1] + m[3]);                         \
-                g->y[(c0 + j) * g->ldy + r + i] = hsum8(accs[j][i]) + mins;                                     \
-            }                                                                                                   \
-    }
-
-NARROW_SWEEP_K4(q4_K_sweep, 144, 0)
-NARROW_SWEEP_K4(q5_K_sweep, 176, 1)
 
 /// One row's Q6_K super-block, unpacked once for every column of a sweep: q6_K_narrow's u and
 /// scale for each group of 32, and d.
@@ -121,7 +22,7 @@ INLINE void k6_unpack(const uint8_t *blk, k6_unpacked *out) {
     out->d = splat8(half_to_float(blk + 208));
 }
 
-/// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q6_K, as NARROW_SWEEP_K4 does for Q4_K:
+/// RT rows × columns c0..<c1 (at most COLUMN_BLOCK) of Q6_K, as quant_rows8.h's sweeps do:
 /// each run of super-blocks is unpacked once (k6_unpack) for every column tile. Per row and
 /// column, the arithmetic and its order are q6_K_narrow's exactly.
 INLINE void q6_K_sweep_run(const gemm_ctx *g, const k6_unpacked (*us)[MAX_TILE], int64_t b0, int64_t nb, int64_t c,

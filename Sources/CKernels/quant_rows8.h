@@ -116,11 +116,11 @@ INLINE i32x8 rows8_dot_unsigned(const u8x32 q[8], const i8x32 x[8], i32x8 init, 
     if (max <= 15) {
         i16x16 s = maddubs16(q[0], x[0]);
         for (int k = 1; k < 8; k++) s += maddubs16(q[k], x[k]);
-        return init + pair_sums32(s);
+        return init + madd16(s, splat16(1));
     }
     i16x16 s0 = maddubs16(q[0], x[0]), s1 = maddubs16(q[4], x[4]);
     for (int k = 1; k < 4; k++) s0 += maddubs16(q[k], x[k]), s1 += maddubs16(q[k + 4], x[k + 4]);
-    return init + pair_sums32(s0) + pair_sums32(s1);
+    return init + madd16(s0, splat16(1)) + madd16(s1, splat16(1));
 #endif
 }
 
@@ -192,9 +192,9 @@ INLINE i32x8 rows8_dot_signed(const rows8_block *u, const i8x32 x[8], i32x8 neg1
             for (int i = 0; i < RT; i++) g->y[(c0 + j) * g->ldy + r + i] = acc[j][i] + mins[j][i];              \
     }
 
-/// Columns up to which Q8_0 skips the interleaving (q8_0_rows8_direct).
-#ifndef Q8_0_DIRECT_COLUMNS
-#define Q8_0_DIRECT_COLUMNS 2
+/// Columns up to which the 32-value formats skip the interleaving (DIRECT_32).
+#ifndef DIRECT_COLUMNS_32
+#define DIRECT_COLUMNS_32 2
 #endif
 
 /// Columns a run takes at once, sharing each loaded block between them (at most 4).
@@ -231,47 +231,57 @@ INLINE i32x8 lane_sums8(const i32x8 v[8]) {
     return __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 8, 9, 10, 11) + __builtin_shufflevector(q0, q1, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
-/// Q8_0 over eight rows for a column or two, where no other column would repay interleaving: each row's
-/// block in its own order (dot_s8s8's lanes of four products), then lane_sums8 gives the interleaved
-/// kernel's Int32 sums, and the Float steps are q8_0_rows8's exactly.
-INLINE void q8_0_rows8_direct(const gemm_ctx *g, int64_t r, int RT, int64_t c0, int64_t c1) {
-    const int64_t n = g->x->count;
-    f32x8 acc[COLUMN_BLOCK];
-    for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0);
-    const uint8_t *rows[8];
-    for (int i = 0; i < 8; i++) rows[i] = g->w + (r + (i < RT ? i : RT - 1)) * g->row_bytes;
-    for (int64_t b = 0; b < g->blocks; b++) {
-        prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);
-        const int64_t o = b * 34;
-        const f32x8 d = halves8(rows, o);
-        for (int64_t c = c0; c < c1; c++) {
-            const int64_t block = c * (n / 32) + b;
-            const i8x32 x = load_i8x32(g->x->qs + 32 * block);
-            i32x8 lanes[8];
-            for (int i = 0; i < 8; i++) {
-                const i8x32 w = load_i8x32(rows[i] + o + 2);
-#if defined(VNNI) && VNNI
-                // s8_operand(w) = w + 128 as unsigned bytes: Σ (w + 128)·x = Σ w·x + 128·Σx.
-                lanes[i] = dot_u8s8((i32x8){0}, s8_operand(w), x);
-#else
-                lanes[i] = dot_s8s8(s8_operand(w), w, x, (i32x8){0});
-#endif
-            }
-#if defined(VNNI) && VNNI
-            const i32x8 s = lane_sums8(lanes) + g->x->neg_sums32[block] * 128;
-#else
-            const i32x8 s = lane_sums8(lanes);
-#endif
-            acc[c - c0] = fma8(d * splat8(g->x->scales[block]), to_float8(s), acc[c - c0]);
-        }
+/// A 32-value format over eight rows for a column or two, where no other column would repay
+/// interleaving: each row's block in its own order (Int32 lanes of four products each), then
+/// lane_sums8 gives the interleaved kernel's Int32 sums, and the Float steps are ROWS8_32's exactly.
+/// DOT gives row i's lanes from the row's block at `blk` and the column's values `x`; INIT what the
+/// lane sums need added (the offsets, from `negsum`); MINS_AT the mins' offset in the block, or 0.
+#define DIRECT_32(NAME, BLOCK_BYTES, DOT, INIT, MINS_AT)                                                          \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int RT, int64_t c0, int64_t c1) {                             \
+        const int64_t n = g->x->count;                                                                          \
+        f32x8 acc[COLUMN_BLOCK], mins[COLUMN_BLOCK];                                                            \
+        for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0), mins[j] = splat8(0);                          \
+        const uint8_t *rows[8];                                                                                 \
+        for (int i = 0; i < 8; i++) rows[i] = g->w + (r + (i < RT ? i : RT - 1)) * g->row_bytes;                \
+        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
+            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
+            const int64_t o = b * (BLOCK_BYTES);                                                                \
+            const f32x8 d = halves8(rows, o);                                                                   \
+            const f32x8 m = (MINS_AT) ? halves8(rows, o + (MINS_AT)) : splat8(0);                               \
+            for (int64_t c = c0; c < c1; c++) {                                                                 \
+                const int64_t block = c * (n / 32) + b;                                                         \
+                const i8x32 x = load_i8x32(g->x->qs + 32 * block);                                              \
+                const int32_t negsum = g->x->neg_sums32[block];                                                 \
+                (void)negsum;                                                                                   \
+                i32x8 lanes[8];                                                                                 \
+                for (int i = 0; i < 8; i++) {                                                                   \
+                    const uint8_t *blk = rows[i] + o;                                                           \
+                    lanes[i] = DOT;                                                                             \
+                }                                                                                               \
+                const i32x8 s = lane_sums8(lanes) + (INIT);                                                     \
+                acc[c - c0] = fma8(d * splat8(g->x->scales[block]), to_float8(s), acc[c - c0]);                 \
+                if (MINS_AT) mins[c - c0] = mins[c - c0] + m * splat8(g->x->scaled_sums[block]);                \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
+            for (int i = 0; i < RT; i++) g->y[(c0 + j) * g->ldy + r + i] = acc[j][i] + mins[j][i];              \
     }
-    for (int64_t j = 0; j < c1 - c0; j++)
-        for (int i = 0; i < RT; i++) g->y[(c0 + j) * g->ldy + r + i] = acc[j][i] + 0.0f;
-}
 
-/// Rows r0..<r1 × columns c0..<c1 of a 32-value format: column blocks of COLUMN_BLOCK, within each
+DIRECT_32(q4_0_direct, 18, dot_u8s8((i32x8){0}, nibbles32(blk + 2), x), negsum * 8, 0)
+DIRECT_32(q4_1_direct, 20, dot_u8s8((i32x8){0}, nibbles32(blk + 4), x), 0, 2)
+DIRECT_32(q5_0_direct, 22, dot_u8s8((i32x8){0}, nibbles32(blk + 6) | fifth_bits32(load_u32(blk + 2)), x),
+          negsum * 16, 0)
+DIRECT_32(q5_1_direct, 24, dot_u8s8((i32x8){0}, nibbles32(blk + 8) | fifth_bits32(load_u32(blk + 4)), x), 0, 2)
+#if defined(VNNI) && VNNI
+// s8_operand(w) = w + 128 as unsigned bytes: Σ (w + 128)·x = Σ w·x + 128·Σx.
+DIRECT_32(q8_0_direct, 34, dot_u8s8((i32x8){0}, s8_operand(load_i8x32(blk + 2)), x), negsum * 128, 0)
+#else
+DIRECT_32(q8_0_direct, 34, dot_s8s8(s8_operand(load_i8x32(blk + 2)), load_i8x32(blk + 2), x, (i32x8){0}), 0, 0)
+#endif
+
+/// Rows r0..<r1 × columns c0..<c1 of a format with eight-row kernels: column blocks of COLUMN_BLOCK, within each
 /// the rows in eights (the last group as many as are left).
-#define DEFINE_GEMM_32(T, DIRECT_COLUMNS, DIRECT)                                                               \
+#define DEFINE_GEMM_ROWS8(T, DIRECT_COLUMNS, DIRECT)                                                               \
     static void T##_gemm(const gemm_ctx *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {                   \
         for (int64_t cb = c0; cb < c1; cb += COLUMN_BLOCK) {                                                    \
             const int64_t ce = cb + COLUMN_BLOCK < c1 ? cb + COLUMN_BLOCK : c1;                                 \
@@ -283,8 +293,8 @@ INLINE void q8_0_rows8_direct(const gemm_ctx *g, int64_t r, int RT, int64_t c0, 
         }                                                                                                       \
     }
 
-DEFINE_GEMM_32(q4_0, 0, q4_0_rows8)
-DEFINE_GEMM_32(q4_1, 0, q4_1_rows8)
-DEFINE_GEMM_32(q5_0, 0, q5_0_rows8)
-DEFINE_GEMM_32(q5_1, 0, q5_1_rows8)
-DEFINE_GEMM_32(q8_0, Q8_0_DIRECT_COLUMNS, q8_0_rows8_direct)
+DEFINE_GEMM_ROWS8(q4_0, DIRECT_COLUMNS_32, q4_0_direct)
+DEFINE_GEMM_ROWS8(q4_1, DIRECT_COLUMNS_32, q4_1_direct)
+DEFINE_GEMM_ROWS8(q5_0, DIRECT_COLUMNS_32, q5_0_direct)
+DEFINE_GEMM_ROWS8(q5_1, DIRECT_COLUMNS_32, q5_1_direct)
+DEFINE_GEMM_ROWS8(q8_0, DIRECT_COLUMNS_32, q8_0_direct)

@@ -15,7 +15,7 @@ INLINE i16x16 maddubs16(u8x32 a, i8x32 b) { return (i16x16)_mm256_maddubs_epi16(
 
 INLINE i32x8 hadd32(i32x8 a, i32x8 b) { return (i32x8)_mm256_hadd_epi32((__m256i)a, (__m256i)b); }
 
-INLINE i32x8 pair_sums32(i16x16 v) { return (i32x8)_mm256_madd_epi16((__m256i)v, _mm256_set1_epi16(1)); }
+INLINE i32x8 madd16(i16x16 a, i16x16 b) { return (i32x8)_mm256_madd_epi16((__m256i)a, (__m256i)b); }
 
 #if VNNI
 INLINE i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b) { return (i32x8)DPBUSD((__m256i)init, (__m256i)a, (__m256i)b); }

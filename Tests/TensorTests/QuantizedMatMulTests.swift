@@ -109,15 +109,15 @@ struct QuantizedMatMulTests {
         }
     }
 
-    /// The K-quant kernels add in the float order of ggml's AVX2 `ggml_vec_dot_q{4,5,6}_K_q8_K`: per
-    /// super-block eight Int32 lanes, lane l the sum over the 32-value groups of scale × (products
-    /// 4l..4l+3 of the group), fused as d·d_x into eight Float lanes; Q4_K's mins as four lanes of
-    /// m·Σx pairs (sub-blocks 2k, 2k+1) fused with −dmin·d_x, Q5_K's as one Float adding
-    /// −dmin·d_x·Σ m·Σx; then `hsum_float_8` plus the mins. A scalar transcription of that order,
-    /// unpacking the blocks from their documented layout, must give the same bits on every
-    /// instruction set.
+    /// The K-quant kernels' Float orders. Q4_K and Q5_K keep one Float per (row, column): per
+    /// super-block d·d_x times the exact Σ scale·q·x with one fused multiply-add, then −dmin·d_x times
+    /// the exact Σ_s min_s·(Σx)_s with another. Q6_K adds in the order of ggml's AVX2
+    /// `ggml_vec_dot_q6_K_q8_K`: per super-block eight Int32 lanes, lane l the sum over the 32-value
+    /// groups of scale × (products 4l..4l+3 of the group), fused as d·d_x into eight Float lanes, then
+    /// `hsum_float_8`. A scalar transcription of those orders, unpacking the blocks from their
+    /// documented layout, must give the same bits on every instruction set.
     @Test(arguments: [ElementType.q4_K, .q5_K, .q6_K], ["matvec", "wide"])
-    func kQuantsAddInGGMLsOrder(type: ElementType, set: String) throws {
+    func kQuantsAddInTheDocumentedOrder(type: ElementType, set: String) throws {
         for isa in InstructionSet.supported {
             let (fixture, w, a, y) = try Self.kernelOutput(type: type, set: set, isa: isa)
             let bytes = Array(w.bytes)
@@ -125,8 +125,8 @@ struct QuantizedMatMulTests {
             let blocks = fixture.cols / 256
             func f16(_ at: Int) -> Float { Self.half(bytes, at) }
             for r in 0..<fixture.rows {
-                var lanes = [Float](repeating: 0, count: 8), minLanes = [Float](repeating: 0, count: 4)
-                var minSum: Float = 0
+                var lanes = [Float](repeating: 0, count: 8)
+                var sum: Float = 0
                 for b in 0..<blocks {
                     let base = (r * blocks + b) * blockBytes
                     let x = (0..<256).map { Int32(a.qs[b * 256 + $0]) }
@@ -151,15 +151,10 @@ struct QuantizedMatMulTests {
                             }
                         }
                         let sums = (0..<8).map { s in (0..<32).reduce(Int32(0)) { $0 + x[32 * s + $1] } }
-                        let dmin = -a.scales[b] * f16(base + 2)
-                        if type == .q4_K {
-                            for k in 0..<4 {
-                                let prod = mins[2 * k] * sums[2 * k] + mins[2 * k + 1] * sums[2 * k + 1]
-                                minLanes[k] = minLanes[k].addingProduct(dmin, Float(prod))
-                            }
-                        } else {
-                            minSum += dmin * Float((0..<8).reduce(Int32(0)) { $0 + mins[$1] * sums[$1] })
-                        }
+                        let dot = (0..<256).reduce(Int32(0)) { $0 + scale[$1] * q[$1] * x[$1] }
+                        let minDot = (0..<8).reduce(Int32(0)) { $0 + mins[$1] * sums[$1] }
+                        sum = sum.addingProduct(a.scales[b] * f16(base), Float(dot))
+                        sum = sum.addingProduct(-a.scales[b] * f16(base + 2), Float(minDot))
                         d = a.scales[b] * f16(base)
                     } else {
                         for h in 0..<2 {
@@ -179,16 +174,14 @@ struct QuantizedMatMulTests {
                         d = a.scales[b] * f16(base + 208)
                     }
                     for l in 0..<8 {
-                        var sum: Int32 = 0
+                        var laneSum: Int32 = 0
                         for g in 0..<8 {
-                            for i in 4 * l..<4 * l + 4 { sum += scale[32 * g + i] * q[32 * g + i] * x[32 * g + i] }
+                            for i in 4 * l..<4 * l + 4 { laneSum += scale[32 * g + i] * q[32 * g + i] * x[32 * g + i] }
                         }
-                        lanes[l] = lanes[l].addingProduct(d, Float(sum))
+                        lanes[l] = lanes[l].addingProduct(d, Float(laneSum))
                     }
                 }
-                let h = Self.hsum8(lanes)
-                let m = (minLanes[0] + minLanes[2]) + (minLanes[1] + minLanes[3])
-                let expected = type == .q4_K ? h + m : type == .q5_K ? h + minSum : h
+                let expected = type == .q6_K ? Self.hsum8(lanes) : sum
                 #expect(y[r].bitPattern == expected.bitPattern, "\(isa) \(set) \(type) row \(r): \(y[r]) vs \(expected)")
             }
         }

@@ -45,9 +45,10 @@ INLINE i32x8 hadd32(i32x8 a, i32x8 b) {
     return __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14) + __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15);
 }
 
-INLINE i32x8 pair_sums32(i16x16 v) {
+/// `vpmaddwd`: pair sums a[2l]·b[2l] + a[2l + 1]·b[2l + 1] in Int32.
+INLINE i32x8 madd16(i16x16 a, i16x16 b) {
     i32x8 r;
-    for (int l = 0; l < 8; l++) r[l] = (int32_t)v[2 * l] + v[2 * l + 1];
+    for (int l = 0; l < 8; l++) r[l] = (int32_t)a[2 * l] * b[2 * l] + (int32_t)a[2 * l + 1] * b[2 * l + 1];
     return r;
 }
 
@@ -59,8 +60,8 @@ INLINE i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset) {
 }
 
 #define SUFFIX(name) name##_emulated
-#define RT_K 2
-#define CT_K 2
+#define RT_Q6 2
+#define CT_Q6 2
 #include "quant_body.h"
 
 static int block_shape(int type, int64_t *bytes, int64_t *values) {

@@ -13,12 +13,12 @@ import ModelFormats
 ///   converted to Float, times d_w·d_x with one fused multiply-add, blocks in order; then Q4_1 and
 ///   Q5_1 add Σ m_w·s_x, summed block by block. The kernels keep eight rows in the eight lanes of a
 ///   vector, so the Float steps serve eight rows at once.
-/// - Q4_K, Q5_K, Q6_K: the order of ggml's AVX2 `vec_dot`. Eight Float lanes; a super-block's lane l
-///   holds Σ over its eight groups of 32 of (sub-block scale) × (products 4l..4l+3 of the group),
-///   added with one fused multiply-add by d_w·d_x, super-blocks in order; then ggml's
-///   `hsum_float_8`, plus Q4_K's mins in four Float lanes (−dmin·d_x fused with pairs of
-///   sub-blocks) summed (0+2)+(1+3), or Q5_K's as one Float, −dmin·d_x·(Σ_s min_s·(Σx)_s) added
-///   block by block.
+/// - Q4_K, Q5_K: one Float; each super-block adds d_w·d_x times its exact Int32 Σ_s scale_s·(q·x)_s
+///   with one fused multiply-add, then −dmin·d_x times its exact Int32 Σ_s min_s·(Σx)_s with
+///   another, super-blocks in order (eight rows per vector, as above).
+/// - Q6_K: the order of ggml's AVX2 `vec_dot`. Eight Float lanes; a super-block's lane l holds Σ
+///   over its eight groups of 32 of (scale) × (products 4l..4l+3 of the group), added with one fused
+///   multiply-add by d_w·d_x, super-blocks in order; then ggml's `hsum_float_8`.
 ///
 /// Nothing in that order depends on how many rows or columns are computed together, on the tile a
 /// result falls in, or on the instruction set: a token's output is the same bits in a prefill of
