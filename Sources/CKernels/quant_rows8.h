@@ -144,27 +144,23 @@ INLINE i32x8 rows8_dot_signed(const rows8_block *u, const i8x32 x[8], i32x8 neg1
 /// block's offset in each row); DOT gives the block's Int32 sums from `u`, the broadcast column `xb`
 /// and `negsum` (−Σx of the column's block); WITH_MINS adds Σ m_w·s_x.
 #define ROWS8_32(NAME, BLOCK_BYTES, UNPACK, DOT, WITH_MINS)                                                       \
-    /* CT columns from c over the unpacked blocks b0..<b0 + nb; accumulators in acc[c − c0]. */                  \
+    /* Column c over the unpacked blocks b0..<b0 + nb; its accumulators in acc[c − c0], mins[c − c0]. */         \
     INLINE void NAME##_run(const gemm_ctx *g, const rows8_block *un, int64_t b0, int64_t nb, int64_t c,          \
-                           int64_t c0, f32x8 *acc, f32x8 *mins, const int CT) {                                  \
+                           int64_t c0, f32x8 *acc, f32x8 *mins) {                                               \
         const int64_t n = g->x->count;                                                                          \
-        f32x8 a[4], m[4];                                                                                       \
-        for (int j = 0; j < CT; j++) a[j] = acc[c - c0 + j], m[j] = mins[c - c0 + j];                            \
+        f32x8 a = acc[c - c0], m = mins[c - c0];                                                                \
         for (int64_t k = 0; k < nb; k++) {                                                                      \
-            const int64_t b = b0 + k;                                                                           \
             const rows8_block *u = un + k;                                                                      \
-            for (int j = 0; j < CT; j++) {                                                                      \
-                const int64_t block = (c + j) * (n / 32) + b;                                                   \
-                i8x32 xb[8];                                                                                    \
-                broadcast_words(g->x->qs + 32 * block, xb);                                                     \
-                const int32_t negsum = g->x->neg_sums32[block];                                                 \
-                const i32x8 s = DOT;                                                                            \
-                (void)negsum;                                                                                   \
-                a[j] = fma8(u->d * splat8(g->x->scales[block]), to_float8(s), a[j]);                            \
-                if (WITH_MINS) m[j] = m[j] + u->m * splat8(g->x->scaled_sums[block]);                           \
-            }                                                                                                   \
+            const int64_t block = c * (n / 32) + b0 + k;                                                        \
+            i8x32 xb[8];                                                                                        \
+            broadcast_words(g->x->qs + 32 * block, xb);                                                         \
+            const int32_t negsum = g->x->neg_sums32[block];                                                     \
+            (void)negsum;                                                                                       \
+            const i32x8 s = DOT;                                                                                \
+            a = fma8(u->d * splat8(g->x->scales[block]), to_float8(s), a);                                      \
+            if (WITH_MINS) m = m + u->m * splat8(g->x->scaled_sums[block]);                                     \
         }                                                                                                       \
-        for (int j = 0; j < CT; j++) acc[c - c0 + j] = a[j], mins[c - c0 + j] = m[j];                            \
+        acc[c - c0] = a, mins[c - c0] = m;                                                                      \
     }                                                                                                           \
     /* Rows r..<r + RT (RT ≤ 8; missing rows repeat the last) × columns c0..<c1 (≤ COLUMN_BLOCK): each   \
        run of ROWS8_SWEEP_BLOCKS blocks is unpacked once for all the columns. */                               \
@@ -183,10 +179,7 @@ INLINE i32x8 rows8_dot_signed(const rows8_block *u, const i8x32 x[8], i32x8 neg1
                 u->m = splat8(0);                                                                               \
                 UNPACK;                                                                                         \
             }                                                                                                   \
-            int64_t c = c0;                                                                                     \
-            for (; c + ROWS8_COLUMNS <= c1; c += ROWS8_COLUMNS)                                                 \
-                NAME##_run(g, un, b0, nb, c, c0, acc, mins, ROWS8_COLUMNS);                                     \
-            for (; c < c1; c++) NAME##_run(g, un, b0, nb, c, c0, acc, mins, 1);                                 \
+            for (int64_t c = c0; c < c1; c++) NAME##_run(g, un, b0, nb, c, c0, acc, mins);                      \
         }                                                                                                       \
         for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
             for (int i = 0; i < RT; i++) g->y[(c0 + j) * g->ldy + r + i] = acc[j][i] + mins[j][i];              \
@@ -197,10 +190,6 @@ INLINE i32x8 rows8_dot_signed(const rows8_block *u, const i8x32 x[8], i32x8 neg1
 #define DIRECT_COLUMNS_32 2
 #endif
 
-/// Columns a run takes at once, sharing each loaded block between them (at most 4).
-#ifndef ROWS8_COLUMNS
-#define ROWS8_COLUMNS 1
-#endif
 
 // Q4_0: d, 16 bytes of nibbles; values nibble − 8, the −8 taken off as 8·(−Σx).
 ROWS8_32(q4_0_rows8, 18, (u->d = halves8(rows, o), interleave_nibbles(rows, o + 2, u->q)),

@@ -57,9 +57,17 @@ INLINE void rows8_k4_unpack(const uint8_t *const rows[8], int64_t o, int fifth, 
     }
 }
 
-/// One sub-block's Σ scale·(q·x) per row lane: the Int16 pair sums of `vpmaddubsw` add up (8 of
-/// them for values ≤ 15, 4 for ≤ 31, as in rows8_dot_unsigned), then `vpmaddwd` by the scales.
+/// One sub-block's Σ scale·(q·x) per row lane. VNNI chains `vpdpbusd`, then multiplies by the
+/// scales in Int32 (the low Int16 of each lane of `scale`); otherwise the Int16 pair sums of
+/// `vpmaddubsw` add up (8 of them for values ≤ 15, 4 for ≤ 31, as in rows8_dot_unsigned), then
+/// `vpmaddwd` by the scales. Both are exact: |Σ| ≤ 32·31·128·63.
 INLINE i32x8 rows8_scaled_dot(const u8x32 q[8], const i8x32 x[8], i16x16 scale, int max) {
+#if defined(VNNI) && VNNI
+    (void)max;
+    i32x8 s = {0};
+    for (int k = 0; k < 8; k++) s = dot_u8s8(s, q[k], x[k]);
+    return s * ((i32x8)scale & 0xFFFF);
+#else
     if (max <= 15) {
         i16x16 s = maddubs16(q[0], x[0]);
         for (int k = 1; k < 8; k++) s += maddubs16(q[k], x[k]);
@@ -68,6 +76,7 @@ INLINE i32x8 rows8_scaled_dot(const u8x32 q[8], const i8x32 x[8], i16x16 scale, 
     i16x16 s0 = maddubs16(q[0], x[0]), s1 = maddubs16(q[4], x[4]);
     for (int k = 1; k < 4; k++) s0 += maddubs16(q[k], x[k]), s1 += maddubs16(q[k + 4], x[k + 4]);
     return madd16(s0, scale) + madd16(s1, scale);
+#endif
 }
 
 /// A Q4_K or Q5_K super-block's scales as Int16, twice (lanes s and 8 + s hold sub-block s's), and

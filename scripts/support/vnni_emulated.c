@@ -27,11 +27,6 @@ INLINE i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b) {
 /// The VNNI operand of a signed weight: w + 128 as an unsigned byte.
 INLINE u8x32 s8_operand(i8x32 a) { return (u8x32)(a ^ (int8_t)-128); }
 
-INLINE i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b, i32x8 neg128) {
-    (void)a;
-    return dot_u8s8(neg128, op, b);
-}
-
 INLINE i16x16 maddubs16(u8x32 a, i8x32 b) {
     i16x16 r;
     for (int m = 0; m < 16; m++) {
