@@ -6,9 +6,9 @@
 // same integers):
 //   i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b)   init + lane sums of 4 products a·b (a ≤ 128)
 //   u8x32 s8_operand(i8x32 a)                      a as dot_s8s8's first operand, prepared once per weight block
-//   i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b, i32x8 neg128)
-//                                                  lane sums of 4 products a·b (op = s8_operand(a));
-//                                                  neg128 is −128·Σ4 b
+//   i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b)     without VNNI: lane sums of 4 products a·b
+//                                                  (op = s8_operand(a)); VNNI takes op = a + 128
+//                                                  through dot_u8s8 and corrects by −128·Σb
 //   i16x16 maddubs16(u8x32 a, i8x32 b)              pair sums a·b in Int16 (never saturating here)
 //   i32x8 madd16(i16x16 a, i16x16 b)               pair sums a[2l]·b[2l] + a[2l + 1]·b[2l + 1] in Int32 (`vpmaddwd`)
 //   i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset)

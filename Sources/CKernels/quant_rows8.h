@@ -21,6 +21,12 @@ typedef struct rows8_block {
     f32x8 d, m;
 } rows8_block;
 
+/// The starts of rows r..<r + RT (RT ≤ 8) as eight rows: missing rows repeat the last, so a short
+/// group reads only its own rows (and its extra lanes are not stored).
+INLINE void rows8_pointers(const gemm_ctx *g, int64_t r, int RT, const uint8_t *rows[8]) {
+    for (int i = 0; i < 8; i++) rows[i] = g->w + (r + (i < RT ? i : RT - 1)) * g->row_bytes;
+}
+
 /// A block of 8 × 32 values is 256 bytes, so a run of blocks unpacked at once stays in L1 beside the
 /// columns it meets.
 #define ROWS8_SWEEP_BLOCKS 16
@@ -134,8 +140,8 @@ INLINE i32x8 rows8_dot_signed(const rows8_block *u, const i8x32 x[8], i32x8 neg1
     return s;
 #else
     (void)neg128;
-    i32x8 s = dot_s8s8(u->q[0], u->w[0], x[0], neg128);
-    for (int k = 1; k < 8; k++) s += dot_s8s8(u->q[k], u->w[k], x[k], neg128);
+    i32x8 s = dot_s8s8(u->q[0], u->w[0], x[0]);
+    for (int k = 1; k < 8; k++) s += dot_s8s8(u->q[k], u->w[k], x[k]);
     return s;
 #endif
 }
@@ -168,7 +174,7 @@ INLINE i32x8 rows8_dot_signed(const rows8_block *u, const i8x32 x[8], i32x8 neg1
         f32x8 acc[COLUMN_BLOCK], mins[COLUMN_BLOCK];                                                            \
         for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0), mins[j] = splat8(0);                          \
         const uint8_t *rows[8];                                                                                 \
-        for (int i = 0; i < 8; i++) rows[i] = g->w + (r + (i < RT ? i : RT - 1)) * g->row_bytes;                \
+        rows8_pointers(g, r, RT, rows);                                                                         \
         rows8_block un[ROWS8_SWEEP_BLOCKS];                                                                     \
         for (int64_t b0 = 0; b0 < g->blocks; b0 += ROWS8_SWEEP_BLOCKS) {                                        \
             const int64_t nb = g->blocks - b0 < ROWS8_SWEEP_BLOCKS ? g->blocks - b0 : ROWS8_SWEEP_BLOCKS;       \
@@ -231,7 +237,7 @@ INLINE i32x8 lane_sums8(const i32x8 v[8]) {
         f32x8 acc[COLUMN_BLOCK], mins[COLUMN_BLOCK];                                                            \
         for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0), mins[j] = splat8(0);                          \
         const uint8_t *rows[8];                                                                                 \
-        for (int i = 0; i < 8; i++) rows[i] = g->w + (r + (i < RT ? i : RT - 1)) * g->row_bytes;                \
+        rows8_pointers(g, r, RT, rows);                                                                         \
         for (int64_t b = 0; b < g->blocks; b++) {                                                               \
             prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
             const int64_t o = b * (BLOCK_BYTES);                                                                \
@@ -265,7 +271,7 @@ DIRECT_32(q5_1_direct, 24, dot_u8s8((i32x8){0}, nibbles32(blk + 8) | fifth_bits3
 // s8_operand(w) = w + 128 as unsigned bytes: Σ (w + 128)·x = Σ w·x + 128·Σx.
 DIRECT_32(q8_0_direct, 34, dot_u8s8((i32x8){0}, s8_operand(load_i8x32(blk + 2)), x), negsum * 128, 0)
 #else
-DIRECT_32(q8_0_direct, 34, dot_s8s8(s8_operand(load_i8x32(blk + 2)), load_i8x32(blk + 2), x, (i32x8){0}), 0, 0)
+DIRECT_32(q8_0_direct, 34, dot_s8s8(s8_operand(load_i8x32(blk + 2)), load_i8x32(blk + 2), x), 0, 0)
 #endif
 
 /// Rows r0..<r1 × columns c0..<c1 of a format with eight-row kernels: column blocks of COLUMN_BLOCK, within each

@@ -141,7 +141,7 @@ INLINE void k4_values(const uint8_t *blk, int fifth, int p, u8x32 *lo, u8x32 *hi
         f32x8 acc[COLUMN_BLOCK];                                                                                \
         for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0);                                               \
         const uint8_t *rows[8];                                                                                 \
-        for (int i = 0; i < 8; i++) rows[i] = g->w + (r + (i < RT ? i : RT - 1)) * g->row_bytes;                \
+        rows8_pointers(g, r, RT, rows);                                                                         \
         rows8_k4_block un[ROWS8_K_SWEEP_BLOCKS];                                                                \
         for (int64_t b0 = 0; b0 < g->blocks; b0 += ROWS8_K_SWEEP_BLOCKS) {                                      \
             const int64_t nb = g->blocks - b0 < ROWS8_K_SWEEP_BLOCKS ? g->blocks - b0 : ROWS8_K_SWEEP_BLOCKS;   \
@@ -168,7 +168,7 @@ ROWS8_K4(q5_K_rows8, 176, 1)
         f32x8 acc[COLUMN_BLOCK];                                                                                \
         for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0);                                               \
         const uint8_t *rows[8];                                                                                 \
-        for (int i = 0; i < 8; i++) rows[i] = g->w + (r + (i < RT ? i : RT - 1)) * g->row_bytes;                \
+        rows8_pointers(g, r, RT, rows);                                                                         \
         for (int64_t b = 0; b < g->blocks; b++) {                                                               \
             prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
             const int64_t o = b * (BLOCK_BYTES);                                                                \

@@ -23,11 +23,6 @@ INLINE i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b) { return (i32x8)DPBUSD((__m2
 /// Signed weights as w + 128 (unsigned), the 128·Σx taken off through the initial lanes.
 INLINE u8x32 s8_operand(i8x32 a) { return (u8x32)(a ^ (int8_t)-128); }
 
-INLINE i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b, i32x8 neg128) {
-    (void)a;
-    return (i32x8)DPBUSD((__m256i)neg128, (__m256i)op, (__m256i)b);
-}
-
 INLINE i32x8 kdot(i32x8 acc, u8x32 q, i8x32 x, i16x16 scale, i16x16 offset) {
     const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16((__m256i)q, (__m256i)x), (__m256i)offset);
     return (i32x8)DPWSSD((__m256i)acc, (__m256i)scale, p);
@@ -42,8 +37,7 @@ INLINE i32x8 dot_u8s8(i32x8 init, u8x32 a, i8x32 b) {
 /// cannot saturate.
 INLINE u8x32 s8_operand(i8x32 a) { return (u8x32)_mm256_sign_epi8((__m256i)a, (__m256i)a); }
 
-INLINE i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b, i32x8 neg128) {
-    (void)neg128;
+INLINE i32x8 dot_s8s8(u8x32 op, i8x32 a, i8x32 b) {
     const __m256i sy = _mm256_sign_epi8((__m256i)b, (__m256i)a);
     return (i32x8)_mm256_madd_epi16(_mm256_maddubs_epi16((__m256i)op, sy), _mm256_set1_epi16(1));
 }

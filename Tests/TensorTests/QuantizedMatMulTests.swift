@@ -132,7 +132,6 @@ struct QuantizedMatMulTests {
                     let x = (0..<256).map { Int32(a.qs[b * 256 + $0]) }
                     // Each value's integer weight (after Q6_K's −32) and the integer scale of its sub-block.
                     var q = [Int32](repeating: 0, count: 256), scale = [Int32](repeating: 0, count: 256)
-                    var d: Float
                     if type == .q4_K || type == .q5_K {
                         let sc = (0..<12).map { Int32(bytes[base + 4 + $0]) }
                         let quants = type == .q4_K ? base + 16 : base + 48
@@ -155,24 +154,23 @@ struct QuantizedMatMulTests {
                         let minDot = (0..<8).reduce(Int32(0)) { $0 + mins[$1] * sums[$1] }
                         sum = sum.addingProduct(a.scales[b] * f16(base), Float(dot))
                         sum = sum.addingProduct(-a.scales[b] * f16(base + 2), Float(minDot))
-                        d = a.scales[b] * f16(base)
-                    } else {
-                        for h in 0..<2 {
-                            for i in 0..<32 {
-                                let l0 = Int32(bytes[base + 64 * h + i]), l1 = Int32(bytes[base + 64 * h + 32 + i])
-                                let hb = Int32(bytes[base + 128 + 32 * h + i])
-                                q[128 * h + i] = (l0 & 0xF) | (hb & 3) << 4
-                                q[128 * h + 32 + i] = (l1 & 0xF) | ((hb >> 2) & 3) << 4
-                                q[128 * h + 64 + i] = (l0 >> 4) | ((hb >> 4) & 3) << 4
-                                q[128 * h + 96 + i] = (l1 >> 4) | ((hb >> 6) & 3) << 4
-                            }
-                        }
-                        for v in 0..<256 {
-                            q[v] -= 32
-                            scale[v] = Int32(Int8(bitPattern: bytes[base + 192 + v / 16]))
-                        }
-                        d = a.scales[b] * f16(base + 208)
+                        continue
                     }
+                    for h in 0..<2 {
+                        for i in 0..<32 {
+                            let l0 = Int32(bytes[base + 64 * h + i]), l1 = Int32(bytes[base + 64 * h + 32 + i])
+                            let hb = Int32(bytes[base + 128 + 32 * h + i])
+                            q[128 * h + i] = (l0 & 0xF) | (hb & 3) << 4
+                            q[128 * h + 32 + i] = (l1 & 0xF) | ((hb >> 2) & 3) << 4
+                            q[128 * h + 64 + i] = (l0 >> 4) | ((hb >> 4) & 3) << 4
+                            q[128 * h + 96 + i] = (l1 >> 4) | ((hb >> 6) & 3) << 4
+                        }
+                    }
+                    for v in 0..<256 {
+                        q[v] -= 32
+                        scale[v] = Int32(Int8(bitPattern: bytes[base + 192 + v / 16]))
+                    }
+                    let d = a.scales[b] * f16(base + 208)
                     for l in 0..<8 {
                         var laneSum: Int32 = 0
                         for g in 0..<8 {
