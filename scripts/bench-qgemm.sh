@@ -2,7 +2,8 @@
 # The quantized matrix × matrix kernel alone, one thread: a `rows` × `length` matrix of a ggml type
 # times `columns` activation columns (scripts/support/qgemm_bench.c, built against Sources/CKernels).
 # With --against REV it also builds REV's kernels and alternates the two binaries, printing each
-# one's best time; their checksums must match when both claim the same bits. For A/B tests of a
+# one's best time; their checksums must match when both claim the same bits. REV must have this
+# tree's sparrow_q8_matrix (neg_sums32: ca79f3c or later). For A/B tests of a
 # kernel change on a machine too noisy for whole-model benchmarks. Needs clang (the kernels use its
 # vector extensions) (a best-of-N of a ~10 ms kernel
 # is steadier than a prefill).
