@@ -13,6 +13,7 @@ typedef int8_t i8x16 __attribute__((vector_size(16)));
 typedef uint8_t u8x32 __attribute__((vector_size(32)));
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
+typedef uint16_t u16x16 __attribute__((vector_size(32)));
 typedef int16_t i16x16 __attribute__((vector_size(32)));
 typedef int16_t i16x8 __attribute__((vector_size(16)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
@@ -70,7 +71,7 @@ INLINE u8x32 nibbles32(const uint8_t *qs) {
 
 /// 0x10 in byte j where bit j of `bits` is set (Q5's fifth bits, ggml's `bytes_from_bits_32`).
 INLINE u8x32 fifth_bits32(uint32_t bits) {
-    const u8x16 b = (u8x16){(uint8_t)bits, (uint8_t)(bits >> 8), (uint8_t)(bits >> 16), (uint8_t)(bits >> 24)};
+    const u8x16 b = (u8x16)(u32x4){bits, 0, 0, 0};
     const u8x32 spread = __builtin_shufflevector(b, b, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
                                                  2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     const u8x32 mask = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,

@@ -97,9 +97,15 @@ INLINE void interleave_signed(const uint8_t *const rows[8], int64_t offset, rows
 /// The Float16 at `offset` in each of eight rows, widened (one `vcvtph2ps` under F16C).
 INLINE f32x8 halves8(const uint8_t *const rows[8], int64_t offset) {
     typedef _Float16 f16x8 __attribute__((vector_size(16)));
-    f16x8 h;
-    for (int i = 0; i < 8; i++) memcpy((_Float16 *)&h + i, rows[i] + offset, 2);
-    return __builtin_convertvector(h, f32x8);
+    typedef uint64_t u64x2 __attribute__((vector_size(16)));
+    // Gathered in general-purpose registers: inserting halves one by one into a vector would load
+    // the shuffle units that the rest of a block's work needs.
+    uint64_t w[2];
+    for (int h = 0; h < 2; h++) {
+        w[h] = 0;
+        for (int i = 0; i < 4; i++) w[h] |= (uint64_t)load_u16(rows[4 * h + i] + offset) << (16 * i);
+    }
+    return __builtin_convertvector((f16x8)(u64x2){w[0], w[1]}, f32x8);
 }
 
 /// The column's values 4k..4k+3 of a block, in every lane.
@@ -226,11 +232,92 @@ INLINE i32x8 lane_sums8(const i32x8 v[8]) {
     return __builtin_shufflevector(q0, q1, 0, 1, 2, 3, 8, 9, 10, 11) + __builtin_shufflevector(q0, q1, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
-/// A 32-value format over eight rows for a column or two, where no other column would repay
-/// interleaving: each row's block in its own order (Int32 lanes of four products each), then
-/// lane_sums8 gives the interleaved kernel's Int32 sums, and the Float steps are ROWS8_32's exactly.
-/// DOT gives row i's lanes from the row's block at `blk` and the column's values `x`; INIT what the
-/// lane sums need added (the offsets, from `negsum`); MINS_AT the mins' offset in the block, or 0.
+/// Row a's 16 bytes in the low half, row b's in the high half.
+INLINE u8x32 pair16(const uint8_t *a, const uint8_t *b) {
+    const u8x16 lo = load_u8x16(a), hi = load_u8x16(b);
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+                                   21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+}
+
+/// The 16 values at `x` in both halves.
+INLINE i8x32 both_halves16(const int8_t *x) {
+    i8x16 v;
+    memcpy(&v, x, 16);
+    return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7,
+                                   8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+/// Lane l: the four products of bytes 4l..4l+3 of a0·b0 plus those of a1·b1 (exact: the Int16 pair
+/// sums stay below 2 · 2 · 31 · 128 < 2¹⁵ for the unsigned values up to 31 that call it).
+#if defined(VNNI) && VNNI
+INLINE i32x8 dot2_u8s8(u8x32 a0, i8x32 b0, u8x32 a1, i8x32 b1) {
+    return dot_u8s8(dot_u8s8((i32x8){0}, a0, b0), a1, b1);
+}
+#else
+INLINE i32x8 dot2_u8s8(u8x32 a0, i8x32 b0, u8x32 a1, i8x32 b1) {
+    return madd16(maddubs16(a0, b0) + maddubs16(a1, b1), (i16x16){1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+}
+#endif
+
+/// A 4- or 5-bit format over eight rows for one or two columns, where no other column would repay
+/// interleaving. Rows k and k + 4 share a vector (k in the low half, k + 4 in the high), so one split
+/// of the nibbles serves two rows: `low[k]` holds both rows' values 0–15, `high[k]` values 16–31,
+/// and the column's values 0–15 and 16–31 meet them in both halves. Each row's Int32 lanes then sum
+/// (three `vphaddd`) to the interleaved kernel's integers, in lanes 0–7 for rows 0–7, and the Float
+/// steps are ROWS8_32's exactly. QS_AT is the nibbles' offset in the block, FIFTH_AT the fifth bits'
+/// (0 for none), OFFSET(negsum) the constant per value times −Σx, MINS_AT the mins' offset (0 for none).
+#define DIRECT_PAIRS_32(NAME, BLOCK_BYTES, QS_AT, FIFTH_AT, OFFSET, MINS_AT)                                      \
+    INLINE void NAME##_columns(const gemm_ctx *g, int64_t r, int RT, int64_t c0, const int NC) {               \
+        const int64_t n = g->x->count;                                                                          \
+        f32x8 acc[2] = {splat8(0), splat8(0)}, mins[2] = {splat8(0), splat8(0)};                                \
+        const uint8_t *rows[8];                                                                                 \
+        rows8_pointers(g, r, RT, rows);                                                                         \
+        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
+            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
+            const int64_t o = b * (BLOCK_BYTES);                                                                \
+            const f32x8 d = halves8(rows, o);                                                                   \
+            const f32x8 m = (MINS_AT) ? halves8(rows, o + (MINS_AT)) : splat8(0);                               \
+            u8x32 low[4], high[4];                                                                              \
+            for (int k = 0; k < 4; k++) {                                                                       \
+                const u8x32 v = pair16(rows[k] + o + (QS_AT), rows[k + 4] + o + (QS_AT));                       \
+                low[k] = v & (uint8_t)0x0F;                                                                     \
+                high[k] = (u8x32)((u16x16)v >> 4) & (uint8_t)0x0F;                                              \
+                if (FIFTH_AT) {                                                                                 \
+                    const uint32_t a = load_u32(rows[k] + o + (FIFTH_AT)), c = load_u32(rows[k + 4] + o + (FIFTH_AT)); \
+                    low[k] |= fifth_bits32((a & 0xFFFFu) | (c << 16));                                          \
+                    high[k] |= fifth_bits32((a >> 16) | (c & 0xFFFF0000u));                                     \
+                }                                                                                               \
+            }                                                                                                   \
+            for (int j = 0; j < NC; j++) {                                                                      \
+                const int64_t block = (c0 + j) * (n / 32) + b;                                                  \
+                const i8x32 x0 = both_halves16(g->x->qs + 32 * block);                                          \
+                const i8x32 x1 = both_halves16(g->x->qs + 32 * block + 16);                                     \
+                const int32_t negsum = g->x->neg_sums32[block];                                                 \
+                (void)negsum;                                                                                   \
+                i32x8 s[4];                                                                                     \
+                for (int k = 0; k < 4; k++) s[k] = dot2_u8s8(low[k], x0, high[k], x1);                          \
+                const i32x8 sums = hadd32(hadd32(s[0], s[1]), hadd32(s[2], s[3])) + (OFFSET);                   \
+                acc[j] = fma8(d * splat8(g->x->scales[block]), to_float8(sums), acc[j]);                        \
+                if (MINS_AT) mins[j] = mins[j] + m * splat8(g->x->scaled_sums[block]);                          \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int j = 0; j < NC; j++)                                                                            \
+            for (int i = 0; i < RT; i++) g->y[(c0 + j) * g->ldy + r + i] = acc[j][i] + mins[j][i];              \
+    }                                                                                                           \
+    INLINE void NAME(const gemm_ctx *g, int64_t r, int RT, int64_t c0, int64_t c1) {                             \
+        if (c1 - c0 == 1) NAME##_columns(g, r, RT, c0, 1);                                                      \
+        else NAME##_columns(g, r, RT, c0, 2);                                                                   \
+    }
+
+_Static_assert(DIRECT_COLUMNS_32 <= 2, "DIRECT_PAIRS_32 takes one or two columns");
+
+DIRECT_PAIRS_32(q4_0_direct, 18, 2, 0, negsum * 8, 0)
+DIRECT_PAIRS_32(q4_1_direct, 20, 4, 0, 0, 2)
+DIRECT_PAIRS_32(q5_0_direct, 22, 6, 2, negsum * 16, 0)
+DIRECT_PAIRS_32(q5_1_direct, 24, 8, 4, 0, 2)
+
+/// Q8_0 over eight rows for a column or two: each row's 32 signed bytes fill a vector, so rows do
+/// not pair; each row's lanes are its own and lane_sums8 gives the interleaved kernel's integers.
 #define DIRECT_32(NAME, BLOCK_BYTES, DOT, INIT, MINS_AT)                                                          \
     INLINE void NAME(const gemm_ctx *g, int64_t r, int RT, int64_t c0, int64_t c1) {                             \
         const int64_t n = g->x->count;                                                                          \
@@ -262,11 +349,6 @@ INLINE i32x8 lane_sums8(const i32x8 v[8]) {
             for (int i = 0; i < RT; i++) g->y[(c0 + j) * g->ldy + r + i] = acc[j][i] + mins[j][i];              \
     }
 
-DIRECT_32(q4_0_direct, 18, dot_u8s8((i32x8){0}, nibbles32(blk + 2), x), negsum * 8, 0)
-DIRECT_32(q4_1_direct, 20, dot_u8s8((i32x8){0}, nibbles32(blk + 4), x), 0, 2)
-DIRECT_32(q5_0_direct, 22, dot_u8s8((i32x8){0}, nibbles32(blk + 6) | fifth_bits32(load_u32(blk + 2)), x),
-          negsum * 16, 0)
-DIRECT_32(q5_1_direct, 24, dot_u8s8((i32x8){0}, nibbles32(blk + 8) | fifth_bits32(load_u32(blk + 4)), x), 0, 2)
 #if defined(VNNI) && VNNI
 // s8_operand(w) = w + 128 as unsigned bytes: Σ (w + 128)·x = Σ w·x + 128·Σx.
 DIRECT_32(q8_0_direct, 34, dot_u8s8((i32x8){0}, s8_operand(load_i8x32(blk + 2)), x), negsum * 128, 0)
