@@ -65,8 +65,12 @@ INLINE u8x32 k6_group(const uint8_t *blk, int grp) {
     const int h = grp / 4, t = grp % 4;
     const u8x32 ql = load_u8x32(blk + 64 * h + 32 * (t % 2));
     const u8x32 qh = load_u8x32(blk + 128 + 32 * h);
-    const u8x32 low = t < 2 ? (ql & (uint8_t)0x0F) : (ql >> 4);
-    return low | (((qh >> (2 * t)) & (uint8_t)3) << 4);
+    // Shifts of 16-bit lanes and one mask per part: the bits a shift carries across a byte
+    // boundary land outside the mask (a byte shift would cost a shift and a mask each way).
+    const u8x32 low = t < 2 ? ql & (uint8_t)0x0F : (u8x32)((u16x16)ql >> 4) & (uint8_t)0x0F;
+    const u8x32 high = t == 0 ? (u8x32)((u16x16)qh << 4) : t == 1 ? (u8x32)((u16x16)qh << 2)
+                     : t == 2 ? qh : (u8x32)((u16x16)qh >> 2);
+    return low | (high & (uint8_t)0x30);
 }
 
 /// Q6_K's 16 Int8 scales, group g's two (2g for its first 16 values, 2g + 1 for the rest) in eight

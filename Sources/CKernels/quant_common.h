@@ -69,6 +69,14 @@ INLINE u8x32 nibbles32(const uint8_t *qs) {
     return (u8x32)shifted & (uint8_t)0x0F;
 }
 
+/// Bit k of each byte moved to bit 4 (0x10), the other bits cleared: one shift of 16-bit lanes and
+/// one mask, where a shift of bytes costs a shift and a mask each way. A bit the wider shift carries
+/// across a byte boundary lands outside the mask (k is a constant, 0–7).
+INLINE u8x32 bit_to_fifth(u8x32 v, int k) {
+    const u8x32 moved = k < 4 ? (u8x32)((u16x16)v << (4 - k)) : k == 4 ? v : (u8x32)((u16x16)v >> (k - 4));
+    return moved & (uint8_t)0x10;
+}
+
 /// 0x10 in byte j where bit j of `bits` is set (Q5's fifth bits, ggml's `bytes_from_bits_32`).
 INLINE u8x32 fifth_bits32(uint32_t bits) {
     const u8x16 b = (u8x16)(u32x4){bits, 0, 0, 0};

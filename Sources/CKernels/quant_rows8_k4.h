@@ -48,8 +48,8 @@ INLINE void rows8_k4_unpack(const uint8_t *const rows[8], int64_t o, int fifth, 
             u8x32 lo = (u8x32)words[k] & (uint8_t)0x0F, hi = (u8x32)(words[k] >> 4) & (uint8_t)0x0F;
             if (fifth) {
                 const u8x32 h = (u8x32)high[k];
-                lo |= ((h >> (2 * p)) & (uint8_t)1) << 4;
-                hi |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;
+                lo |= bit_to_fifth(h, 2 * p);
+                hi |= bit_to_fifth(h, 2 * p + 1);
             }
             u->q[2 * p][k] = lo;
             u->q[2 * p + 1][k] = hi;
@@ -103,8 +103,8 @@ INLINE void k4_values(const uint8_t *blk, int fifth, int p, u8x32 *lo, u8x32 *hi
     *hi = q >> 4;
     if (fifth) {
         const u8x32 h = load_u8x32(blk + 16);
-        *lo |= ((h >> (2 * p)) & (uint8_t)1) << 4;
-        *hi |= ((h >> (2 * p + 1)) & (uint8_t)1) << 4;
+        *lo |= bit_to_fifth(h, 2 * p);
+        *hi |= bit_to_fifth(h, 2 * p + 1);
     }
 }
 
