@@ -16,6 +16,8 @@
 
 #define SUFFIX(name) name##_avxvnni
 #define RT_Q6 2
+/// One column (decoding) takes four rows a tile, as in quant_avx2.c.
+#define RT_Q6_ONE 4
 #define CT_Q6 2
 #include "quant_body.h"
 

@@ -169,7 +169,9 @@ PICK_TILE(q6_K)
 
 /// Rows r0..<r1 × columns c0..<c1 of one type: column blocks of COLUMN_BLOCK, within each the rows
 /// in tiles of RT (the rest in fours, pairs, then one by one), the columns in tiles of CT (the rest in one smaller tile).
-#define DEFINE_GEMM(T, RT_FULL, CT_FULL)                                                                        \
+/// A single column takes row tiles of RT_ONE first: with one column a tile holds few accumulators,
+/// so more rows fit, and they share the column's loads.
+#define DEFINE_GEMM(T, RT_FULL, CT_FULL, RT_ONE)                                                                \
     INLINE void T##_tile_columns(const gemm_ctx *g, int64_t r, int64_t c0, int64_t c1, const int RT) {          \
         int64_t c = c0;                                                                                         \
         for (; c + (CT_FULL) <= c1; c += (CT_FULL)) T##_tile(g, r, c, RT, (CT_FULL));                           \
@@ -192,6 +194,8 @@ PICK_TILE(q6_K)
         for (int64_t cb = c0; cb < c1; cb += COLUMN_BLOCK) {                                                    \
             const int64_t ce = cb + COLUMN_BLOCK < c1 ? cb + COLUMN_BLOCK : c1;                                 \
             int64_t r = r0;                                                                                     \
+            if ((RT_ONE) > (RT_FULL) && ce - cb == 1)                                                           \
+                for (; r + (RT_ONE) <= r1; r += (RT_ONE)) T##_columns(g, r, cb, ce, (RT_ONE));                  \
             for (; r + (RT_FULL) <= r1; r += (RT_FULL)) T##_columns(g, r, cb, ce, (RT_FULL));                   \
             if ((RT_FULL) > 4)                                                                                  \
                 for (; r + 4 <= r1; r += 4) T##_columns(g, r, cb, ce, 4);                                       \
@@ -202,12 +206,16 @@ PICK_TILE(q6_K)
     }
 
 
-_Static_assert(RT_Q6 <= MAX_TILE && CT_Q6 <= MAX_TILE,
+/// Q6_K's row tile for a single column (decoding), where a variant does not set a larger one.
+#ifndef RT_Q6_ONE
+#define RT_Q6_ONE RT_Q6
+#endif
+_Static_assert(RT_Q6 <= MAX_TILE && CT_Q6 <= MAX_TILE && RT_Q6_ONE <= MAX_TILE,
                "a tile larger than MAX_TILE overruns the tiles' arrays");
 
 #include "quant_rows8.h"
 #include "quant_rows8_k4.h"
-DEFINE_GEMM(q6_K, RT_Q6, CT_Q6)
+DEFINE_GEMM(q6_K, RT_Q6, CT_Q6, RT_Q6_ONE)
 
 int SUFFIX(sparrow_qgemm)(int type, const void *weights, int64_t row_bytes, int64_t row_length, int64_t r0,
                           int64_t r1, const sparrow_q8_matrix *x, int64_t c0, int64_t c1, float *y, int64_t ldy) {

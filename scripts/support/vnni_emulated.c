@@ -24,6 +24,8 @@ INLINE u8x32 s8_operand(i8x32 a) { return (u8x32)(a ^ (int8_t)-128); }
 
 #define SUFFIX(name) name##_emulated
 #define RT_Q6 2
+/// One column (decoding) takes four rows a tile, as in quant_avx2.c.
+#define RT_Q6_ONE 4
 #define CT_Q6 2
 #include "quant_body.h"
 
