@@ -259,14 +259,12 @@ INLINE i32x8 dot2_u8s8(u8x32 a0, i8x32 b0, u8x32 a1, i8x32 b1) {
 }
 #endif
 
-/// A 4- or 5-bit format over eight rows for one or two columns, where no other column would repay
-/// interleaving. Rows k and k + 4 share a vector (k in the low half, k + 4 in the high), so one split
-/// of the nibbles serves two rows: `low[k]` holds both rows' values 0–15, `high[k]` values 16–31,
-/// and the column's values 0–15 and 16–31 meet them in both halves. Each row's Int32 lanes then sum
-/// (three `vphaddd`) to the interleaved kernel's integers, in lanes 0–7 for rows 0–7, and the Float
-/// steps are ROWS8_32's exactly. QS_AT is the nibbles' offset in the block, FIFTH_AT the fifth bits'
-/// (0 for none), OFFSET(negsum) the constant per value times −Σx, MINS_AT the mins' offset (0 for none).
-#define DIRECT_PAIRS_32(NAME, BLOCK_BYTES, QS_AT, FIFTH_AT, OFFSET, MINS_AT)                                      \
+/// A 32-value format over eight rows for one or two columns (NC, a constant), where no other column
+/// would repay interleaving. Per block: the rows' scales (and mins, at MINS_AT, 0 for none), then
+/// PREPARE, the block's rows unpacked once for the columns; per column, SUMS gives the eight rows'
+/// exact Int32 sums (lane i for row i) from the column's 32 values `x` and `negsum` (−Σx), the same
+/// integers as ROWS8_32's, and the Float steps are ROWS8_32's exactly.
+#define DIRECT_32(NAME, BLOCK_BYTES, MINS_AT, PREPARE, SUMS)                                                      \
     INLINE void NAME##_columns(const gemm_ctx *g, int64_t r, int RT, int64_t c0, const int NC) {               \
         const int64_t n = g->x->count;                                                                          \
         f32x8 acc[2] = {splat8(0), splat8(0)}, mins[2] = {splat8(0), splat8(0)};                                \
@@ -277,26 +275,13 @@ INLINE i32x8 dot2_u8s8(u8x32 a0, i8x32 b0, u8x32 a1, i8x32 b1) {
             const int64_t o = b * (BLOCK_BYTES);                                                                \
             const f32x8 d = halves8(rows, o);                                                                   \
             const f32x8 m = (MINS_AT) ? halves8(rows, o + (MINS_AT)) : splat8(0);                               \
-            u8x32 low[4], high[4];                                                                              \
-            for (int k = 0; k < 4; k++) {                                                                       \
-                const u8x32 v = pair16(rows[k] + o + (QS_AT), rows[k + 4] + o + (QS_AT));                       \
-                low[k] = v & (uint8_t)0x0F;                                                                     \
-                high[k] = (u8x32)((u16x16)v >> 4) & (uint8_t)0x0F;                                              \
-                if (FIFTH_AT) {                                                                                 \
-                    const uint32_t a = load_u32(rows[k] + o + (FIFTH_AT)), c = load_u32(rows[k + 4] + o + (FIFTH_AT)); \
-                    low[k] |= fifth_bits32((a & 0xFFFFu) | (c << 16));                                          \
-                    high[k] |= fifth_bits32((a >> 16) | (c & 0xFFFF0000u));                                     \
-                }                                                                                               \
-            }                                                                                                   \
+            PREPARE;                                                                                            \
             for (int j = 0; j < NC; j++) {                                                                      \
                 const int64_t block = (c0 + j) * (n / 32) + b;                                                  \
-                const i8x32 x0 = both_halves16(g->x->qs + 32 * block);                                          \
-                const i8x32 x1 = both_halves16(g->x->qs + 32 * block + 16);                                     \
+                const int8_t *x = g->x->qs + 32 * block;                                                        \
                 const int32_t negsum = g->x->neg_sums32[block];                                                 \
                 (void)negsum;                                                                                   \
-                i32x8 s[4];                                                                                     \
-                for (int k = 0; k < 4; k++) s[k] = dot2_u8s8(low[k], x0, high[k], x1);                          \
-                const i32x8 sums = hadd32(hadd32(s[0], s[1]), hadd32(s[2], s[3])) + (OFFSET);                   \
+                const i32x8 sums = SUMS;                                                                        \
                 acc[j] = fma8(d * splat8(g->x->scales[block]), to_float8(sums), acc[j]);                        \
                 if (MINS_AT) mins[j] = mins[j] + m * splat8(g->x->scaled_sums[block]);                          \
             }                                                                                                   \
@@ -309,52 +294,70 @@ INLINE i32x8 dot2_u8s8(u8x32 a0, i8x32 b0, u8x32 a1, i8x32 b1) {
         else NAME##_columns(g, r, RT, c0, 2);                                                                   \
     }
 
-_Static_assert(DIRECT_COLUMNS_32 <= 2, "DIRECT_PAIRS_32 takes one or two columns");
+_Static_assert(DIRECT_COLUMNS_32 <= 2, "DIRECT_32 takes one or two columns");
 
-DIRECT_PAIRS_32(q4_0_direct, 18, 2, 0, negsum * 8, 0)
-DIRECT_PAIRS_32(q4_1_direct, 20, 4, 0, 0, 2)
-DIRECT_PAIRS_32(q5_0_direct, 22, 6, 2, negsum * 16, 0)
-DIRECT_PAIRS_32(q5_1_direct, 24, 8, 4, 0, 2)
-
-/// Q8_0 over eight rows for a column or two: each row's 32 signed bytes fill a vector, so rows do
-/// not pair; each row's lanes are its own and lane_sums8 gives the interleaved kernel's integers.
-#define DIRECT_32(NAME, BLOCK_BYTES, DOT, INIT, MINS_AT)                                                          \
-    INLINE void NAME(const gemm_ctx *g, int64_t r, int RT, int64_t c0, int64_t c1) {                             \
-        const int64_t n = g->x->count;                                                                          \
-        f32x8 acc[COLUMN_BLOCK], mins[COLUMN_BLOCK];                                                            \
-        for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0), mins[j] = splat8(0);                          \
-        const uint8_t *rows[8];                                                                                 \
-        rows8_pointers(g, r, RT, rows);                                                                         \
-        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
-            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
-            const int64_t o = b * (BLOCK_BYTES);                                                                \
-            const f32x8 d = halves8(rows, o);                                                                   \
-            const f32x8 m = (MINS_AT) ? halves8(rows, o + (MINS_AT)) : splat8(0);                               \
-            for (int64_t c = c0; c < c1; c++) {                                                                 \
-                const int64_t block = c * (n / 32) + b;                                                         \
-                const i8x32 x = load_i8x32(g->x->qs + 32 * block);                                              \
-                const int32_t negsum = g->x->neg_sums32[block];                                                 \
-                (void)negsum;                                                                                   \
-                i32x8 lanes[8];                                                                                 \
-                for (int i = 0; i < 8; i++) {                                                                   \
-                    const uint8_t *blk = rows[i] + o;                                                           \
-                    lanes[i] = DOT;                                                                             \
-                }                                                                                               \
-                const i32x8 s = lane_sums8(lanes) + (INIT);                                                     \
-                acc[c - c0] = fma8(d * splat8(g->x->scales[block]), to_float8(s), acc[c - c0]);                 \
-                if (MINS_AT) mins[c - c0] = mins[c - c0] + m * splat8(g->x->scaled_sums[block]);                \
-            }                                                                                                   \
-        }                                                                                                       \
-        for (int64_t j = 0; j < c1 - c0; j++)                                                                   \
-            for (int i = 0; i < RT; i++) g->y[(c0 + j) * g->ldy + r + i] = acc[j][i] + mins[j][i];              \
+/// A 4- or 5-bit block of eight rows for DIRECT_32, rows k and k + 4 sharing a vector (k in the low
+/// half, k + 4 in the high), so one split of the nibbles serves two rows: `low[k]` holds both rows'
+/// values 0–15, `high[k]` values 16–31. `qs` is the nibbles' offset, `fifth` the fifth bits' (0 for
+/// none).
+INLINE void pairs_unpack(const uint8_t *const rows[8], int64_t qs, int64_t fifth, u8x32 low[4], u8x32 high[4]) {
+    for (int k = 0; k < 4; k++) {
+        const u8x32 v = pair16(rows[k] + qs, rows[k + 4] + qs);
+        low[k] = v & (uint8_t)0x0F;
+        high[k] = (u8x32)((u16x16)v >> 4) & (uint8_t)0x0F;
+        if (fifth) {
+            const uint32_t a = load_u32(rows[k] + fifth), c = load_u32(rows[k + 4] + fifth);
+            low[k] |= fifth_bits32((a & 0xFFFFu) | (c << 16));
+            high[k] |= fifth_bits32((a >> 16) | (c & 0xFFFF0000u));
+        }
     }
+}
+
+/// The eight rows' sums of a pairs_unpack block with the column's values `x`: the values 0–15 and
+/// 16–31 meet the rows in both halves, and three `vphaddd` put rows 0–7 in lanes 0–7.
+INLINE i32x8 pairs_sums(const u8x32 low[4], const u8x32 high[4], const int8_t *x) {
+    const i8x32 x0 = both_halves16(x), x1 = both_halves16(x + 16);
+    i32x8 s[4];
+    for (int k = 0; k < 4; k++) s[k] = dot2_u8s8(low[k], x0, high[k], x1);
+    return hadd32(hadd32(s[0], s[1]), hadd32(s[2], s[3]));
+}
+
+#define PAIRS_PREPARE(QS_AT, FIFTH_AT) u8x32 low[4], high[4]; pairs_unpack(rows, o + (QS_AT), (FIFTH_AT) ? o + (FIFTH_AT) : 0, low, high)
+
+// Q4_0 and Q5_0 take their −8 and −16 off as 8·(−Σx) and 16·(−Σx).
+DIRECT_32(q4_0_direct, 18, 0, PAIRS_PREPARE(2, 0), pairs_sums(low, high, x) + negsum * 8)
+DIRECT_32(q4_1_direct, 20, 2, PAIRS_PREPARE(4, 0), pairs_sums(low, high, x))
+DIRECT_32(q5_0_direct, 22, 0, PAIRS_PREPARE(6, 2), pairs_sums(low, high, x) + negsum * 16)
+DIRECT_32(q5_1_direct, 24, 2, PAIRS_PREPARE(8, 4), pairs_sums(low, high, x))
+
+/// Q8_0's eight rows for DIRECT_32: each row's 32 signed bytes fill a vector, so rows do not pair.
+/// `w` are the values at `qs`, `op` their s8_operand, prepared once for the block's columns.
+INLINE void q8_0_rows_unpack(const uint8_t *const rows[8], int64_t qs, u8x32 op[8], i8x32 w[8]) {
+    for (int i = 0; i < 8; i++) w[i] = load_i8x32(rows[i] + qs), op[i] = s8_operand(w[i]);
+}
+
+/// The eight rows' sums with the column's values `x`: each row's lanes are its own, and lane_sums8
+/// sums them.
+INLINE i32x8 q8_0_rows_sums(const u8x32 op[8], const i8x32 w[8], const int8_t *x) {
+    const i8x32 xv = load_i8x32(x);
+    i32x8 lanes[8];
+#if defined(VNNI) && VNNI
+    // s8_operand(w) = w + 128 as unsigned bytes: Σ (w + 128)·x = Σ w·x + 128·Σx, taken off by the caller.
+    (void)w;
+    for (int i = 0; i < 8; i++) lanes[i] = dot_u8s8((i32x8){0}, op[i], xv);
+#else
+    for (int i = 0; i < 8; i++) lanes[i] = dot_s8s8(op[i], w[i], xv);
+#endif
+    return lane_sums8(lanes);
+}
 
 #if defined(VNNI) && VNNI
-// s8_operand(w) = w + 128 as unsigned bytes: Σ (w + 128)·x = Σ w·x + 128·Σx.
-DIRECT_32(q8_0_direct, 34, dot_u8s8((i32x8){0}, s8_operand(load_i8x32(blk + 2)), x), negsum * 128, 0)
+#define Q8_0_CORRECTION negsum * 128
 #else
-DIRECT_32(q8_0_direct, 34, dot_s8s8(s8_operand(load_i8x32(blk + 2)), load_i8x32(blk + 2), x), 0, 0)
+#define Q8_0_CORRECTION 0
 #endif
+#define Q8_0_PREPARE u8x32 op[8]; i8x32 w[8]; q8_0_rows_unpack(rows, o + 2, op, w)
+DIRECT_32(q8_0_direct, 34, 0, Q8_0_PREPARE, q8_0_rows_sums(op, w, x) + Q8_0_CORRECTION)
 
 /// Rows r0..<r1 × columns c0..<c1 of a format with eight-row kernels: column blocks of COLUMN_BLOCK, within each
 /// the rows in eights (the last group as many as are left).
