@@ -118,12 +118,14 @@ package enum ParallelProducts {
         }
     }
 
-    /// Rows per task: several tasks per thread so that faster threads take more (a shared machine's
-    /// cores are not equally fast), at least 16 rows each, and a multiple of 8 so that chunks split
-    /// into the kernels' register tiles of rows (up to 8) without a remainder.
+    /// Rows per task: 16 tasks per thread so that faster threads take more (a shared machine's cores
+    /// are not equally fast), at least 16 rows each, and a multiple of 8 so that chunks split into
+    /// the kernels' register tiles of rows (up to 8) without a remainder. The pool hands each thread
+    /// a contiguous run of tasks in order (``WorkerPool``), so small chunks cost a cold start only
+    /// where a thread takes over another's tasks.
     static func chunkRows(_ total: Int, threads: Int) -> Int {
         guard threads > 1 else { return max(total, 1) }
-        return (max(16, (total + threads * 8 - 1) / (threads * 8)) + 7) / 8 * 8
+        return (max(16, (total + threads * 16 - 1) / (threads * 16)) + 7) / 8 * 8
     }
 
     /// Thread t's contiguous share of 0..<total.

@@ -11,9 +11,12 @@ import Synchronization
 /// persistent workers, created once and reused by every operation (no thread or task is created
 /// per operation).
 ///
-/// ``run(tasks:_:)`` hands out task indices 0..<tasks through an atomic counter (threads that run
-/// faster take more, which matters on a shared machine) and returns when every task is done and
-/// every worker that joined the operation has left it. A worker joins an operation only while it
+/// ``run(tasks:_:)`` cuts the task indices 0..<tasks into one contiguous range per thread. Each
+/// thread takes its own range's tasks in order from the front, then takes what is left of the
+/// others' from their backs (threads that run faster take more, which matters on a shared machine).
+/// Tasks that cut a matrix into chunks of rows thus reach each thread in memory order, so a
+/// kernel's prefetch at the end of one chunk fetches the start of the chunk its thread does next.
+/// `run` returns when every task is done and every worker that joined the operation has left it. A worker joins an operation only while it
 /// is open; the caller closes it once no task is left to take, so a worker the scheduler has not
 /// run yet (a busy host runs more threads than it has cores) is skipped rather than waited for,
 /// and the caller does its share. Between operations workers spin briefly (yielding the CPU), then
@@ -77,12 +80,13 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
     /// The current operation's task value and its type, when it was given as a ``ParallelTask``.
     private nonisolated(unsafe) var taskPointer: UnsafeRawPointer?
     private nonisolated(unsafe) var taskType: (any ParallelTask.Type)?
-    private nonisolated(unsafe) var taskCount = 0
     /// The current operation: its number (``OperationState/generationShift`` and up, bumped once
     /// per operation; workers wait for it to change), whether it is closed to joining, and how
     /// many workers joined it.
     private let operation = Atomic<Int>(0)
-    private let nextTask = Atomic<Int>(0)
+    /// Per participant (the caller is 0, workers number themselves 1… as they join): the tasks
+    /// of its range not yet taken, front | back << 32 (see ``TaskRange``).
+    private let ranges: UnsafeMutablePointer<Atomic<Int>>
     /// Workers that joined the current operation and have left it.
     private let finished = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
@@ -105,6 +109,8 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
     /// A pool of `threads` threads in all; it lives as long as the process (workers keep it).
     package init(threads: Int) {
         threadCount = max(1, threads)
+        ranges = .allocate(capacity: threadCount)
+        for p in 0..<threadCount { (ranges + p).initialize(to: Atomic(0)) }
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -147,7 +153,7 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
             start(tasks: tasks)
-            runTasks(escapable, count: tasks)
+            Self.runTasks(participant: 0, of: threadCount, ranges: ranges, escapable)
             waitForWorkers()
             self.body = nil
         }
@@ -163,7 +169,8 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
             taskPointer = UnsafeRawPointer(pointer)
             taskType = Task.self
             start(tasks: tasks)
-            Self.runTasks(of: Task.self, at: UnsafeRawPointer(pointer), count: tasks, next: nextTask)
+            let task = UnsafeRawPointer(pointer).assumingMemoryBound(to: Task.self)
+            Self.runTasks(participant: 0, of: threadCount, ranges: ranges) { task.pointee.run(task: $0) }
             waitForWorkers()
             taskPointer = nil
             taskType = nil
@@ -181,8 +188,10 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
     /// Publishes an operation of `tasks` tasks (its body already set), open to joining, and wakes
     /// sleeping workers.
     private func start(tasks: Int) {
-        taskCount = tasks
-        nextTask.store(0, ordering: .relaxed)
+        for p in 0..<threadCount {
+            ranges[p].store(TaskRange.pack(front: tasks * p / threadCount, back: tasks * (p + 1) / threadCount),
+                            ordering: .relaxed)
+        }
         finished.store(0, ordering: .relaxed)
         let generation = OperationState.generation(of: operation.load(ordering: .relaxed)) + 1
         operation.store(OperationState.open(generation: generation), ordering: .sequentiallyConsistent)
@@ -226,24 +235,47 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
         static func isClosed(_ state: Int) -> Bool { state & closed != 0 }
     }
 
-    /// Takes task indices from `next` and runs them on the task value at `pointer`.
-    private static func runTasks<Task: ParallelTask>(
-        of _: Task.Type, at pointer: UnsafeRawPointer, count: Int, next: borrowing Atomic<Int>
-    ) {
-        let task = pointer.assumingMemoryBound(to: Task.self)
-        while true {
-            let i = next.add(1, ordering: .relaxed).oldValue
-            if i >= count { break }
-            task.pointee.run(task: i)
+    /// A participant's range of task indices in one atomic Int: the next to take from the front
+    /// (low 32 bits) and the end (high 32 bits); empty when front ≥ back.
+    private enum TaskRange {
+        static func pack(front: Int, back: Int) -> Int { front | back << 32 }
+
+        /// Takes the front task of `range`, or nil when it is empty.
+        static func takeFront(_ range: borrowing Atomic<Int>) -> Int? {
+            var state = range.load(ordering: .relaxed)
+            while true {
+                let front = state & 0xFFFF_FFFF, back = state >> 32
+                guard front < back else { return nil }
+                let exchange = range.compareExchange(expected: state, desired: pack(front: front + 1, back: back),
+                                                     ordering: .relaxed)
+                if exchange.exchanged { return front }
+                state = exchange.original
+            }
+        }
+
+        /// Takes the back task of `range`, or nil when it is empty.
+        static func takeBack(_ range: borrowing Atomic<Int>) -> Int? {
+            var state = range.load(ordering: .relaxed)
+            while true {
+                let front = state & 0xFFFF_FFFF, back = state >> 32
+                guard front < back else { return nil }
+                let exchange = range.compareExchange(expected: state, desired: pack(front: front, back: back - 1),
+                                                     ordering: .relaxed)
+                if exchange.exchanged { return back - 1 }
+                state = exchange.original
+            }
         }
     }
 
+    /// Participant `participant`'s share of the current operation: its own range from the front,
+    /// in order, then the other ranges from their backs until every range is empty.
     @inline(__always)
-    private func runTasks(_ body: (Int) -> Void, count: Int) {
-        while true {
-            let i = nextTask.add(1, ordering: .relaxed).oldValue
-            if i >= count { break }
-            body(i)
+    private static func runTasks(participant: Int, of count: Int, ranges: UnsafeMutablePointer<Atomic<Int>>,
+                                 _ body: (Int) -> Void) {
+        while let i = TaskRange.takeFront(ranges[participant]) { body(i) }
+        for step in 1..<max(count, 1) {
+            let other = (participant + step) % count
+            while let i = TaskRange.takeBack(ranges[other]) { body(i) }
         }
     }
 
@@ -280,7 +312,7 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
                 let exchange = operation.compareExchange(expected: state, desired: state + 1,
                                                          ordering: .acquiringAndReleasing)
                 if exchange.exchanged {
-                    work()
+                    work(participant: OperationState.joined(state) + 1)
                     finished.add(1, ordering: .releasing)
                     break
                 }
@@ -292,11 +324,21 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
     /// Takes tasks of the current operation until none are left. Kept out of line so the body's
     /// reference is released before the worker reports it has left.
     @inline(never)
-    private func work() {
+    private func work(participant: Int) {
+        guard participant < threadCount else { return }
         if let body {
-            runTasks(body, count: taskCount)
+            Self.runTasks(participant: participant, of: threadCount, ranges: ranges, body)
         } else if let taskType, let taskPointer {
-            Self.runTasks(of: taskType, at: taskPointer, count: taskCount, next: nextTask)
+            Self.runTasks(participant: participant, of: threadCount, ranges: ranges, type: taskType, at: taskPointer)
         }
+    }
+
+    /// ``runTasks(participant:of:ranges:_:)`` on the task value at `pointer`, of type `Task`.
+    private static func runTasks<Task: ParallelTask>(
+        participant: Int, of count: Int, ranges: UnsafeMutablePointer<Atomic<Int>>, type _: Task.Type,
+        at pointer: UnsafeRawPointer
+    ) {
+        let task = pointer.assumingMemoryBound(to: Task.self)
+        runTasks(participant: participant, of: count, ranges: ranges) { task.pointee.run(task: $0) }
     }
 }
