@@ -158,46 +158,118 @@ INLINE void k4_values(const uint8_t *blk, int fifth, int p, u8x32 *lo, u8x32 *hi
 ROWS8_K4(q4_K_rows8, 144, 0)
 ROWS8_K4(q5_K_rows8, 176, 1)
 
-/// Q4_K or Q5_K over eight rows for one column, where no other column would repay interleaving: each
-/// row's super-block in its own order (kdot's Int32 lanes, the sub-block scales applied), then
-/// lane_sums8 gives ROWS8_K4's Int32 sums; the mins' products likewise; the Float steps are
-/// ROWS8_K4's exactly.
+/// Super-blocks a row-sequential pass (DIRECT_K4) takes at once: eight rows' Int32 sums of this
+/// many stay on the stack (2 × 8 × 64 × 4 bytes; rows of up to 16,384 values take one run).
+#define K4_RUN_BLOCKS 64
+/// How far ahead of the super-block it reads DIRECT_K4 prefetches (its 144 or 176 bytes, three
+/// lines): the tile's rows are one stream, so this reaches into the rows after, and past the tile's
+/// end into the next tile's. 3 KB measured best of 1.5–12 KB (AMD Zen 3).
+#define K4_PREFETCH_BYTES 3072
+
+/// The 8 × 8 Int32 matrix m[i][j] (m[i] at `rows + i·stride`) transposed: out[j] lane i = m[i][j].
+INLINE void transpose8(const int32_t *rows, int64_t stride, i32x8 out[8]) {
+    i32x8 m[8];
+    for (int i = 0; i < 8; i++) m[i] = load_i32x8(rows + i * stride);
+    const i32x8 t0 = __builtin_shufflevector(m[0], m[1], 0, 8, 1, 9, 4, 12, 5, 13);
+    const i32x8 t1 = __builtin_shufflevector(m[0], m[1], 2, 10, 3, 11, 6, 14, 7, 15);
+    const i32x8 t2 = __builtin_shufflevector(m[2], m[3], 0, 8, 1, 9, 4, 12, 5, 13);
+    const i32x8 t3 = __builtin_shufflevector(m[2], m[3], 2, 10, 3, 11, 6, 14, 7, 15);
+    const i32x8 t4 = __builtin_shufflevector(m[4], m[5], 0, 8, 1, 9, 4, 12, 5, 13);
+    const i32x8 t5 = __builtin_shufflevector(m[4], m[5], 2, 10, 3, 11, 6, 14, 7, 15);
+    const i32x8 t6 = __builtin_shufflevector(m[6], m[7], 0, 8, 1, 9, 4, 12, 5, 13);
+    const i32x8 t7 = __builtin_shufflevector(m[6], m[7], 2, 10, 3, 11, 6, 14, 7, 15);
+    const i32x8 u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+    const i32x8 u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+    const i32x8 u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+    const i32x8 u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+    const i32x8 u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+    const i32x8 u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+    const i32x8 u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+    const i32x8 u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+    out[0] = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
+    out[1] = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
+    out[2] = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);
+    out[3] = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);
+    out[4] = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
+    out[5] = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);
+    out[6] = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);
+    out[7] = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+/// Q4_K or Q5_K over eight rows for one column, where no other column would repay interleaving.
+/// The rows are read one after another, each a run of super-blocks in its own order, so the tile is
+/// one sequential stream that the hardware prefetcher follows (eight rows read side by side are
+/// eight short streams, which it follows poorly). Each super-block gives kdot's Int32 lanes with
+/// the sub-block scales applied; lane_sums8 over eight super-blocks gives a row's sums, and a
+/// transpose puts them in ROWS8_K4's lanes (lane i = row i). The mins' products likewise. The Float
+/// steps are ROWS8_K4's exactly.
 #define DIRECT_K4(NAME, BLOCK_BYTES, FIFTH)                                                                       \
+    /* Row `row`'s super-block b with the column's values x and sums: its Int32 lanes of Σ scale·(q·x) and of   \
+       Σ min·(Σx). */                                                                                           \
+    INLINE void NAME##_block(const uint8_t *row, int64_t b, const int8_t *x, const int16_t *xsums, i32x8 *lanes, \
+                             i32x8 *min_lanes) {                                                                \
+        const uint8_t *blk = row + b * (BLOCK_BYTES);                                                           \
+        for (int line = 0; line < 3; line++) sparrow_prefetch(blk + K4_PREFETCH_BYTES + 64 * line);            \
+        i16x8 sums;                                                                                             \
+        memcpy(&sums, xsums, 16);                                                                               \
+        i16x16 packed, scale[8];                                                                                \
+        i16x8 mins;                                                                                             \
+        k4_scales_mins_i16(blk + 4, &packed, &mins);                                                            \
+        k4_scale_splats(packed, scale);                                                                         \
+        i32x8 l = {0};                                                                                          \
+        for (int p = 0; p < 4; p++) {                                                                           \
+            u8x32 lo, hi;                                                                                       \
+            k4_values(blk, FIFTH, p, &lo, &hi);                                                                 \
+            l = kdot(l, lo, load_i8x32(x + 64 * p), scale[2 * p], splat16(0));                                  \
+            l = kdot(l, hi, load_i8x32(x + 64 * p + 32), scale[2 * p + 1], splat16(0));                         \
+        }                                                                                                       \
+        *lanes = l;                                                                                             \
+        *min_lanes = __builtin_convertvector(mins, i32x8) * __builtin_convertvector(sums, i32x8);               \
+    }                                                                                                           \
     INLINE void NAME(const gemm_ctx *g, int64_t r, int RT, int64_t c0, int64_t c1) {                             \
         const int64_t n = g->x->count;                                                                          \
         f32x8 acc[COLUMN_BLOCK];                                                                                \
         for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0);                                               \
         const uint8_t *rows[8];                                                                                 \
         rows8_pointers(g, r, RT, rows);                                                                         \
-        for (int64_t b = 0; b < g->blocks; b++) {                                                               \
-            prefetch_next_tile(g->w, g->row_bytes, g->blocks, r, RT, b);                                        \
-            const int64_t o = b * (BLOCK_BYTES);                                                                \
-            const f32x8 d = halves8(rows, o), neg_dmin = -halves8(rows, o + 2);                                 \
+        /* [row][super-block of the run]: the rows' Int32 sums, as each row's pass leaves them. */              \
+        int32_t row_sums[8][K4_RUN_BLOCKS] __attribute__((aligned(32)));                                        \
+        int32_t row_mins[8][K4_RUN_BLOCKS] __attribute__((aligned(32)));                                        \
+        memset(row_sums, 0, sizeof row_sums);                                                                   \
+        memset(row_mins, 0, sizeof row_mins);                                                                   \
+        for (int64_t b0 = 0; b0 < g->blocks; b0 += K4_RUN_BLOCKS) {                                             \
+            const int64_t nb = g->blocks - b0 < K4_RUN_BLOCKS ? g->blocks - b0 : K4_RUN_BLOCKS;                 \
             for (int64_t c = c0; c < c1; c++) {                                                                 \
-                const int8_t *x = g->x->qs + c * n + 256 * b;                                                   \
-                i16x8 sums;                                                                                     \
-                memcpy(&sums, g->x->sums32 + c * (n / 32) + 8 * b, 16);                                         \
-                i32x8 lanes[8], min_lanes[8];                                                                   \
-                for (int i = 0; i < 8; i++) {                                                                   \
-                    i16x16 packed, scale[8];                                                                    \
-                    i16x8 mins;                                                                                 \
-                    k4_scales_mins_i16(rows[i] + o + 4, &packed, &mins);                                        \
-                    k4_scale_splats(packed, scale);                                                             \
-                    i32x8 l = {0};                                                                              \
-                    for (int p = 0; p < 4; p++) {                                                               \
-                        u8x32 lo, hi;                                                                           \
-                        k4_values(rows[i] + o, FIFTH, p, &lo, &hi);                                             \
-                        l = kdot(l, lo, load_i8x32(x + 64 * p), scale[2 * p], splat16(0));                      \
-                        l = kdot(l, hi, load_i8x32(x + 64 * p + 32), scale[2 * p + 1], splat16(0));             \
+                const int8_t *x = g->x->qs + c * n + 256 * b0;                                                  \
+                const int16_t *xsums = g->x->sums32 + c * (n / 32) + 8 * b0;                                    \
+                for (int i = 0; i < RT; i++) {                                                                  \
+                    for (int64_t k0 = 0; k0 < nb; k0 += 8) {                                                    \
+                        i32x8 lanes[8], min_lanes[8];                                                           \
+                        for (int j = 0; j < 8; j++) {                                                           \
+                            const int64_t k = k0 + j;                                                           \
+                            if (k < nb) NAME##_block(rows[i], b0 + k, x + 256 * k, xsums + 8 * k, lanes + j,   \
+                                                     min_lanes + j);                                            \
+                            else lanes[j] = min_lanes[j] = (i32x8){0};                                          \
+                        }                                                                                       \
+                        const i32x8 sum = lane_sums8(lanes), minsum = lane_sums8(min_lanes);                    \
+                        memcpy(&row_sums[i][k0], &sum, 32);                                                     \
+                        memcpy(&row_mins[i][k0], &minsum, 32);                                                  \
                     }                                                                                           \
-                    lanes[i] = l;                                                                               \
-                    min_lanes[i] = __builtin_convertvector(mins, i32x8) * __builtin_convertvector(sums, i32x8);  \
                 }                                                                                               \
-                const i32x8 sum = lane_sums8(lanes);                                                            \
-                const i32x8 minsum = lane_sums8(min_lanes);                                                     \
-                const f32x8 xd = splat8(g->x->scales[c * (n / 256) + b]);                                       \
-                acc[c - c0] = fma8(d * xd, to_float8(sum), acc[c - c0]);                                        \
-                acc[c - c0] = fma8(neg_dmin * xd, to_float8(minsum), acc[c - c0]);                              \
+                f32x8 a = acc[c - c0];                                                                          \
+                for (int64_t k0 = 0; k0 < nb; k0 += 8) {                                                        \
+                    i32x8 sum[8], minsum[8];                                                                    \
+                    transpose8(&row_sums[0][k0], K4_RUN_BLOCKS, sum);                                           \
+                    transpose8(&row_mins[0][k0], K4_RUN_BLOCKS, minsum);                                        \
+                    for (int64_t k = k0; k < nb && k < k0 + 8; k++) {                                           \
+                        const int64_t b = b0 + k, o = b * (BLOCK_BYTES);                                        \
+                        const f32x8 d = halves8(rows, o), neg_dmin = -halves8(rows, o + 2);                     \
+                        const f32x8 xd = splat8(g->x->scales[c * (n / 256) + b]);                               \
+                        a = fma8(d * xd, to_float8(sum[k - k0]), a);                                            \
+                        a = fma8(neg_dmin * xd, to_float8(minsum[k - k0]), a);                                  \
+                    }                                                                                           \
+                }                                                                                               \
+                acc[c - c0] = a;                                                                                \
             }                                                                                                   \
         }                                                                                                       \
         for (int64_t j = 0; j < c1 - c0; j++)                                                                   \

@@ -249,6 +249,47 @@ struct QuantizedMatMulTests {
         }
     }
 
+    /// Q4_K and Q5_K for one column read each tile's rows one after another in runs of up to 64
+    /// super-blocks (`DIRECT_K4`); rows of 65 super-blocks (16,640 values) take two runs, the second
+    /// of one. One column gives the bits of the same column among two (the interleaved kernel), and
+    /// of the portable C, on every instruction set; 13 random rows make tiles of 8 and 5.
+    @Test(arguments: [ElementType.q4_K, .q5_K])
+    func rowsLongerThanOneRunGiveTheSameBits(type: ElementType) throws {
+        let rows = 13, length = 65 * 256, blockBytes = type == .q4_K ? 144 : 176
+        var rng = KernelRNG(seed: 0x65B10C + UInt64(type.rawValue))
+        var bytes = (0..<rows * (length / 256) * blockBytes).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        // d and dmin: small positive Float16s (random bytes would give infinities and NaNs).
+        for block in stride(from: 0, to: bytes.count, by: blockBytes) {
+            bytes[block] = UInt8.random(in: 0...255, using: &rng)
+            bytes[block + 1] = 0x1C
+            bytes[block + 2] = UInt8.random(in: 0...255, using: &rng)
+            bytes[block + 3] = 0x1C
+        }
+        let w = try bytes.withUnsafeBytes { try Tensor(type: type, shape: Shape([rows, length]), copying: $0) }
+        let x = rng.floats(2 * length, in: -2...2)
+        func product(columns: Int, isa: InstructionSet) throws -> [Float] {
+            let a = Q8Activation()
+            try x.withUnsafeBufferPointer { (xb) throws(KernelError) in
+                try a.quantize(xb.baseAddress!, rows: columns, count: length, format: .q8_K, isa: isa)
+            }
+            var y = [Float](repeating: .nan, count: columns * rows)
+            try y.withUnsafeMutableBufferPointer { (yb) throws(KernelError) in
+                try QuantizedMatMul.multiply(w, a, into: yb.baseAddress!, yCount: yb.count, rows: 0..<rows, isa: isa)
+            }
+            return y
+        }
+        let reference = try product(columns: 1, isa: .portable)
+        let finite = reference.allSatisfy { $0.isFinite }
+        #expect(finite)
+        for isa in InstructionSet.supported {
+            let one = try product(columns: 1, isa: isa), two = try product(columns: 2, isa: isa)
+            for r in 0..<rows {
+                #expect(one[r].bitPattern == reference[r].bitPattern, "\(type) \(isa) row \(r): \(one[r]) vs \(reference[r])")
+                #expect(two[r].bitPattern == one[r].bitPattern, "\(type) \(isa) row \(r) among 2: \(two[r]) vs \(one[r])")
+            }
+        }
+    }
+
     /// Quantizing the activations gives the same quants, scales and sums on every instruction set,
     /// including for NaN, infinite, zero and tiny inputs.
     @Test(arguments: [Q8Activation.Format.q8_0, .q8_1, .q8_K])
