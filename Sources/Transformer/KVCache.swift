@@ -79,10 +79,24 @@ public final class KVBlockPool: Sendable {
     }
 
     /// The raw memory, freed with the pool.
+    /// The blocks' memory: an anonymous mapping of its own, so that pages are resident only once
+    /// written (or reserved), whatever the process's heap holds; malloc may instead hand out heap
+    /// memory that earlier allocations already touched.
     private final class Storage: @unchecked Sendable {
         let base: UnsafeMutableRawPointer
-        init(_ base: UnsafeMutableRawPointer) { self.base = base }
-        deinit { free(base) }
+        let bytes: Int
+        init?(bytes: Int) {
+            #if canImport(Darwin)
+            let flags = MAP_PRIVATE | MAP_ANON
+            #else
+            let flags = MAP_PRIVATE | MAP_ANONYMOUS
+            #endif
+            guard bytes > 0, let base = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0),
+                  base != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+            self.base = base
+            self.bytes = bytes
+        }
+        deinit { munmap(base, bytes) }
     }
 
     /// The bytes one block takes for a model of `layers` layers and `width` entries per position.
@@ -103,10 +117,14 @@ public final class KVBlockPool: Sendable {
         guard layers > 0, width > 0, blockCount > 0, blockCount <= Int(Int32.max), blockBytes != .max, !overflow else {
             throw .cannotAllocate(what: "KV cache (\(layers) layers × width \(width) × \(blockCount) blocks)", bytes: Int.max)
         }
-        guard let raw = malloc(bytes) else { throw .cannotAllocate(what: "KV cache", bytes: bytes) }
+        guard let storage = Storage(bytes: bytes) else { throw .cannotAllocate(what: "KV cache", bytes: bytes) }
         let entries = bytes / (halfPrecision ? 2 : 4)
-        if halfPrecision { raw.bindMemory(to: Float16.self, capacity: entries) } else { raw.bindMemory(to: Float.self, capacity: entries) }
-        storage = Storage(raw)
+        if halfPrecision {
+            storage.base.bindMemory(to: Float16.self, capacity: entries)
+        } else {
+            storage.base.bindMemory(to: Float.self, capacity: entries)
+        }
+        self.storage = storage
         self.layers = layers
         self.width = width
         self.halfPrecision = halfPrecision

@@ -130,8 +130,7 @@ struct KVCacheTests {
             pool.blockCount * KVBlockPool.blockBytes(layers: pool.layers, width: pool.width, halfPrecision: false)
         }
         var options = ModelOptions()
-        // Above glibc's largest mmap threshold (32 MiB): a fresh mapping whose pages nothing has
-        // touched. A smaller block of memory may come from the heap, reusing pages freed there.
+        // The pool maps its own pages, so none is resident before it is written.
         options.kvCacheBytes = 48 << 20
         let lazy = try tiny.model(options: options).kvBlockPool
         options.kvCacheBytes = 16 << 20
