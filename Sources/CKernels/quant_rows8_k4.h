@@ -232,11 +232,14 @@ INLINE void transpose8(const int32_t *rows, int64_t stride, i32x8 out[8]) {
         for (int64_t j = 0; j < c1 - c0; j++) acc[j] = splat8(0);                                               \
         const uint8_t *rows[8];                                                                                 \
         rows8_pointers(g, r, RT, rows);                                                                         \
-        /* [row][super-block of the run]: the rows' Int32 sums, as each row's pass leaves them. */              \
+        /* [row][super-block of the run]: the rows' Int32 sums, as each row's pass leaves them; rows past RT   \
+           (lanes never stored) stay 0. */                                                                      \
         int32_t row_sums[8][K4_RUN_BLOCKS] __attribute__((aligned(32)));                                        \
         int32_t row_mins[8][K4_RUN_BLOCKS] __attribute__((aligned(32)));                                        \
-        memset(row_sums, 0, sizeof row_sums);                                                                   \
-        memset(row_mins, 0, sizeof row_mins);                                                                   \
+        for (int i = RT; i < 8; i++) {                                                                          \
+            memset(row_sums[i], 0, sizeof row_sums[i]);                                                         \
+            memset(row_mins[i], 0, sizeof row_mins[i]);                                                         \
+        }                                                                                                       \
         for (int64_t b0 = 0; b0 < g->blocks; b0 += K4_RUN_BLOCKS) {                                             \
             const int64_t nb = g->blocks - b0 < K4_RUN_BLOCKS ? g->blocks - b0 : K4_RUN_BLOCKS;                 \
             for (int64_t c = c0; c < c1; c++) {                                                                 \

@@ -78,7 +78,6 @@ public final class KVBlockPool: Sendable {
         var tokens: SIMD16<Int32>
     }
 
-    /// The raw memory, freed with the pool.
     /// The blocks' memory: an anonymous mapping of its own, so that pages are resident only once
     /// written (or reserved), whatever the process's heap holds; malloc may instead hand out heap
     /// memory that earlier allocations already touched.

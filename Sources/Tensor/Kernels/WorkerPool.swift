@@ -16,10 +16,10 @@ import Synchronization
 /// others' from their backs (threads that run faster take more, which matters on a shared machine).
 /// Tasks that cut a matrix into chunks of rows thus reach each thread in memory order, so a
 /// kernel's prefetch at the end of one chunk fetches the start of the chunk its thread does next.
-/// `run` returns when every task is done and every worker that joined the operation has left it. A worker joins an operation only while it
-/// is open; the caller closes it once no task is left to take, so a worker the scheduler has not
-/// run yet (a busy host runs more threads than it has cores) is skipped rather than waited for,
-/// and the caller does its share. Between operations workers spin briefly (yielding the CPU), then
+/// `run` returns when every task is done and every worker that joined the operation has left it.
+/// A worker joins an operation only while it is open; the caller closes it once no task is left to
+/// take, so a worker the scheduler has not run yet (a busy host runs more threads than it has
+/// cores) is skipped rather than waited for, and the caller does its share. Between operations workers spin briefly (yielding the CPU), then
 /// sleep on a condition variable until the next one.
 ///
 /// One operation runs at a time; a `run` that finds the pool busy (another thread's model using it)
@@ -240,28 +240,15 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
     private enum TaskRange {
         static func pack(front: Int, back: Int) -> Int { front | back << 32 }
 
-        /// Takes the front task of `range`, or nil when it is empty.
-        static func takeFront(_ range: borrowing Atomic<Int>) -> Int? {
+        /// Takes the front task of `range` (or its back task), or nil when it is empty.
+        static func take(_ range: borrowing Atomic<Int>, fromBack: Bool) -> Int? {
             var state = range.load(ordering: .relaxed)
             while true {
                 let front = state & 0xFFFF_FFFF, back = state >> 32
                 guard front < back else { return nil }
-                let exchange = range.compareExchange(expected: state, desired: pack(front: front + 1, back: back),
-                                                     ordering: .relaxed)
-                if exchange.exchanged { return front }
-                state = exchange.original
-            }
-        }
-
-        /// Takes the back task of `range`, or nil when it is empty.
-        static func takeBack(_ range: borrowing Atomic<Int>) -> Int? {
-            var state = range.load(ordering: .relaxed)
-            while true {
-                let front = state & 0xFFFF_FFFF, back = state >> 32
-                guard front < back else { return nil }
-                let exchange = range.compareExchange(expected: state, desired: pack(front: front, back: back - 1),
-                                                     ordering: .relaxed)
-                if exchange.exchanged { return back - 1 }
+                let desired = fromBack ? pack(front: front, back: back - 1) : pack(front: front + 1, back: back)
+                let exchange = range.compareExchange(expected: state, desired: desired, ordering: .relaxed)
+                if exchange.exchanged { return fromBack ? back - 1 : front }
                 state = exchange.original
             }
         }
@@ -272,10 +259,10 @@ package final class WorkerPool: ParallelRunner, @unchecked Sendable {
     @inline(__always)
     private static func runTasks(participant: Int, of count: Int, ranges: UnsafeMutablePointer<Atomic<Int>>,
                                  _ body: (Int) -> Void) {
-        while let i = TaskRange.takeFront(ranges[participant]) { body(i) }
-        for step in 1..<max(count, 1) {
+        while let i = TaskRange.take(ranges[participant], fromBack: false) { body(i) }
+        for step in 1..<count {
             let other = (participant + step) % count
-            while let i = TaskRange.takeBack(ranges[other]) { body(i) }
+            while let i = TaskRange.take(ranges[other], fromBack: true) { body(i) }
         }
     }
 
